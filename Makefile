@@ -1,0 +1,37 @@
+# Everything a developer or CI runs. `make demo` and `make test` set up a fresh
+# clone on their own (dependencies come from package-lock.json).
+
+NODE_BIN := node_modules/.bin
+CLI := node bin/privatetracer.js
+DEPS := node_modules/.deps-installed
+
+.PHONY: all deps demo test typecheck firmware mocha bench clean
+
+all: firmware
+
+$(DEPS): package.json package-lock.json
+	npm ci --no-audit --no-fund
+	@touch $@
+
+deps: $(DEPS)
+
+## The main job: the simulated care home (until the simulator lands: build every board and print the size table).
+demo: $(DEPS)
+	$(CLI) build
+
+## The whole test suite: type check, firmware bundles (linted, within budget), mocha specs.
+test: $(DEPS) typecheck firmware mocha
+
+typecheck: $(DEPS)
+	$(NODE_BIN)/tsc -p tsconfig.json --noEmit
+	$(NODE_BIN)/tsc -p firmware/tsconfig.json --noEmit
+
+## `make firmware` builds every board; `make firmware BOARD=puckjs` one.
+firmware: $(DEPS)
+	$(CLI) build $(if $(BOARD),--board $(BOARD))
+
+mocha: $(DEPS)
+	$(NODE_BIN)/mocha
+
+clean:
+	rm -rf dist build

@@ -1,0 +1,29 @@
+/**
+ * Board constants. Every `BOARD.x.y` leaf is replaced by its literal value from
+ * `board-configs/<board>.json` when the bundle is built, so that a branch for a
+ * feature the board lacks is removed from that board's bundle. Host-side tests
+ * that import firmware modules set `globalThis.BOARD` instead (see
+ * `test/helpers/board.ts`).
+ */
+interface BoardConstants {
+  id: string;
+  espruinoBoard: string;
+  storage: { bytes: number; pageBytes: number; dataBytes: number };
+  jsVars: { count: number; bytesPerVar: number };
+  crypto: { sha256: boolean; aes: boolean };
+  leds: { red: string | null; green: string | null; blue: string | null };
+  button: string;
+  display: boolean;
+  radio: { txPowerDbm: number; radiatedTxPowerDbm: number; rssiCalibrationDb: number };
+  schedule: {
+    advertIntervalMs: number;
+    rotationMinMinutes: number;
+    rotationMaxMinutes: number;
+    scanPeriodSec: number;
+    scanJitterSec: number;
+    scanWindowMs: number;
+  };
+  /** Unix seconds of the build: a clock earlier than this is a lost clock. */
+  buildTime: number;
+}
+declare var BOARD: BoardConstants;
