@@ -1,11 +1,38 @@
 /**
  * The one seam between firmware logic and the world. On a token it is backed by
- * Espruino's globals (`platform.ts`); in unit tests by a fake; in the simulator
- * the real `platform.ts` runs against emulated globals. Modules take a
- * `Platform` argument and never touch a global themselves.
+ * Espruino's globals (`platform.ts`); in the simulator the same `platform.ts`
+ * runs against emulated globals; in unit tests a fake implements it. Modules
+ * take a `Platform` argument and never touch a global themselves.
  */
 
 export type LedColour = "red" | "green" | "blue";
+
+/** What the scanner hears of one GAEN advert: already filtered to service 0xFD6F. */
+export interface HeardAdvert {
+  /** Received signal strength in dBm, as reported by the radio (uncalibrated). */
+  rssi: number;
+  /** The 20 bytes of 0xFD6F service data: RPI (16) then AEM (4). */
+  serviceData: Uint8Array;
+}
+
+/** Flash storage (Espruino's `require("Storage")`), binary only. */
+export interface PlatformStorage {
+  /** Whole file as bytes, or undefined if it does not exist. */
+  read(name: string): Uint8Array | undefined;
+  /**
+   * Write `data` at `offset`. On the first write of a file, `size` reserves a
+   * fixed-size file (unwritten bytes read as 0xFF) so later writes can go in
+   * place. Throws when flash is full.
+   */
+  write(name: string, data: Uint8Array, offset?: number, size?: number): void;
+  erase(name: string): void;
+  /** Names of files starting with `prefix`. */
+  list(prefix: string): string[];
+  /** Bytes free for new files (without compacting). */
+  getFree(): number;
+  /** Reclaim space of erased/replaced files (slow; needs free RAM). */
+  compact(): void;
+}
 
 export interface Platform {
   /** Seconds since 1970 as the token believes it (getTime()). */
@@ -26,4 +53,24 @@ export interface Platform {
   battery(): number;
   /** Take the JavaScript console off Bluetooth so nobody in range can run code. */
   lockConsole(): void;
+  /** Start the hardware watchdog; `kickWatchdog` must then be called more often than `timeoutSec`. */
+  enableWatchdog(timeoutSec: number): void;
+  kickWatchdog(): void;
+
+  /** Native SHA-256 (only on boards whose config says crypto.sha256). */
+  sha256(data: Uint8Array): Uint8Array;
+  /** Native AES-128 of one 16-byte block in ECB mode (only where crypto.aes). */
+  aes128Ecb(block: Uint8Array, key: Uint8Array): Uint8Array;
+
+  /** Advertise a raw packet (≤ 31 bytes) non-connectable and non-scannable. */
+  setAdvertising(packet: Uint8Array, intervalMs: number): void;
+  stopAdvertising(): void;
+  /** Set a random static address ("c1:22:33:44:55:66 random"); restarts the radio. */
+  setAddress(address: string): void;
+  setTxPower(dBm: number): void;
+  /** Passive scan for service 0xFD6F; `cb` runs once per received advert. */
+  startScan(cb: (advert: HeardAdvert) => void): void;
+  stopScan(): void;
+
+  storage: PlatformStorage;
 }

@@ -1,4 +1,4 @@
-import { LedColour, Platform } from "./platform-api";
+import { HeardAdvert, LedColour, Platform, PlatformStorage } from "./platform-api";
 
 /**
  * The Espruino implementation of the platform seam: the only module that reads
@@ -13,6 +13,37 @@ export function createPlatform(): Platform {
     green: pin(BOARD.leds.green),
     blue: pin(BOARD.leds.blue)
   };
+  // Read through `global`: a require() the bundler can see makes it inject a
+  // module shim that uses Proxy; Espruino resolves its built-in modules itself.
+  var builtin = global["require"] as (name: string) => unknown;
+  var Storage = builtin("Storage") as EspruinoStorage;
+  var crypto = builtin("crypto") as EspruinoCrypto;
+
+  var storage: PlatformStorage = {
+    read: function (name: string) {
+      var b = Storage.readArrayBuffer(name);
+      return b === undefined ? undefined : new Uint8Array(b);
+    },
+    write: function (name: string, data: Uint8Array, offset?: number, size?: number) {
+      if (!Storage.write(name, data, offset, size)) throw new Error("Storage.write failed: " + name);
+    },
+    erase: function (name: string) {
+      Storage.erase(name);
+    },
+    list: function (prefix: string) {
+      var all = Storage.list();
+      var out: string[] = [];
+      for (var i = 0; i < all.length; i++) if (all[i].indexOf(prefix) === 0) out.push(all[i]);
+      return out;
+    },
+    getFree: function () {
+      return Storage.getFree();
+    },
+    compact: function () {
+      Storage.compact();
+    }
+  };
+
   return {
     now: function () {
       return getTime();
@@ -55,6 +86,45 @@ export function createPlatform(): Platform {
       // Holding the button while inserting the battery still boots without
       // this code, which is the documented recovery path for developers.
       E.setConsole(null, { force: true });
-    }
+    },
+    enableWatchdog: function (sec: number) {
+      E.enableWatchdog(sec, false);
+    },
+    kickWatchdog: function () {
+      E.kickWatchdog();
+    },
+    sha256: function (data: Uint8Array) {
+      return new Uint8Array((crypto.SHA256 as (d: Uint8Array) => ArrayBuffer)(data));
+    },
+    aes128Ecb: function (block: Uint8Array, key: Uint8Array) {
+      return new Uint8Array((crypto.AES as EspruinoAES).encrypt(block, key, { mode: "ECB" }));
+    },
+    setAdvertising: function (packet: Uint8Array, intervalMs: number) {
+      // Raw form: sent verbatim, so no flags/name/manufacturer data is added.
+      // connectable:false + scannable:false = ADV_NONCONN_IND.
+      NRF.setAdvertising(packet, { interval: intervalMs, connectable: false, scannable: false, showName: false });
+    },
+    stopAdvertising: function () {
+      NRF.setAdvertising([], { connectable: false, scannable: false });
+    },
+    setAddress: function (address: string) {
+      NRF.setAddress(address);
+    },
+    setTxPower: function (dBm: number) {
+      NRF.setTxPower(dBm);
+    },
+    startScan: function (cb: (a: HeardAdvert) => void) {
+      NRF.setScan(
+        function (d: EspruinoBluetoothDevice) {
+          var sd = d.serviceData && d.serviceData["fd6f"];
+          if (sd) cb({ rssi: d.rssi, serviceData: new Uint8Array(sd) });
+        },
+        { filters: [{ services: ["fd6f"] }], active: false }
+      );
+    },
+    stopScan: function () {
+      NRF.setScan();
+    },
+    storage: storage
   };
 }

@@ -131,8 +131,6 @@ interface EspruinoWatchEvent {
 declare var NRF: EspruinoNRF;
 declare var E: EspruinoE;
 declare var Bluetooth: EspruinoBluetoothSerial;
-declare function require(module: "Storage"): EspruinoStorage;
-declare function require(module: "crypto"): EspruinoCrypto;
 declare function getTime(): number;
 declare function setTime(seconds: number): void;
 declare function digitalWrite(pin: EspruinoPin, value: boolean | number): void;
