@@ -1,0 +1,118 @@
+import * as fs from "node:fs";
+import * as path from "node:path";
+import * as ts from "typescript";
+import * as esbuild from "esbuild";
+import { BoardConfig, boardConstants, defineMap, loadBoard } from "./boards";
+import { LintProblem, lintSource } from "./lint";
+import { buildDir, distFirmwareDir, firmwareDir } from "../paths";
+import { UserError } from "../errors";
+
+export interface SizeReport {
+  board: string;
+  bytes: number;
+  storageBytes: number;
+  budgetBytes: number;
+  withinBudget: boolean;
+}
+
+export interface BundleResult {
+  board: string;
+  file: string;
+  code: string;
+  size: SizeReport;
+  lint: LintProblem[];
+}
+
+const es5Dir = path.join(buildDir, "firmware-es5");
+
+/**
+ * Step 1: TypeScript → ES5 modules (board-independent). tsc does the ES5
+ * down-levelling (esbuild cannot); `noEmitHelpers` keeps tsc's helpers, which
+ * read builtin prototypes, out of the bundle: the lint flags any that remain.
+ */
+export function compileFirmware(tsconfigPath = path.join(firmwareDir, "tsconfig.json")): string {
+  const parsed = ts.getParsedCommandLineOfConfigFile(tsconfigPath, {}, {
+    ...ts.sys,
+    onUnRecoverableConfigFileDiagnostic: (d) => {
+      throw new UserError(ts.flattenDiagnosticMessageText(d.messageText, "\n"));
+    }
+  });
+  if (!parsed) throw new UserError(`cannot read ${tsconfigPath}`);
+  fs.rmSync(es5Dir, { recursive: true, force: true });
+  const program = ts.createProgram({ rootNames: parsed.fileNames, options: { ...parsed.options, outDir: es5Dir } });
+  const emit = program.emit();
+  const diags = ts.getPreEmitDiagnostics(program).concat(emit.diagnostics);
+  if (diags.length) {
+    const host: ts.FormatDiagnosticsHost = {
+      getCanonicalFileName: (f) => f,
+      getCurrentDirectory: () => process.cwd(),
+      getNewLine: () => "\n"
+    };
+    throw new UserError(`firmware does not compile:\n${ts.formatDiagnostics(diags, host)}`);
+  }
+  return es5Dir;
+}
+
+/**
+ * Step 2: one bundle per board. esbuild scope-hoists the ES modules into one
+ * function body in dependency order (definitions before uses), replaces every
+ * BOARD.* constant with its literal so dead board branches fold away, and
+ * minifies. The result is linted and measured against the board's budget.
+ */
+export async function bundleBoard(cfg: BoardConfig, opts: { es5Dir?: string; outDir?: string; buildTime?: number } = {}): Promise<BundleResult> {
+  const srcDir = opts.es5Dir ?? es5Dir;
+  const outDir = opts.outDir ?? distFirmwareDir;
+  const buildTime = opts.buildTime ?? Math.floor(Date.now() / 1000);
+  const result = await esbuild.build({
+    entryPoints: [path.join(srcDir, "main.js")],
+    bundle: true,
+    format: "iife",
+    target: "es5",
+    platform: "node",
+    minify: true,
+    legalComments: "none",
+    charset: "ascii",
+    define: defineMap(boardConstants(cfg, buildTime)),
+    write: false,
+    logLevel: "silent"
+  }).catch((e: Error) => {
+    throw new UserError(`bundling firmware for ${cfg.id} failed: ${e.message}`);
+  });
+  const code = result.outputFiles[0].text;
+  fs.mkdirSync(outDir, { recursive: true });
+  const file = path.join(outDir, `${cfg.id}.js`);
+  fs.writeFileSync(file, code);
+  const bytes = Buffer.byteLength(code);
+  const size: SizeReport = {
+    board: cfg.id,
+    bytes,
+    storageBytes: cfg.storage.bytes,
+    budgetBytes: cfg.budget.bundleBytes,
+    withinBudget: bytes <= cfg.budget.bundleBytes
+  };
+  fs.writeFileSync(path.join(outDir, `${cfg.id}.size.json`), JSON.stringify(size, null, 2) + "\n");
+  return { board: cfg.id, file, code, size, lint: lintSource(code) };
+}
+
+export async function buildBoards(boardIds: string[], opts: { outDir?: string } = {}): Promise<BundleResult[]> {
+  const dir = compileFirmware();
+  const out: BundleResult[] = [];
+  for (const id of boardIds) out.push(await bundleBoard(loadBoard(id), { es5Dir: dir, outDir: opts.outDir }));
+  return out;
+}
+
+export function sizeTable(results: BundleResult[]): string {
+  const rows = results.map((r) => [
+    r.board,
+    String(r.size.bytes),
+    String(r.size.budgetBytes),
+    String(r.size.storageBytes),
+    `${((100 * r.size.bytes) / r.size.storageBytes).toFixed(1)}%`,
+    r.size.withinBudget ? "ok" : "OVER BUDGET",
+    r.lint.length ? `${r.lint.length} problem(s)` : "clean"
+  ]);
+  const head = ["board", "bytes", "budget", "storage", "of storage", "size", "lint"];
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  const fmt = (r: string[]): string => r.map((c, i) => c.padEnd(widths[i])).join("  ").trimEnd();
+  return [fmt(head), fmt(widths.map((w) => "-".repeat(w))), ...rows.map(fmt)].join("\n");
+}
