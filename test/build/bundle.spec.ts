@@ -1,0 +1,42 @@
+import { strict as assert } from "node:assert";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { BundleResult, bundleBoard, compileFirmware } from "../../host-tools/src/build/bundle";
+import { listBoards, loadBoard } from "../../host-tools/src/build/boards";
+
+describe("firmware bundle", function () {
+  const outDir = fs.mkdtempSync(path.join(os.tmpdir(), "bundle-"));
+  const results: Record<string, BundleResult> = {};
+
+  before(async function () {
+    const es5 = compileFirmware();
+    for (const id of listBoards()) results[id] = await bundleBoard(loadBoard(id), { es5Dir: es5, outDir, buildTime: 1735689600 });
+  });
+
+  for (const id of ["banglejs2", "mdbt42q", "pixljs", "puckjs"]) {
+    it(`${id}: one file that passes the Espruino lint and fits its budget`, () => {
+      const r = results[id];
+      assert.deepEqual(r.lint, [], JSON.stringify(r.lint));
+      assert.ok(r.size.withinBudget, `${r.size.bytes} > ${r.size.budgetBytes}`);
+      const report = JSON.parse(fs.readFileSync(path.join(outDir, `${id}.size.json`), "utf8"));
+      assert.deepEqual(Object.keys(report).sort(), ["board", "budgetBytes", "bytes", "storageBytes", "withinBudget"]);
+      assert.equal(report.bytes, fs.statSync(path.join(outDir, `${id}.js`)).size);
+    });
+  }
+
+  it("inlines board constants: no BOARD reference survives, pins are the board's own", () => {
+    for (const id of listBoards()) assert.ok(!/\bBOARD\b/.test(results[id].code), id);
+    assert.match(results.puckjs.code, /"LED3"/);
+    assert.doesNotMatch(results.mdbt42q.code, /"LED3"/);
+    assert.match(results.mdbt42q.code, /"BTN1"/);
+  });
+
+  it("is minified: no comments and no indentation", () => {
+    assert.doesNotMatch(results.puckjs.code, /\/\*|\n {2}/);
+  });
+
+  it("takes the JavaScript console off Bluetooth at boot", () => {
+    for (const id of listBoards()) assert.match(results[id].code, /E\.setConsole\(null,\{force:!0\}\)/);
+  });
+});
