@@ -71,6 +71,12 @@ export interface Platform {
   /** Passive scan for service 0xFD6F; `cb` runs once per received advert. */
   startScan(cb: (advert: HeardAdvert) => void): void;
   stopScan(): void;
+  /**
+   * Open (true) or close (false) the sync window: while open the token keeps
+   * its current packet and address but advertises connectable and scannable
+   * so the kiosk can connect; closing returns to non-connectable advertising.
+   */
+  setSyncWindow(open: boolean): void;
 
   storage: PlatformStorage;
 }

@@ -44,6 +44,16 @@ export function createPlatform(): Platform {
     }
   };
 
+  // The packet last advertised, so the sync window can re-advertise it connectable.
+  var advPacket: Uint8Array | undefined;
+  var advInterval = 0;
+  var advertise = function (connectable: boolean) {
+    // Raw form: sent verbatim, so no flags/name/manufacturer data is added.
+    // connectable:false + scannable:false = ADV_NONCONN_IND; connectable needs
+    // scannable too (connectable alone would be directed advertising).
+    if (advPacket) NRF.setAdvertising(advPacket, { interval: advInterval, connectable: connectable, scannable: connectable, showName: false });
+  };
+
   return {
     now: function () {
       return getTime();
@@ -100,12 +110,16 @@ export function createPlatform(): Platform {
       return new Uint8Array((crypto.AES as EspruinoAES).encrypt(block, key, { mode: "ECB" }));
     },
     setAdvertising: function (packet: Uint8Array, intervalMs: number) {
-      // Raw form: sent verbatim, so no flags/name/manufacturer data is added.
-      // connectable:false + scannable:false = ADV_NONCONN_IND.
-      NRF.setAdvertising(packet, { interval: intervalMs, connectable: false, scannable: false, showName: false });
+      advPacket = packet;
+      advInterval = intervalMs;
+      advertise(false);
     },
     stopAdvertising: function () {
+      advPacket = undefined;
       NRF.setAdvertising([], { connectable: false, scannable: false });
+    },
+    setSyncWindow: function (open: boolean) {
+      advertise(open);
     },
     setAddress: function (address: string) {
       NRF.setAddress(address);
