@@ -1,0 +1,154 @@
+import * as fs from "node:fs";
+import { Command } from "commander";
+import { RunAction } from "../command";
+import { UserError } from "../../errors";
+import { ExportFile, buildExportZip, readExportFile, verifyExportFile, writeFileAtomic } from "../../keys/export-file";
+import { keyToJson, readKeysJson } from "../../keys/keys-json";
+import { generateSigningKeyPair, loadPrivateKey, loadPublicKey } from "../../keys/signing";
+import { KeyExport } from "../../keys/types";
+import { REPORT_TYPE_NAMES } from "../../keys/validate";
+
+function showText(file: string, f: ExportFile): string {
+  const e = f.export;
+  const lines = [
+    `${file}`,
+    `  window    ${new Date(e.startTimestamp * 1000).toISOString()} .. ${new Date(e.endTimestamp * 1000).toISOString()} (${e.startTimestamp}-${e.endTimestamp})`,
+    `  region    ${e.region || "(none)"}   batch ${e.batchNum} of ${e.batchSize}`,
+    `  signed by ${e.signatureInfos.map((s) => `${s.verificationKeyId ?? "?"} v${s.verificationKeyVersion ?? "?"}`).join(", ") || "(no signature info)"}`,
+    `  export.sig ${f.hasSigFile ? `${f.signatures.length} signature(s)` : "absent"}`,
+    `  ${e.keys.length} key(s), ${e.revisedKeys.length} revised`
+  ];
+  const row = (k: KeyExport["keys"][number], revised: boolean): string =>
+    [
+      "  " + Buffer.from(k.keyData).toString("hex"),
+      `start ${k.rollingStartIntervalNumber}`,
+      `period ${k.rollingPeriod}`,
+      k.reportType !== undefined ? REPORT_TYPE_NAMES[k.reportType] : "-",
+      k.daysSinceOnsetOfSymptoms !== undefined ? `onset ${k.daysSinceOnsetOfSymptoms}d` : "",
+      revised ? "(revised)" : ""
+    ]
+      .filter(Boolean)
+      .join("  ");
+  for (const k of e.keys) lines.push(row(k, false));
+  for (const k of e.revisedKeys) lines.push(row(k, true));
+  return lines.join("\n");
+}
+
+function intOption(v: string, name: string): number {
+  if (!/^\d+$/.test(v)) throw new UserError(`${name} must be a non-negative integer, got "${v}"`);
+  return Number(v);
+}
+
+export function register(program: Command, run: RunAction): void {
+  const keys = program.command("keys").description("Read, verify, write, sign and publish GAEN key export files (export.zip = export.bin + export.sig).");
+
+  keys
+    .command("show")
+    .description("Print an export file's header and keys (.zip or bare export.bin).")
+    .argument("<file>", "export .zip or export.bin")
+    .option("--json", "print one JSON object instead of text")
+    .action(
+      run(async (file: string, opts: { json?: boolean }) => {
+        const f = await readExportFile(file);
+        if (opts.json) {
+          const e = f.export;
+          const out = {
+            file,
+            startTimestamp: e.startTimestamp,
+            endTimestamp: e.endTimestamp,
+            region: e.region,
+            batchNum: e.batchNum,
+            batchSize: e.batchSize,
+            signatureInfos: e.signatureInfos,
+            signatures: f.signatures.length,
+            keys: e.keys.map(keyToJson),
+            revisedKeys: e.revisedKeys.map(keyToJson)
+          };
+          process.stdout.write(JSON.stringify(out, null, 2) + "\n");
+        } else process.stdout.write(showText(file, f) + "\n");
+        return 0;
+      })
+    );
+
+  keys
+    .command("verify")
+    .description("Check an export's signature over the whole export.bin. Exit 0 valid, 1 invalid or unsigned, 2 unreadable or malformed file.")
+    .argument("<file>", "export .zip")
+    .requiredOption("--public-key <pem>", "the publisher's ECDSA P-256 public key (PEM)")
+    .action(
+      run(async (file: string, opts: { publicKey: string }) => {
+        const key = loadPublicKey(opts.publicKey);
+        const f = await readExportFile(file);
+        const v = verifyExportFile(f, key);
+        if (!v.valid) {
+          process.stderr.write(`${file}: NOT VALID: ${v.reason}\n`);
+          return 1;
+        }
+        const id = v.signature.signatureInfo.verificationKeyId;
+        process.stdout.write(`${file}: valid signature${id ? ` (key id "${id}")` : ""}, ${f.export.keys.length} key(s)\n`);
+        return 0;
+      })
+    );
+
+  keys
+    .command("export")
+    .description("Write a signed export .zip from keys in JSON (see docs/keys.md for the JSON shape).")
+    .requiredOption("--keys <file>", "keys JSON")
+    .requiredOption("--out <file>", "export .zip to write")
+    .requiredOption("--sign <pem>", "ECDSA P-256 private key (PEM) to sign with")
+    .requiredOption("--key-id <id>", "verification_key_id written into the signature info")
+    .requiredOption("--key-version <v>", "verification_key_version written into the signature info")
+    .requiredOption("--region <r>", "region, e.g. an ISO country code")
+    .option("--start <unix>", "window start (default: the start of the earliest key)")
+    .option("--end <unix>", "window end (default: now)")
+    .option("--batch-num <n>", "batch number", "1")
+    .option("--batch-size <n>", "batch size", "1")
+    .action(
+      run(async (opts: { keys: string; out: string; sign: string; keyId: string; keyVersion: string; region: string; start?: string; end?: string; batchNum: string; batchSize: string }) => {
+        const keyList = readKeysJson(opts.keys);
+        const key = loadPrivateKey(opts.sign);
+        const earliest = keyList.length ? Math.min(...keyList.map((k) => k.rollingStartIntervalNumber)) * 600 : Math.floor(Date.now() / 1000);
+        const end = opts.end !== undefined ? intOption(opts.end, "--end") : Math.floor(Date.now() / 1000);
+        const start = opts.start !== undefined ? intOption(opts.start, "--start") : Math.min(earliest, end);
+        const exp: KeyExport = {
+          startTimestamp: start,
+          endTimestamp: end,
+          region: opts.region,
+          batchNum: intOption(opts.batchNum, "--batch-num"),
+          batchSize: intOption(opts.batchSize, "--batch-size"),
+          signatureInfos: [],
+          keys: keyList,
+          revisedKeys: []
+        };
+        const zip = await buildExportZip(exp, { key, keyId: opts.keyId, keyVersion: opts.keyVersion });
+        try {
+          writeFileAtomic(opts.out, zip);
+        } catch (e) {
+          throw new UserError(`cannot write ${opts.out}: ${(e as Error).message}`);
+        }
+        process.stdout.write(`${opts.out}: ${keyList.length} key(s), signed by "${opts.keyId}" v${opts.keyVersion}\n`);
+        return 0;
+      })
+    );
+
+  keys
+    .command("keygen")
+    .description("Make an ECDSA P-256 key pair for signing exports (private key written with mode 600).")
+    .requiredOption("--private-out <file>", "private key PEM to write (keep it secret)")
+    .requiredOption("--public-out <file>", "public key PEM to write (give it to every kiosk)")
+    .action(
+      run((opts: { privateOut: string; publicOut: string }) => {
+        if (fs.existsSync(opts.privateOut)) throw new UserError(`${opts.privateOut} exists; refusing to overwrite a private key`);
+        const pair = generateSigningKeyPair();
+        try {
+          fs.writeFileSync(opts.privateOut, pair.privateKeyPem, { mode: 0o600, flag: "wx" });
+          fs.writeFileSync(opts.publicOut, pair.publicKeyPem);
+        } catch (e) {
+          throw new UserError(`cannot write the key pair: ${(e as Error).message}`);
+        }
+        process.stdout.write(`wrote ${opts.privateOut} and ${opts.publicOut}\n`);
+        return 0;
+      })
+    );
+
+}

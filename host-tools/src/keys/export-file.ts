@@ -1,0 +1,144 @@
+import * as crypto from "node:crypto";
+import * as fs from "node:fs";
+import JSZip from "jszip";
+import { ECDSA_SHA256_OID, TekSignature, decodeExportBin, decodeSignatureList, encodeExportBin, encodeSignatureList } from "./export-codec";
+import { ExportFormatError } from "./errors";
+import { signExportBin, verifyExportBin } from "./signing";
+import { KeyExport, SignatureInfo } from "./types";
+
+/**
+ * Export files on disk: a .zip with export.bin and export.sig, or a bare
+ * export.bin (which carries no signature).
+ */
+
+/** Refuse anything bigger: real exports hold at most tens of thousands of keys (~30 bytes each). */
+export const MAX_EXPORT_BYTES = 16 * 1024 * 1024;
+// "PK": any zip record (an empty zip starts with its end record, PK\x05\x06).
+const ZIP_MAGIC = Buffer.from("PK", "ascii");
+
+export interface ExportFile {
+  /** The exact export.bin bytes (what the signature covers). */
+  bin: Buffer;
+  /** Signatures from export.sig; empty for a bare export.bin or an empty export.sig. */
+  signatures: TekSignature[];
+  /** True if the file was a zip that had an export.sig entry (even an empty one). */
+  hasSigFile: boolean;
+  export: KeyExport;
+}
+
+interface ZipEntrySize {
+  _data?: { uncompressedSize?: number };
+}
+
+async function readZipEntry(zip: JSZip, name: string, source: string): Promise<Buffer | null> {
+  const entry = zip.file(name);
+  if (!entry) return null;
+  // JSZip keeps the size from the central directory here; checking it first
+  // stops a zip bomb before it is inflated.
+  const declared = (entry as unknown as ZipEntrySize)._data?.uncompressedSize;
+  if (typeof declared === "number" && declared > MAX_EXPORT_BYTES)
+    throw new ExportFormatError(`${source}: ${name} would be ${declared} bytes, over the ${MAX_EXPORT_BYTES}-byte limit`);
+  let data: Uint8Array;
+  try {
+    data = await entry.async("uint8array");
+  } catch (e) {
+    throw new ExportFormatError(`${source}: ${name} inside the zip is corrupt (${(e as Error).message})`);
+  }
+  if (data.length > MAX_EXPORT_BYTES) throw new ExportFormatError(`${source}: ${name} is ${data.length} bytes, over the ${MAX_EXPORT_BYTES}-byte limit`);
+  return Buffer.from(data);
+}
+
+/** Parses the bytes of a .zip export or a bare export.bin; `source` names it in errors. */
+export async function parseExportFile(data: Uint8Array, source: string): Promise<ExportFile> {
+  if (data.length > MAX_EXPORT_BYTES) throw new ExportFormatError(`${source}: ${data.length} bytes, over the ${MAX_EXPORT_BYTES}-byte limit for an export file`);
+  const buf = Buffer.from(data.buffer, data.byteOffset, data.length);
+  if (buf.length < 2 || !buf.subarray(0, 2).equals(ZIP_MAGIC)) {
+    // Not a zip: it must be a bare export.bin, whose header check says so if not.
+    return { bin: Buffer.from(buf), signatures: [], hasSigFile: false, export: decodeExportBin(buf, source) };
+  }
+  let zip: JSZip;
+  try {
+    zip = await JSZip.loadAsync(buf, { checkCRC32: true });
+  } catch (e) {
+    throw new ExportFormatError(`${source}: not a readable zip (${(e as Error).message})`);
+  }
+  const bin = await readZipEntry(zip, "export.bin", source);
+  if (!bin) throw new ExportFormatError(`${source}: the zip has no export.bin (entries: ${Object.keys(zip.files).join(", ") || "none"})`);
+  const sig = await readZipEntry(zip, "export.sig", source);
+  return {
+    bin,
+    signatures: sig ? decodeSignatureList(sig, source) : [],
+    hasSigFile: sig !== null,
+    export: decodeExportBin(bin, source)
+  };
+}
+
+export async function readExportFile(file: string): Promise<ExportFile> {
+  let data: Buffer;
+  try {
+    const size = fs.statSync(file).size;
+    if (size > MAX_EXPORT_BYTES) throw new ExportFormatError(`${file}: ${size} bytes, over the ${MAX_EXPORT_BYTES}-byte limit for an export file`);
+    data = fs.readFileSync(file);
+  } catch (e) {
+    if (e instanceof ExportFormatError) throw e;
+    throw new ExportFormatError(`cannot read ${file}: ${(e as Error).message}`);
+  }
+  return parseExportFile(data, file);
+}
+
+export type VerifyOutcome = { valid: true; signature: TekSignature } | { valid: false; reason: string };
+
+/**
+ * Valid if any signature in export.sig verifies over the whole export.bin with
+ * the given key and names ECDSA-SHA256 (or names no algorithm).
+ */
+export function verifyExportFile(file: ExportFile, key: crypto.KeyObject): VerifyOutcome {
+  if (!file.hasSigFile) return { valid: false, reason: "unsigned: there is no export.sig (a bare export.bin cannot be verified)" };
+  if (file.signatures.length === 0) return { valid: false, reason: "unsigned: export.sig holds no signature" };
+  const reasons: string[] = [];
+  for (const s of file.signatures) {
+    const alg = s.signatureInfo.signatureAlgorithm;
+    if (alg !== undefined && alg !== ECDSA_SHA256_OID) {
+      reasons.push(`signature algorithm ${alg} is not ECDSA-SHA256 (${ECDSA_SHA256_OID})`);
+      continue;
+    }
+    if (s.signature.length === 0) {
+      reasons.push("a signature entry is empty");
+      continue;
+    }
+    if (verifyExportBin(file.bin, s.signature, key)) return { valid: true, signature: s };
+    const id = s.signatureInfo.verificationKeyId;
+    reasons.push(`the signature${id ? ` of key id "${id}"` : ""} does not verify with this public key`);
+  }
+  return { valid: false, reason: reasons.join("; ") };
+}
+
+export interface SignOptions {
+  key: crypto.KeyObject;
+  keyId: string;
+  keyVersion: string;
+}
+
+/** Builds the zip bytes of an export: export.bin (with our SignatureInfo) and, if signed, export.sig. */
+export async function buildExportZip(exp: KeyExport, sign?: SignOptions): Promise<Buffer> {
+  const info: SignatureInfo | undefined = sign
+    ? { verificationKeyId: sign.keyId, verificationKeyVersion: sign.keyVersion, signatureAlgorithm: ECDSA_SHA256_OID }
+    : undefined;
+  const withInfo: KeyExport = { ...exp, signatureInfos: info ? [info] : exp.signatureInfos };
+  const bin = encodeExportBin(withInfo);
+  const sigs: TekSignature[] =
+    sign && info ? [{ signatureInfo: info, batchNum: exp.batchNum, batchSize: exp.batchSize, signature: signExportBin(bin, sign.key) }] : [];
+  const zip = new JSZip();
+  // A fixed entry date: the real one would only tell when the publisher ran.
+  const date = new Date(Date.UTC(2020, 0, 1));
+  zip.file("export.bin", bin, { date });
+  zip.file("export.sig", encodeSignatureList(sigs), { date });
+  return zip.generateAsync({ type: "nodebuffer", compression: "DEFLATE" });
+}
+
+/** Writes a zip atomically (temp file + rename) so a reader never sees half a file. */
+export function writeFileAtomic(file: string, data: Uint8Array, mode?: number): void {
+  const tmp = `${file}.${process.pid}.${crypto.randomBytes(4).toString("hex")}.tmp`;
+  fs.writeFileSync(tmp, data, mode !== undefined ? { mode } : undefined);
+  fs.renameSync(tmp, file);
+}
