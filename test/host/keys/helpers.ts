@@ -8,8 +8,16 @@ import { repoRoot } from "../../../host-tools/src/paths";
 export const gaenFixtures = path.join(repoRoot, "test", "fixtures", "gaen");
 export const fixture = (name: string): string => path.join(gaenFixtures, name);
 
+const made: string[] = [];
+process.on("exit", () => {
+  for (const d of made) fs.rmSync(d, { recursive: true, force: true });
+});
+
+/** A fresh temporary directory, removed when the test process exits. */
 export function tempDir(prefix: string): string {
-  return fs.mkdtempSync(path.join(os.tmpdir(), `pt-${prefix}-`));
+  const d = fs.mkdtempSync(path.join(os.tmpdir(), `pt-${prefix}-`));
+  made.push(d);
+  return d;
 }
 
 export interface CliResult {
