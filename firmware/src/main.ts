@@ -1,9 +1,15 @@
 import { createPlatform } from "./platform";
 import { Platform } from "./platform-api";
+import { onSelfTestFailure, runSelfTest } from "./selftest";
 
 /** Boot: lock the console, then blink green once to show the token is alive. */
 export function boot(p: Platform): void {
   p.lockConsole();
+  // Broken crypto would broadcast identifiers nobody can match: stay silent, show the fault.
+  if (!runSelfTest(p)) {
+    onSelfTestFailure(p);
+    return;
+  }
   p.led("green", true);
   p.setTimeout(function () {
     p.led("green", false);

@@ -1,0 +1,17 @@
+import { CryptoPlatform } from "./types";
+import { sha256 } from "./sha256";
+
+/** HMAC-SHA256 (RFC 2104): Espruino has no native HMAC. */
+export function hmacSha256(p: CryptoPlatform, key: Uint8Array, data: Uint8Array): Uint8Array {
+  if (key.length > 64) key = sha256(p, key);
+  var inner = new Uint8Array(64 + data.length);
+  var outer = new Uint8Array(96);
+  for (var i = 0; i < 64; i++) {
+    var k = i < key.length ? key[i] : 0;
+    inner[i] = k ^ 0x36;
+    outer[i] = k ^ 0x5c;
+  }
+  inner.set(data, 64);
+  outer.set(sha256(p, inner), 64);
+  return sha256(p, outer);
+}

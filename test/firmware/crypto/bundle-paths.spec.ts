@@ -1,0 +1,47 @@
+import { strict as assert } from "node:assert";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { BundleResult, bundleBoard, compileFirmware } from "../../../host-tools/src/build/bundle";
+import { loadBoard } from "../../../host-tools/src/build/boards";
+
+// Fingerprints of the pure-JS code in a minified bundle: SHA-256 computes its
+// constants from 2^32 × frac(prime^(1/3)); AES reduces by 0x11B (283) in xtime.
+const PURE_SHA256 = /4294967296/;
+const PURE_AES = /\*283\b/;
+
+describe("token crypto: a board's bundle holds only the crypto path it uses", function () {
+  const outDir = fs.mkdtempSync(path.join(os.tmpdir(), "crypto-bundle-"));
+  const r: Record<string, BundleResult> = {};
+
+  before(async function () {
+    const es5 = compileFirmware();
+    for (const id of ["puckjs", "mdbt42q", "pixljs"]) r[id] = await bundleBoard(loadBoard(id), { es5Dir: es5, outDir, buildTime: 1735689600 });
+    // Puck.js as if it had no native AES: shows the pure AES is what the marker finds.
+    r.puckNoAes = await bundleBoard({ ...loadBoard("puckjs"), crypto: { sha256: true, aes: false } }, { es5Dir: es5, outDir, buildTime: 1735689600 });
+  });
+  after(() => fs.rmSync(outDir, { recursive: true, force: true }));
+
+  it("Puck.js (native SHA-256 and AES) ships neither pure-JS path", () => {
+    assert.doesNotMatch(r.puckjs.code, PURE_SHA256);
+    assert.doesNotMatch(r.puckjs.code, PURE_AES);
+    assert.match(r.puckjs.code, /\.AES\.encrypt\(/);
+  });
+  it("MDBT42Q (native SHA-256, no AES) ships pure-JS AES only", () => {
+    assert.doesNotMatch(r.mdbt42q.code, PURE_SHA256);
+    assert.match(r.mdbt42q.code, PURE_AES);
+  });
+  it("Pixl.js (SHA-1 only) ships both pure-JS paths, within its budget and lint-clean", () => {
+    assert.match(r.pixljs.code, PURE_SHA256);
+    assert.match(r.pixljs.code, PURE_AES);
+    assert.deepEqual(r.pixljs.lint, []);
+    assert.ok(r.pixljs.size.withinBudget, `${r.pixljs.size.bytes} > ${r.pixljs.size.budgetBytes}`);
+  });
+  it("the pure-JS AES costs Puck.js flash only when its config asks for it", () => {
+    assert.match(r.puckNoAes.code, PURE_AES);
+    assert.ok(r.puckNoAes.size.bytes > r.puckjs.size.bytes + 300, `${r.puckNoAes.size.bytes} vs ${r.puckjs.size.bytes}`);
+  });
+  it("boots through the known-answer self-test on every board", () => {
+    for (const id of ["puckjs", "mdbt42q", "pixljs"]) assert.match(r[id].code, /8be6cd371c5c891604bfbe49df84509672033874/, id);
+  });
+});

@@ -1,0 +1,112 @@
+import { strict as assert } from "node:assert";
+import { createKeySchedule } from "../../../firmware/src/gaen/key-schedule";
+import { readTeks } from "../../../firmware/src/gaen/tek-store";
+import { deriveKeys, deriveRpis, encryptMetadata } from "../../../host-tools/src/match/derive";
+import { FakePlatform, FakeStorage } from "../../helpers/fake-platform";
+import { useBoard } from "../../helpers/board";
+import { toHex } from "../crypto/vectors";
+
+const MIDNIGHT = 1735776000; // 2025-01-02 00:00 UTC
+
+function countingPlatform(opts: { startTime?: number; storage?: FakeStorage; seed?: number } = {}): { p: FakePlatform; sha: () => number } {
+  const p = new FakePlatform(opts);
+  let n = 0;
+  const real = p.sha256.bind(p);
+  p.sha256 = (d) => (n++, real(d));
+  return { p, sha: () => n };
+}
+
+describe("GAEN key schedule on the token", () => {
+  beforeEach(() => useBoard("puckjs"));
+
+  it("broadcasts what any GAEN implementation derives from the day's TEK", () => {
+    const { p } = countingPlatform();
+    const ks = createKeySchedule(p);
+    const ids = ks.identifiersAt(MIDNIGHT + 3 * 3600 + 17)!;
+    const [own] = ks.teks();
+    assert.equal(ids.enin, (MIDNIGHT + 3 * 3600) / 600);
+    const k = deriveKeys(own.tek);
+    assert.equal(toHex(ids.rpi), deriveRpis(k.rpik, ids.enin).toString("hex"));
+    assert.equal(toHex(ids.aem), encryptMetadata(k.aemk, ids.rpi, Uint8Array.of(0x40, 0xfc, 0, 0)).toString("hex"));
+  });
+
+  it("makes a new TEK exactly at UTC midnight, its rolling start a multiple of 144", () => {
+    const { p } = countingPlatform();
+    const ks = createKeySchedule(p);
+    ks.identifiersAt(MIDNIGHT - 0.001);
+    assert.equal(ks.teks().length, 1);
+    const before = ks.teks()[0];
+    assert.equal(before.rollingStart, MIDNIGHT / 600 - 144);
+    ks.identifiersAt(MIDNIGHT);
+    const [today, yesterday] = ks.teks();
+    assert.equal(today.rollingStart, MIDNIGHT / 600);
+    assert.equal(today.rollingStart % 144, 0);
+    assert.equal(toHex(yesterday.tek), toHex(before.tek));
+    assert.notEqual(toHex(today.tek), toHex(before.tek));
+  });
+
+  it("derives RPIK and AEMK once per TEK, not per rotation", () => {
+    const { p, sha } = countingPlatform();
+    const ks = createKeySchedule(p);
+    ks.identifiersAt(MIDNIGHT);
+    const perTek = sha();
+    assert.equal(perTek, 8); // two HKDFs, each an extract and one expand block: four HMACs, eight hashes
+    for (let i = 1; i < 144; i++) ks.identifiersAt(MIDNIGHT + 600 * i);
+    assert.equal(sha(), perTek);
+    ks.identifiersAt(MIDNIGHT + 86400);
+    assert.equal(sha(), 2 * perTek);
+  });
+
+  it("keeps the day's TEK across a reboot and never more than 14", () => {
+    const storage = new FakeStorage();
+    let { p } = countingPlatform({ storage, seed: 5 });
+    let ks = createKeySchedule(p);
+    const rpiBefore = toHex(ks.identifiersAt(MIDNIGHT + 100)!.rpi);
+    ({ p } = countingPlatform({ storage, seed: 6 }));
+    ks = createKeySchedule(p);
+    assert.equal(toHex(ks.identifiersAt(MIDNIGHT + 100)!.rpi), rpiBefore);
+    for (let d = 1; d < 20; d++) ks.identifiersAt(MIDNIGHT + 86400 * d);
+    const teks = ks.teks();
+    assert.equal(teks.length, 14);
+    assert.deepEqual(
+      teks.map((t) => t.rollingStart),
+      Array.from({ length: 14 }, (_, i) => MIDNIGHT / 600 + 144 * (19 - i))
+    );
+    assert.deepEqual(readTeks(storage), teks);
+  });
+
+  it("a power cut while saving a new TEK leaves yesterday's readable; after reboot the day gets a whole TEK", () => {
+    const storage = new FakeStorage();
+    const { p } = countingPlatform({ storage });
+    const ks = createKeySchedule(p);
+    ks.identifiersAt(MIDNIGHT - 600);
+    const yesterday = toHex(ks.teks()[0].tek);
+    storage.cutAfter(9);
+    ks.identifiersAt(MIDNIGHT + 5); // power fails mid-write
+    storage.revive();
+    const ks2 = createKeySchedule(countingPlatform({ storage, seed: 9 }).p);
+    assert.ok(ks2.identifiersAt(MIDNIGHT + 10));
+    const teks = ks2.teks();
+    assert.equal(teks.length, 2);
+    assert.equal(toHex(teks[1].tek), yesterday);
+    assert.equal(teks[0].rollingStart, MIDNIGHT / 600);
+  });
+
+  it("keeps advertising with a RAM-only TEK when flash is full, and says so", () => {
+    const storage = new FakeStorage(200);
+    storage.write("full", new Uint8Array(150));
+    const ks = createKeySchedule(countingPlatform({ storage }).p);
+    assert.ok(ks.identifiersAt(MIDNIGHT));
+    assert.equal(ks.unsaved(), true);
+    assert.equal(ks.teks().length, 1);
+    assert.deepEqual(storage.list("pt.tek"), []);
+  });
+
+  it("mints no key while the clock is earlier than the firmware build (a lost clock)", () => {
+    const { p } = countingPlatform();
+    const ks = createKeySchedule(p);
+    assert.equal(ks.identifiersAt(1000), undefined);
+    assert.deepEqual(ks.teks(), []);
+    assert.deepEqual(p.storage.list("pt."), []);
+  });
+});
