@@ -1,0 +1,170 @@
+/**
+ * The built-in care home, generated from the seed: a long corridor with
+ * bedrooms on both sides, a dining room with tables of four, a lounge, a staff
+ * office. Residents sleep in their rooms, eat three meals at fixed seats, spend
+ * part of the day in the lounge; staff work three shifts on a weekly rota and
+ * do rounds; visitors come on some afternoons.
+ */
+import { Scenario, ScenarioPerson, ScenarioRoom, ScheduleEntry } from "./scenario";
+import { Rng, mix, hashString } from "./prng";
+
+export interface CareHomeOptions {
+  seed: number;
+  /** Residents, each with a bedroom and a token (default 36, at least 30). */
+  residents?: number;
+  /** Staff per shift and day (default 4); the rota employs more so everybody gets days off. */
+  staffPerShift?: number;
+  /** Staff who wear a token (the rest carry a GAEN phone); default 14, so the default home has 50 tokens. */
+  staffTokens?: number;
+  /** Visitors (default 8): most carry a phone. */
+  visitors?: number;
+  /** Board of every token (default: the run's board). */
+  board?: string;
+  startDate?: string;
+}
+
+const BED_W = 3.5;
+const BED_D = 5;
+const CORRIDOR_W = 2.5;
+const TABLE_SPACING = 3.5;
+
+const MEALS: Array<[string, string]> = [
+  ["08:00", "08:45"],
+  ["12:00", "13:00"],
+  ["17:30", "18:15"]
+];
+const SHIFTS: Array<{ name: string; parts: Array<[string, string, number]> }> = [
+  { name: "early", parts: [["07:00", "15:00", 0]] },
+  { name: "late", parts: [["15:00", "23:00", 0]] },
+  // A night shift crosses midnight: its second part falls on the next weekday.
+  { name: "night", parts: [["23:00", "24:00", 0], ["00:00", "07:00", 1]] }
+];
+
+function shuffle<T>(rng: Rng, xs: T[]): T[] {
+  for (let i = xs.length - 1; i > 0; i--) {
+    const j = rng.int(i + 1);
+    const t = xs[i];
+    xs[i] = xs[j];
+    xs[j] = t;
+  }
+  return xs;
+}
+
+function pad(n: number, w = 2): string {
+  return String(n).padStart(w, "0");
+}
+
+export function careHome(opts: CareHomeOptions): Scenario {
+  const residents = opts.residents ?? 36;
+  if (residents < 1) throw new RangeError("care home: residents must be at least 1");
+  const staffPerShift = opts.staffPerShift ?? 4;
+  const visitors = opts.visitors ?? 8;
+  const rng = new Rng(mix(opts.seed, hashString("care-home")));
+  const token = opts.board ? { kind: "token" as const, board: opts.board } : { kind: "token" as const };
+
+  // Floor plan: bedrooms south (y 0..5) and north (y 7.5..12.5) of the corridor.
+  const perSide = Math.ceil(residents / 2);
+  const wingLen = perSide * BED_W;
+  const corridorY = BED_D;
+  const northY = BED_D + CORRIDOR_W;
+  const rooms: ScenarioRoom[] = [];
+  const beds: Array<{ room: string; bed: [number, number] }> = [];
+  for (let i = 0; i < residents; i++) {
+    const side = i % 2;
+    const k = Math.floor(i / 2);
+    const x = k * BED_W;
+    const y = side === 0 ? 0 : northY;
+    const id = `bedroom-${pad(i + 1)}`;
+    rooms.push({ id, kind: "bedroom", x, y, w: BED_W, h: BED_D, wallLossDb: 7 });
+    // The bed stands in the middle, away from the shared walls.
+    beds.push({ room: id, bed: [x + BED_W / 2, side === 0 ? 1.5 : northY + BED_D - 1.5] });
+  }
+  const commonX = wingLen;
+  rooms.push({ id: "corridor", kind: "corridor", x: 0, y: corridorY, w: wingLen + 16 + 5, h: CORRIDOR_W, wallLossDb: 6 });
+  const diningH = 15;
+  const tablesX = 4;
+  const tablesY = Math.ceil(Math.ceil(residents / 4) / tablesX);
+  const diningW = Math.max(16, tablesX * TABLE_SPACING + 2);
+  const diningHeight = Math.max(diningH, tablesY * TABLE_SPACING + 2);
+  rooms.push({ id: "dining", kind: "dining", x: commonX, y: corridorY - diningHeight, w: diningW, h: diningHeight, wallLossDb: 8 });
+  rooms.push({ id: "lounge", kind: "lounge", x: commonX, y: northY, w: 16, h: 12, wallLossDb: 8 });
+  rooms.push({ id: "office", kind: "office", x: commonX + 16, y: northY, w: 5, h: 5, wallLossDb: 8 });
+
+  // Tables of four: seat positions around each table centre.
+  const seats: Array<[number, number]> = [];
+  for (let ty = 0; ty < tablesY; ty++) {
+    for (let tx = 0; tx < tablesX; tx++) {
+      const cx = commonX + 1 + TABLE_SPACING / 2 + tx * TABLE_SPACING;
+      const cy = corridorY - diningHeight + 1 + TABLE_SPACING / 2 + ty * TABLE_SPACING;
+      seats.push([cx - 0.6, cy - 0.5], [cx + 0.6, cy - 0.5], [cx - 0.6, cy + 0.5], [cx + 0.6, cy + 0.5]);
+    }
+  }
+  const seatOf = shuffle(rng, seats.map((_, i) => i));
+
+  const people: ScenarioPerson[] = [];
+  for (let i = 0; i < residents; i++) {
+    const { room, bed } = beds[i];
+    const seat = seats[seatOf[i]];
+    const loungeChance = 0.4 + 0.5 * rng.next();
+    const schedule: ScheduleEntry[] = [
+      { from: "00:00", to: "07:30", rooms: [room], at: bed, dwellMinutes: 60 },
+      ...MEALS.map(([from, to]) => ({ from, to, rooms: ["dining"], at: seat, dwellMinutes: 15 })),
+      { from: "10:00", to: "11:45", rooms: ["lounge"], chance: loungeChance, dwellMinutes: 30 },
+      { from: "14:00", to: "17:15", rooms: ["lounge"], chance: loungeChance, dwellMinutes: 30 },
+      { from: "20:30", to: "24:00", rooms: [room], at: bed, dwellMinutes: 60 },
+      { from: "07:30", to: "20:30", rooms: [room], dwellMinutes: 20 }
+    ];
+    people.push({ id: `resident-${pad(i + 1)}`, role: "resident", device: token, schedule });
+  }
+
+  // Staff: per shift a pool of staffPerShift + 2 people, each off two consecutive weekdays.
+  const poolPerShift = staffPerShift + 2;
+  const staffTokens = opts.staffTokens ?? 14;
+  const bedroomIds = beds.map((b) => b.room);
+  let staffNo = 0;
+  for (const shift of SHIFTS) {
+    for (let k = 0; k < poolPerShift; k++) {
+      const offStart = (k * 7) / poolPerShift;
+      const workdays = [0, 1, 2, 3, 4, 5, 6].filter((d) => (d - Math.floor(offStart) + 7) % 7 >= 2);
+      const schedule: ScheduleEntry[] = [];
+      for (const [from, to, dayShift] of shift.parts) {
+        const weekdays = workdays.map((d) => (d + dayShift) % 7);
+        if (shift.name !== "night") {
+          for (const [mf, mt] of MEALS) {
+            if (mf >= from && mt <= to) schedule.push({ from: mf, to: mt, weekdays, rooms: ["dining"], dwellMinutes: 3 });
+          }
+          schedule.push({ from, to, weekdays, rooms: ["corridor", "lounge", "office", ...bedroomIds], dwellMinutes: 4 });
+        } else {
+          // Nights: mostly in the office, with rounds.
+          schedule.push({ from, to, weekdays, rooms: ["office", "office", "office", "corridor", ...bedroomIds.slice(0, 6)], dwellMinutes: 10 });
+        }
+      }
+      staffNo++;
+      const device = staffNo <= staffTokens ? token : { kind: "phone" as const };
+      people.push({ id: `staff-${pad(staffNo)}-${shift.name}`, role: "staff", device, schedule });
+    }
+  }
+
+  // Visitors: each visits one resident on one or two weekdays, most afternoons, in the bedroom or lounge.
+  for (let v = 0; v < visitors; v++) {
+    const resident = rng.int(residents);
+    const weekdays = [rng.int(7)];
+    if (rng.next() < 0.5) weekdays.push((weekdays[0] + 3) % 7);
+    const startH = 14 + rng.int(3);
+    const at: [number, number] = [beds[resident].bed[0], beds[resident].bed[1] + (resident % 2 === 0 ? 1.2 : -1.2)];
+    people.push({
+      id: `visitor-${pad(v + 1)}`,
+      role: "visitor",
+      device: v % 4 === 3 ? undefined : { kind: "phone" },
+      schedule: [{ from: `${startH}:00`, to: `${startH + 1}:30`, weekdays, chance: 0.8, rooms: [beds[resident].room], at, dwellMinutes: 30 }]
+    });
+  }
+
+  return {
+    name: "care-home",
+    description: `${residents} residents, ${SHIFTS.length} shifts of ${staffPerShift} staff, ${visitors} visitors (seed ${opts.seed})`,
+    startDate: opts.startDate ?? "2024-03-04",
+    rooms,
+    people
+  };
+}

@@ -1,0 +1,123 @@
+/**
+ * The radio channel between two bodies in a building, in dB:
+ *
+ *   RSSI = Ptx − PL(d) − walls − body(tx) − body(rx) + S(link, t) + F(packet) + rxOffset
+ *   PL(d) = PL0 + 10·n·log10(max(d, d_min) / 1 m)
+ *
+ * PL0 ≈ 40 dB at 1 m is free space at 2.4 GHz; the exponent n is 2 in free
+ * space and about 2–3 indoors. S is slow log-normal shadowing per link (an
+ * AR(1) process stepped each minute), F per-packet Rician fading normalised so
+ * that its mean in dB is 0: the mean RSSI over many packets is the formula
+ * without S and F. See docs/simulator.md.
+ */
+import { Rng } from "./prng";
+
+export interface PropagationParams {
+  /** Path loss at 1 m, dB. */
+  pl0Db: number;
+  /** Path-loss exponent n. */
+  exponent: number;
+  /** Distances below this are treated as this (the near field is not modelled). */
+  minDistanceM: number;
+  /** Shadowing standard deviation, dB. */
+  shadowingSigmaDb: number;
+  /** Correlation of the shadowing from one minute to the next (AR(1) coefficient). */
+  shadowingPerMinute: number;
+  /** Rician K factor (linear): 0 = Rayleigh, larger = a stronger direct path. */
+  riceK: number;
+  /** Fading gains above this (dB over the mean) are clipped; keeps far links cheap to reject. */
+  fadingMaxGainDb: number;
+  /** A packet below this power (dBm at the receiver) is not heard. */
+  receiveThresholdDbm: number;
+  /** Probability a packet above the threshold is still lost (collisions, interference). */
+  packetLoss: number;
+  /** Largest loss one wearer's body adds when it is between the device and the other end, dB. */
+  bodyLossMaxDb: number;
+}
+
+export const DEFAULT_PROPAGATION: PropagationParams = {
+  pl0Db: 40,
+  exponent: 2.5,
+  minDistanceM: 0.1,
+  shadowingSigmaDb: 4,
+  shadowingPerMinute: 0.9,
+  riceK: 2,
+  fadingMaxGainDb: 10,
+  receiveThresholdDbm: -95,
+  packetLoss: 0.05,
+  bodyLossMaxDb: 8
+};
+
+export function pathLossDb(p: PropagationParams, distanceM: number): number {
+  return p.pl0Db + 10 * p.exponent * Math.log10(Math.max(distanceM, p.minDistanceM));
+}
+
+/**
+ * Body loss for a wearer facing `facing` (radians) towards the other end at
+ * direction `towards`: 0 when facing it, the maximum with the back turned.
+ */
+export function bodyLossDb(p: PropagationParams, facing: number, towards: number): number {
+  return (p.bodyLossMaxDb * (1 - Math.cos(facing - towards))) / 2;
+}
+
+/** Raw Rician power gain in dB (mean power 1, not yet normalised in dB). */
+function ricianGainDb(k: number, rng: Rng): number {
+  const los = Math.sqrt(k / (k + 1));
+  const s = Math.sqrt(1 / (2 * (k + 1)));
+  const re = los + s * rng.normal();
+  const im = s * rng.normal();
+  const power = re * re + im * im;
+  return 10 * Math.log10(Math.max(power, 1e-12));
+}
+
+const fadingBias = new Map<number, number>();
+
+/**
+ * Mean of the raw Rician gain in dB for K (negative: a Rayleigh channel's mean
+ * dB is about −2.5). Estimated once per K from a fixed-seed sample, so it is
+ * the same on every run.
+ */
+export function ricianMeanDb(k: number): number {
+  let m = fadingBias.get(k);
+  if (m === undefined) {
+    const rng = new Rng(0x5eed);
+    let sum = 0;
+    const n = 200000;
+    for (let i = 0; i < n; i++) sum += ricianGainDb(k, rng);
+    m = sum / n;
+    fadingBias.set(k, m);
+  }
+  return m;
+}
+
+/** Per-packet fading in dB with mean 0 (before clipping at fadingMaxGainDb). */
+export function fadingDb(p: PropagationParams, rng: Rng): number {
+  const g = ricianGainDb(p.riceK, rng) - ricianMeanDb(p.riceK);
+  return g > p.fadingMaxGainDb ? p.fadingMaxGainDb : g;
+}
+
+/**
+ * Slow shadowing of one link: log-normal (normal in dB), stepped once a minute
+ * by x ← ρ·x + √(1−ρ²)·σ·N. Stepping k minutes at once uses ρ^k, so the value
+ * depends only on the minutes asked for, not on how often it is asked.
+ */
+export class Shadowing {
+  private minute = 0;
+  private value = 0;
+  private started = false;
+
+  constructor(private readonly p: PropagationParams, private readonly rng: Rng) {}
+
+  at(minute: number): number {
+    if (!this.started) {
+      this.started = true;
+      this.minute = minute;
+      this.value = this.p.shadowingSigmaDb * this.rng.normal();
+    } else if (minute > this.minute) {
+      const rk = Math.pow(this.p.shadowingPerMinute, minute - this.minute);
+      this.value = rk * this.value + Math.sqrt(1 - rk * rk) * this.p.shadowingSigmaDb * this.rng.normal();
+      this.minute = minute;
+    }
+    return this.value;
+  }
+}

@@ -1,0 +1,290 @@
+/**
+ * The shared 2.4 GHz medium. Advertisers transmit an advertising event every
+ * interval plus a random 0–10 ms advDelay (as the BLE spec requires); a
+ * receiver hears an event while its scan window is open if the received power
+ * (see propagation.ts) clears the receive threshold and the packet is not lost.
+ *
+ * Cost: nothing is scheduled per advertising event. Time is cut into chunks
+ * (1 s); while a receiver scans, it asks each advertiser for its event times
+ * in the current chunk (computed once per advertiser and chunk, shared by all
+ * receivers), keeps those it hears, and delivers them one by one at their own
+ * times. Advertisers nobody listens to cost nothing: their event timeline is
+ * advanced in one statistical jump.
+ */
+import type { AdvertState, ReceivedAdvert, RadioPort, ScanState, SimScheduler } from "../types";
+import { Movement, Pose } from "./movement";
+import { PropagationParams, Shadowing, bodyLossDb, fadingDb, pathLossDb } from "./propagation";
+import { wallLossDb } from "./geometry";
+import { Rng, hashString, mix } from "./prng";
+
+export const CHUNK_SECONDS = 1;
+/** advDelay: 0–10 ms added to every advertising interval. */
+const ADV_DELAY_S = 0.01;
+
+export interface RadioNodeSpec {
+  id: string;
+  /** Index of the person carrying the node, in the scenario's movement. */
+  person: number;
+  /** Radiated power minus the configured tx power (antenna and enclosure), dB. */
+  txGainDb: number;
+  /** Added to the received power to give the reported RSSI (receiver calibration), dB. */
+  rxOffsetDb: number;
+  /** Hand a heard packet to the node (called only while it scans). */
+  deliver(advert: ReceivedAdvert): void;
+}
+
+export interface RadioStats {
+  scanWindows: number;
+  /** Advertising events that fell inside an open scan window of a receiver on site. */
+  candidates: number;
+  belowThreshold: number;
+  lost: number;
+  delivered: number;
+}
+
+class Node {
+  advert: AdvertState | null = null;
+  services: string[] = [];
+  /** Next advertising event time (true seconds). */
+  cursor = 0;
+  memoChunk = -1;
+  memo: number[] = [];
+  scan: ScanState | null = null;
+  session = 0;
+  pendingEvent = -1;
+  queueTimes: number[] = [];
+  queueFrom: Node[] = [];
+  queueRssi: number[] = [];
+  queuePos = 0;
+  readonly jitter: Rng;
+  readonly fading: Rng;
+  readonly key: number;
+
+  constructor(readonly index: number, readonly spec: RadioNodeSpec, seed: number) {
+    this.key = hashString(spec.id);
+    this.jitter = new Rng(mix(seed, hashString("advertiser"), this.key));
+    this.fading = new Rng(mix(seed, hashString("receiver"), this.key));
+  }
+}
+
+/** 16-bit service UUIDs a packet mentions (UUID lists and service data), lower-case hex. */
+export function packetServices(packet: Uint8Array): string[] {
+  const out: string[] = [];
+  let i = 0;
+  while (i < packet.length) {
+    const len = packet[i];
+    if (len === 0 || i + 1 + len > packet.length) break;
+    const type = packet[i + 1];
+    if (type === 0x02 || type === 0x03) {
+      for (let j = i + 2; j + 1 < i + 1 + len; j += 2) out.push(((packet[j + 1] << 8) | packet[j]).toString(16).padStart(4, "0"));
+    } else if (type === 0x16 && len >= 3) {
+      out.push(((packet[i + 3] << 8) | packet[i + 2]).toString(16).padStart(4, "0"));
+    }
+    i += 1 + len;
+  }
+  return out;
+}
+
+interface LinkCache {
+  pa: Pose;
+  pb: Pose;
+  lossDb: number;
+}
+
+export class RadioMedium {
+  readonly stats: RadioStats = { scanWindows: 0, candidates: 0, belowThreshold: 0, lost: 0, delivered: 0 };
+  private readonly nodes: Node[] = [];
+  private readonly shadowing = new Map<number, Shadowing>();
+  private readonly links = new Map<number, LinkCache>();
+
+  constructor(
+    private readonly scheduler: SimScheduler,
+    private readonly movement: Movement,
+    private readonly params: PropagationParams,
+    private readonly seed: number
+  ) {}
+
+  /** Put a node on the air; the returned port is what its radio reports to. */
+  attach(spec: RadioNodeSpec): RadioPort {
+    const node = new Node(this.nodes.length, spec, this.seed);
+    this.nodes.push(node);
+    return {
+      advertising: (state) => this.setAdvertising(node, state),
+      scanning: (state) => this.setScanning(node, state)
+    };
+  }
+
+  private setAdvertising(node: Node, state: AdvertState | null): void {
+    const prev = node.advert;
+    node.advert = state;
+    if (!state) return;
+    if (!prev || prev.packet !== state.packet) node.services = packetServices(state.packet);
+    // A (re)start begins a new event timeline; a new packet at the same interval keeps it.
+    if (!prev || prev.intervalMs !== state.intervalMs) {
+      node.cursor = this.scheduler.now + node.jitter.next() * ADV_DELAY_S;
+      node.memoChunk = -1;
+    }
+  }
+
+  private setScanning(node: Node, state: ScanState | null): void {
+    const was = node.scan;
+    node.scan = state;
+    node.session++;
+    if (node.pendingEvent >= 0) this.scheduler.cancel(node.pendingEvent);
+    node.pendingEvent = -1;
+    if (!state) return;
+    if (!was) this.stats.scanWindows++;
+    const session = node.session;
+    // Never deliver from inside the call that started the scan: run on the queue.
+    node.pendingEvent = this.scheduler.at(this.scheduler.now, () => this.fillChunk(node, session));
+  }
+
+  /** Advertising event times of `node` in chunk `c`, shared by every receiver. */
+  private eventsInChunk(node: Node, c: number): number[] {
+    if (node.memoChunk === c) return node.memo;
+    const interval = node.advert!.intervalMs / 1000;
+    const start = c * CHUNK_SECONDS;
+    const end = start + CHUNK_SECONDS;
+    const mean = interval + ADV_DELAY_S / 2;
+    if (node.cursor < start) {
+      // Jump over the unheard events: the sum of n uniform delays is close to normal.
+      const n = Math.floor((start - node.cursor) / mean);
+      if (n > 1) node.cursor += n * mean + node.jitter.normal() * Math.sqrt(n) * (ADV_DELAY_S / Math.sqrt(12));
+      while (node.cursor < start) node.cursor += interval + node.jitter.next() * ADV_DELAY_S;
+    }
+    const out: number[] = [];
+    while (node.cursor < end) {
+      out.push(node.cursor);
+      node.cursor += interval + node.jitter.next() * ADV_DELAY_S;
+    }
+    node.memoChunk = c;
+    node.memo = out;
+    return out;
+  }
+
+  /** Loss (path, walls, bodies) between two poses, cached until one of them moves. */
+  private linkLossDb(a: Node, b: Node, pa: Pose, pb: Pose): number {
+    const lo = a.index < b.index ? a : b;
+    const key = lo === a ? a.index * 65536 + b.index : b.index * 65536 + a.index;
+    const p = lo === a ? pa : pb;
+    const q = lo === a ? pb : pa;
+    const cached = this.links.get(key);
+    if (cached && cached.pa === p && cached.pb === q) return cached.lossDb;
+    const dx = q.x - p.x;
+    const dy = q.y - p.y;
+    const d = Math.sqrt(dx * dx + dy * dy);
+    const dir = Math.atan2(dy, dx);
+    let loss = pathLossDb(this.params, d) + bodyLossDb(this.params, p.facing, dir) + bodyLossDb(this.params, q.facing, dir + Math.PI);
+    // Rooms are convex and do not overlap: a line inside one room crosses no wall.
+    if (p.room !== q.room) loss += wallLossDb(this.movement.rooms, p, q);
+    if (cached) {
+      cached.pa = p;
+      cached.pb = q;
+      cached.lossDb = loss;
+    } else this.links.set(key, { pa: p, pb: q, lossDb: loss });
+    return loss;
+  }
+
+  private shadow(a: Node, b: Node, minute: number): number {
+    const key = a.index < b.index ? a.index * 65536 + b.index : b.index * 65536 + a.index;
+    let s = this.shadowing.get(key);
+    if (!s) {
+      const k1 = Math.min(a.key, b.key);
+      const k2 = Math.max(a.key, b.key);
+      s = new Shadowing(this.params, new Rng(mix(this.seed, hashString("shadowing"), k1, k2)));
+      this.shadowing.set(key, s);
+    }
+    return s.at(minute);
+  }
+
+  /** Work out what `rx` hears from now to the end of this chunk, and start delivering it. */
+  private fillChunk(rx: Node, session: number): void {
+    rx.pendingEvent = -1;
+    if (rx.session !== session || !rx.scan) return;
+    const now = this.scheduler.now;
+    const c = Math.floor(now / CHUNK_SECONDS);
+    const end = (c + 1) * CHUNK_SECONDS;
+    const times: number[] = [];
+    const from: Node[] = [];
+    const rssi: number[] = [];
+    const prx = this.movement.poseAt(rx.spec.person, now);
+    if (prx) {
+      const minute = Math.floor(now / 60);
+      const p = this.params;
+      const filter = rx.scan.services;
+      for (const tx of this.nodes) {
+        if (tx === rx || !tx.advert) continue;
+        if (filter.length && !filter.some((s) => tx.services.indexOf(s) >= 0)) continue;
+        const ptx = this.movement.poseAt(tx.spec.person, now);
+        if (!ptx) continue;
+        const mean = tx.advert.txPowerDbm + tx.spec.txGainDb - this.linkLossDb(rx, tx, prx, ptx) + this.shadow(rx, tx, minute);
+        const events = this.eventsInChunk(tx, c);
+        if (mean + p.fadingMaxGainDb < p.receiveThresholdDbm) {
+          for (const t of events) if (t >= now) this.stats.belowThreshold++;
+          continue;
+        }
+        for (const t of events) {
+          if (t < now) continue;
+          this.stats.candidates++;
+          const power = mean + fadingDb(p, rx.fading);
+          if (power < p.receiveThresholdDbm) {
+            this.stats.belowThreshold++;
+            continue;
+          }
+          if (rx.fading.next() < p.packetLoss) {
+            this.stats.lost++;
+            continue;
+          }
+          times.push(t);
+          from.push(tx);
+          rssi.push(Math.round(power + rx.spec.rxOffsetDb));
+        }
+      }
+    }
+    // Sort this chunk's packets by time (insertion sort: lists are short and nearly sorted per sender).
+    for (let i = 1; i < times.length; i++) {
+      const t = times[i];
+      const f = from[i];
+      const r = rssi[i];
+      let j = i - 1;
+      while (j >= 0 && times[j] > t) {
+        times[j + 1] = times[j];
+        from[j + 1] = from[j];
+        rssi[j + 1] = rssi[j];
+        j--;
+      }
+      times[j + 1] = t;
+      from[j + 1] = f;
+      rssi[j + 1] = r;
+    }
+    rx.queueTimes = times;
+    rx.queueFrom = from;
+    rx.queueRssi = rssi;
+    rx.queuePos = 0;
+    this.next(rx, session, end);
+  }
+
+  /** Schedule the next packet of the chunk, or the next chunk. */
+  private next(rx: Node, session: number, chunkEnd: number): void {
+    if (rx.queuePos < rx.queueTimes.length) {
+      rx.pendingEvent = this.scheduler.at(rx.queueTimes[rx.queuePos], () => this.deliverNext(rx, session, chunkEnd));
+    } else {
+      rx.pendingEvent = this.scheduler.at(chunkEnd, () => this.fillChunk(rx, session));
+    }
+  }
+
+  private deliverNext(rx: Node, session: number, chunkEnd: number): void {
+    rx.pendingEvent = -1;
+    if (rx.session !== session || !rx.scan) return;
+    const i = rx.queuePos++;
+    const tx = rx.queueFrom[i];
+    // The advertiser may have stopped or changed its packet since the chunk was planned: send what is on the air now.
+    const adv = tx.advert;
+    if (adv) {
+      this.stats.delivered++;
+      rx.spec.deliver({ address: adv.address, rssi: rx.queueRssi[i], packet: adv.packet });
+    }
+    // The delivery may have stopped the scan (the token's callback can call setScan()).
+    if (rx.session === session && rx.scan && rx.pendingEvent < 0) this.next(rx, session, chunkEnd);
+  }
+}
