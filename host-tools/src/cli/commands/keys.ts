@@ -7,6 +7,8 @@ import { keyToJson, readKeysJson } from "../../keys/keys-json";
 import { generateSigningKeyPair, loadPrivateKey, loadPublicKey } from "../../keys/signing";
 import { KeyExport } from "../../keys/types";
 import { REPORT_TYPE_NAMES } from "../../keys/validate";
+import { readEnrolledKiosks } from "../../keys/kiosk-identity";
+import { publishUploads } from "../../keys/publish";
 
 function showText(file: string, f: ExportFile): string {
   const e = f.export;
@@ -151,4 +153,43 @@ export function register(program: Command, run: RunAction): void {
       })
     );
 
+}
+
+export function registerPublish(keys: Command, run: RunAction): void {
+  keys
+    .command("publish")
+    .description(
+      "Publisher: check pending diagnosis uploads (enrolled kiosk, signature, one-time code) and publish the good ones' keys in a new signed export listed in OUT/index.txt. Processed uploads move to published/ or rejected/. Exit 0 if none was rejected, 1 if any was."
+    )
+    .requiredOption("--uploads <dir>", "directory of pending upload JSON files")
+    .requiredOption("--codes <file>", "authorisation code store (from `report issue-code`); used codes are marked in it")
+    .requiredOption("--kiosks <file>", "enrolled kiosks JSON: {\"kiosks\": [{\"kioskId\", \"publicKey\"}]}")
+    .requiredOption("--sign <pem>", "ECDSA P-256 private key (PEM) to sign the export with")
+    .requiredOption("--key-id <id>", "verification_key_id for the signature info")
+    .requiredOption("--key-version <v>", "verification_key_version for the signature info")
+    .requiredOption("--region <r>", "region of the export")
+    .requiredOption("--out <dir>", "directory of published exports and index.txt")
+    .option("--json", "print the outcome as one JSON object")
+    .action(
+      run(async (opts: { uploads: string; codes: string; kiosks: string; sign: string; keyId: string; keyVersion: string; region: string; out: string; json?: boolean }) => {
+        const r = await publishUploads({
+          uploadsDir: opts.uploads,
+          codesFile: opts.codes,
+          kiosks: readEnrolledKiosks(opts.kiosks),
+          signingKey: loadPrivateKey(opts.sign),
+          keyId: opts.keyId,
+          keyVersion: opts.keyVersion,
+          region: opts.region,
+          outDir: opts.out,
+          now: Math.floor(Date.now() / 1000)
+        });
+        if (opts.json) process.stdout.write(JSON.stringify(r, null, 2) + "\n");
+        else {
+          process.stdout.write(r.exportFile ? `published ${r.keys} key(s) from ${r.accepted.length} upload(s) in ${opts.out}/${r.exportFile}\n` : "nothing published\n");
+          for (const a of r.accepted) for (const d of a.dropped) process.stdout.write(`  ${a.file}: left out ${d}\n`);
+        }
+        for (const x of r.rejected) process.stderr.write(`rejected ${x.file}: ${x.reason}\n`);
+        return r.rejected.length ? 1 : 0;
+      })
+    );
 }

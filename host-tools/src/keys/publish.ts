@@ -1,0 +1,179 @@
+import * as crypto from "node:crypto";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { checkCode, CodeRecord, CodeStore, consumeCode, readCodeStore, writeCodeStore } from "./auth-codes";
+import { KeyInputError } from "./errors";
+import { buildExportZip, writeFileAtomic } from "./export-file";
+import { parseUpload, Upload, uploadSignatureValid } from "./upload";
+import { ExposureKey } from "./types";
+
+/**
+ * The publisher's side of a diagnosis: check every pending upload (enrolled
+ * kiosk, signature, unused and unexpired code, sane keys), put the keys of
+ * the good ones into one new signed export, mark their codes used, and move
+ * each upload to published/ or rejected/ (with its reason) so none is lost
+ * and none is processed twice.
+ */
+
+const INTERVAL = 600;
+const KEEP_DAYS = 14;
+/** An upload dated further ahead than this is refused: the kiosk's clock is wrong. */
+const MAX_CLOCK_AHEAD_S = 600;
+
+export interface PublishOptions {
+  uploadsDir: string;
+  /** The code store; codes of accepted uploads are marked used in it. */
+  codesFile: string;
+  kiosks: Map<string, Uint8Array>;
+  signingKey: crypto.KeyObject;
+  keyId: string;
+  keyVersion: string;
+  region: string;
+  outDir: string;
+  now: number;
+}
+
+export interface AcceptedUpload {
+  file: string;
+  kioskId: string;
+  keys: number;
+  /** Keys left out of the export, with why (still in use, too old, repeated). */
+  dropped: string[];
+}
+
+export interface RejectedUpload {
+  file: string;
+  reason: string;
+}
+
+export interface PublishResult {
+  /** The export written (relative to outDir), or null if no upload was accepted. */
+  exportFile: string | null;
+  keys: number;
+  accepted: AcceptedUpload[];
+  rejected: RejectedUpload[];
+}
+
+/** Days from the onset day to the key's day, clamped to the -14..14 GAEN range. */
+function daysSinceOnset(k: { rollingStartIntervalNumber: number }, onset: number): number {
+  const d = Math.floor((k.rollingStartIntervalNumber * INTERVAL) / 86400) - Math.floor(onset / 86400);
+  return Math.max(-KEEP_DAYS, Math.min(KEEP_DAYS, d));
+}
+
+interface Checked {
+  file: string;
+  upload: Upload;
+  record: CodeRecord;
+  keys: ExposureKey[];
+  dropped: string[];
+}
+
+function checkUpload(text: string, file: string, o: PublishOptions, codes: CodeStore, seenKeys: Set<string>): Checked | RejectedUpload {
+  let upload: Upload;
+  try {
+    upload = parseUpload(text, file);
+  } catch (e) {
+    return { file, reason: (e as Error).message };
+  }
+  const pub = o.kiosks.get(upload.kioskId);
+  if (!pub) return { file, reason: `kiosk "${upload.kioskId}" is not enrolled` };
+  // The signature is checked before the code, so nobody outside the enrolled kiosks can probe codes.
+  if (!uploadSignatureValid(upload, pub)) return { file, reason: `the signature does not verify with kiosk "${upload.kioskId}"'s enrolled key (upload altered or signed by another key)` };
+  if (upload.timestamp > o.now + MAX_CLOCK_AHEAD_S) return { file, reason: `the upload is dated ${new Date(upload.timestamp * 1000).toISOString()}, in the future: check the kiosk's clock` };
+  const code = checkCode(codes, upload.authorisationCode, o.now);
+  if (!code.ok) return { file, reason: code.reason };
+
+  const nowEnin = Math.floor(o.now / INTERVAL);
+  const oldest = nowEnin - KEEP_DAYS * 144;
+  const keys: ExposureKey[] = [];
+  const dropped: string[] = [];
+  for (const k of upload.keys) {
+    const hex = Buffer.from(k.keyData).toString("hex");
+    const end = k.rollingStartIntervalNumber + k.rollingPeriod;
+    if (end > nowEnin) dropped.push(`${hex}: still in use until interval ${end}; published only once it has expired`);
+    else if (end < oldest) dropped.push(`${hex}: older than ${KEEP_DAYS} days`);
+    else if (seenKeys.has(hex)) dropped.push(`${hex}: repeated`);
+    else {
+      seenKeys.add(hex);
+      const key: ExposureKey = { ...k, reportType: code.record.reportType };
+      if (code.record.symptomOnset !== undefined) key.daysSinceOnsetOfSymptoms = daysSinceOnset(k, code.record.symptomOnset);
+      keys.push(key);
+    }
+  }
+  // Refused without using the code, so the kiosk can send the keys again once they can be published.
+  if (!keys.length) return { file, reason: `no key can be published yet: ${dropped.join("; ")}` };
+  return { file, upload, record: code.record, keys, dropped };
+}
+
+function moveTo(dir: string, file: string, note?: string): void {
+  fs.mkdirSync(dir, { recursive: true });
+  let dest = path.join(dir, path.basename(file));
+  // Never overwrite an earlier upload of the same name.
+  for (let n = 2; fs.existsSync(dest); n++) dest = path.join(dir, `${path.basename(file, ".json")}.${n}.json`);
+  fs.renameSync(file, dest);
+  if (note !== undefined) fs.writeFileSync(`${dest}.reason.txt`, note + "\n");
+}
+
+export async function publishUploads(o: PublishOptions): Promise<PublishResult> {
+  let names: string[];
+  try {
+    names = fs.readdirSync(o.uploadsDir).filter((f) => f.endsWith(".json")).sort();
+  } catch (e) {
+    throw new KeyInputError(`cannot read the uploads directory ${o.uploadsDir}: ${(e as Error).message}`);
+  }
+  const codes = readCodeStore(o.codesFile);
+  const accepted: Checked[] = [];
+  const rejected: RejectedUpload[] = [];
+  const seenKeys = new Set<string>();
+  const usedInBatch = new Set<CodeRecord>();
+  for (const name of names) {
+    const file = path.join(o.uploadsDir, name);
+    let text: string;
+    try {
+      text = fs.readFileSync(file, "utf8");
+    } catch (e) {
+      rejected.push({ file, reason: `cannot read: ${(e as Error).message}` });
+      continue;
+    }
+    const r = checkUpload(text, file, o, codes, seenKeys);
+    if ("reason" in r) rejected.push(r);
+    else if (usedInBatch.has(r.record)) rejected.push({ file, reason: "the authorisation code was already used (by another upload in this batch)" });
+    else {
+      usedInBatch.add(r.record);
+      accepted.push(r);
+    }
+  }
+
+  let exportFile: string | null = null;
+  const keys = accepted.flatMap((a) => a.keys);
+  if (accepted.length) {
+    // Sorted by key data (random bytes): one person's keys are not grouped or in upload order.
+    keys.sort((a, b) => Buffer.compare(Buffer.from(a.keyData), Buffer.from(b.keyData)));
+    const start = Math.min(o.now, ...accepted.map((a) => a.upload.timestamp));
+    exportFile = `${start}-${o.now}-00001.zip`;
+    const zip = await buildExportZip(
+      { startTimestamp: start, endTimestamp: o.now, region: o.region, batchNum: 1, batchSize: 1, signatureInfos: [], keys, revisedKeys: [] },
+      { key: o.signingKey, keyId: o.keyId, keyVersion: o.keyVersion }
+    );
+    fs.mkdirSync(o.outDir, { recursive: true });
+    const out = path.join(o.outDir, exportFile);
+    if (fs.existsSync(out)) throw new KeyInputError(`${out} exists already; not overwriting a published export`);
+    // Order matters for a crash: export, then index, then codes, then uploads.
+    // A crash before the codes are saved can only publish the same keys twice
+    // (readers drop repeats); it can never lose an upload.
+    writeFileAtomic(out, zip);
+    const index = path.join(o.outDir, "index.txt");
+    const before = fs.existsSync(index) ? fs.readFileSync(index, "utf8") : "";
+    writeFileAtomic(index, Buffer.from(before + (before && !before.endsWith("\n") ? "\n" : "") + exportFile + "\n"));
+    for (const a of accepted) consumeCode(a.record, o.now, a.upload.kioskId);
+    writeCodeStore(o.codesFile, codes);
+  }
+  for (const a of accepted) moveTo(path.join(o.uploadsDir, "published"), a.file);
+  for (const r of rejected) if (fs.existsSync(r.file)) moveTo(path.join(o.uploadsDir, "rejected"), r.file, r.reason);
+  return {
+    exportFile,
+    keys: keys.length,
+    accepted: accepted.map((a) => ({ file: a.file, kioskId: a.upload.kioskId, keys: a.keys.length, dropped: a.dropped })),
+    rejected
+  };
+}
