@@ -153,6 +153,7 @@ export function register(program: Command, run: RunAction): void {
       })
     );
 
+  registerPublish(keys, run);
 }
 
 export function registerPublish(keys: Command, run: RunAction): void {
