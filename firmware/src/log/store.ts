@@ -28,8 +28,6 @@ export var RETENTION_SECONDS = 14 * 86400;
 export var RESERVE_BYTES = 1024;
 /** Flash a segment occupies: Espruino's 32-byte file header plus the data, word aligned. */
 export var SEGMENT_FOOTPRINT = 32 + ((SEGMENT_BYTES + 3) & ~3);
-/** Cap for boards whose Storage is shared (the log gets the slice a Puck.js leaves after a full-budget bundle). */
-export var MAX_SEGMENTS = Math.floor((BOARD.storage.dataBytes - 12288) / SEGMENT_FOOTPRINT);
 
 export interface EncounterLog {
   /**
@@ -54,6 +52,9 @@ export function openLog(st: PlatformStorage): EncounterLog {
   var slot = 0;
   var dropped = 0;
   var bootFirst = 0;
+  // Cap for boards whose Storage is shared: the log gets the slice a Puck.js
+  // leaves after a full-budget bundle. (Read here, not at load: BOARD is inlined.)
+  var maxSegs = Math.floor((BOARD.storage.dataBytes - 12288) / SEGMENT_FOOTPRINT);
 
   function name(n: number): string {
     return LOG_PREFIX + n;
@@ -109,7 +110,7 @@ export function openLog(st: PlatformStorage): EncounterLog {
     all.splice(0, cut);
     var need = SEGMENT_FOOTPRINT + RESERVE_BYTES;
     if (st.getFree() < need) st.compact();
-    while (all.length && (all.length >= MAX_SEGMENTS || st.getFree() < need)) {
+    while (all.length && (all.length >= maxSegs || st.getFree() < need)) {
       var n = name(all.shift() as number);
       var b = st.read(n);
       if (b) dropped += firstFreeSlot(b);
