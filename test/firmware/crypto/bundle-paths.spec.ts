@@ -2,8 +2,22 @@ import { strict as assert } from "node:assert";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { BundleResult, bundleBoard, compileFirmware } from "../../../host-tools/src/build/bundle";
+import * as ts from "typescript";
+import { BundleResult, bundleBoard } from "../../../host-tools/src/build/bundle";
 import { loadBoard } from "../../../host-tools/src/build/boards";
+import { firmwareDir } from "../../../host-tools/src/paths";
+
+/**
+ * compileFirmware() always writes the shared build/firmware-es5, which a
+ * concurrent build empties under our feet; compile into a private directory.
+ */
+function compileInto(outDir: string): string {
+  const cfg = ts.getParsedCommandLineOfConfigFile(path.join(firmwareDir, "tsconfig.json"), {}, { ...ts.sys, onUnRecoverableConfigFileDiagnostic: () => undefined });
+  if (!cfg) throw new Error("cannot read firmware/tsconfig.json");
+  const emit = ts.createProgram({ rootNames: cfg.fileNames, options: { ...cfg.options, outDir } }).emit();
+  if (emit.emitSkipped) throw new Error("firmware does not compile");
+  return outDir;
+}
 
 // Fingerprints of the pure-JS code in a minified bundle: SHA-256 computes its
 // constants from 2^32 × frac(prime^(1/3)); AES reduces by 0x11B (283) in xtime.
@@ -15,7 +29,7 @@ describe("token crypto: a board's bundle holds only the crypto path it uses", fu
   const r: Record<string, BundleResult> = {};
 
   before(async function () {
-    const es5 = compileFirmware();
+    const es5 = compileInto(path.join(outDir, "es5"));
     for (const id of ["puckjs", "mdbt42q", "pixljs"]) r[id] = await bundleBoard(loadBoard(id), { es5Dir: es5, outDir, buildTime: 1735689600 });
     // Puck.js as if it had no native AES: shows the pure AES is what the marker finds.
     r.puckNoAes = await bundleBoard({ ...loadBoard("puckjs"), crypto: { sha256: true, aes: false } }, { es5Dir: es5, outDir, buildTime: 1735689600 });
