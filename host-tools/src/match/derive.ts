@@ -35,6 +35,14 @@ export function deriveKeys(tek: Uint8Array): TekKeys {
   };
 }
 
+/**
+ * RPIK alone, as a view on HKDF's output (no copy). Matching derives AEMK only
+ * for keys that matched, so the hot loop pays for one HKDF per key, not two.
+ */
+export function deriveRpik(tek: Uint8Array): Uint8Array {
+  return new Uint8Array(crypto.hkdfSync("sha256", tek, NO_SALT, RPIK_INFO, 16));
+}
+
 /** PaddedData for `count` consecutive intervals from `enin`, back to back. */
 export function paddedData(enin: number, count = 1): Buffer {
   const out = Buffer.alloc(16 * count);

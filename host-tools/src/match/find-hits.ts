@@ -1,0 +1,169 @@
+import * as path from "node:path";
+import { Worker } from "node:worker_threads";
+import type { ChunkRequest, ChunkResult, WorkerInit } from "./match-worker";
+import { PackedKeys } from "./packed-keys";
+import { PaddedDataCache, scanKeys } from "./scan-keys";
+import { SightingIndex } from "./sighting-index";
+import { repoRoot } from "../paths";
+
+/**
+ * Runs the hot loop over all keys, in this thread or split across worker
+ * threads, and returns the hits in one canonical order (key, sighting,
+ * interval) so the result does not depend on how the work was split.
+ */
+
+export interface MatchHit {
+  keyIndex: number;
+  enin: number;
+  sightingIndex: number;
+}
+
+export interface FindHitsOptions {
+  /** 1 = this thread; more = that many worker threads. */
+  workers?: number;
+  /** Called as keys are done (done ≤ total). */
+  onProgress?: (done: number, total: number) => void;
+  /** Keys a work unit; small enough for smooth progress and load balance. */
+  chunkKeys?: number;
+}
+
+export interface FindHitsResult {
+  hits: MatchHit[];
+  /** Keys actually derived (keys with no sighting in reach are skipped). */
+  derived: number;
+}
+
+const DEFAULT_CHUNK = 4096;
+
+function toHits(flat: ArrayLike<number>, into: MatchHit[]): void {
+  for (let i = 0; i + 2 < flat.length; i += 3) into.push({ keyIndex: flat[i], enin: flat[i + 1], sightingIndex: flat[i + 2] });
+}
+
+function sortHits(hits: MatchHit[]): MatchHit[] {
+  return hits.sort((a, b) => a.keyIndex - b.keyIndex || a.sightingIndex - b.sightingIndex || a.enin - b.enin);
+}
+
+export async function findHits(keys: PackedKeys, index: SightingIndex, opts: FindHitsOptions = {}): Promise<FindHitsResult> {
+  const workers = Math.max(1, Math.floor(opts.workers ?? 1));
+  const chunk = Math.max(1, opts.chunkKeys ?? DEFAULT_CHUNK);
+  if (workers === 1 || keys.count <= chunk) return findHitsHere(keys, index, chunk, opts.onProgress);
+  return findHitsInWorkers(keys, index, workers, chunk, opts.onProgress);
+}
+
+function findHitsHere(keys: PackedKeys, index: SightingIndex, chunk: number, onProgress?: (d: number, t: number) => void): FindHitsResult {
+  const flat: number[] = [];
+  const padded = new PaddedDataCache();
+  let derived = 0;
+  for (let from = 0; from < keys.count; from += chunk) {
+    const to = Math.min(keys.count, from + chunk);
+    derived += scanKeys(keys, index, from, to, flat, padded);
+    onProgress?.(to, keys.count);
+  }
+  const hits: MatchHit[] = [];
+  toHits(flat, hits);
+  return { hits: sortHits(hits), derived };
+}
+
+/** Under ts-node the worker is the .ts source, which a fresh thread must be taught to load. */
+function spawnWorker(init: WorkerInit): Worker {
+  const file = path.join(__dirname, "match-worker" + path.extname(__filename));
+  if (file.endsWith(".ts")) {
+    const boot =
+      `require(${JSON.stringify(require.resolve("ts-node"))}).register({ project: ${JSON.stringify(path.join(repoRoot, "tsconfig.json"))}, transpileOnly: true });` +
+      `require(${JSON.stringify(file)});`;
+    return new Worker(boot, { eval: true, workerData: init });
+  }
+  return new Worker(file, { workerData: init });
+}
+
+/**
+ * `threads` − 1 worker threads plus this one. This thread takes chunks too: it
+ * covers the workers' start-up (a fresh thread must load its code) and, as one
+ * of the `threads`, keeps the count equal to the cores used. Between its chunks
+ * it yields so worker results and progress get through.
+ */
+async function findHitsInWorkers(keys: PackedKeys, index: SightingIndex, threads: number, chunk: number, onProgress?: (d: number, t: number) => void): Promise<FindHitsResult> {
+  // Keys are shared memory, so each worker reads them in place; the index is small and copied once.
+  const init: WorkerInit = { index, keys: keys.data.buffer instanceof SharedArrayBuffer ? keys : sharedCopy(keys) };
+  const flat: number[] = [];
+  const hits: MatchHit[] = [];
+  let derived = 0;
+  let nextFrom = 0;
+  let done = 0;
+  let inFlight = 0;
+  let failure: Error | null = null;
+  let finished = false;
+  let wake: (() => void) | null = null;
+  const poke = (): void => {
+    const w = wake;
+    wake = null;
+    w?.();
+  };
+  const take = (): ChunkRequest | null => {
+    if (nextFrom >= keys.count) return null;
+    const req = { from: nextFrom, to: Math.min(keys.count, nextFrom + chunk) };
+    nextFrom = req.to;
+    return req;
+  };
+  const progress = (n: number): void => {
+    done += n;
+    onProgress?.(done, keys.count);
+  };
+  const feed = (w: Worker): void => {
+    const req = take();
+    if (!req) return;
+    w.postMessage(req);
+    inFlight++;
+  };
+  const pool: Worker[] = [];
+  const spawnCount = Math.min(threads - 1, Math.ceil(keys.count / chunk) - 1);
+  for (let i = 0; i < spawnCount; i++) {
+    const w = spawnWorker(init);
+    pool.push(w);
+    w.on("error", (e: Error) => {
+      failure = failure ?? e;
+      poke();
+    });
+    w.on("exit", (code) => {
+      if (!finished && code !== 0) failure = failure ?? new Error(`a matching worker thread stopped with exit code ${code}`);
+      poke();
+    });
+    w.on("message", (r: ChunkResult) => {
+      inFlight--;
+      toHits(r.hits, hits);
+      derived += r.derived;
+      progress(r.to - r.from);
+      feed(w);
+      poke();
+    });
+    // Two chunks in flight per worker hide the message round trip.
+    feed(w);
+    feed(w);
+  }
+  try {
+    const padded = new PaddedDataCache();
+    for (let req = take(); req; req = take()) {
+      derived += scanKeys(keys, index, req.from, req.to, flat, padded);
+      progress(req.to - req.from);
+      await new Promise<void>((res) => setImmediate(res));
+      if (failure) throw failure;
+    }
+    while (inFlight > 0 && !failure) await new Promise<void>((res) => (wake = res));
+    if (failure) throw failure;
+  } finally {
+    finished = true;
+    await Promise.all(pool.map((w) => w.terminate()));
+  }
+  toHits(flat, hits);
+  return { hits: sortHits(hits), derived };
+}
+
+function sharedCopy(keys: PackedKeys): PackedKeys {
+  const data = new Uint8Array(new SharedArrayBuffer(keys.data.byteLength));
+  const start = new Int32Array(new SharedArrayBuffer(keys.start.byteLength));
+  const period = new Int32Array(new SharedArrayBuffer(keys.period.byteLength));
+  data.set(keys.data);
+  start.set(keys.start);
+  period.set(keys.period);
+  return { count: keys.count, data, start, period };
+}

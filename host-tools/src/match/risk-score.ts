@@ -1,0 +1,133 @@
+import { ReportType } from "../keys/types";
+import { ExposureWindow } from "./exposure-windows";
+import { Infectiousness, Level, LEVELS, ReportTypeName, RiskConfig, WearerProfile } from "./risk-config";
+
+/**
+ * From exposure windows to one graded level: window score = weighted minutes ×
+ * report-type weight × infectiousness weight; windows under the minimum score
+ * are dropped; the rest are summed per UTC day; the worst day's sum, against
+ * the cut-offs (lowered for a high-vulnerability wearer), gives the level.
+ */
+
+export interface ScoredWindow {
+  window: ExposureWindow;
+  reportType: ReportTypeName;
+  reportTypeWeight: number;
+  daysSinceOnset: number | null;
+  infectiousness: Infectiousness;
+  infectiousnessWeight: number;
+  /** Weighted minutes. */
+  score: number;
+  /** Whether the window reached the minimum score and counts towards its day. */
+  counted: boolean;
+  /** UTC day of the window's start, YYYY-MM-DD. */
+  day: string;
+}
+
+export interface DayScore {
+  day: string;
+  score: number;
+  /** Estimated minutes of exposure in the day's counted windows. */
+  exposureMinutes: number;
+  windows: number;
+}
+
+export interface RiskLevel {
+  level: Level;
+  reason: string;
+  /** The cut-offs actually applied (after the profile). */
+  cutoffs: { low: number; medium: number; high: number };
+  worstDay: DayScore | null;
+}
+
+const REPORT_TYPE_NAMES: Partial<Record<ReportType, ReportTypeName>> = {
+  [ReportType.ConfirmedTest]: "confirmedTest",
+  [ReportType.ClinicalDiagnosis]: "clinicalDiagnosis",
+  [ReportType.SelfReport]: "selfReport",
+  [ReportType.Recursive]: "recursive"
+};
+
+export function reportTypeName(rt: ReportType | undefined, cfg: RiskConfig): ReportTypeName {
+  return (rt !== undefined && REPORT_TYPE_NAMES[rt]) || cfg.reportTypeWhenMissing;
+}
+
+export function infectiousnessFor(daysSinceOnset: number | null | undefined, cfg: RiskConfig): Infectiousness {
+  if (daysSinceOnset === null || daysSinceOnset === undefined) return cfg.infectiousnessWhenOnsetUnknown;
+  for (const r of cfg.infectiousnessByDaysSinceOnset) if (daysSinceOnset >= r.fromDay && daysSinceOnset <= r.toDay) return r.infectiousness;
+  return "none";
+}
+
+export function utcDay(unixSeconds: number): string {
+  return new Date(unixSeconds * 1000).toISOString().slice(0, 10);
+}
+
+export function scoreWindow(w: ExposureWindow, cfg: RiskConfig): ScoredWindow {
+  const reportType = reportTypeName(w.key.reportType, cfg);
+  const daysSinceOnset = w.key.daysSinceOnsetOfSymptoms ?? null;
+  const infectiousness = infectiousnessFor(daysSinceOnset, cfg);
+  const reportTypeWeight = cfg.reportTypeWeights[reportType];
+  const infectiousnessWeight = infectiousness === "none" ? 0 : cfg.infectiousnessWeights[infectiousness];
+  const score = (w.weightedSeconds / 60) * reportTypeWeight * infectiousnessWeight;
+  // A zero score never counts, even with a minimum of 0: nothing was risky.
+  const counted = score > 0 && score >= cfg.minimumWindowScore;
+  return { window: w, reportType, reportTypeWeight, daysSinceOnset, infectiousness, infectiousnessWeight, score, counted, day: utcDay(w.start) };
+}
+
+export function dailyScores(windows: readonly ScoredWindow[]): DayScore[] {
+  const days = new Map<string, DayScore>();
+  for (const w of windows) {
+    if (!w.counted) continue;
+    const d = days.get(w.day) ?? { day: w.day, score: 0, exposureMinutes: 0, windows: 0 };
+    d.score += w.score;
+    d.exposureMinutes += w.window.durationSeconds / 60;
+    d.windows++;
+    days.set(w.day, d);
+  }
+  return [...days.values()].sort((a, b) => (a.day < b.day ? -1 : a.day > b.day ? 1 : 0));
+}
+
+export function effectiveCutoffs(cfg: RiskConfig, profile: WearerProfile): RiskLevel["cutoffs"] {
+  const f = profile.vulnerability === "high" ? cfg.highVulnerabilityFactor : 1;
+  return { low: cfg.levelCutoffs.low * f, medium: cfg.levelCutoffs.medium * f, high: cfg.levelCutoffs.high * f };
+}
+
+const MONTHS = ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December"];
+
+function readableDay(day: string): string {
+  const [y, m, d] = day.split("-").map(Number);
+  return `${d} ${MONTHS[m - 1]} ${y}`;
+}
+
+/** One plain sentence a carer can act on: when, roughly how long, what to do. */
+export function levelReason(level: Level, worst: DayScore | null, anyMatch: boolean, profile: WearerProfile): string {
+  if (level === "none") {
+    return anyMatch
+      ? "They were near someone who later reported being ill, but too briefly or too far away to matter."
+      : "None of the people who later reported being ill were near them.";
+  }
+  const day = worst ? readableDay(worst.day) : "one day";
+  const minutes = Math.max(1, Math.round(worst ? worst.exposureMinutes : 0));
+  const when =
+    level === "low"
+      ? `On ${day} they were near someone who later reported being ill for about ${minutes} minutes`
+      : `On ${day} they spent about ${minutes} minutes ${level === "high" ? "close to" : "near"} someone who later reported being ill`;
+  const advice =
+    level === "low"
+      ? "keep an eye out for symptoms"
+      : level === "medium"
+        ? "watch them closely for symptoms and ask about a test"
+        : "follow the care home's advice on testing and isolation now";
+  const vulnerable = profile.vulnerability === "high" ? "because they are more vulnerable, " : "";
+  return `${when}; ${vulnerable}${advice}.`;
+}
+
+export function gradeRisk(days: readonly DayScore[], anyMatch: boolean, cfg: RiskConfig, profile: WearerProfile): RiskLevel {
+  const cutoffs = effectiveCutoffs(cfg, profile);
+  let worst: DayScore | null = null;
+  for (const d of days) if (!worst || d.score > worst.score) worst = d;
+  let level: Level = "none";
+  if (worst) {
+    for (const l of LEVELS) if (l !== "none" && worst.score >= cutoffs[l]) level = l;
+  }
+  return { level, reason: levelReason(level, worst, anyMatch, profile), cutoffs, worstDay: worst };
+}

@@ -1,0 +1,119 @@
+import * as fs from "node:fs";
+import { UserError } from "../errors";
+
+/**
+ * The sightings interchange format: JSON Lines, one sighting a line,
+ *   {"time": unix_seconds, "rpi": "hex", "rssi": dBm, "aem": "hex"}
+ * where rpi is the full 16-byte RPI or a prefix of at least 5 bytes (a token
+ * may store a truncated identifier) and aem, the 4-byte encrypted metadata, is
+ * optional. Other tools' recordings and the token log export convert to it.
+ *
+ * Policy on bad lines: the whole file is rejected, listing every bad line with
+ * its number. Matching part of a log would under-report risk without anyone
+ * noticing, so a bad file is fixed (or re-exported) rather than half used.
+ * Blank lines are allowed; unknown fields are ignored so newer writers can add
+ * fields without breaking older readers.
+ */
+
+export const MIN_PREFIX_BYTES = 5;
+export const RPI_BYTES = 16;
+export const AEM_BYTES = 4;
+
+export interface Sighting {
+  /** Unix seconds (fractions allowed). */
+  time: number;
+  /** The full RPI (16 bytes) or a prefix of at least 5 bytes. */
+  rpi: Uint8Array;
+  rssi: number;
+  aem?: Uint8Array;
+  /** 1-based line in the source file, so output can point back at it. */
+  line: number;
+}
+
+export interface SightingProblem {
+  line: number;
+  message: string;
+}
+
+/** Every bad line of a sightings file; exit code 2 like other unreadable input. */
+export class SightingsFormatError extends UserError {
+  constructor(readonly source: string, readonly problems: SightingProblem[]) {
+    super(SightingsFormatError.describe(source, problems), 2);
+    this.name = "SightingsFormatError";
+  }
+
+  private static describe(source: string, problems: SightingProblem[]): string {
+    const shown = problems.slice(0, 20).map((p) => `  ${source}:${p.line}: ${p.message}`);
+    if (problems.length > shown.length) shown.push(`  … and ${problems.length - shown.length} more`);
+    return `${source}: ${problems.length} bad sighting line(s); nothing was matched. Fix or re-export the file:\n${shown.join("\n")}`;
+  }
+}
+
+const HEX = /^[0-9a-fA-F]*$/;
+
+function hexField(v: unknown, name: string, minBytes: number, maxBytes: number): Uint8Array {
+  if (typeof v !== "string") throw new Error(`"${name}" must be a hex string`);
+  if (!HEX.test(v) || v.length % 2 !== 0) throw new Error(`"${name}" is not an even-length hex string: ${JSON.stringify(v.slice(0, 40))}`);
+  const n = v.length / 2;
+  if (n < minBytes || n > maxBytes) {
+    const want = minBytes === maxBytes ? `${minBytes}` : `${minBytes} to ${maxBytes}`;
+    throw new Error(`"${name}" has ${n} byte(s), expected ${want}`);
+  }
+  return Uint8Array.from(Buffer.from(v, "hex"));
+}
+
+/** One line's object to a Sighting; throws a plain Error with the reason. */
+function toSighting(obj: unknown, line: number): Sighting {
+  if (typeof obj !== "object" || obj === null || Array.isArray(obj)) throw new Error("a sighting must be a JSON object");
+  const o = obj as Record<string, unknown>;
+  const time = o.time;
+  if (typeof time !== "number" || !Number.isFinite(time) || time < 0) throw new Error(`"time" must be unix seconds (a non-negative number), got ${JSON.stringify(time)}`);
+  const rssi = o.rssi;
+  if (typeof rssi !== "number" || !Number.isFinite(rssi) || rssi < -127 || rssi > 127) throw new Error(`"rssi" must be a number of dBm between -127 and 127, got ${JSON.stringify(rssi)}`);
+  const rpi = hexField(o.rpi, "rpi", MIN_PREFIX_BYTES, RPI_BYTES);
+  const s: Sighting = { time, rpi, rssi, line };
+  if (o.aem !== undefined && o.aem !== null) s.aem = hexField(o.aem, "aem", AEM_BYTES, AEM_BYTES);
+  return s;
+}
+
+/** Parses sightings text; throws SightingsFormatError listing every bad line. */
+export function parseSightings(text: string, source = "sightings"): Sighting[] {
+  const out: Sighting[] = [];
+  const problems: SightingProblem[] = [];
+  const lines = text.split("\n");
+  for (let i = 0; i < lines.length; i++) {
+    const raw = lines[i].trim();
+    if (raw === "") continue;
+    let obj: unknown;
+    try {
+      obj = JSON.parse(raw);
+    } catch (e) {
+      problems.push({ line: i + 1, message: `not valid JSON (${(e as Error).message})` });
+      continue;
+    }
+    try {
+      out.push(toSighting(obj, i + 1));
+    } catch (e) {
+      problems.push({ line: i + 1, message: (e as Error).message });
+    }
+  }
+  if (problems.length) throw new SightingsFormatError(source, problems);
+  return out;
+}
+
+export function readSightingsFile(file: string): Sighting[] {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, "utf8");
+  } catch (e) {
+    throw new UserError(`cannot read sightings file ${file}: ${(e as Error).message}`, 2);
+  }
+  return parseSightings(text, file);
+}
+
+/** The interchange line for a sighting (the writer side, for converters and tests). */
+export function formatSighting(s: { time: number; rpi: Uint8Array; rssi: number; aem?: Uint8Array }): string {
+  const o: Record<string, unknown> = { time: s.time, rpi: Buffer.from(s.rpi).toString("hex"), rssi: s.rssi };
+  if (s.aem) o.aem = Buffer.from(s.aem).toString("hex");
+  return JSON.stringify(o);
+}
