@@ -44,7 +44,9 @@ export class Movement {
   readonly personIds: string[];
   private readonly entries: CompiledEntry[][];
   private readonly startDay: number;
-  private readonly lastKey: string[];
+  /** Per person: the minute last asked for and the dwell period (day, entry, slot) its pose belongs to. */
+  private readonly lastMinute: number[];
+  private readonly lastKey: number[];
   private readonly lastPose: Array<Pose | null>;
 
   constructor(scenario: Scenario, private readonly seed: number) {
@@ -64,7 +66,8 @@ export class Movement {
       at: e.at ?? null,
       dwell: e.dwellMinutes ?? DEFAULT_DWELL_MIN
     })));
-    this.lastKey = this.personIds.map(() => "");
+    this.lastMinute = this.personIds.map(() => -1);
+    this.lastKey = this.personIds.map(() => -1);
     this.lastPose = this.personIds.map(() => null);
   }
 
@@ -85,6 +88,8 @@ export class Movement {
 
   /** Pose of `person` during minute `minute` since the start, or null when off site. */
   pose(person: number, minute: number): Pose | null {
+    if (this.lastMinute[person] === minute) return this.lastPose[person];
+    this.lastMinute[person] = minute;
     const day = Math.floor(minute / 1440);
     const mod = minute - day * 1440;
     const weekday = (this.startDay + day + 4) % 7; // 1970-01-01 was a Thursday
@@ -96,14 +101,14 @@ export class Movement {
       if (e.days && !e.days.has(day)) continue;
       if (e.chance < 1 && mix(this.seed, TAG_CHANCE, person, day, i) / 4294967296 >= e.chance) continue;
       const slot = Math.floor((mod - e.from) / e.dwell);
-      const key = `${day}/${i}/${slot}`;
+      const key = (day * 256 + i) * 4096 + slot;
       if (this.lastKey[person] === key) return this.lastPose[person];
       const pose = this.draw(person, day, i, slot, e);
       this.lastKey[person] = key;
       this.lastPose[person] = pose;
       return pose;
     }
-    this.lastKey[person] = "";
+    this.lastKey[person] = -1;
     this.lastPose[person] = null;
     return null;
   }

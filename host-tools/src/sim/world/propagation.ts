@@ -70,30 +70,53 @@ function ricianGainDb(k: number, rng: Rng): number {
   return 10 * Math.log10(Math.max(power, 1e-12));
 }
 
-const fadingBias = new Map<number, number>();
+const QUANTILES = 65536;
+const fadingTables = new Map<string, Float64Array>();
 
 /**
- * Mean of the raw Rician gain in dB for K (negative: a Rayleigh channel's mean
- * dB is about −2.5). Estimated once per K from a fixed-seed sample, so it is
- * the same on every run.
+ * The fading distribution as a table of 65,536 quantiles, built once per
+ * (K, clip) from a fixed-seed sample and shifted so its mean in dB is 0 (a raw
+ * Rayleigh channel's mean is about −2.5 dB). Drawing is then one uniform and a
+ * lookup: the radio draws millions of these.
  */
-export function ricianMeanDb(k: number): number {
-  let m = fadingBias.get(k);
-  if (m === undefined) {
+function fadingTable(p: PropagationParams): Float64Array {
+  const key = `${p.riceK}/${p.fadingMaxGainDb}`;
+  let t = fadingTables.get(key);
+  if (!t) {
     const rng = new Rng(0x5eed);
+    const raw = new Float64Array(QUANTILES * 4);
     let sum = 0;
-    const n = 200000;
-    for (let i = 0; i < n; i++) sum += ricianGainDb(k, rng);
-    m = sum / n;
-    fadingBias.set(k, m);
+    for (let i = 0; i < raw.length; i++) sum += raw[i] = ricianGainDb(p.riceK, rng);
+    const bias = sum / raw.length;
+    raw.sort();
+    t = new Float64Array(QUANTILES);
+    for (let i = 0; i < QUANTILES; i++) {
+      const g = raw[i * 4 + 2] - bias;
+      t[i] = g > p.fadingMaxGainDb ? p.fadingMaxGainDb : g;
+    }
+    fadingTables.set(key, t);
   }
-  return m;
+  return t;
 }
 
-/** Per-packet fading in dB with mean 0 (before clipping at fadingMaxGainDb). */
+/** Mean of the raw Rician gain in dB for K, before normalisation (for documentation and tests). */
+export function ricianMeanDb(k: number): number {
+  const rng = new Rng(0x5eed);
+  let sum = 0;
+  const n = 200000;
+  for (let i = 0; i < n; i++) sum += ricianGainDb(k, rng);
+  return sum / n;
+}
+
+/** A sampler of per-packet fading in dB, mean 0, clipped at fadingMaxGainDb. */
+export function fadingSampler(p: PropagationParams): (rng: Rng) => number {
+  const t = fadingTable(p);
+  return (rng) => t[(rng.next() * QUANTILES) | 0];
+}
+
+/** One draw of per-packet fading in dB (see fadingSampler). */
 export function fadingDb(p: PropagationParams, rng: Rng): number {
-  const g = ricianGainDb(p.riceK, rng) - ricianMeanDb(p.riceK);
-  return g > p.fadingMaxGainDb ? p.fadingMaxGainDb : g;
+  return fadingTable(p)[(rng.next() * QUANTILES) | 0];
 }
 
 /**

@@ -13,7 +13,7 @@
  */
 import type { AdvertState, ReceivedAdvert, RadioPort, ScanState, SimScheduler } from "../types";
 import { Movement, Pose } from "./movement";
-import { PropagationParams, Shadowing, bodyLossDb, fadingDb, pathLossDb } from "./propagation";
+import { PropagationParams, Shadowing, bodyLossDb, fadingSampler, pathLossDb } from "./propagation";
 import { wallLossDb } from "./geometry";
 import { Rng, hashString, mix } from "./prng";
 
@@ -50,12 +50,18 @@ class Node {
   memoChunk = -1;
   memo: number[] = [];
   scan: ScanState | null = null;
-  session = 0;
   pendingEvent = -1;
   queueTimes: number[] = [];
   queueFrom: Node[] = [];
   queueRssi: number[] = [];
   queuePos = 0;
+  chunkEnd = 0;
+  /** Made once per node so the per-packet events allocate no closures. */
+  deliverFn: () => void = () => undefined;
+  fillFn: () => void = () => undefined;
+  /** Per peer (by node index): shadowing process and cached loss, created on first use. */
+  readonly shadowing: Array<Shadowing | undefined> = [];
+  readonly links: Array<LinkCache | undefined> = [];
   readonly jitter: Rng;
   readonly fading: Rng;
   readonly key: number;
@@ -94,20 +100,23 @@ interface LinkCache {
 export class RadioMedium {
   readonly stats: RadioStats = { scanWindows: 0, candidates: 0, belowThreshold: 0, lost: 0, delivered: 0 };
   private readonly nodes: Node[] = [];
-  private readonly shadowing = new Map<number, Shadowing>();
-  private readonly links = new Map<number, LinkCache>();
+  private readonly fading: (rng: Rng) => number;
 
   constructor(
     private readonly scheduler: SimScheduler,
     private readonly movement: Movement,
     private readonly params: PropagationParams,
     private readonly seed: number
-  ) {}
+  ) {
+    this.fading = fadingSampler(params);
+  }
 
   /** Put a node on the air; the returned port is what its radio reports to. */
   attach(spec: RadioNodeSpec): RadioPort {
     const node = new Node(this.nodes.length, spec, this.seed);
     this.nodes.push(node);
+    node.deliverFn = () => this.deliverNext(node);
+    node.fillFn = () => this.fillChunk(node);
     return {
       advertising: (state) => this.setAdvertising(node, state),
       scanning: (state) => this.setScanning(node, state)
@@ -129,14 +138,12 @@ export class RadioMedium {
   private setScanning(node: Node, state: ScanState | null): void {
     const was = node.scan;
     node.scan = state;
-    node.session++;
     if (node.pendingEvent >= 0) this.scheduler.cancel(node.pendingEvent);
     node.pendingEvent = -1;
     if (!state) return;
     if (!was) this.stats.scanWindows++;
-    const session = node.session;
     // Never deliver from inside the call that started the scan: run on the queue.
-    node.pendingEvent = this.scheduler.at(this.scheduler.now, () => this.fillChunk(node, session));
+    node.pendingEvent = this.scheduler.at(this.scheduler.now, node.fillFn);
   }
 
   /** Advertising event times of `node` in chunk `c`, shared by every receiver. */
@@ -152,23 +159,23 @@ export class RadioMedium {
       if (n > 1) node.cursor += n * mean + node.jitter.normal() * Math.sqrt(n) * (ADV_DELAY_S / Math.sqrt(12));
       while (node.cursor < start) node.cursor += interval + node.jitter.next() * ADV_DELAY_S;
     }
-    const out: number[] = [];
+    const out = node.memo;
+    out.length = 0;
     while (node.cursor < end) {
       out.push(node.cursor);
       node.cursor += interval + node.jitter.next() * ADV_DELAY_S;
     }
     node.memoChunk = c;
-    node.memo = out;
     return out;
   }
 
   /** Loss (path, walls, bodies) between two poses, cached until one of them moves. */
   private linkLossDb(a: Node, b: Node, pa: Pose, pb: Pose): number {
     const lo = a.index < b.index ? a : b;
-    const key = lo === a ? a.index * 65536 + b.index : b.index * 65536 + a.index;
+    const hi = lo === a ? b : a;
     const p = lo === a ? pa : pb;
     const q = lo === a ? pb : pa;
-    const cached = this.links.get(key);
+    const cached = lo.links[hi.index];
     if (cached && cached.pa === p && cached.pb === q) return cached.lossDb;
     const dx = q.x - p.x;
     const dy = q.y - p.y;
@@ -181,32 +188,35 @@ export class RadioMedium {
       cached.pa = p;
       cached.pb = q;
       cached.lossDb = loss;
-    } else this.links.set(key, { pa: p, pb: q, lossDb: loss });
+    } else lo.links[hi.index] = { pa: p, pb: q, lossDb: loss };
     return loss;
   }
 
   private shadow(a: Node, b: Node, minute: number): number {
-    const key = a.index < b.index ? a.index * 65536 + b.index : b.index * 65536 + a.index;
-    let s = this.shadowing.get(key);
+    const lo = a.index < b.index ? a : b;
+    const hi = lo === a ? b : a;
+    let s = lo.shadowing[hi.index];
     if (!s) {
-      const k1 = Math.min(a.key, b.key);
-      const k2 = Math.max(a.key, b.key);
-      s = new Shadowing(this.params, new Rng(mix(this.seed, hashString("shadowing"), k1, k2)));
-      this.shadowing.set(key, s);
+      // Seeded by the two ids, not their order of attachment: adding a node changes no other link.
+      s = new Shadowing(this.params, new Rng(mix(this.seed, hashString("shadowing"), Math.min(a.key, b.key), Math.max(a.key, b.key))));
+      lo.shadowing[hi.index] = s;
     }
     return s.at(minute);
   }
 
   /** Work out what `rx` hears from now to the end of this chunk, and start delivering it. */
-  private fillChunk(rx: Node, session: number): void {
+  private fillChunk(rx: Node): void {
     rx.pendingEvent = -1;
-    if (rx.session !== session || !rx.scan) return;
+    if (!rx.scan) return;
     const now = this.scheduler.now;
     const c = Math.floor(now / CHUNK_SECONDS);
     const end = (c + 1) * CHUNK_SECONDS;
-    const times: number[] = [];
-    const from: Node[] = [];
-    const rssi: number[] = [];
+    const times = rx.queueTimes;
+    const from = rx.queueFrom;
+    const rssi = rx.queueRssi;
+    times.length = 0;
+    from.length = 0;
+    rssi.length = 0;
     const prx = this.movement.poseAt(rx.spec.person, now);
     if (prx) {
       const minute = Math.floor(now / 60);
@@ -226,7 +236,7 @@ export class RadioMedium {
         for (const t of events) {
           if (t < now) continue;
           this.stats.candidates++;
-          const power = mean + fadingDb(p, rx.fading);
+          const power = mean + this.fading(rx.fading);
           if (power < p.receiveThresholdDbm) {
             this.stats.belowThreshold++;
             continue;
@@ -257,25 +267,20 @@ export class RadioMedium {
       from[j + 1] = f;
       rssi[j + 1] = r;
     }
-    rx.queueTimes = times;
-    rx.queueFrom = from;
-    rx.queueRssi = rssi;
     rx.queuePos = 0;
-    this.next(rx, session, end);
+    rx.chunkEnd = end;
+    this.next(rx);
   }
 
   /** Schedule the next packet of the chunk, or the next chunk. */
-  private next(rx: Node, session: number, chunkEnd: number): void {
-    if (rx.queuePos < rx.queueTimes.length) {
-      rx.pendingEvent = this.scheduler.at(rx.queueTimes[rx.queuePos], () => this.deliverNext(rx, session, chunkEnd));
-    } else {
-      rx.pendingEvent = this.scheduler.at(chunkEnd, () => this.fillChunk(rx, session));
-    }
+  private next(rx: Node): void {
+    if (rx.queuePos < rx.queueTimes.length) rx.pendingEvent = this.scheduler.at(rx.queueTimes[rx.queuePos], rx.deliverFn);
+    else rx.pendingEvent = this.scheduler.at(rx.chunkEnd, rx.fillFn);
   }
 
-  private deliverNext(rx: Node, session: number, chunkEnd: number): void {
+  private deliverNext(rx: Node): void {
     rx.pendingEvent = -1;
-    if (rx.session !== session || !rx.scan) return;
+    if (!rx.scan) return;
     const i = rx.queuePos++;
     const tx = rx.queueFrom[i];
     // The advertiser may have stopped or changed its packet since the chunk was planned: send what is on the air now.
@@ -284,7 +289,7 @@ export class RadioMedium {
       this.stats.delivered++;
       rx.spec.deliver({ address: adv.address, rssi: rx.queueRssi[i], packet: adv.packet });
     }
-    // The delivery may have stopped the scan (the token's callback can call setScan()).
-    if (rx.session === session && rx.scan && rx.pendingEvent < 0) this.next(rx, session, chunkEnd);
+    // The callback may have stopped or restarted the scan; a restart has already queued its own work.
+    if (rx.scan && rx.pendingEvent < 0) this.next(rx);
   }
 }

@@ -90,14 +90,18 @@ export interface WorldResult {
   sightings?: Map<string, Sighting[]>;
 }
 
-/** Per scan window, the strongest RSSI per RPI a node was handed. */
+/**
+ * Per scan window, the strongest RSSI per RPI a node was handed. Packets are
+ * told apart by the packet object the advertiser put on the air (one per
+ * rotation), so nothing is decoded unless sightings are kept.
+ */
 class ScanRecorder {
   count = 0;
   packets = 0;
   readonly kept: Sighting[] = [];
   private open = false;
   private start = 0;
-  private heard = new Map<string, Sighting>();
+  private heard = new Map<Uint8Array, number>();
 
   constructor(private readonly keep: boolean) {}
 
@@ -109,18 +113,19 @@ class ScanRecorder {
     } else if (!active && this.open) {
       this.open = false;
       this.count += this.heard.size;
-      if (this.keep) for (const s of this.heard.values()) this.kept.push(s);
+      if (this.keep) {
+        for (const [packet, rssi] of this.heard) {
+          const g = gaenPayload(packet);
+          if (g) this.kept.push({ time: this.start, rpi: Buffer.from(g.rpi).toString("hex"), rssi, aem: Buffer.from(g.aem).toString("hex") });
+        }
+      }
     }
   }
 
   heardPacket(a: ReceivedAdvert): void {
     this.packets++;
-    const g = gaenPayload(a.packet);
-    if (!g) return;
-    const rpi = Buffer.from(g.rpi).toString("hex");
-    const s = this.heard.get(rpi);
-    if (s) s.rssi = Math.max(s.rssi, a.rssi);
-    else this.heard.set(rpi, { time: this.start, rpi, rssi: a.rssi, aem: Buffer.from(g.aem).toString("hex") });
+    const best = this.heard.get(a.packet);
+    if (best === undefined || a.rssi > best) this.heard.set(a.packet, a.rssi);
   }
 }
 

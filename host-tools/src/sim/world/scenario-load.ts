@@ -48,6 +48,7 @@ function checkPerson(i: number, p: ScenarioPerson, roomIds: Set<string>, ids: Se
   else ids.add(p.id);
   if (p.device && p.device.kind !== "token" && p.device.kind !== "phone") problems.push(`${where}.device.kind: must be "token" or "phone"`);
   if (!Array.isArray(p.schedule)) problems.push(`${where}.schedule: must be a list of entries`);
+  else if (p.schedule.length > 256) problems.push(`${where}.schedule: at most 256 entries`);
   else p.schedule.forEach((e, j) => checkEntry(`${where}.schedule[${j}]`, e, roomIds, problems));
 }
 

@@ -1,0 +1,80 @@
+import { strict as assert } from "node:assert";
+import { careHome } from "../../../host-tools/src/sim/world/care-home";
+import { validateScenario, loadScenario } from "../../../host-tools/src/sim/world/scenario-load";
+import { Movement } from "../../../host-tools/src/sim/world/movement";
+import { UserError } from "../../../host-tools/src/errors";
+
+function presentAt(m: Movement, role: (id: string) => boolean, day: number, hh: number, mm = 0): string[] {
+  return m.personIds.filter((id, i) => role(id) && m.pose(i, day * 1440 + hh * 60 + mm) !== null);
+}
+
+describe("sim/world care home", () => {
+  const s = careHome({ seed: 42 });
+  const m = new Movement(s, 42);
+  const room = (id: string, day: number, hh: number, mm = 0) => {
+    const p = m.pose(m.personIndex(id), day * 1440 + hh * 60 + mm);
+    return p ? m.roomIds[p.room] : null;
+  };
+
+  it("is a valid scenario with at least 30 residents, each in a bedroom of their own at night", () => {
+    validateScenario(s);
+    const residents = s.people.filter((p) => p.role === "resident");
+    assert.ok(residents.length >= 30, `${residents.length} residents`);
+    const bedrooms = new Set(residents.map((r) => room(r.id, 0, 3)));
+    assert.equal(bedrooms.size, residents.length);
+    for (const r of bedrooms) assert.match(String(r), /^bedroom-/);
+  });
+
+  it("has bedrooms, a corridor, a dining room, a lounge and an office", () => {
+    const kinds = new Set(s.rooms.map((r) => r.kind));
+    for (const k of ["bedroom", "corridor", "dining", "lounge", "office"]) assert.ok(kinds.has(k), `no ${k}`);
+  });
+
+  it("serves three meals a day with every resident seated in the dining room", () => {
+    for (const [hh, mm] of [[8, 20], [12, 30], [17, 45]]) {
+      const residents = s.people.filter((p) => p.role === "resident");
+      assert.ok(residents.every((r) => room(r.id, 3, hh, mm) === "dining"), `not all residents dine at ${hh}:${mm}`);
+    }
+  });
+
+  it("has staff on three shifts, each staffed every day of a week, and nobody works every day", () => {
+    const staff = (shift: string) => (id: string) => id.startsWith("staff-") && id.endsWith(shift);
+    for (let day = 0; day < 7; day++) {
+      assert.ok(presentAt(m, staff("early"), day, 10).length >= 3, `early shift on day ${day}`);
+      assert.ok(presentAt(m, staff("late"), day, 19).length >= 3, `late shift on day ${day}`);
+      assert.ok(presentAt(m, staff("night"), day, 3).length >= 3, `night shift on day ${day}`);
+      assert.equal(presentAt(m, staff("early"), day, 19).length, 0, "early staff gone in the evening");
+    }
+    const staffIds = m.personIds.filter((id) => id.startsWith("staff-"));
+    for (const id of staffIds) {
+      const days = [0, 1, 2, 3, 4, 5, 6].filter((d) => presentAt(m, (x) => x === id, d, id.endsWith("night") ? 23 : id.endsWith("late") ? 19 : 10, 30).length > 0);
+      assert.ok(days.length < 7 && days.length >= 4, `${id} works ${days.length} days a week`);
+    }
+  });
+
+  it("has visitors who come on some afternoons and are off site otherwise", () => {
+    const visitors = s.people.filter((p) => p.role === "visitor");
+    assert.ok(visitors.length > 0);
+    let visits = 0;
+    for (let day = 0; day < 14; day++) visits += presentAt(m, (id) => id.startsWith("visitor-"), day, 16, 15).length;
+    assert.ok(visits > 0, "no visit in two weeks");
+    assert.equal(presentAt(m, (id) => id.startsWith("visitor-"), 0, 3).length, 0);
+  });
+
+  it("has 50 tokens by default, and phones for some staff and visitors", () => {
+    assert.equal(s.people.filter((p) => p.device?.kind === "token").length, 50);
+    assert.ok(s.people.some((p) => p.role === "staff" && p.device?.kind === "phone"));
+    assert.ok(s.people.some((p) => p.role === "visitor" && p.device?.kind === "phone"));
+  });
+
+  it("is generated the same from the same seed and differently from another", () => {
+    assert.deepEqual(careHome({ seed: 42 }), s);
+    assert.notDeepEqual(careHome({ seed: 43 }), s);
+  });
+
+  it("rejects a scenario file with a clear list of problems", () => {
+    const bad = { ...s, people: [{ id: "x", role: "r", schedule: [{ from: "23:00", to: "07:00", rooms: ["nowhere"] }] }] };
+    assert.throws(() => validateScenario(bad), (e: unknown) => e instanceof UserError && /after "from"/.test(e.message) && /unknown room "nowhere"/.test(e.message));
+    assert.throws(() => loadScenario("no-such-scenario", 1), (e: unknown) => e instanceof UserError && /care-home/.test(e.message));
+  });
+});
