@@ -1,0 +1,7 @@
+/** The Espruino emulation: one token running its real bundle. */
+export { createEmulatedToken, EspruinoToken, BOOT_FILE } from "./token";
+export type { EmulatedTokenOptions, ResetCounts } from "./token";
+export { Flash, PowerCutError, ERASE_ENDURANCE_CYCLES } from "./flash";
+export type { FlashWear } from "./flash";
+export { EspruinoStorage } from "./storage";
+export { buildAdvertisingData, parseAdvert } from "./advert-packet";

@@ -1,0 +1,50 @@
+import { loadBoard } from "../../../host-tools/src/build/boards";
+import { DriftingClock } from "../../../host-tools/src/sim/clock";
+import { EventScheduler } from "../../../host-tools/src/sim/scheduler";
+import { EspruinoToken, createEmulatedToken } from "../../../host-tools/src/sim/espruino";
+import type { Flash } from "../../../host-tools/src/sim/espruino";
+import type { AdvertState, RadioPort, ScanState } from "../../../host-tools/src/sim/types";
+
+/** A RadioPort that remembers every state the token reported. */
+export class RecordingRadio implements RadioPort {
+  adverts: Array<AdvertState | null> = [];
+  scans: Array<ScanState | null> = [];
+  advertising(state: AdvertState | null): void {
+    this.adverts.push(state);
+  }
+  scanning(state: ScanState | null): void {
+    this.scans.push(state);
+  }
+  get advert(): AdvertState | null {
+    return this.adverts.length ? this.adverts[this.adverts.length - 1] : null;
+  }
+  get scan(): ScanState | null {
+    return this.scans.length ? this.scans[this.scans.length - 1] : null;
+  }
+}
+
+export interface Rig {
+  token: EspruinoToken;
+  scheduler: EventScheduler;
+  clock: DriftingClock;
+  radio: RecordingRadio;
+}
+
+/** One token on its own scheduler, booted with `bundle` (a small inline program or a real firmware bundle). */
+export function rig(bundle: string, opts: { board?: string; seed?: number; storage?: Flash; driftPpm?: number; boot?: boolean } = {}): Rig {
+  const scheduler = new EventScheduler(1000);
+  const clock = new DriftingClock({ driftPpm: opts.driftPpm ?? 0, startTrue: 1000, startLocal: 0 });
+  const radio = new RecordingRadio();
+  const token = createEmulatedToken({
+    id: "t1",
+    board: loadBoard(opts.board ?? "puckjs"),
+    bundle,
+    scheduler,
+    clock,
+    radio,
+    seed: opts.seed ?? 1,
+    storage: opts.storage
+  });
+  if (opts.boot !== false) token.boot();
+  return { token, scheduler, clock, radio };
+}
