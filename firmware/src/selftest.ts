@@ -31,8 +31,9 @@ export function runSelfTest(p: Platform): boolean {
 
 /**
  * What a token does when its self-test fails (the caller must not start
- * advertising): count the failure in `pt.fault` and blink red (green on a
- * board without red) for 100 ms every 3 s, so staff notice the token.
+ * advertising): stop the default advert, count the failure in `pt.fault` and
+ * blink red (green on a board without red) for 100 ms every 3 s, so staff
+ * notice the token.
  */
 export function onSelfTestFailure(p: Platform): void {
   try {
@@ -48,6 +49,9 @@ export function onSelfTestFailure(p: Platform): void {
   } catch (e) {
     // Flash full: the LED pattern still tells staff.
   }
+  // Espruino's default advert (connectable, with the board's name) would
+  // otherwise keep running: a constant identifier nobody needs.
+  p.stopAdvertising();
   var led: LedColour = BOARD.leds.red ? "red" : "green";
   p.setInterval(function () {
     p.led(led, true);

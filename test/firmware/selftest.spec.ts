@@ -47,6 +47,7 @@ describe("boot-time crypto self-test", () => {
       assert.equal(reds, 3);
       assert.equal(p.ledState.red, false);
       assert.equal(p.advertising, null);
+      assert.equal(p.advertLog.length, 0);
     }
   });
 

@@ -1,0 +1,69 @@
+import { strict as assert } from "node:assert";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import * as ts from "typescript";
+import { bundleBoard } from "../../../host-tools/src/build/bundle";
+import { listBoards, loadBoard } from "../../../host-tools/src/build/boards";
+import { firmwareDir } from "../../../host-tools/src/paths";
+import { rig } from "../../sim/espruino/helpers";
+
+/** Compile the firmware into a private directory (the shared one may be emptied by a concurrent build). */
+function compileInto(outDir: string): string {
+  const cfg = ts.getParsedCommandLineOfConfigFile(path.join(firmwareDir, "tsconfig.json"), {}, { ...ts.sys, onUnRecoverableConfigFileDiagnostic: () => undefined });
+  if (!cfg) throw new Error("cannot read firmware/tsconfig.json");
+  ts.createProgram({ rootNames: cfg.fileNames, options: { ...cfg.options, outDir } }).emit();
+  return outDir;
+}
+
+const VECTOR_RPI_AEM = "8be6cd371c5c891604bfbe49df84509672033874";
+
+describe("boot self-test inside the Espruino emulation (real bundles, Espruino-only globals)", function () {
+  const outDir = fs.mkdtempSync(path.join(os.tmpdir(), "selftest-emu-"));
+  const bundles: Record<string, string> = {};
+
+  before(async function () {
+    const es5 = compileInto(path.join(outDir, "es5"));
+    for (const id of listBoards()) bundles[id] = (await bundleBoard(loadBoard(id), { es5Dir: es5, outDir, buildTime: 1735689600 })).code;
+  });
+  after(() => fs.rmSync(outDir, { recursive: true, force: true }));
+
+  for (const id of ["puckjs", "mdbt42q", "banglejs2", "pixljs"]) {
+    it(`${id}: passes on the board's own crypto path, records no fault`, () => {
+      const { token } = rig(bundles[id], { board: id });
+      assert.deepEqual(token.uncaught, []);
+      assert.equal(token.storage.read("pt.fault"), undefined);
+      assert.equal(token.leds().red, false);
+      if (id === "puckjs") {
+        // Native crypto really was used: 8 hashes for the two HKDFs, 2 AES blocks.
+        assert.equal(token.counters.sha256Calls, 8);
+        assert.equal(token.counters.aesBlocks, 2);
+      }
+      if (id === "pixljs") assert.equal(token.counters.sha256Calls, 0);
+    });
+  }
+
+  it("a token whose crypto disagrees with the vector records the fault, blinks red and stops advertising", () => {
+    // Stands in for an interpreter update that changes a result: the same bundle, one expected bit flipped.
+    const broken = bundles.puckjs.replace(VECTOR_RPI_AEM, "8be6cd371c5c891604bfbe49df84509672033875");
+    assert.notEqual(broken, bundles.puckjs);
+    const { token, scheduler, radio } = rig(broken, { board: "puckjs" });
+    assert.deepEqual(token.uncaught, []);
+    const rec = token.storage.read("pt.fault");
+    assert.ok(rec, "pt.fault written");
+    assert.equal(Buffer.from(rec).readUInt32LE(0), 1);
+    let redOn = 0;
+    for (let t = 0; t < 9; t += 0.05) {
+      scheduler.runUntil(scheduler.now + 0.05);
+      if (token.leds().red) redOn++;
+    }
+    assert.ok(redOn >= 3, `red LED seen on ${redOn} times`);
+    // Nothing GAEN, nothing connectable, no name: Espruino's default advert is stopped.
+    const adv = radio.advert;
+    if (adv) {
+      assert.equal(adv.connectable, false);
+      assert.ok(!Buffer.from(adv.packet).includes(Buffer.from([0x6f, 0xfd])), "no 0xFD6F service");
+      assert.ok(!Buffer.from(adv.packet).includes(Buffer.from("Puck.js")), "no name");
+    }
+  });
+});
