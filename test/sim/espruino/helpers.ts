@@ -48,3 +48,19 @@ export function rig(bundle: string, opts: { board?: string; seed?: number; stora
   if (opts.boot !== false) token.boot();
   return { token, scheduler, clock, radio };
 }
+
+/** A host-realm copy of a value from a token's realm (deepEqual compares prototypes). */
+export function plain(v: unknown): unknown {
+  if (Array.isArray(v)) return Array.from(v, plain);
+  if (v !== null && typeof v === "object" && !ArrayBuffer.isView(v)) {
+    const o: Record<string, unknown> = {};
+    for (const k of Object.keys(v)) o[k] = plain((v as Record<string, unknown>)[k]);
+    return o;
+  }
+  return v;
+}
+
+/** Evaluate in the token and copy the result into the host realm. */
+export function ev(r: Rig, code: string): unknown {
+  return plain(r.token.evaluate(code));
+}

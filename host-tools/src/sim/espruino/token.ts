@@ -88,7 +88,7 @@ export class EspruinoToken implements EmulatedToken {
     const bytes = [((a[1] >>> 8) & 0xff) | 0xc0, a[1] & 0xff, a[0] >>> 24, (a[0] >>> 16) & 0xff, (a[0] >>> 8) & 0xff, a[0] & 0xff];
     this.factoryAddress = bytes.map((b) => (b < 16 ? "0" : "") + b.toString(16)).join(":");
     this.bootFromStorage = opts.bootFromStorage ?? !board.storage.shared;
-    if (this.bootFromStorage) this.storage.write(BOOT_FILE, toBytes(opts.bundle)!);
+    if (this.bootFromStorage && opts.bundle.length > 0) this.storage.write(BOOT_FILE, toBytes(opts.bundle)!);
     this.flashBaseline = this.flash.bytesWritten;
   }
 
@@ -166,6 +166,15 @@ export class EspruinoToken implements EmulatedToken {
   /** The connected central writes to the Nordic UART. */
   centralWrite(data: string): void {
     if (this.nrf) this.nrf.centralWrite(data);
+  }
+
+  /**
+   * Run JavaScript in the running token, as typed at its console (tests and
+   * tools use it to look inside). Exceptions propagate to the caller.
+   */
+  evaluate(code: string): unknown {
+    if (this.rt.dead) throw new Error(`token ${this.id} is not running`);
+    return this.rt.realm.run(code, "console");
   }
 
   powerCut(): void {
