@@ -40,6 +40,8 @@ export interface WorldOptions {
   makeToken: TokenFactory;
   /** Keep every sighting (per scan and RPI) for output; costs memory. */
   record?: boolean;
+  /** Return the emulated tokens too (to save their flash images). */
+  keepTokens?: boolean;
   /** Called after each simulated hour with the fraction done. */
   onProgress?(fraction: number): void;
 }
@@ -88,6 +90,8 @@ export interface WorldResult {
   phoneResults: PhoneResult[];
   /** Only with `record`: per node id, the sightings as (time, rpi, rssi, aem). */
   sightings?: Map<string, Sighting[]>;
+  /** Only with `keepTokens`: the tokens by person id. */
+  emulated?: Map<string, EmulatedToken>;
 }
 
 /**
@@ -227,6 +231,7 @@ export function runWorld(o: WorldOptions): WorldResult {
     groundTruth,
     tokenResults,
     phoneResults,
-    sightings
+    sightings,
+    emulated: o.keepTokens ? new Map(tokens.map((t) => [t.person, t.token])) : undefined
   };
 }

@@ -1,0 +1,70 @@
+import { Command } from "commander";
+import { SingleBar } from "cli-progress";
+import { RunAction } from "../command";
+import { UserError } from "../../errors";
+import { loadScenario } from "../../sim/world/scenario-load";
+import { FirmwareChoice, simulate } from "../../sim/world/simulate";
+import { summarise, writeOutput } from "../../sim/world/output";
+
+function wholeNumber(name: string, min: number) {
+  return (v: string): number => {
+    const n = Number(v);
+    if (!/^\d+$/.test(v) || n < min) throw new UserError(`--${name} must be a whole number ≥ ${min}, got "${v}"`);
+    return n;
+  };
+}
+
+export function register(program: Command, run: RunAction): void {
+  program
+    .command("simulate")
+    .description("Run tokens (the real firmware bundle, each in an emulated Espruino) and phones in a simulated building for N days; print what happened and the ground truth.")
+    .option("-s, --scenario <name|file>", "built-in scenario (care-home) or a scenario JSON file", "care-home")
+    .option("-d, --days <n>", "virtual days to simulate", wholeNumber("days", 1), 14)
+    .option("--seed <n>", "seed: the same seed gives the same run", wholeNumber("seed", 0), 1)
+    .option("-b, --board <id>", "board of tokens whose scenario entry names none", "puckjs")
+    .option("--firmware <which>", "real (dist/firmware/<board>.js, built if missing), stand-in (a tiny advertise-and-scan bundle), or auto (real if it scans)", "real")
+    .option("-o, --out <dir>", "write summary, ground truth, per-token results, sightings (JSON Lines) and flash images here")
+    .option("--json", "print one JSON object instead of the summary text")
+    .action(
+      run(async (opts: { scenario: string; days: number; seed: number; board: string; firmware: string; out?: string; json?: boolean }) => {
+        if (!["real", "stand-in", "auto"].includes(opts.firmware)) throw new UserError(`--firmware must be real, stand-in or auto, got "${opts.firmware}"`);
+        const scenario = loadScenario(opts.scenario, opts.seed);
+        let bar: SingleBar | undefined;
+        if (process.stderr.isTTY) {
+          bar = new SingleBar({ stream: process.stderr, format: "simulating {bar} {percentage}% | day {day}/{days} | ETA {eta_formatted}", hideCursor: true });
+          bar.start(opts.days * 24, 0, { day: 0, days: opts.days });
+        }
+        const result = await simulate({
+          scenario,
+          days: opts.days,
+          seed: opts.seed,
+          board: opts.board,
+          firmware: opts.firmware as FirmwareChoice,
+          record: !!opts.out,
+          keepTokens: !!opts.out,
+          onProgress: bar ? (f) => bar!.update(Math.round(f * opts.days * 24), { day: Math.floor(f * opts.days), days: opts.days }) : undefined
+        }).finally(() => bar?.stop());
+        const summary = summarise(result, opts.board);
+        const written = opts.out ? writeOutput(opts.out, result, summary) : [];
+        if (opts.json) {
+          process.stdout.write(JSON.stringify(summary) + "\n");
+        } else {
+          const lines = [
+            `scenario        ${summary.scenario} (seed ${summary.seed}, firmware ${summary.firmware}, board ${summary.board})`,
+            `devices         ${summary.tokens} tokens, ${summary.phones} phones, ${summary.people} people`,
+            `virtual time    ${summary.days} days (${summary.virtualSeconds} s)`,
+            `packets         ${summary.packets} delivered in ${summary.radio.scanWindows} scan windows (${summary.radio.belowThreshold} below threshold, ${summary.radio.lost} lost)`,
+            `ground truth    ${summary.groundTruth.closeContactPairs} close contacts (pair-days ≥ 15 min within 2 m)`,
+            `energy          mean ${summary.energy.meanUA} µA, worst ${summary.energy.maxUA} µA, shortest battery ${summary.energy.minBatteryDays} days`,
+            `wall clock      ${summary.wallSeconds.toFixed(1)} s (${summary.events} events)`
+          ];
+          if (opts.out) lines.push(`output          ${written.length} files in ${opts.out}`);
+          process.stdout.write(lines.join("\n") + "\n");
+        }
+        if (summary.tokensWithErrors > 0) {
+          process.stderr.write(`warning: the firmware threw uncaught exceptions on ${summary.tokensWithErrors} tokens (see tokens.json with --out)\n`);
+        }
+        return 0;
+      })
+    );
+}

@@ -1,0 +1,98 @@
+/**
+ * `privatetracer simulate` without the terminal: pick the firmware (the real
+ * bundle, or the stand-in while the real one does not scan), run the world,
+ * and time it. Shared by the command and bench/sim.ts.
+ */
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { BoardConfig, loadBoard } from "../../build/boards";
+import { buildBoards } from "../../build/bundle";
+import { distFirmwareDir } from "../../paths";
+import { UserError } from "../../errors";
+import { createEmulatedToken } from "../espruino";
+import { EventScheduler } from "../scheduler";
+import { DriftingClock } from "../clock";
+import { Scenario } from "./scenario";
+import { WorldResult, runWorld } from "./runner";
+import { standInBundle } from "./stand-in-firmware";
+
+export type FirmwareChoice = "real" | "stand-in" | "auto";
+
+export interface SimulateOptions {
+  scenario: Scenario;
+  days: number;
+  seed: number;
+  board: string;
+  firmware: FirmwareChoice;
+  record?: boolean;
+  keepTokens?: boolean;
+  onProgress?(fraction: number): void;
+}
+
+export interface SimulateResult {
+  world: WorldResult;
+  firmware: "real" | "stand-in";
+  wallSeconds: number;
+}
+
+/** The shipped bundle for a board, built first if dist/ does not have it. */
+export async function firmwareBundle(board: string): Promise<string> {
+  const file = path.join(distFirmwareDir, `${board}.js`);
+  if (!fs.existsSync(file)) {
+    const [r] = await buildBoards([board]);
+    if (r.lint.length) throw new UserError(`the firmware for ${board} fails the Espruino lint; run \`privatetracer build --board ${board}\` to see why`);
+  }
+  return fs.readFileSync(file, "utf8");
+}
+
+/** Does this bundle ever open a scan window? Boots one token alone for 20 virtual minutes. */
+export function bundleScans(board: BoardConfig, bundle: string): boolean {
+  const scheduler = new EventScheduler(1_700_000_000);
+  let scans = false;
+  const token = createEmulatedToken({
+    id: "probe",
+    board,
+    bundle,
+    scheduler,
+    clock: new DriftingClock({ startTrue: scheduler.now }),
+    radio: { advertising: () => undefined, scanning: (s) => (scans = scans || !!s) },
+    seed: 1
+  });
+  token.boot();
+  scheduler.runUntil(scheduler.now + 1200);
+  token.powerCut();
+  return scans;
+}
+
+export async function simulate(o: SimulateOptions): Promise<SimulateResult> {
+  const boards = new Map<string, BoardConfig>();
+  const board = (id: string) => {
+    let b = boards.get(id);
+    if (!b) boards.set(id, (b = loadBoard(id)));
+    return b;
+  };
+  const boardIds = new Set<string>([o.board]);
+  for (const p of o.scenario.people) if (p.device?.kind === "token" && p.device.board) boardIds.add(p.device.board);
+  const bundles = new Map<string, string>();
+  let firmware: "real" | "stand-in" = o.firmware === "stand-in" ? "stand-in" : "real";
+  if (o.firmware !== "stand-in") {
+    for (const id of boardIds) bundles.set(id, await firmwareBundle(id));
+    if (o.firmware === "auto" && ![...boardIds].every((id) => bundleScans(board(id), bundles.get(id)!))) firmware = "stand-in";
+  }
+  if (firmware === "stand-in") for (const id of boardIds) bundles.set(id, standInBundle(board(id)));
+  const t0 = process.hrtime.bigint();
+  const world = runWorld({
+    scenario: o.scenario,
+    days: o.days,
+    seed: o.seed,
+    defaultBoard: o.board,
+    loadBoard: board,
+    bundleFor: (id) => bundles.get(id)!,
+    makeToken: (a) => createEmulatedToken(a),
+    record: o.record,
+    keepTokens: o.keepTokens,
+    onProgress: o.onProgress
+  });
+  const wallSeconds = Number(process.hrtime.bigint() - t0) / 1e9;
+  return { world, firmware, wallSeconds };
+}
