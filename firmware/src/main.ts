@@ -1,6 +1,7 @@
 import { createPlatform } from "./platform";
 import { Platform } from "./platform-api";
 import { onSelfTestFailure, runSelfTest } from "./selftest";
+import { startToken } from "./token";
 
 /** Boot: lock the console, then blink green once to show the token is alive. */
 export function boot(p: Platform): void {
@@ -14,6 +15,7 @@ export function boot(p: Platform): void {
   p.setTimeout(function () {
     p.led("green", false);
   }, 200);
+  startToken(p);
 }
 
 boot(createPlatform());

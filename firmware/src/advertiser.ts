@@ -1,0 +1,67 @@
+import { Guard } from "./faults";
+import { Platform } from "./platform-api";
+import { buildAdvert } from "./wire/advert";
+
+/** RPI and AEM for the interval containing a time; undefined when none may be sent (lost clock). */
+export type IdentifierSource = (unixSeconds: number) => { rpi: Uint8Array; aem: Uint8Array } | undefined;
+
+export interface Advertiser {
+  /** Change identifiers now (a new address with a new RPI) and schedule the next change. */
+  rotate(): void;
+  /** Whether a GAEN packet is on the air. */
+  on(): boolean;
+}
+
+/**
+ * A new random static address (top two bits 11) from the hardware RNG, as
+ * Espruino's `NRF.setAddress` wants it.
+ */
+export function randomAddress(p: Platform): string {
+  var s = "";
+  var r = 0;
+  for (var i = 0; i < 6; i++) {
+    if (!(i & 3)) r = p.random32();
+    var b = (r >>> (8 * (i & 3))) & 255;
+    if (!i) b |= 0xc0;
+    s += (i ? ":" : "") + (b < 16 ? "0" : "") + b.toString(16);
+  }
+  return s + " random";
+}
+
+/**
+ * The GAEN advertiser. Each change happens 10–20 minutes (board schedule,
+ * uniformly random) after the previous one and puts the RPI of the interval
+ * containing that moment on the air, together with a fresh address, in one
+ * step: the address first (it restarts the radio), then the packet, so no
+ * advert ever pairs an old address with a new RPI or the reverse. As changes
+ * are ≥ 10 minutes apart, every change moves to a new interval, and a sent RPI
+ * is at most two intervals older than the receiver's clock: well inside the
+ * ±12 intervals matching tolerates (docs/encounter-log.md).
+ */
+export function createAdvertiser(p: Platform, ids: IdentifierSource, guard: Guard): Advertiser {
+  var timer = 0;
+  var on = false;
+  p.setTxPower(BOARD.radio.txPowerDbm);
+
+  function rotate(): void {
+    if (timer) p.clearTimeout(timer);
+    // Schedule first: a failure below cannot end the rotation.
+    timer = p.setTimeout(guard(rotate), (BOARD.schedule.rotationMinMinutes + (p.random32() / 4294967296) * (BOARD.schedule.rotationMaxMinutes - BOARD.schedule.rotationMinMinutes)) * 60000);
+    var id = ids(p.now());
+    if (!id) {
+      if (on) p.stopAdvertising();
+      on = false;
+      return;
+    }
+    p.setAddress(randomAddress(p));
+    p.setAdvertising(buildAdvert(id.rpi, id.aem), BOARD.schedule.advertIntervalMs);
+    on = true;
+  }
+
+  return {
+    rotate: rotate,
+    on: function () {
+      return on;
+    }
+  };
+}

@@ -1,0 +1,85 @@
+import { Platform } from "./platform-api";
+import { createFaults } from "./faults";
+import { openLog } from "./log/store";
+import { createKeySchedule } from "./gaen/key-schedule";
+import { createAdvertiser } from "./advertiser";
+import { createScanner } from "./scanner";
+import { createUi, PATTERN } from "./ui";
+import { clockValid, setClock } from "./clock";
+import { riskLevel } from "./settings";
+
+/** Battery percentage under which the status shows "battery low". */
+export var BATTERY_LOW = 15;
+var TICK_MS = 60000;
+/** Longer than a few missed ticks, so only a stalled interpreter trips it. */
+var WATCHDOG_SECONDS = 300;
+
+export interface Token {
+  /** Set the clock (called by the sync link): re-anchors the log, starts advertising. */
+  setTime(unixSeconds: number): void;
+}
+
+/**
+ * The running token: log, key schedule, advertiser, scanner, wearer interface
+ * and a one-minute main tick that kicks the watchdog, persists the fault count
+ * and restarts anything that stalled. The watchdog is enabled last, so a token
+ * whose start-up throws stays up (console-less but not rebooting in a loop).
+ */
+export function startToken(p: Platform): Token {
+  var faults = createFaults(p);
+  var g = faults.guard;
+  var faultsAtBoot = faults.count();
+  var log = openLog(p.storage);
+  var keys = createKeySchedule(p);
+  var adv = createAdvertiser(
+    p,
+    function (t: number) {
+      return keys.identifiersAt(t);
+    },
+    g
+  );
+  var scan = createScanner(p, log, g);
+  var ui = createUi(
+    p,
+    {
+      risk: function () {
+        return riskLevel(p.storage);
+      },
+      needsSync: function () {
+        return !clockValid(p);
+      },
+      batteryLow: function () {
+        return p.battery() < BATTERY_LOW;
+      },
+      fault: function () {
+        return faults.count() > faultsAtBoot || keys.unsaved();
+      }
+    },
+    function (open: boolean) {
+      p.setSyncWindow(open);
+    },
+    g
+  );
+  var ticks = 0;
+  adv.rotate();
+  scan.start();
+  p.setInterval(
+    g(function () {
+      p.kickWatchdog();
+      faults.flush();
+      scan.watch();
+      var ok = clockValid(p);
+      if (ok && !adv.on()) adv.rotate();
+      // A lost clock reminds every 5 minutes, without a press.
+      if (!ok && !(++ticks % 5)) ui.play([PATTERN.needsSync]);
+    }),
+    TICK_MS
+  );
+  p.enableWatchdog(WATCHDOG_SECONDS);
+  return {
+    setTime: function (t: number) {
+      setClock(p, log, t);
+      adv.rotate();
+    }
+  };
+}

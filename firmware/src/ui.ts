@@ -1,0 +1,122 @@
+import { Guard } from "./faults";
+import { LedColour, Platform } from "./platform-api";
+
+/**
+ * The wearer interface on LEDs and one button (docs/wearer-interface.md).
+ * Every signal differs in colour AND rhythm, so it reads on a one-LED board and
+ * for someone who cannot tell the colours apart. A pattern is
+ * [colours (1 red, 2 green, 4 blue), on ms, off ms, repeats].
+ */
+export var PATTERN = {
+  riskNone: [2, 1500, 500, 1],
+  riskLow: [3, 500, 500, 2],
+  riskHigh: [1, 150, 150, 6],
+  needsSync: [4, 100, 900, 3],
+  batteryLow: [1, 80, 250, 2],
+  fault: [5, 1000, 300, 3],
+  syncOpen: [4, 60, 1940, 1]
+};
+/** Press length (ms) from which a press opens (or closes) the sync window. */
+export var LONG_PRESS_MS = 2000;
+export var SYNC_WINDOW_MS = 120000;
+
+export interface TokenStatus {
+  risk(): number;
+  needsSync(): boolean;
+  batteryLow(): boolean;
+  fault(): boolean;
+}
+
+export interface Ui {
+  /** Play patterns one after another (a new call replaces what is playing). */
+  play(patterns: number[][]): void;
+  /** The wearer's status: problems first, then the risk level. */
+  showStatus(): void;
+  syncOpen(): boolean;
+}
+
+var COLOURS: LedColour[] = ["red", "green", "blue"];
+
+export function createUi(p: Platform, status: TokenStatus, setSync: (open: boolean) => void, guard: Guard): Ui {
+  var queue: number[][] = [];
+  var step = 0;
+  var timer = 0;
+  var syncTimer = 0;
+  var blink = 0;
+  // A colour the board lacks falls back to the board's one LED: rhythm still tells.
+  var have = [BOARD.leds.red, BOARD.leds.green, BOARD.leds.blue];
+
+  function set(mask: number, on: boolean): void {
+    var lit = false;
+    for (var i = 0; i < 3; i++)
+      if (mask & (1 << i) && have[i]) {
+        p.led(COLOURS[i], on);
+        lit = true;
+      }
+    if (!lit) for (i = 0; i < 3; i++) if (have[i]) return p.led(COLOURS[i], on);
+  }
+
+  // Each pattern runs 2 × repeats steps (on, off), then a 1 s gap to the next.
+  function next(): void {
+    timer = 0;
+    var pt = queue[0];
+    if (!pt) return;
+    var on = !(step & 1);
+    set(pt[0], on);
+    var ms = on ? pt[1] : pt[2];
+    if (++step >= 2 * pt[3]) {
+      queue.shift();
+      step = 0;
+      ms += 1000;
+    }
+    timer = p.setTimeout(guard(next), ms);
+  }
+
+  function play(patterns: number[][]): void {
+    if (timer) p.clearTimeout(timer);
+    set(7, false);
+    queue = patterns;
+    step = 0;
+    next();
+  }
+
+  function closeSync(): void {
+    if (syncTimer) p.clearTimeout(syncTimer);
+    if (blink) p.clearInterval(blink);
+    syncTimer = blink = 0;
+    setSync(false);
+  }
+
+  p.onButton(
+    guard(function (ms: number) {
+      if (ms < LONG_PRESS_MS) return ui.showStatus();
+      if (syncTimer) return closeSync();
+      setSync(true);
+      syncTimer = p.setTimeout(guard(closeSync), SYNC_WINDOW_MS);
+      blink = p.setInterval(
+        guard(function () {
+          play([PATTERN.syncOpen]);
+        }),
+        2000
+      );
+      play([PATTERN.syncOpen]);
+    })
+  );
+
+  var ui: Ui = {
+    play: play,
+    showStatus: function () {
+      var q: number[][] = [];
+      if (status.fault()) q.push(PATTERN.fault);
+      if (status.batteryLow()) q.push(PATTERN.batteryLow);
+      if (status.needsSync()) q.push(PATTERN.needsSync);
+      var r = status.risk();
+      if (r >= 0) q.push([PATTERN.riskNone, PATTERN.riskLow, PATTERN.riskHigh][r]);
+      play(q);
+    },
+    syncOpen: function () {
+      return syncTimer !== 0;
+    }
+  };
+  return ui;
+}
