@@ -5,7 +5,7 @@ NODE_BIN := node_modules/.bin
 CLI := node bin/privatetracer.js
 DEPS := node_modules/.deps-installed
 
-.PHONY: all deps demo test typecheck firmware mocha bench clean
+.PHONY: all deps demo test typecheck firmware mocha bench clean bench-sim
 
 all: firmware
 
@@ -35,3 +35,7 @@ mocha: $(DEPS)
 
 clean:
 	rm -rf dist build
+
+## Simulator budget: 50-token care home, 14 days (last line of output is JSON).
+bench-sim: $(DEPS)
+	node -r ts-node/register/transpile-only bench/sim.ts
