@@ -25,12 +25,16 @@ export interface FindHitsOptions {
   onProgress?: (done: number, total: number) => void;
   /** Keys a work unit; small enough for smooth progress and load balance. */
   chunkKeys?: number;
+  /** With workers, whether this thread scans keys too (default true; tests turn it off to make the workers do all of it). */
+  useThisThread?: boolean;
 }
 
 export interface FindHitsResult {
   hits: MatchHit[];
   /** Keys actually derived (keys with no sighting in reach are skipped). */
   derived: number;
+  /** Keys scanned on worker threads (the rest on this one). */
+  workerKeys: number;
 }
 
 const DEFAULT_CHUNK = 4096;
@@ -47,7 +51,7 @@ export async function findHits(keys: PackedKeys, index: SightingIndex, opts: Fin
   const workers = Math.max(1, Math.floor(opts.workers ?? 1));
   const chunk = Math.max(1, opts.chunkKeys ?? DEFAULT_CHUNK);
   if (workers === 1 || keys.count <= chunk) return findHitsHere(keys, index, chunk, opts.onProgress);
-  return findHitsInWorkers(keys, index, workers, chunk, opts.onProgress);
+  return findHitsInWorkers(keys, index, workers, chunk, opts.useThisThread ?? true, opts.onProgress);
 }
 
 function findHitsHere(keys: PackedKeys, index: SightingIndex, chunk: number, onProgress?: (d: number, t: number) => void): FindHitsResult {
@@ -61,7 +65,7 @@ function findHitsHere(keys: PackedKeys, index: SightingIndex, chunk: number, onP
   }
   const hits: MatchHit[] = [];
   toHits(flat, hits);
-  return { hits: sortHits(hits), derived };
+  return { hits: sortHits(hits), derived, workerKeys: 0 };
 }
 
 /** Under ts-node the worker is the .ts source, which a fresh thread must be taught to load. */
@@ -82,7 +86,7 @@ function spawnWorker(init: WorkerInit): Worker {
  * of the `threads`, keeps the count equal to the cores used. Between its chunks
  * it yields so worker results and progress get through.
  */
-async function findHitsInWorkers(keys: PackedKeys, index: SightingIndex, threads: number, chunk: number, onProgress?: (d: number, t: number) => void): Promise<FindHitsResult> {
+async function findHitsInWorkers(keys: PackedKeys, index: SightingIndex, threads: number, chunk: number, useThisThread: boolean, onProgress?: (d: number, t: number) => void): Promise<FindHitsResult> {
   // Keys are shared memory, so each worker reads them in place; the index is small and copied once.
   const init: WorkerInit = { index, keys: keys.data.buffer instanceof SharedArrayBuffer ? keys : sharedCopy(keys) };
   const flat: number[] = [];
@@ -90,6 +94,7 @@ async function findHitsInWorkers(keys: PackedKeys, index: SightingIndex, threads
   let derived = 0;
   let nextFrom = 0;
   let done = 0;
+  let workerKeys = 0;
   let inFlight = 0;
   let failure: Error | null = null;
   let finished = false;
@@ -116,7 +121,7 @@ async function findHitsInWorkers(keys: PackedKeys, index: SightingIndex, threads
     inFlight++;
   };
   const pool: Worker[] = [];
-  const spawnCount = Math.min(threads - 1, Math.ceil(keys.count / chunk) - 1);
+  const spawnCount = Math.min(useThisThread ? threads - 1 : threads, Math.ceil(keys.count / chunk));
   for (let i = 0; i < spawnCount; i++) {
     const w = spawnWorker(init);
     pool.push(w);
@@ -132,6 +137,7 @@ async function findHitsInWorkers(keys: PackedKeys, index: SightingIndex, threads
       inFlight--;
       toHits(r.hits, hits);
       derived += r.derived;
+      workerKeys += r.to - r.from;
       progress(r.to - r.from);
       feed(w);
       poke();
@@ -142,7 +148,7 @@ async function findHitsInWorkers(keys: PackedKeys, index: SightingIndex, threads
   }
   try {
     const padded = new PaddedDataCache();
-    for (let req = take(); req; req = take()) {
+    for (let req = useThisThread ? take() : null; req; req = take()) {
       derived += scanKeys(keys, index, req.from, req.to, flat, padded);
       progress(req.to - req.from);
       await new Promise<void>((res) => setImmediate(res));
@@ -155,7 +161,7 @@ async function findHitsInWorkers(keys: PackedKeys, index: SightingIndex, threads
     await Promise.all(pool.map((w) => w.terminate()));
   }
   toHits(flat, hits);
-  return { hits: sortHits(hits), derived };
+  return { hits: sortHits(hits), derived, workerKeys };
 }
 
 function sharedCopy(keys: PackedKeys): PackedKeys {

@@ -27,9 +27,11 @@ export interface MatchedSighting {
   txPowerDbm: number;
   txPowerSource: TxPowerSource;
   /**
-   * Whether the decrypted metadata carried GAEN major version 1. When it does
-   * not, the AEM was recorded wrongly (or the prefix match is a false one), so
-   * its power byte is ignored and the default used.
+   * Whether the decrypted metadata looks like GAEN's: major version 1 and the
+   * reserved bytes 2–3 zero (a wrong AEM passes by chance 1 time in 262,144).
+   * When it does not, the AEM was recorded wrongly (or a short prefix matched
+   * by chance), so its power byte is ignored and the default used; the match
+   * itself stands, since the RPI did match.
    */
   metadataValid?: boolean;
   attenuationDb: number;
@@ -56,7 +58,7 @@ export function resolveHits(hits: readonly MatchHit[], keys: readonly ExposureKe
     let metadataValid: boolean | undefined;
     if (s.aem) {
       const md = decryptMetadata(tk.aemk, rpi, s.aem);
-      metadataValid = (md[0] & METADATA_MAJOR_VERSION_MASK) === METADATA_MAJOR_VERSION_1;
+      metadataValid = (md[0] & METADATA_MAJOR_VERSION_MASK) === METADATA_MAJOR_VERSION_1 && md[2] === 0 && md[3] === 0;
       if (metadataValid) {
         tx = md.readInt8(1);
         source = "aem";

@@ -102,7 +102,7 @@ function readableDay(day: string): string {
 export function levelReason(level: Level, worst: DayScore | null, anyMatch: boolean, profile: WearerProfile): string {
   if (level === "none") {
     return anyMatch
-      ? "They were near someone who later reported being ill, but too briefly or too far away to matter."
+      ? "They were near someone who later reported being ill, but not in a way that is likely to have passed it on."
       : "None of the people who later reported being ill were near them.";
   }
   const day = worst ? readableDay(worst.day) : "one day";

@@ -41,3 +41,19 @@ export function plant(key: ExposureKey, enin: number, o: PlantOptions = {}): Sig
 export function noise(time: number, prefixBytes = 16): Sighting {
   return { time, rpi: Uint8Array.from(crypto.randomBytes(prefixBytes)), rssi: -70, line: 1 };
 }
+
+/** A sighting of `key` heard at unix time `time` (the RPI of that very interval). */
+export function plantAt(key: ExposureKey, time: number, o: Omit<PlantOptions, "offsetSeconds"> = {}): Sighting {
+  const enin = Math.floor(time / INTERVAL_SECONDS);
+  return plant(key, enin, { ...o, offsetSeconds: time - enin * INTERVAL_SECONDS });
+}
+
+/** Start of the hand-computed example in exposure-windows.spec.ts (the table there). */
+export const T = (DAY0 + 60) * INTERVAL_SECONDS + 10;
+
+export function handExample(): { key: ExposureKey; sightings: Sighting[] } {
+  const key = randomKey(DAY0, { reportType: ReportType.ConfirmedTest, daysSinceOnsetOfSymptoms: 0 });
+  const at = (dt: number, rssi: number) => plantAt(key, T + dt, { rssi, txPower: -4 });
+  return { key, sightings: [at(0, -55), at(3, -61), at(240, -64), at(840, -74), at(2540, -90), at(4341, -60)] };
+}
+
