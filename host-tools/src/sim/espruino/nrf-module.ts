@@ -99,7 +99,7 @@ export function installNrf(o: NrfOptions): NrfModule {
   let address = `${o.factoryAddress} random`;
   let pendingAddress: string | null = null;
   let txPowerDbm = 0;
-  const deviceName = `${board.name} ${o.factoryAddress.slice(12, 14)}${o.factoryAddress.slice(15, 17)}`;
+  let deviceName = `${board.name} ${o.factoryAddress.slice(12, 14)}${o.factoryAddress.slice(15, 17)}`;
   let packet = buildAdvertisingData(undefined, undefined, deviceName);
   let intervalMs = DEFAULT_ADVERT_INTERVAL_MS;
   let connectable = true;
@@ -166,6 +166,8 @@ export function installNrf(o: NrfOptions): NrfModule {
     rt.guard();
     if (options !== undefined && (options === null || typeof options !== "object")) throw new R.TypeError(`Expecting 'options' to be object or undefined, got ${typeof options}`);
     const opt = (options ?? {}) as Record<string, unknown>;
+    // The name is a setting of the stack: it stays for later object-form adverts too.
+    if (typeof opt.name === "string") deviceName = opt.name;
     let next: Uint8Array;
     if (Array.isArray(data) || ArrayBuffer.isView(data) || Object.prototype.toString.call(data) === "[object ArrayBuffer]") {
       next = toBytes(data)!;
