@@ -5,7 +5,7 @@ NODE_BIN := node_modules/.bin
 CLI := node bin/privatetracer.js
 DEPS := node_modules/.deps-installed
 
-.PHONY: all deps demo test typecheck firmware mocha bench clean bench-sim
+.PHONY: all deps demo test typecheck firmware mocha bench clean bench-sim bench-match
 
 all: firmware
 
@@ -39,3 +39,7 @@ clean:
 ## Simulator budget: 50-token care home, 14 days (last line of output is JSON).
 bench-sim: $(DEPS)
 	node -r ts-node/register/transpile-only bench/sim.ts
+
+## Matching throughput vs the node:crypto bound, 1 thread and all cores; last line is JSON.
+bench-match: $(DEPS)
+	node -r ts-node/register/transpile-only bench/match.ts
