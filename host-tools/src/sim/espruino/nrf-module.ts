@@ -26,6 +26,7 @@ import {
   BleError,
   MAX_ADV_BYTES,
   NRF_ERROR_INVALID_PARAM,
+  ParsedAdvert,
   buildAdvertisingData,
   parseAdvert
 } from "./advert-packet";
@@ -74,6 +75,17 @@ export interface NrfOptions {
   g: Record<string, unknown>;
   /** Run console input as JavaScript (console on Bluetooth). */
   evalConsole(code: string): void;
+}
+
+/**
+ * Parsed packets by identity: the world hands the same (never mutated) packet
+ * to every receiver of one advert, so it is parsed once, not once per token.
+ */
+const parsedCache = new WeakMap<Uint8Array, ParsedAdvert>();
+function parsedOf(packet: Uint8Array): ParsedAdvert {
+  let p = parsedCache.get(packet);
+  if (!p) parsedCache.set(packet, (p = parseAdvert(packet)));
+  return p;
 }
 
 const ADDRESS_RE = /^([0-9a-fA-F]{2}(?::[0-9a-fA-F]{2}){5})(?: (public|random))?$/;
@@ -320,13 +332,13 @@ export function installNrf(o: NrfOptions): NrfModule {
   Bluetooth.println = (data: unknown): void => (Bluetooth.write as (d: unknown) => void)(String(data) + "\r\n");
   g.Bluetooth = Bluetooth;
 
-  function matches(f: Filter, d: Record<string, unknown>, services: string[] | undefined, sdKeys: string[], manufacturer: number | undefined): boolean {
-    if (f.services && !f.services.every((s) => services !== undefined && services.indexOf(s) >= 0)) return false;
-    if (f.serviceData && !f.serviceData.every((s) => sdKeys.indexOf(s) >= 0)) return false;
-    if (f.name !== undefined && d.name !== f.name) return false;
-    if (f.namePrefix !== undefined && (typeof d.name !== "string" || d.name.indexOf(f.namePrefix) !== 0)) return false;
-    if (f.id !== undefined && d.id !== f.id) return false;
-    if (f.manufacturerData && (manufacturer === undefined || f.manufacturerData.indexOf(manufacturer) < 0)) return false;
+  function matches(f: Filter, id: string, p: ParsedAdvert): boolean {
+    if (f.services && !f.services.every((u) => p.services !== undefined && p.services.indexOf(u) >= 0)) return false;
+    if (f.serviceData && !f.serviceData.every((u) => p.serviceData !== undefined && p.serviceData.some((e) => e[0] === u))) return false;
+    if (f.name !== undefined && p.name !== f.name) return false;
+    if (f.namePrefix !== undefined && (p.name === undefined || p.name.indexOf(f.namePrefix) !== 0)) return false;
+    if (f.id !== undefined && id !== f.id) return false;
+    if (f.manufacturerData && (p.manufacturer === undefined || f.manufacturerData.indexOf(p.manufacturer) < 0)) return false;
     return true;
   }
 
@@ -352,19 +364,17 @@ export function installNrf(o: NrfOptions): NrfModule {
     accrue,
     deliver(advert: ReceivedAdvert): void {
       if (rt.dead || scanCb === undefined) return;
-      const p = parseAdvert(advert.packet);
+      const p = parsedOf(advert.packet);
+      if (scanFilters.length && !scanFilters.some((f) => matches(f, advert.address, p))) return;
+      // Fresh objects per delivery, as Espruino makes a new BluetoothDevice each time.
       const d = new R.Object() as Record<string, unknown>;
       d.id = advert.address;
       d.rssi = advert.rssi;
       d.data = toContextArrayBuffer(R, advert.packet);
       if (p.services) d.services = toContextArray(R, p.services);
-      const sdKeys: string[] = [];
       if (p.serviceData) {
         const sd = new R.Object() as Record<string, unknown>;
-        for (const [k, v] of p.serviceData) {
-          sd[k] = toContextArrayBuffer(R, v);
-          sdKeys.push(k);
-        }
+        for (const [k, v] of p.serviceData) sd[k] = toContextArrayBuffer(R, v);
         d.serviceData = sd;
       }
       if (p.manufacturer !== undefined) {
@@ -373,7 +383,6 @@ export function installNrf(o: NrfOptions): NrfModule {
       }
       if (p.name !== undefined) d.name = p.name;
       if (p.txPower !== undefined) d.txPower = p.txPower;
-      if (scanFilters.length && !scanFilters.some((f) => matches(f, d, p.services, sdKeys, p.manufacturer))) return;
       rt.call(scanCb, undefined, [d]);
     },
     connect(central: string): boolean {
