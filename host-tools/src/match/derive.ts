@@ -35,12 +35,19 @@ export function deriveKeys(tek: Uint8Array): TekKeys {
   };
 }
 
+// HKDF's single expand block for L = 16: T(1) = HMAC(PRK, info ‖ 0x01).
+const RPIK_INFO_T1 = Buffer.concat([RPIK_INFO, Buffer.of(1)]);
+
 /**
- * RPIK alone, as a view on HKDF's output (no copy). Matching derives AEMK only
- * for keys that matched, so the hot loop pays for one HKDF per key, not two.
+ * RPIK alone, for the matching hot loop, which derives AEMK only for keys that
+ * matched. HKDF written out as its two HMACs (RFC 5869: extract with the
+ * all-zero salt, then one expand block, since L = 16 ≤ 32): the same bytes as
+ * hkdfSync at about twice the speed, because hkdfSync spends most of its time
+ * validating arguments and wrapping the key in a KeyObject on every call.
  */
-export function deriveRpik(tek: Uint8Array): Uint8Array {
-  return new Uint8Array(crypto.hkdfSync("sha256", tek, NO_SALT, RPIK_INFO, 16));
+export function deriveRpik(tek: Uint8Array): Buffer {
+  const prk = crypto.createHmac("sha256", NO_SALT).update(tek).digest();
+  return crypto.createHmac("sha256", prk).update(RPIK_INFO_T1).digest().subarray(0, 16);
 }
 
 /** PaddedData for `count` consecutive intervals from `enin`, back to back. */

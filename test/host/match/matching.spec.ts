@@ -1,6 +1,6 @@
 import { strict as assert } from "node:assert";
 import { ReportType } from "../../../host-tools/src/keys/types";
-import { INTERVAL_SECONDS } from "../../../host-tools/src/match/derive";
+import { deriveKeys, deriveRpik, INTERVAL_SECONDS } from "../../../host-tools/src/match/derive";
 import { DEFAULT_RISK_CONFIG, riskConfigFrom } from "../../../host-tools/src/match/risk-config";
 import { matchExposures } from "../../../host-tools/src/match/run-match";
 import { Sighting } from "../../../host-tools/src/match/sightings";
@@ -135,5 +135,16 @@ describe("transmit power and attenuation", () => {
   it("never reports a negative attenuation (received stronger than sent)", async () => {
     const r = await matchExposures([key], [plant(key, j, { txPower: -20, rssi: -10 })]);
     assert.equal(r.matches[0].attenuationDb, 0);
+  });
+});
+
+describe("the hot loop's RPIK derivation", () => {
+  it("equals node:crypto's HKDF for the test vector and for random keys", () => {
+    const vector = Buffer.from("75c734c6dd1a782de7a965da5eb93125", "hex");
+    assert.equal(deriveRpik(vector).toString("hex"), "185ad91db69ec7dd048960f1f3ba6175");
+    for (let i = 0; i < 200; i++) {
+      const tek = randomKey().keyData;
+      assert.equal(deriveRpik(tek).toString("hex"), deriveKeys(tek).rpik.toString("hex"));
+    }
   });
 });
