@@ -1,0 +1,207 @@
+import { strict as assert } from "node:assert";
+import { useBoard } from "../helpers/board";
+import { FakePlatform, FakeStorage } from "../helpers/fake-platform";
+import { startToken } from "../../firmware/src/token";
+import { readTeks } from "../../firmware/src/gaen/tek-store";
+import { LOG_PREFIX } from "../../firmware/src/log/store";
+import { decodeSegment, utcBase } from "../../firmware/src/wire/log-record";
+import { PATTERN, SYNC_WINDOW_MS } from "../../firmware/src/ui";
+import { TABLE_SLOTS, createScanner } from "../../firmware/src/scanner";
+import { deriveKeys, deriveRpis, encryptMetadata, enIntervalNumber } from "../../host-tools/src/match/derive";
+
+const BUILD = 1735689600; // 2025-01-01 00:00 UTC
+const HOUR = 3600;
+
+function records(st: FakeStorage): { prefix: string; time: number | null; mean: number; count: number }[] {
+  const out: { prefix: string; time: number | null; mean: number; count: number }[] = [];
+  const names = st.list(LOG_PREFIX).sort((a, b) => parseInt(a.slice(6), 10) - parseInt(b.slice(6), 10));
+  for (const n of names) {
+    const d = decodeSegment(st.read(n)!)!;
+    const b = utcBase(d.header);
+    for (const r of d.records) out.push({ prefix: Buffer.from(r.rpiPrefix).toString("hex"), time: b === null ? null : b + r.minute * 60, mean: r.meanRssi, count: r.count });
+  }
+  return out;
+}
+
+/** 20 bytes of service data: a phone's RPI (first byte = `who`) and AEM. */
+function phone(who: number, aem1 = 0x11): Uint8Array {
+  const d = new Uint8Array(20).fill(who);
+  d[17] = aem1;
+  return d;
+}
+
+/** Run `seconds`, delivering each of `senders` once a second while the token scans. */
+function live(p: FakePlatform, seconds: number, senders: { data: Uint8Array; rssi: number }[] = []): number {
+  let delivered = 0;
+  for (let s = 0; s < seconds; s++) {
+    p.advance(1000);
+    if (p.scanning) for (const x of senders) if (p.deliver(x.rssi, x.data)) delivered++;
+  }
+  return delivered;
+}
+
+describe("token: advertising, scanning, clock, wearer interface (fake platform)", () => {
+  before(() => useBoard("puckjs", BUILD));
+
+  it("advertises the exact GAEN packet for its own TEK, non-connectable, at the board's interval and power", () => {
+    const p = new FakePlatform({ startTime: BUILD + 5 * 86400 + 12345 });
+    startToken(p);
+    const a = p.advertising!;
+    assert.ok(a && !a.connectable);
+    assert.equal(a.intervalMs, 500);
+    assert.equal(p.txPower, 0);
+    const [tek] = readTeks(p.storage);
+    const k = deriveKeys(tek.tek);
+    const enin = enIntervalNumber(p.now());
+    const rpi = deriveRpis(k.rpik, enin);
+    const aem = encryptMetadata(k.aemk, rpi, new Uint8Array([0x40, -4 & 255, 0, 0]));
+    assert.equal(Buffer.from(a.packet).toString("hex"), "02011a03036ffd17166ffd" + rpi.toString("hex") + aem.toString("hex"));
+    assert.match(p.address, /^[c-f][0-9a-f]:/, "random static: top two bits 11");
+  });
+
+  it("over a day, address and RPI change together every 10–20 min, each RPI of its interval, nothing else constant", () => {
+    const p = new FakePlatform({ startTime: BUILD + 9 * 86400 + 3 * HOUR, seed: 3 });
+    startToken(p);
+    p.advanceSeconds(24 * HOUR);
+    const log = p.advertLog;
+    assert.ok(log.length >= 72 && log.length <= 145, `${log.length} changes`);
+    assert.equal(p.addressLog.length, log.length, "one address per packet");
+    const teks = readTeks(p.storage);
+    for (let i = 0; i < log.length; i++) {
+      const a = log[i];
+      assert.equal(p.addressLog[i].t, a.t, "address and packet change at the same moment");
+      assert.equal(p.addressLog[i].address, a.address);
+      // the RPI belongs to the interval in which it went on the air
+      const when = BUILD + 9 * 86400 + 3 * HOUR + a.t / 1000;
+      const enin = enIntervalNumber(when);
+      const tek = teks.find((t) => t.rollingStart === enin - (enin % 144))!;
+      assert.equal(Buffer.from(a.packet.subarray(11, 27)).toString("hex"), deriveRpis(deriveKeys(tek.tek).rpik, enin).toString("hex"));
+      if (i === 0) continue;
+      const b = log[i - 1];
+      const gapMin = (a.t - b.t) / 60000;
+      assert.ok(gapMin >= 10 && gapMin <= 20, `change after ${gapMin} min`);
+      assert.notEqual(a.address, b.address);
+      // beyond the fixed GAEN header (bytes 0–10), no byte position keeps its value across every change
+      for (let j = 11; j < 31; j++) assert.ok(log.some((x, n) => n > 0 && x.packet[j] !== log[n - 1].packet[j]), `byte ${j}`);
+      assert.notDeepEqual(a.packet.subarray(11), b.packet.subarray(11));
+      assert.notDeepEqual(a.packet.subarray(27), b.packet.subarray(27), "the AEM changes too");
+    }
+    assert.deepEqual(p.uncaught, []);
+  });
+
+  it("aggregates each RPI per scan into one record and keeps scanning on the board's duty cycle", () => {
+    const p = new FakePlatform({ startTime: BUILD + 86400 + 8 * HOUR });
+    startToken(p);
+    const near = { data: phone(0xa1, 0x7e), rssi: -55 };
+    const far = { data: phone(0xb2), rssi: -85 };
+    live(p, 30 * 60, [near, far]);
+    const recs = records(p.storage);
+    const scans = p.scanStarts;
+    assert.ok(scans >= 6 && scans <= 9, `${scans} scans in 30 min (every 210–300 s)`);
+    assert.equal(p.scanMs / scans, 2000, "2 s windows");
+    assert.equal(recs.length, 2 * scans, "one record per RPI per scan");
+    const a = recs.filter((r) => r.prefix === "a1a1a1a1a1");
+    assert.ok(a.every((r) => r.mean === -55 && r.count >= 1 && r.count <= 2));
+    assert.ok(records(p.storage).every((r) => r.time! >= BUILD + 86400 + 8 * HOUR));
+  });
+
+  it("a thrown exception inside a scan callback does not stop scanning", () => {
+    const p = new FakePlatform({ startTime: BUILD + 86400 });
+    startToken(p);
+    const bad = { data: null as unknown as Uint8Array, rssi: -60 };
+    const good = { data: phone(0xc3), rssi: -60 };
+    live(p, 20 * 60, [bad, good]);
+    assert.deepEqual(p.uncaught, [], "nothing escapes to the interpreter");
+    const recs = records(p.storage);
+    assert.ok(recs.length >= 4 && recs.every((r) => r.prefix === "c3c3c3c3c3"), "good packets of every scan logged");
+  });
+
+  it("200 phones in a station: the scan table stays bounded and what it could not hold is counted", () => {
+    const p = new FakePlatform({ startTime: BUILD + 86400 });
+    startToken(p);
+    const crowd = Array.from({ length: 200 }, (_, i) => {
+      const d = phone(0);
+      d[0] = i;
+      d[1] = i >> 8;
+      return { data: d, rssi: -70 };
+    });
+    live(p, 6 * 60, crowd);
+    const recs = records(p.storage);
+    assert.equal(recs.length % TABLE_SLOTS, 0);
+    assert.ok(recs.length >= TABLE_SLOTS);
+    assert.deepEqual(p.uncaught, []);
+  });
+
+  it("counts what a full scan table could not hold as dropped", () => {
+    const p = new FakePlatform({ startTime: BUILD + 86400 });
+    let added = 0;
+    let dropped = 0;
+    const log = { add: () => (added++, true), drop: (n: number) => void (dropped += n), anchor: () => undefined, dropped: () => dropped };
+    const s = createScanner(p, log, (fn: (a?: unknown) => void) => fn);
+    s.start();
+    for (let i = 0; i < 50; i++) p.deliver(-60, phone(i));
+    p.advance(3000);
+    assert.equal(added, TABLE_SLOTS);
+    assert.equal(dropped, 50 - TABLE_SLOTS);
+  });
+
+  it("a lost clock: no advertising, 'needs sync' on the LED, logging against uptime; setting the clock fixes all three", () => {
+    const p = new FakePlatform({ startTime: 0 });
+    const token = startToken(p);
+    assert.equal(p.advertising, null, "never advertises with a lost clock");
+    p.pressButton(300);
+    const blue = () => p.ledLog.filter((l) => l.colour === "blue" && l.on).length;
+    p.advance(5000);
+    assert.equal(blue(), PATTERN.needsSync[3], "short press shows needs sync (blue, three short slow blinks)");
+    live(p, 15 * 60, [{ data: phone(0xd4), rssi: -60 }]);
+    assert.ok(blue() > PATTERN.needsSync[3], "and reminds without a press");
+    assert.equal(p.advertising, null);
+    const before = records(p.storage);
+    assert.ok(before.length >= 2 && before.every((r) => r.time === null), "logged against uptime");
+    const now = BUILD + 30 * 86400;
+    token.setTime(now);
+    assert.ok(p.advertising, "advertises once the clock is set");
+    const after = records(p.storage);
+    assert.ok(after.every((r) => r.time !== null && r.time <= now && r.time > now - 16 * 60), "re-anchored to real time");
+  });
+
+  it("short press shows the risk level from the kiosk; long press opens a connectable sync window that closes by itself", () => {
+    const p = new FakePlatform({ startTime: BUILD + 86400 });
+    p.storage.write("pt.cfg", new Uint8Array([2]));
+    startToken(p);
+    p.advance(1000);
+    p.ledLog.length = 0;
+    p.pressButton(200);
+    p.advance(5000);
+    const red = p.ledLog.filter((l) => l.colour === "red" && l.on).length;
+    assert.equal(red, PATTERN.riskHigh[3], "high risk: six fast red blinks");
+    p.pressButton(2500);
+    assert.ok(p.advertising!.connectable, "sync window open");
+    assert.ok(p.ledState.blue, "blue shows it");
+    p.advance(SYNC_WINDOW_MS + 1000);
+    assert.ok(!p.advertising!.connectable, "closed after the window");
+  });
+
+  it("wearer patterns differ in colour and rhythm", () => {
+    const all = Object.values(PATTERN);
+    const rhythms = new Set(all.map((x) => x.slice(1).join("/")));
+    assert.equal(rhythms.size, all.length, "a one-LED board still tells them apart");
+  });
+
+  it("kicks the watchdog from the main loop and survives a failing flash", () => {
+    const p = new FakePlatform({ startTime: BUILD + 86400 });
+    startToken(p);
+    assert.ok(p.watchdog.enabled);
+    const write = p.storage.write.bind(p.storage);
+    p.storage.write = () => {
+      throw new Error("Unable to find or create file");
+    };
+    live(p, 30 * 60, [{ data: phone(0xe5), rssi: -60 }]);
+    p.storage.write = write;
+    live(p, 10 * 60, [{ data: phone(0xe5), rssi: -60 }]);
+    assert.ok(p.watchdog.kicks >= 39);
+    assert.ok(p.ms - p.watchdog.lastKickMs <= 60000);
+    assert.ok(records(p.storage).length >= 1, "logging resumes when flash works again");
+    assert.deepEqual(p.uncaught, []);
+  });
+});
