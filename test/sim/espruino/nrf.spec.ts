@@ -24,6 +24,12 @@ describe("sim Espruino NRF", () => {
     assert.equal(r.radio.advert!.connectable, false);
   });
 
+  it("an empty raw array does not stop advertising: an empty packet stays on the air", () => {
+    const r = rig("");
+    r.token.evaluate("NRF.setAdvertising([], {connectable: false, scannable: false})");
+    assert.equal(r.radio.advert!.packet.length, 0);
+  });
+
   it("raw advertising data over 31 bytes is refused", () => {
     const r = rig("");
     assert.throws(() => r.token.evaluate("NRF.setAdvertising(new Uint8Array(32))"), /DATA_SIZE/);
