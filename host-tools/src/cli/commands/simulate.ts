@@ -1,15 +1,15 @@
-import { Command } from "commander";
+import { Command, InvalidArgumentError } from "commander";
 import { SingleBar } from "cli-progress";
 import { RunAction } from "../command";
 import { UserError } from "../../errors";
-import { loadScenario } from "../../sim/world/scenario-load";
+import { loadScenario, validateScenario } from "../../sim/world/scenario-load";
 import { FirmwareChoice, simulate } from "../../sim/world/simulate";
 import { summarise, writeOutput } from "../../sim/world/output";
 
 function wholeNumber(name: string, min: number) {
   return (v: string): number => {
     const n = Number(v);
-    if (!/^\d+$/.test(v) || n < min) throw new UserError(`--${name} must be a whole number ≥ ${min}, got "${v}"`);
+    if (!/^\d+$/.test(v) || n < min) throw new InvalidArgumentError(`--${name} must be a whole number ≥ ${min}, got "${v}"`);
     return n;
   };
 }
@@ -21,14 +21,16 @@ export function register(program: Command, run: RunAction): void {
     .option("-s, --scenario <name|file>", "built-in scenario (care-home) or a scenario JSON file", "care-home")
     .option("-d, --days <n>", "virtual days to simulate", wholeNumber("days", 1), 14)
     .option("--seed <n>", "seed: the same seed gives the same run", wholeNumber("seed", 0), 1)
+    .option("--start <date>", "first day, YYYY-MM-DD (UTC); default: the scenario's own")
     .option("-b, --board <id>", "board of tokens whose scenario entry names none", "puckjs")
     .option("--firmware <which>", "real (dist/firmware/<board>.js, built if missing), stand-in (a tiny advertise-and-scan bundle), or auto (real if it scans)", "real")
     .option("-o, --out <dir>", "write summary, ground truth, per-token results, sightings (JSON Lines) and flash images here")
     .option("--json", "print one JSON object instead of the summary text")
     .action(
-      run(async (opts: { scenario: string; days: number; seed: number; board: string; firmware: string; out?: string; json?: boolean }) => {
+      run(async (opts: { scenario: string; days: number; seed: number; start?: string; board: string; firmware: string; out?: string; json?: boolean }) => {
         if (!["real", "stand-in", "auto"].includes(opts.firmware)) throw new UserError(`--firmware must be real, stand-in or auto, got "${opts.firmware}"`);
-        const scenario = loadScenario(opts.scenario, opts.seed);
+        let scenario = loadScenario(opts.scenario, opts.seed);
+        if (opts.start !== undefined) scenario = validateScenario({ ...scenario, startDate: opts.start }, "--start");
         let bar: SingleBar | undefined;
         if (process.stderr.isTTY) {
           bar = new SingleBar({ stream: process.stderr, format: "simulating {bar} {percentage}% | day {day}/{days} | ETA {eta_formatted}", hideCursor: true });

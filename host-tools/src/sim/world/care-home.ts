@@ -20,8 +20,15 @@ export interface CareHomeOptions {
   visitors?: number;
   /** Board of every token (default: the run's board). */
   board?: string;
+  /**
+   * First day, "YYYY-MM-DD". The default lies in the future on purpose: a
+   * token whose clock reads earlier than its firmware's build time treats the
+   * clock as lost and stays silent.
+   */
   startDate?: string;
 }
+
+export const CARE_HOME_START = "2030-01-07";
 
 const BED_W = 3.5;
 const BED_D = 5;
@@ -163,7 +170,7 @@ export function careHome(opts: CareHomeOptions): Scenario {
   return {
     name: "care-home",
     description: `${residents} residents, ${SHIFTS.length} shifts of ${staffPerShift} staff, ${visitors} visitors (seed ${opts.seed})`,
-    startDate: opts.startDate ?? "2024-03-04",
+    startDate: opts.startDate ?? CARE_HOME_START,
     rooms,
     people
   };

@@ -13,6 +13,7 @@ import { createEmulatedToken } from "../espruino";
 import { EventScheduler } from "../scheduler";
 import { DriftingClock } from "../clock";
 import { Scenario } from "./scenario";
+import { startUnix } from "./scenario-load";
 import { WorldResult, runWorld } from "./runner";
 import { standInBundle } from "./stand-in-firmware";
 
@@ -64,6 +65,21 @@ export function bundleScans(board: BoardConfig, bundle: string): boolean {
   return scans;
 }
 
+/**
+ * A token whose clock reads earlier than its bundle's build time considers the
+ * clock lost and does not advertise: a run starting before the build would
+ * silently measure nothing.
+ */
+function checkStart(scenario: Scenario, board: string): void {
+  const file = path.join(distFirmwareDir, `${board}.js`);
+  const built = fs.statSync(file).mtimeMs / 1000;
+  if (startUnix(scenario) < built) {
+    throw new UserError(
+      `scenario "${scenario.name}" starts on ${scenario.startDate}, before the ${board} firmware was built; its tokens would treat their clocks as lost and stay silent. Start later (--start YYYY-MM-DD).`
+    );
+  }
+}
+
 export async function simulate(o: SimulateOptions): Promise<SimulateResult> {
   const boards = new Map<string, BoardConfig>();
   const board = (id: string) => {
@@ -76,7 +92,10 @@ export async function simulate(o: SimulateOptions): Promise<SimulateResult> {
   const bundles = new Map<string, string>();
   let firmware: "real" | "stand-in" = o.firmware === "stand-in" ? "stand-in" : "real";
   if (o.firmware !== "stand-in") {
-    for (const id of boardIds) bundles.set(id, await firmwareBundle(id));
+    for (const id of boardIds) {
+      bundles.set(id, await firmwareBundle(id));
+      checkStart(o.scenario, id);
+    }
     if (o.firmware === "auto" && ![...boardIds].every((id) => bundleScans(board(id), bundles.get(id)!))) firmware = "stand-in";
   }
   if (firmware === "stand-in") for (const id of boardIds) bundles.set(id, standInBundle(board(id)));

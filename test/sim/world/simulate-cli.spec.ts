@@ -1,0 +1,71 @@
+import { strict as assert } from "node:assert";
+import { spawnSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { Scenario } from "../../../host-tools/src/sim/world/scenario";
+
+const cli = path.join(__dirname, "..", "..", "..", "bin", "privatetracer.js");
+
+function simulate(args: string[]) {
+  return spawnSync(process.execPath, [cli, "simulate", ...args], { encoding: "utf8", timeout: 120000 });
+}
+
+/** A small ward: three token wearers and a nurse with a phone sharing one room (the care home takes longer to run). */
+const ward: Scenario = {
+  name: "ward",
+  startDate: "2030-02-04",
+  rooms: [
+    { id: "ward", kind: "bedroom", x: 0, y: 0, w: 6, h: 4 },
+    { id: "corridor", kind: "corridor", x: 0, y: 4, w: 12, h: 2 }
+  ],
+  people: ["a", "b", "c"]
+    .map((id, i) => ({ id, role: "resident", device: { kind: "token" as const }, schedule: [{ from: "00:00", to: "24:00", rooms: ["ward"], at: [1 + 2 * i, 2] as [number, number] }] }))
+    .concat([{ id: "nurse", role: "staff", device: { kind: "phone" as const }, schedule: [{ from: "08:00", to: "16:00", rooms: ["ward", "corridor"], dwellMinutes: 10 }] } as never])
+};
+
+describe("privatetracer simulate", () => {
+  it("--json prints one object with days, tokens, seed, wallSeconds, packets and close contacts; --out writes results", () => {
+    const out = fs.mkdtempSync(path.join(os.tmpdir(), "sim-out-"));
+    const file = path.join(out, "ward.json");
+    fs.writeFileSync(file, JSON.stringify(ward));
+    try {
+      const r = simulate(["--scenario", file, "--days", "1", "--seed", "3", "--firmware", "stand-in", "--json", "--out", out]);
+      assert.equal(r.status, 0, r.stderr);
+      const lines = r.stdout.trim().split("\n");
+      assert.equal(lines.length, 1, "exactly one line on stdout");
+      const j = JSON.parse(lines[0]);
+      assert.equal(j.days, 1);
+      assert.equal(j.seed, 3);
+      assert.equal(j.tokens, 3);
+      assert.equal(j.phones, 1);
+      assert.equal(j.firmware, "stand-in");
+      assert.equal(typeof j.wallSeconds, "number");
+      assert.ok(j.packets > 0);
+      assert.ok(j.groundTruth.closeContactPairs > 0);
+      // No progress bar when stderr is not a terminal.
+      assert.doesNotMatch(r.stderr, /simulating/);
+      const gt = JSON.parse(fs.readFileSync(path.join(out, "ground-truth.json"), "utf8"));
+      assert.equal(gt.closeContactPairs, j.groundTruth.closeContactPairs);
+      const first = fs.readFileSync(path.join(out, "sightings", "a.jsonl"), "utf8").split("\n")[0];
+      assert.deepEqual(Object.keys(JSON.parse(first)), ["time", "rpi", "rssi", "aem"]);
+      assert.equal(JSON.parse(fs.readFileSync(path.join(out, "tokens.json"), "utf8")).length, 3);
+      // Two residents 2 m apart all day: a close contact every day.
+      assert.ok(j.groundTruth.closeContactPairs >= 2);
+    } finally {
+      fs.rmSync(out, { recursive: true, force: true });
+    }
+  });
+
+  it("names the problem when the scenario is unknown or the options are bad", () => {
+    const r = simulate(["--scenario", "no-such-place", "--days", "1"]);
+    assert.equal(r.status, 2);
+    assert.match(r.stderr, /unknown scenario "no-such-place".*care-home/);
+    const d = simulate(["--days", "0"]);
+    assert.equal(d.status, 2);
+    assert.match(d.stderr, /--days must be a whole number ≥ 1/);
+    const s = simulate(["--start", "tomorrow", "--days", "1"]);
+    assert.equal(s.status, 2);
+    assert.match(s.stderr, /startDate/);
+  });
+});
