@@ -6,7 +6,9 @@ import * as path from "node:path";
 import { main } from "../../../host-tools/src/cli/main";
 import { buildExportZip } from "../../../host-tools/src/keys/export-file";
 import { ExposureKey, ReportType } from "../../../host-tools/src/keys/types";
+import { loadKeySource } from "../../../host-tools/src/keys/sources";
 import { formatSighting } from "../../../host-tools/src/match/sightings";
+import { repoRoot } from "../../../host-tools/src/paths";
 import { DAY0, handExample, noise, plantAt, randomKey, T } from "./plant";
 
 const bin = path.join(__dirname, "..", "..", "..", "bin", "privatetracer.js");
@@ -130,5 +132,30 @@ describe("privatetracer match (CLI)", function () {
       assert.doesNotMatch(r.stderr, /internal error|    at /, r.stderr);
       assert.ok(r.stderr.trim().length > 0);
     }
+  });
+
+  it("matches sightings planted from keys of a real published export (Google's 50-key fixture)", async () => {
+    const fixture = path.join(repoRoot, "test", "fixtures", "gaen", "1605818700-1605819000-0001-ff23e2.zip");
+    const keys = await loadKeySource(fixture);
+    const infectious = keys.find((k) => k.daysSinceOnsetOfSymptoms === -1)!;
+    const late = keys.find((k) => (k.daysSinceOnsetOfSymptoms ?? 0) >= 10)!;
+    const t1 = (infectious.rollingStartIntervalNumber + 60) * 600;
+    const t2 = (late.rollingStartIntervalNumber + 60) * 600;
+    const planted = [
+      ...[0, 240, 480, 720].map((dt) => plantAt(infectious, t1 + dt, { rssi: -50, prefixBytes: 6 })),
+      plantAt(late, t2, { rssi: -50 })
+    ];
+    const file = path.join(dir, "fixture-sightings.jsonl");
+    fs.writeFileSync(file, planted.map(formatSighting).join("\n"));
+    const r = await cli(["--keys", fixture, "--sightings", file, "--json"]);
+    assert.equal(r.code, 0, r.stderr);
+    const out = JSON.parse(r.stdout);
+    assert.equal(out.matches.length, 5);
+    const byTek = (k: ExposureKey) => out.matches.filter((m: { tek: string }) => m.tek === Buffer.from(k.keyData).toString("hex"));
+    assert.equal(byTek(infectious).length, 4);
+    assert.ok(byTek(infectious).every((m: { infectiousness: string; counted: boolean }) => m.infectiousness === "high" && m.counted));
+    assert.deepEqual(byTek(late).map((m: { infectiousness: string; counted: boolean }) => [m.infectiousness, m.counted]), [["none", false]]);
+    // 975 s immediate × 1.5 = 24.4 weighted min × high infectiousness 1.5 = 36.6 ≥ 30.
+    assert.equal(out.level, "high");
   });
 });
