@@ -36,8 +36,8 @@ export class PaddedDataCache {
 export function scanKeys(keys: PackedKeys, idx: SightingIndex, from: number, to: number, hits: number[], padded = new PaddedDataCache()): number {
   const { prefixes, prefixLen, enin, mask, slotKey, slotHead, next } = idx;
   let derived = 0;
-  // HKDF on a view of a SharedArrayBuffer takes a slow path; a private 16-byte
-  // copy (reused: hkdfSync is synchronous) keeps worker threads as fast as this one.
+  // node:crypto on a view of a SharedArrayBuffer takes a slow path; a private
+  // 16-byte copy (reused: hashing is synchronous) keeps workers as fast as this thread.
   const data = keys.data;
   const tek = Buffer.allocUnsafeSlow(16);
   for (let k = from; k < to; k++) {
@@ -48,7 +48,7 @@ export function scanKeys(keys: PackedKeys, idx: SightingIndex, from: number, to:
     const base = k << 4;
     for (let b = 0; b < 16; b++) tek[b] = data[base + b];
     const rpik = deriveRpik(tek);
-    // Encryption without padding emits every whole block from update(); no final() needed.
+    // When encrypting, update() emits every whole block; final() would only add padding.
     const out = crypto.createCipheriv("aes-128-ecb", rpik, null).update(padded.get(start, period));
     for (let i = 0; i < period; i++) {
       const o = i << 4;

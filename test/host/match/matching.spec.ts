@@ -70,6 +70,22 @@ describe("matching sightings against published keys", () => {
     assert.equal(r.matches.length, 1);
   });
 
+  it("matches the last RPI of a day heard early the next morning (within 2 h)", async () => {
+    const s = plant(target, DAY0 + 143, { offsetSeconds: 12 * INTERVAL_SECONDS + 1 });
+    const r = await matchExposures(keys, [s]);
+    assert.equal(r.matches.length, 1);
+    assert.equal(r.matches[0].enin, DAY0 + 143);
+  });
+
+  it("derives only the intervals of a key's rolling period", async () => {
+    const short = randomKey(DAY0, { rollingPeriod: 72 });
+    const r = await matchExposures([short], [plant(short, DAY0 + 71), plant(short, DAY0 + 100)]);
+    assert.deepEqual(
+      r.matches.map((m) => m.enin),
+      [DAY0 + 71]
+    );
+  });
+
   it("skips the derivation of keys with no sighting within reach of their day", async () => {
     const other = randomKey(DAY0 + 144 * 5);
     const r = await matchExposures([...keys, other], [plant(target, j)]);
