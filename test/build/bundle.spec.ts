@@ -1,17 +1,15 @@
 import { strict as assert } from "node:assert";
 import * as fs from "node:fs";
-import * as os from "node:os";
 import * as path from "node:path";
-import { BundleResult, bundleBoard, compileFirmware } from "../../host-tools/src/build/bundle";
-import { listBoards, loadBoard } from "../../host-tools/src/build/boards";
+import { BundleResult } from "../../host-tools/src/build/bundle";
+import { listBoards } from "../../host-tools/src/build/boards";
+import { allTestBundles } from "../helpers/firmware";
 
 describe("firmware bundle", function () {
-  const outDir = fs.mkdtempSync(path.join(os.tmpdir(), "bundle-"));
-  const results: Record<string, BundleResult> = {};
+  let results: Record<string, BundleResult> = {};
 
   before(async function () {
-    const es5 = compileFirmware();
-    for (const id of listBoards()) results[id] = await bundleBoard(loadBoard(id), { es5Dir: es5, outDir, buildTime: 1735689600 });
+    results = await allTestBundles();
   });
 
   for (const id of ["banglejs2", "mdbt42q", "pixljs", "puckjs"]) {
@@ -19,6 +17,7 @@ describe("firmware bundle", function () {
       const r = results[id];
       assert.deepEqual(r.lint, [], JSON.stringify(r.lint));
       assert.ok(r.size.withinBudget, `${r.size.bytes} > ${r.size.budgetBytes}`);
+      const outDir = path.dirname(r.file);
       const report = JSON.parse(fs.readFileSync(path.join(outDir, `${id}.size.json`), "utf8"));
       assert.deepEqual(Object.keys(report).sort(), ["board", "budgetBytes", "bytes", "storageBytes", "withinBudget"]);
       assert.equal(report.bytes, fs.statSync(path.join(outDir, `${id}.js`)).size);

@@ -30,7 +30,10 @@ const es5Dir = path.join(buildDir, "firmware-es5");
  * down-levelling (esbuild cannot); `noEmitHelpers` keeps tsc's helpers, which
  * read builtin prototypes, out of the bundle: the lint flags any that remain.
  */
-export function compileFirmware(tsconfigPath = path.join(firmwareDir, "tsconfig.json")): string {
+export function compileFirmware(opts: { tsconfig?: string; outDir?: string } = {}): string {
+  const tsconfigPath = opts.tsconfig ?? path.join(firmwareDir, "tsconfig.json");
+  // Tests pass their own outDir so that concurrent builds never empty each other's.
+  const outDir = opts.outDir ?? es5Dir;
   const parsed = ts.getParsedCommandLineOfConfigFile(tsconfigPath, {}, {
     ...ts.sys,
     onUnRecoverableConfigFileDiagnostic: (d) => {
@@ -38,8 +41,8 @@ export function compileFirmware(tsconfigPath = path.join(firmwareDir, "tsconfig.
     }
   });
   if (!parsed) throw new UserError(`cannot read ${tsconfigPath}`);
-  fs.rmSync(es5Dir, { recursive: true, force: true });
-  const program = ts.createProgram({ rootNames: parsed.fileNames, options: { ...parsed.options, outDir: es5Dir } });
+  fs.rmSync(outDir, { recursive: true, force: true });
+  const program = ts.createProgram({ rootNames: parsed.fileNames, options: { ...parsed.options, outDir } });
   const emit = program.emit();
   const diags = ts.getPreEmitDiagnostics(program).concat(emit.diagnostics);
   if (diags.length) {
@@ -50,7 +53,7 @@ export function compileFirmware(tsconfigPath = path.join(firmwareDir, "tsconfig.
     };
     throw new UserError(`firmware does not compile:\n${ts.formatDiagnostics(diags, host)}`);
   }
-  return es5Dir;
+  return outDir;
 }
 
 /**

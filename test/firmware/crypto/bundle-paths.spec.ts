@@ -1,23 +1,7 @@
 import { strict as assert } from "node:assert";
-import * as fs from "node:fs";
-import * as os from "node:os";
-import * as path from "node:path";
-import * as ts from "typescript";
-import { BundleResult, bundleBoard } from "../../../host-tools/src/build/bundle";
+import { BundleResult } from "../../../host-tools/src/build/bundle";
 import { loadBoard } from "../../../host-tools/src/build/boards";
-import { firmwareDir } from "../../../host-tools/src/paths";
-
-/**
- * compileFirmware() always writes the shared build/firmware-es5, which a
- * concurrent build empties under our feet; compile into a private directory.
- */
-function compileInto(outDir: string): string {
-  const cfg = ts.getParsedCommandLineOfConfigFile(path.join(firmwareDir, "tsconfig.json"), {}, { ...ts.sys, onUnRecoverableConfigFileDiagnostic: () => undefined });
-  if (!cfg) throw new Error("cannot read firmware/tsconfig.json");
-  const emit = ts.createProgram({ rootNames: cfg.fileNames, options: { ...cfg.options, outDir } }).emit();
-  if (emit.emitSkipped) throw new Error("firmware does not compile");
-  return outDir;
-}
+import { testBundle } from "../../helpers/firmware";
 
 // Fingerprints of the pure-JS code in a minified bundle: SHA-256 computes its
 // constants from cube roots of primes; AES reduces by 0x11B (283) in xtime.
@@ -25,16 +9,13 @@ const PURE_SHA256 = /Math\.pow\(\w+,1\/3\)/;
 const PURE_AES = /\*283\b/;
 
 describe("token crypto: a board's bundle holds only the crypto path it uses", function () {
-  const outDir = fs.mkdtempSync(path.join(os.tmpdir(), "crypto-bundle-"));
   const r: Record<string, BundleResult> = {};
 
   before(async function () {
-    const es5 = compileInto(path.join(outDir, "es5"));
-    for (const id of ["puckjs", "mdbt42q", "pixljs"]) r[id] = await bundleBoard(loadBoard(id), { es5Dir: es5, outDir, buildTime: 1735689600 });
+    for (const id of ["puckjs", "mdbt42q", "pixljs"]) r[id] = await testBundle(id);
     // Puck.js as if it had no native AES: shows the pure AES is what the marker finds.
-    r.puckNoAes = await bundleBoard({ ...loadBoard("puckjs"), crypto: { sha256: true, aes: false } }, { es5Dir: es5, outDir, buildTime: 1735689600 });
+    r.puckNoAes = await testBundle("puckjs", { ...loadBoard("puckjs"), crypto: { sha256: true, aes: false } }, "-no-aes");
   });
-  after(() => fs.rmSync(outDir, { recursive: true, force: true }));
 
   it("Puck.js (native SHA-256 and AES) ships neither pure-JS path", () => {
     assert.doesNotMatch(r.puckjs.code, PURE_SHA256);

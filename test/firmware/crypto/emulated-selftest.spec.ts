@@ -1,32 +1,16 @@
 import { strict as assert } from "node:assert";
-import * as fs from "node:fs";
-import * as os from "node:os";
-import * as path from "node:path";
-import * as ts from "typescript";
-import { bundleBoard } from "../../../host-tools/src/build/bundle";
-import { listBoards, loadBoard } from "../../../host-tools/src/build/boards";
-import { firmwareDir } from "../../../host-tools/src/paths";
+import { listBoards } from "../../../host-tools/src/build/boards";
+import { testBundle } from "../../helpers/firmware";
 import { rig } from "../../sim/espruino/helpers";
-
-/** Compile the firmware into a private directory (the shared one may be emptied by a concurrent build). */
-function compileInto(outDir: string): string {
-  const cfg = ts.getParsedCommandLineOfConfigFile(path.join(firmwareDir, "tsconfig.json"), {}, { ...ts.sys, onUnRecoverableConfigFileDiagnostic: () => undefined });
-  if (!cfg) throw new Error("cannot read firmware/tsconfig.json");
-  ts.createProgram({ rootNames: cfg.fileNames, options: { ...cfg.options, outDir } }).emit();
-  return outDir;
-}
 
 const VECTOR_RPI_AEM = "8be6cd371c5c891604bfbe49df84509672033874";
 
 describe("boot self-test inside the Espruino emulation (real bundles, Espruino-only globals)", function () {
-  const outDir = fs.mkdtempSync(path.join(os.tmpdir(), "selftest-emu-"));
   const bundles: Record<string, string> = {};
 
   before(async function () {
-    const es5 = compileInto(path.join(outDir, "es5"));
-    for (const id of listBoards()) bundles[id] = (await bundleBoard(loadBoard(id), { es5Dir: es5, outDir, buildTime: 1735689600 })).code;
+    for (const id of listBoards()) bundles[id] = (await testBundle(id)).code;
   });
-  after(() => fs.rmSync(outDir, { recursive: true, force: true }));
 
   for (const id of ["puckjs", "mdbt42q", "banglejs2", "pixljs"]) {
     it(`${id}: passes on the board's own crypto path, records no fault`, () => {

@@ -1,9 +1,6 @@
 import { strict as assert } from "node:assert";
-import * as fs from "node:fs";
-import * as os from "node:os";
-import * as path from "node:path";
-import { bundleBoard, compileFirmware } from "../../../host-tools/src/build/bundle";
-import { listBoards, loadBoard } from "../../../host-tools/src/build/boards";
+import { listBoards } from "../../../host-tools/src/build/boards";
+import { testBundle } from "../../helpers/firmware";
 import { rig } from "./helpers";
 
 describe("sim Espruino running the shipped firmware", function () {
@@ -11,9 +8,7 @@ describe("sim Espruino running the shipped firmware", function () {
 
   before(async function () {
     this.timeout(120_000);
-    const outDir = fs.mkdtempSync(path.join(os.tmpdir(), "sim-fw-"));
-    const es5 = compileFirmware();
-    for (const id of listBoards()) code[id] = (await bundleBoard(loadBoard(id), { es5Dir: es5, outDir, buildTime: 1735689600 })).code;
+    for (const id of listBoards()) code[id] = (await testBundle(id)).code;
   });
 
   it("puckjs boots: takes the console off Bluetooth and blinks green for 200 ms", () => {
