@@ -13,7 +13,7 @@ export class ScriptedToken implements EmulatedToken {
   readonly boardId: string;
   readonly counters: EnergyCounters = { callbacks: 0, sha256Calls: 0, aesBlocks: 0, advertEvents: 0, scanMs: 0, flashBytesWritten: 0 };
   readonly uncaught: Error[] = [];
-  readonly heard: Array<{ time: number; advert: ReceivedAdvert }> = [];
+  heard = 0;
   private readonly rng: Rng;
   private scanning = false;
   private advertSince = 0;
@@ -27,7 +27,8 @@ export class ScriptedToken implements EmulatedToken {
   deliver(advert: ReceivedAdvert): void {
     if (!this.scanning) throw new Error("delivered while not scanning");
     this.counters.callbacks++;
-    this.heard.push({ time: this.a.scheduler.now, advert });
+    void advert;
+    this.heard++;
   }
 
   pressButton(): void {}

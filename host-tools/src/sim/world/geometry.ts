@@ -40,8 +40,8 @@ function boundaryCrossings(r: Rect, ax: number, ay: number, bx: number, by: numb
   const y1 = r.y + r.h;
   // Each edge: solve along the segment, keep hits that land on the edge.
   if (dx !== 0) {
-    for (const ex of [r.x, x1]) {
-      const t = (ex - ax) / dx;
+    for (let k = 0; k < 2; k++) {
+      const t = ((k === 0 ? r.x : x1) - ax) / dx;
       if (t > 0 && t < 1) {
         const y = ay + t * dy;
         if (y >= r.y && y <= y1) out.push(t);
@@ -49,8 +49,8 @@ function boundaryCrossings(r: Rect, ax: number, ay: number, bx: number, by: numb
     }
   }
   if (dy !== 0) {
-    for (const ey of [r.y, y1]) {
-      const t = (ey - ay) / dy;
+    for (let k = 0; k < 2; k++) {
+      const t = ((k === 0 ? r.y : y1) - ay) / dy;
       if (t > 0 && t < 1) {
         const x = ax + t * dx;
         // Strict on x so a corner hit is not counted twice by both edges.
@@ -60,34 +60,47 @@ function boundaryCrossings(r: Rect, ax: number, ay: number, bx: number, by: numb
   }
 }
 
+// Scratch space for crossings (line parameter and loss), reused across calls: this runs for every link whose ends moved.
+const hitT: number[] = [];
+const hitLoss: number[] = [];
+const scratch: number[] = [];
+
 /** Total wall loss in dB along the straight line from a to b. */
 export function wallLossDb(rooms: readonly WalledRoom[], a: Point, b: Point): number {
   const minX = Math.min(a.x, b.x);
   const maxX = Math.max(a.x, b.x);
   const minY = Math.min(a.y, b.y);
   const maxY = Math.max(a.y, b.y);
-  const hits: Array<{ t: number; loss: number }> = [];
-  const ts: number[] = [];
+  let n = 0;
   for (const r of rooms) {
     // Cheap reject: the segment's bounding box misses the room entirely.
     if (r.x > maxX || r.x + r.w < minX || r.y > maxY || r.y + r.h < minY) continue;
-    ts.length = 0;
-    boundaryCrossings(r, a.x, a.y, b.x, b.y, ts);
-    for (const t of ts) hits.push({ t, loss: r.wallLossDb });
+    scratch.length = 0;
+    boundaryCrossings(r, a.x, a.y, b.x, b.y, scratch);
+    for (const t of scratch) {
+      // Insertion into the sorted crossing list (a handful of entries).
+      let j = n++;
+      while (j > 0 && hitT[j - 1] > t) {
+        hitT[j] = hitT[j - 1];
+        hitLoss[j] = hitLoss[j - 1];
+        j--;
+      }
+      hitT[j] = t;
+      hitLoss[j] = r.wallLossDb;
+    }
   }
-  if (hits.length === 0) return 0;
-  hits.sort((p, q) => p.t - q.t);
+  if (n === 0) return 0;
   const len = Math.hypot(b.x - a.x, b.y - a.y);
   let total = 0;
   let groupEnd = -Infinity;
   let groupLoss = 0;
-  for (const h of hits) {
-    const s = h.t * len;
+  for (let i = 0; i < n; i++) {
+    const s = hitT[i] * len;
     if (s - groupEnd <= SAME_WALL_M) {
-      groupLoss = Math.max(groupLoss, h.loss);
+      groupLoss = Math.max(groupLoss, hitLoss[i]);
     } else {
       total += groupLoss;
-      groupLoss = h.loss;
+      groupLoss = hitLoss[i];
     }
     groupEnd = s;
   }

@@ -35,7 +35,11 @@ export interface RadioNodeSpec {
 
 export interface RadioStats {
   scanWindows: number;
-  /** Advertising events that fell inside an open scan window of a receiver on site. */
+  /**
+   * Advertising events that fell inside an open scan window on a link within
+   * reach (links whose mean is more than fadingMaxGainDb below the threshold
+   * are skipped without counting their events).
+   */
   candidates: number;
   belowThreshold: number;
   lost: number;
@@ -49,12 +53,14 @@ class Node {
   cursor = 0;
   memoChunk = -1;
   memo: number[] = [];
+  memoLen = 0;
   scan: ScanState | null = null;
   pendingEvent = -1;
   queueTimes: number[] = [];
   queueFrom: Node[] = [];
   queueRssi: number[] = [];
   queuePos = 0;
+  queueLen = 0;
   chunkEnd = 0;
   /** Made once per node so the per-packet events allocate no closures. */
   deliverFn: () => void = () => undefined;
@@ -89,6 +95,11 @@ export function packetServices(packet: Uint8Array): string[] {
     i += 1 + len;
   }
   return out;
+}
+
+function mentionsAny(services: string[], wanted: string[]): boolean {
+  for (let i = 0; i < wanted.length; i++) if (services.indexOf(wanted[i]) >= 0) return true;
+  return false;
 }
 
 interface LinkCache {
@@ -148,7 +159,7 @@ export class RadioMedium {
 
   /** Advertising event times of `node` in chunk `c`, shared by every receiver. */
   private eventsInChunk(node: Node, c: number): number[] {
-    if (node.memoChunk === c) return node.memo;
+    if (node.memoChunk === c) return node.memo; // its first memoLen entries
     const interval = node.advert!.intervalMs / 1000;
     const start = c * CHUNK_SECONDS;
     const end = start + CHUNK_SECONDS;
@@ -160,12 +171,13 @@ export class RadioMedium {
       while (node.cursor < start) node.cursor += interval + node.jitter.next() * ADV_DELAY_S;
     }
     const out = node.memo;
-    out.length = 0;
+    let n = 0;
     while (node.cursor < end) {
-      out.push(node.cursor);
+      out[n++] = node.cursor;
       node.cursor += interval + node.jitter.next() * ADV_DELAY_S;
     }
     node.memoChunk = c;
+    node.memoLen = n;
     return out;
   }
 
@@ -214,9 +226,7 @@ export class RadioMedium {
     const times = rx.queueTimes;
     const from = rx.queueFrom;
     const rssi = rx.queueRssi;
-    times.length = 0;
-    from.length = 0;
-    rssi.length = 0;
+    let n = 0;
     const prx = this.movement.poseAt(rx.spec.person, now);
     if (prx) {
       const minute = Math.floor(now / 60);
@@ -224,16 +234,15 @@ export class RadioMedium {
       const filter = rx.scan.services;
       for (const tx of this.nodes) {
         if (tx === rx || !tx.advert) continue;
-        if (filter.length && !filter.some((s) => tx.services.indexOf(s) >= 0)) continue;
+        if (filter.length && !mentionsAny(tx.services, filter)) continue;
         const ptx = this.movement.poseAt(tx.spec.person, now);
         if (!ptx) continue;
         const mean = tx.advert.txPowerDbm + tx.spec.txGainDb - this.linkLossDb(rx, tx, prx, ptx) + this.shadow(rx, tx, minute);
+        // Out of reach even with the best fading: not even worth drawing its event times.
+        if (mean + p.fadingMaxGainDb < p.receiveThresholdDbm) continue;
         const events = this.eventsInChunk(tx, c);
-        if (mean + p.fadingMaxGainDb < p.receiveThresholdDbm) {
-          for (const t of events) if (t >= now) this.stats.belowThreshold++;
-          continue;
-        }
-        for (const t of events) {
+        for (let e = 0; e < tx.memoLen; e++) {
+          const t = events[e];
           if (t < now) continue;
           this.stats.candidates++;
           const power = mean + this.fading(rx.fading);
@@ -245,14 +254,15 @@ export class RadioMedium {
             this.stats.lost++;
             continue;
           }
-          times.push(t);
-          from.push(tx);
-          rssi.push(Math.round(power + rx.spec.rxOffsetDb));
+          times[n] = t;
+          from[n] = tx;
+          rssi[n] = Math.round(power + rx.spec.rxOffsetDb);
+          n++;
         }
       }
     }
     // Sort this chunk's packets by time (insertion sort: lists are short and nearly sorted per sender).
-    for (let i = 1; i < times.length; i++) {
+    for (let i = 1; i < n; i++) {
       const t = times[i];
       const f = from[i];
       const r = rssi[i];
@@ -268,13 +278,14 @@ export class RadioMedium {
       rssi[j + 1] = r;
     }
     rx.queuePos = 0;
+    rx.queueLen = n;
     rx.chunkEnd = end;
     this.next(rx);
   }
 
   /** Schedule the next packet of the chunk, or the next chunk. */
   private next(rx: Node): void {
-    if (rx.queuePos < rx.queueTimes.length) rx.pendingEvent = this.scheduler.at(rx.queueTimes[rx.queuePos], rx.deliverFn);
+    if (rx.queuePos < rx.queueLen) rx.pendingEvent = this.scheduler.at(rx.queueTimes[rx.queuePos], rx.deliverFn);
     else rx.pendingEvent = this.scheduler.at(rx.chunkEnd, rx.fillFn);
   }
 
