@@ -59,10 +59,23 @@ function makeSightings(n: number, keys: ExposureKey[], planted: number): Sightin
   return out;
 }
 
-function timeBound(keys: ExposureKey[]): number {
+interface Timing {
+  /** Wall-clock seconds. */
+  seconds: number;
+  /** CPU seconds of this process: robust to other load when only one thread works. */
+  cpu: number;
+}
+
+function cpuNow(): number {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1e6;
+}
+
+function timeBound(keys: ExposureKey[]): Timing {
   const padded = new Map<number, Buffer>();
   for (let d = 0; d < DAYS; d++) padded.set(DAY0 + TEK_ROLLING_PERIOD * d, paddedData(DAY0 + TEK_ROLLING_PERIOD * d, TEK_ROLLING_PERIOD));
   let sink = 0;
+  const c0 = cpuNow();
   const t0 = process.hrtime.bigint();
   for (const k of keys) {
     const rpik = crypto.hkdfSync("sha256", k.keyData, SALT, RPIK_INFO, 16);
@@ -70,22 +83,24 @@ function timeBound(keys: ExposureKey[]): number {
     const out = crypto.createCipheriv("aes-128-ecb", new Uint8Array(rpik), null).update(padded.get(k.rollingStartIntervalNumber) as Buffer);
     sink ^= out[0] ^ new Uint8Array(aemk)[0];
   }
-  const s = Number(process.hrtime.bigint() - t0) / 1e9;
+  const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+  const cpu = cpuNow() - c0;
   if (sink === 0x100) console.log("");
-  return s;
+  return { seconds, cpu };
 }
 
-async function timeMatch(keys: ExposureKey[], sightings: Sighting[], workers: number): Promise<{ seconds: number; matches: number }> {
+async function timeMatch(keys: ExposureKey[], sightings: Sighting[], workers: number): Promise<Timing & { matches: number }> {
+  const c0 = cpuNow();
   const t0 = process.hrtime.bigint();
   const r = await matchExposures(keys, sightings, { workers });
-  return { seconds: Number(process.hrtime.bigint() - t0) / 1e9, matches: r.matches.length };
+  return { seconds: Number(process.hrtime.bigint() - t0) / 1e9, cpu: cpuNow() - c0, matches: r.matches.length };
 }
 
 async function main(): Promise<void> {
-  const nKeys = arg("keys", 300000);
+  const nKeys = arg("keys", 200000);
   const nSightings = arg("sightings", 3000);
   const workers = arg("workers", os.availableParallelism());
-  const rounds = arg("rounds", 2);
+  const rounds = arg("rounds", 3);
   const planted = Math.min(20, nSightings);
   const keys = makeKeys(nKeys);
   const sightings = makeSightings(nSightings, keys, planted);
@@ -98,18 +113,25 @@ async function main(): Promise<void> {
   let bound = Infinity;
   let single = Infinity;
   let parallel = Infinity;
+  let boundCpu = Infinity;
+  let singleCpu = Infinity;
   for (let r = 0; r < rounds; r++) {
-    bound = Math.min(bound, timeBound(keys));
+    const b = timeBound(keys);
+    bound = Math.min(bound, b.seconds);
+    boundCpu = Math.min(boundCpu, b.cpu);
     const one = await timeMatch(keys, sightings, 1);
     single = Math.min(single, one.seconds);
+    singleCpu = Math.min(singleCpu, one.cpu);
     const many = await timeMatch(keys, sightings, workers);
     parallel = Math.min(parallel, many.seconds);
     if (one.matches < planted || many.matches !== one.matches) throw new Error(`matched ${one.matches} / ${many.matches} sightings, planted ${planted}`);
-    console.log(`round ${r + 1}: bound ${(nKeys / bound).toFixed(0)} keys/s, 1 thread ${(nKeys / one.seconds).toFixed(0)} keys/s, ${workers} workers ${(nKeys / many.seconds).toFixed(0)} keys/s (${one.matches} matches)`);
+    console.log(`round ${r + 1}: bound ${(nKeys / b.seconds).toFixed(0)} keys/s, 1 thread ${(nKeys / one.seconds).toFixed(0)} keys/s, ${workers} workers ${(nKeys / many.seconds).toFixed(0)} keys/s (${one.matches} matches)`);
   }
   const keysPerSec = Math.round(nKeys / single);
   const boundKeysPerSec = Math.round(nKeys / bound);
   const parallelKeysPerSec = nKeys / parallel;
+  console.log(`per CPU second (robust to other load): bound ${(nKeys / boundCpu).toFixed(0)}, 1 thread ${(nKeys / singleCpu).toFixed(0)} keys, ratio ${(boundCpu / singleCpu).toFixed(3)}`);
+  console.log(`load average ${os.loadavg().map((x) => x.toFixed(2)).join(" ")} (figures are wall clock, best of ${rounds} rounds)`);
   console.log(`${os.cpus().length} CPU(s), ${os.cpus()[0]?.model ?? "?"}; node ${process.version}`);
   console.log(
     JSON.stringify({
