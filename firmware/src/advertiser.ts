@@ -32,7 +32,7 @@ export function randomAddress(p: Platform): string {
  * The GAEN advertiser. Each change happens 10–20 minutes (board schedule,
  * uniformly random) after the previous one and puts the RPI of the interval
  * containing that moment on the air, together with a fresh address, in one
- * step: the address first (it restarts the radio), then the packet, so no
+ * step: blank packet, new address (it restarts the radio), new packet, so no
  * advert ever pairs an old address with a new RPI or the reverse. As changes
  * are ≥ 10 minutes apart, every change moves to a new interval, and a sent RPI
  * is at most two intervals older than the receiver's clock: well inside the
@@ -53,6 +53,9 @@ export function createAdvertiser(p: Platform, ids: IdentifierSource, guard: Guar
       on = false;
       return;
     }
+    // The radio keeps advertising across setAddress: blank the packet first so
+    // the old RPI never goes out under the new address.
+    p.stopAdvertising();
     p.setAddress(randomAddress(p));
     p.setAdvertising(buildAdvert(id.rpi, id.aem), BOARD.schedule.advertIntervalMs);
     on = true;

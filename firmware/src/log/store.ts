@@ -81,8 +81,10 @@ export function openLog(st: PlatformStorage): EncounterLog {
   var all = seqs();
   if (all.length) {
     seq = all[all.length - 1];
-    var b = st.read(name(seq)) as Uint8Array;
-    var h = decodeHeader(b);
+    var b = st.read(name(seq));
+    var h = b ? decodeHeader(b) : null;
+    // A cut during Espruino's own file header can leave a name that lists but
+    // does not read: skip it, the next segment takes the next number.
     if (!h) st.erase(name(seq));
     else {
       dropped = h.dropped;
@@ -90,7 +92,7 @@ export function openLog(st: PlatformStorage): EncounterLog {
         cur = name(seq);
         base = h.base;
         utc = true;
-        slot = firstFreeSlot(b);
+        slot = firstFreeSlot(b as Uint8Array);
       }
     }
   }
