@@ -10,6 +10,12 @@ export interface Advertiser {
   rotate(): void;
   /** Whether a GAEN packet is on the air. */
   on(): boolean;
+  /**
+   * Hold identifiers while a sync window is open: an address change would
+   * drop the kiosk's connection (Espruino defers it to the disconnect, when it
+   * would no longer match the RPI). Releasing rotates if a change fell due.
+   */
+  hold(held: boolean): void;
 }
 
 /**
@@ -41,9 +47,15 @@ export function randomAddress(p: Platform): string {
 export function createAdvertiser(p: Platform, ids: IdentifierSource, guard: Guard): Advertiser {
   var timer = 0;
   var on = false;
+  var held = false;
+  var due = false;
   p.setTxPower(BOARD.radio.txPowerDbm);
 
   function rotate(): void {
+    if (held) {
+      due = true;
+      return;
+    }
     if (timer) p.clearTimeout(timer);
     // Schedule first: a failure below cannot end the rotation.
     timer = p.setTimeout(guard(rotate), (BOARD.schedule.rotationMinMinutes + (p.random32() / 4294967296) * (BOARD.schedule.rotationMaxMinutes - BOARD.schedule.rotationMinMinutes)) * 60000);
@@ -65,6 +77,13 @@ export function createAdvertiser(p: Platform, ids: IdentifierSource, guard: Guar
     rotate: rotate,
     on: function () {
       return on;
+    },
+    hold: function (h: boolean) {
+      held = h;
+      if (!h && due) {
+        due = false;
+        rotate();
+      }
     }
   };
 }

@@ -6,6 +6,9 @@ import { startToken } from "./token";
 /** Boot: lock the console, then blink green once to show the token is alive. */
 export function boot(p: Platform): void {
   p.lockConsole();
+  // Espruino advertises its board name, connectable, until told otherwise:
+  // go silent before anything slow (the self-test) runs.
+  p.stopAdvertising();
   // Broken crypto would broadcast identifiers nobody can match: stay silent, show the fault.
   if (!runSelfTest(p)) {
     onSelfTestFailure(p);

@@ -64,6 +64,7 @@ export interface Platform {
 
   /** Advertise a raw packet (≤ 31 bytes) non-connectable and non-scannable. */
   setAdvertising(packet: Uint8Array, intervalMs: number): void;
+  /** Take the token off the air: no advert at all (not even Espruino's default one). */
   stopAdvertising(): void;
   /** Set a random static address ("c1:22:33:44:55:66 random"); restarts the radio. */
   setAddress(address: string): void;
@@ -75,6 +76,8 @@ export interface Platform {
    * Open (true) or close (false) the sync window: while open the token keeps
    * its current packet and address but advertises connectable and scannable
    * so the kiosk can connect; closing returns to non-connectable advertising.
+   * A token with no packet (lost clock) advertises flags only while open, so
+   * it can still be found and given the time.
    */
   setSyncWindow(open: boolean): void;
 

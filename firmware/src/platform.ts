@@ -44,14 +44,28 @@ export function createPlatform(): Platform {
     }
   };
 
-  // The packet last advertised, so the sync window can re-advertise it connectable.
+  // The GAEN packet on the air (undefined: none) and whether the wearer opened
+  // a sync window; together they decide what the radio does.
   var advPacket: Uint8Array | undefined;
   var advInterval = 0;
-  var advertise = function (connectable: boolean) {
+  var syncOpen = false;
+  var advertise = function () {
+    // A sync window without identifiers (lost clock) still needs to be found:
+    // flags only, no name, no constant beyond what every token sends.
+    var pkt = advPacket || (syncOpen ? new Uint8Array([2, 1, 6]) : undefined);
+    if (!pkt) {
+      // The only way to take Espruino's radio off the air (an empty packet
+      // still advertises). Scanning (central role) is unaffected.
+      NRF.sleep();
+      return;
+    }
     // Raw form: sent verbatim, so no flags/name/manufacturer data is added.
     // connectable:false + scannable:false = ADV_NONCONN_IND; connectable needs
     // scannable too (connectable alone would be directed advertising).
-    if (advPacket) NRF.setAdvertising(advPacket, { interval: advInterval, connectable: connectable, scannable: connectable, showName: false });
+    NRF.setAdvertising(pkt, { interval: advInterval || 500, connectable: syncOpen, scannable: syncOpen, showName: false });
+    // Wake only now: waking first would put the previous packet back on the
+    // air under an address just changed.
+    NRF.wake();
   };
 
   return {
@@ -112,14 +126,15 @@ export function createPlatform(): Platform {
     setAdvertising: function (packet: Uint8Array, intervalMs: number) {
       advPacket = packet;
       advInterval = intervalMs;
-      advertise(false);
+      advertise();
     },
     stopAdvertising: function () {
       advPacket = undefined;
-      NRF.setAdvertising([], { connectable: false, scannable: false });
+      advertise();
     },
     setSyncWindow: function (open: boolean) {
-      advertise(open);
+      syncOpen = open;
+      advertise();
     },
     setAddress: function (address: string) {
       NRF.setAddress(address);

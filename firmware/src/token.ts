@@ -56,7 +56,11 @@ export function startToken(p: Platform): Token {
       }
     },
     function (open: boolean) {
+      // Hold identifiers before the window opens; release after it closed, so
+      // a due change never goes out connectable.
+      if (open) adv.hold(true);
       p.setSyncWindow(open);
+      if (!open) adv.hold(false);
     },
     g
   );

@@ -1,8 +1,4 @@
 import { strict as assert } from "node:assert";
-import * as fs from "node:fs";
-import * as os from "node:os";
-import * as path from "node:path";
-import { bundleBoard, compileFirmware } from "../../host-tools/src/build/bundle";
 import { loadBoard } from "../../host-tools/src/build/boards";
 import { DriftingClock } from "../../host-tools/src/sim/clock";
 import { EventScheduler } from "../../host-tools/src/sim/scheduler";
@@ -10,8 +6,9 @@ import { createEmulatedToken } from "../../host-tools/src/sim/espruino";
 import { RecordingRadio } from "../sim/espruino/helpers";
 import { buildAdvert } from "../../firmware/src/wire/advert";
 import { decodeSegment, firstFreeSlot, utcBase } from "../../firmware/src/wire/log-record";
+import { TEST_BUILD_TIME, testBundle } from "../helpers/firmware";
 
-const BUILD = 1735689600;
+const BUILD = TEST_BUILD_TIME;
 
 /** The real puckjs bundle on the Espruino emulation, with its clock at `local` when true time is 1000. */
 function boot(code: string, local: number, seed = 1) {
@@ -41,8 +38,7 @@ describe("sim: the shipped token firmware on the Espruino emulation", function (
   let code = "";
   before(async function () {
     this.timeout(120_000);
-    const es5 = compileFirmware();
-    code = (await bundleBoard(loadBoard("puckjs"), { es5Dir: es5, outDir: fs.mkdtempSync(path.join(os.tmpdir(), "sim-tok-")), buildTime: BUILD })).code;
+    code = (await testBundle("puckjs")).code;
   });
 
   it("puts the exact GAEN packet on the air, non-connectable, and changes address and RPI together over a day", () => {
@@ -82,6 +78,12 @@ describe("sim: the shipped token firmware on the Espruino emulation", function (
     assert.ok(recs.length >= 5, `${recs.length} records in 30 min`);
     assert.ok(recs.every((x) => x.prefix === "4242424242" && x.time! >= BUILD + 86400 - 60));
     assert.deepEqual(r.token.uncaught.map((e) => e.message), []);
+  });
+
+  it("goes off the air at boot: Espruino's default advert (board name, connectable) does not stay on", () => {
+    const r = boot(code, 0);
+    r.scheduler.runUntil(1000 + 600);
+    assert.equal(r.radio.advert, null, "a token with a lost clock sends nothing at all");
   });
 
   it("with a lost clock it does not advertise a GAEN packet but keeps logging against uptime", () => {

@@ -182,6 +182,26 @@ describe("token: advertising, scanning, clock, wearer interface (fake platform)"
     assert.ok(!p.advertising!.connectable, "closed after the window");
   });
 
+  it("keeps its address and RPI while a sync window is open; a change that fell due happens after it closes", () => {
+    const p = new FakePlatform({ startTime: BUILD + 86400 });
+    startToken(p);
+    p.advance(1000);
+    const all = new Set<string>();
+    // Back-to-back windows for 45 minutes: rotations (every 10–20 min) fall due inside them.
+    for (let windows = 0; windows < 20; windows++) {
+      p.pressButton(2500);
+      assert.ok(p.advertising!.connectable, "sync window open");
+      const seen = new Set<string>([p.address]);
+      while (p.advertising!.connectable) {
+        p.advance(1000);
+        if (p.advertising!.connectable) seen.add(p.address);
+      }
+      assert.equal(seen.size, 1, `window ${windows}: the address changed while the kiosk could be connected`);
+      all.add(p.address);
+    }
+    assert.ok(all.size >= 2, "identifiers still rotate between windows");
+  });
+
   it("wearer patterns differ in colour and rhythm", () => {
     const all = Object.values(PATTERN);
     const rhythms = new Set(all.map((x) => x.slice(1).join("/")));
