@@ -8,7 +8,7 @@
 import { aes128Pure } from "../firmware/src/crypto/aes128-pure";
 import { sha256Pure } from "../firmware/src/crypto/sha256-pure";
 import { CryptoPlatform } from "../firmware/src/crypto/types";
-import { deriveTekKeys } from "../firmware/src/gaen/ids";
+import { tekIdentifiers } from "../firmware/src/gaen/ids";
 import { runSelfTest } from "../firmware/src/selftest";
 import { Platform } from "../firmware/src/platform-api";
 import { boardConstants, loadBoard } from "../host-tools/src/build/boards";
@@ -46,7 +46,7 @@ const result = {
   runtime: `node ${process.version}`,
   pureAesBlockMs: msPerCall(() => aes128Pure(block, key), 20000),
   pureSha256Of64BytesMs: msPerCall(() => sha256Pure(msg64), 20000),
-  pureHkdfPairMs: msPerCall(() => deriveTekKeys(noNative, key), 2000),
+  pureHkdfPairMs: msPerCall(() => tekIdentifiers(noNative, key), 2000),
   pureSelfTestMs: msPerCall(() => runSelfTest(noNative as Platform), 1000)
 };
 process.stdout.write(JSON.stringify(result) + "\n");

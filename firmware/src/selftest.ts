@@ -1,5 +1,5 @@
 import { LedColour, Platform } from "./platform-api";
-import { deriveTekKeys, identifiersFor } from "./gaen/ids";
+import { tekIdentifiers } from "./gaen/ids";
 
 /**
  * Boot-time known-answer test: Google's first GAEN test vector (gaen.md) run
@@ -20,9 +20,10 @@ function fromHex(s: string): Uint8Array {
 /** True when TEK 75c734c6… at ENIN 2642976 with metadata 40080000 gives the published RPI and AEM. */
 export function runSelfTest(p: Platform): boolean {
   try {
-    var ids = identifiersFor(p, deriveTekKeys(p, fromHex("75c734c6dd1a782de7a965da5eb93125")), 2642976, fromHex("40080000"));
-    var want = fromHex("8be6cd371c5c891604bfbe49df84509672033874");
-    for (var i = 0; i < 20; i++) if ((i < 16 ? ids.rpi[i] : ids.aem[i - 16]) !== want[i]) return false;
+    // TEK (16 bytes) ‖ metadata (4) ‖ the expected RPI (16) ‖ AEM (4).
+    var v = fromHex("75c734c6dd1a782de7a965da5eb93125" + "40080000" + "8be6cd371c5c891604bfbe49df84509672033874");
+    var ids = tekIdentifiers(p, v.subarray(0, 16))(2642976, v.subarray(16, 20));
+    for (var i = 0; i < 20; i++) if ((i < 16 ? ids.rpi[i] : ids.aem[i - 16]) !== v[20 + i]) return false;
     return true;
   } catch (e) {
     return false;

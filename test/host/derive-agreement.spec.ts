@@ -1,5 +1,5 @@
 import { strict as assert } from "node:assert";
-import { deriveTekKeys, identifiersFor } from "../../firmware/src/gaen/ids";
+import { tekIdentifiers } from "../../firmware/src/gaen/ids";
 import { deriveKeys, deriveRpis, encryptMetadata } from "../../host-tools/src/match/derive";
 import { FakePlatform, prng } from "../helpers/fake-platform";
 import { useBoard } from "../helpers/board";
@@ -21,7 +21,7 @@ describe("token (pure-JS) and host (node:crypto) derive the same GAEN identifier
       // Mostly plausible days (2020..2040), sometimes anywhere in uint32.
       const enin = i % 10 === 0 ? next() >>> 0 : 2600000 + (next() % 1100000);
       const metadata = Uint8Array.of(0x40, next() & 255, 0, 0);
-      const token = identifiersFor(p, deriveTekKeys(p, tek), enin, metadata);
+      const token = tekIdentifiers(p, tek)(enin, metadata);
       const k = deriveKeys(tek);
       const rpi = deriveRpis(k.rpik, enin);
       assert.equal(hex(token.rpi), rpi.toString("hex"), `TEK ${hex(tek)} ENIN ${enin}`);
@@ -34,10 +34,10 @@ describe("token (pure-JS) and host (node:crypto) derive the same GAEN identifier
     const p = new FakePlatform();
     const tek = Uint8Array.from({ length: 16 }, (_, i) => i * 17);
     const start = 2880000;
-    const keys = deriveTekKeys(p, tek);
+    const ids = tekIdentifiers(p, tek);
     const batch = deriveRpis(deriveKeys(tek).rpik, start, 144);
     for (let j = 0; j < 144; j++) {
-      assert.equal(hex(identifiersFor(p, keys, start + j, new Uint8Array(4)).rpi), batch.subarray(16 * j, 16 * j + 16).toString("hex"));
+      assert.equal(hex(ids(start + j, new Uint8Array(4)).rpi), batch.subarray(16 * j, 16 * j + 16).toString("hex"));
     }
   });
 });

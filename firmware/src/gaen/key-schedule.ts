@@ -1,5 +1,5 @@
 import { Platform } from "../platform-api";
-import { Identifiers, TekKeys, advertMetadata, deriveTekKeys, enIntervalNumber, identifiersFor, rollingStart } from "./ids";
+import { Identifiers, TekIdentifiers, tekIdentifiers } from "./ids";
 import { StoredTek, readTek, readTeks, writeTek } from "./tek-store";
 
 /**
@@ -19,50 +19,45 @@ export interface KeySchedule {
   unsaved(): boolean;
 }
 
-function newTek(p: Platform): Uint8Array {
-  var t = new Uint8Array(16);
-  for (var i = 0; i < 16; i += 4) {
-    var r = p.random32();
-    for (var j = 0; j < 4; j++) t[i + j] = r >>> (8 * j);
-  }
-  return t;
-}
-
 export function createKeySchedule(p: Platform): KeySchedule {
+  var st = p.storage;
   var start = -1;
   var tek: Uint8Array | undefined;
-  var keys: TekKeys | undefined;
+  var ids: TekIdentifiers | undefined;
   var unsaved = false;
-
-  function use(rs: number): TekKeys {
-    if (keys && rs === start) return keys;
-    var t = readTek(p.storage, rs);
-    unsaved = false;
-    if (!t) {
-      t = newTek(p);
-      try {
-        writeTek(p.storage, rs, t);
-      } catch (e) {
-        // Flash full even after compaction: keep advertising with a RAM-only
-        // key (teks() still reports it) rather than go silent.
-        unsaved = true;
-      }
-    }
-    start = rs;
-    tek = t;
-    keys = deriveTekKeys(p, t);
-    return keys;
-  }
+  // Metadata of our adverts: version 1.0, the board's radiated power in dBm as int8.
+  var metadata = new Uint8Array([0x40, BOARD.radio.radiatedTxPowerDbm & 255, 0, 0]);
 
   return {
     identifiersAt: function (unixSeconds: number) {
       if (unixSeconds < BOARD.buildTime) return undefined;
-      var enin = enIntervalNumber(unixSeconds);
-      return identifiersFor(p, use(rollingStart(enin)), enin, advertMetadata());
+      // ENIntervalNumber (10-minute intervals) and the rolling start of its
+      // UTC day (a multiple of 144).
+      var enin = Math.floor(unixSeconds / 600);
+      var rs = enin - (enin % 144);
+      if (rs !== start) {
+        start = rs;
+        tek = readTek(st, rs);
+        unsaved = false;
+        if (!tek) {
+          tek = new Uint8Array(16);
+          // Each call gives 32 random bits; the array keeps the low 8.
+          for (var i = 0; i < 16; i++) tek[i] = p.random32();
+          try {
+            writeTek(st, rs, tek);
+          } catch (e) {
+            // Flash full even after compaction: keep advertising with a
+            // RAM-only key (teks() still reports it) rather than go silent.
+            unsaved = true;
+          }
+        }
+        ids = tekIdentifiers(p, tek);
+      }
+      return ids!(enin, metadata);
     },
     teks: function () {
-      var all = readTeks(p.storage);
-      if (unsaved && tek) all.unshift({ rollingStart: start, tek: tek });
+      var all = readTeks(st);
+      if (unsaved) all.unshift({ rollingStart: start, tek: tek! });
       return all;
     },
     unsaved: function () {

@@ -1,7 +1,7 @@
 import { strict as assert } from "node:assert";
 import { createKeySchedule } from "../../../firmware/src/gaen/key-schedule";
 import { readTeks } from "../../../firmware/src/gaen/tek-store";
-import { deriveKeys, deriveRpis, encryptMetadata } from "../../../host-tools/src/match/derive";
+import { decryptMetadata, deriveKeys, deriveRpis, encryptMetadata } from "../../../host-tools/src/match/derive";
 import { FakePlatform, FakeStorage } from "../../helpers/fake-platform";
 import { useBoard } from "../../helpers/board";
 import { toHex } from "../crypto/vectors";
@@ -24,11 +24,31 @@ describe("GAEN key schedule on the token", () => {
     const ks = createKeySchedule(p);
     const ids = ks.identifiersAt(MIDNIGHT + 3 * 3600 + 17)!;
     const [own] = ks.teks();
-    assert.equal(ids.enin, (MIDNIGHT + 3 * 3600) / 600);
     const k = deriveKeys(own.tek);
-    assert.equal(toHex(ids.rpi), deriveRpis(k.rpik, ids.enin).toString("hex"));
-    assert.equal(toHex(ids.aem), encryptMetadata(k.aemk, ids.rpi, Uint8Array.of(0x40, 0xfc, 0, 0)).toString("hex"));
+    const rpi = deriveRpis(k.rpik, (MIDNIGHT + 3 * 3600) / 600);
+    assert.equal(toHex(ids.rpi), rpi.toString("hex"));
+    assert.equal(toHex(ids.aem), encryptMetadata(k.aemk, rpi, Uint8Array.of(0x40, 0xfc, 0, 0)).toString("hex"));
   });
+
+  it("changes the RPI on each 10-minute interval boundary, not within one", () => {
+    const ks = createKeySchedule(countingPlatform().p);
+    const at = (t: number): string => toHex(ks.identifiersAt(t)!.rpi);
+    const t0 = MIDNIGHT + 600 * 40;
+    assert.equal(at(t0), at(t0 + 599.9));
+    assert.notEqual(at(t0 + 599.9), at(t0 + 600));
+    assert.equal(at(t0 + 600), at(t0 + 1199));
+  });
+
+  for (const id of ["puckjs", "mdbt42q", "pixljs", "banglejs2"]) {
+    it(`${id}: the AEM carries version 1.0 and the board's radiated power as a signed byte`, () => {
+      const b = useBoard(id);
+      const ks = createKeySchedule(countingPlatform().p);
+      const ids = ks.identifiersAt(MIDNIGHT + 1234)!;
+      const meta = decryptMetadata(deriveKeys(ks.teks()[0].tek).aemk, ids.rpi, ids.aem);
+      assert.deepEqual([meta[0], meta.readInt8(1), meta[2], meta[3]], [0x40, b.radio.radiatedTxPowerDbm, 0, 0]);
+      if (id === "puckjs") assert.equal(meta[1], 0xfc); // -4 dBm
+    });
+  }
 
   it("makes a new TEK exactly at UTC midnight, its rolling start a multiple of 144", () => {
     const { p } = countingPlatform();
@@ -50,7 +70,7 @@ describe("GAEN key schedule on the token", () => {
     const ks = createKeySchedule(p);
     ks.identifiersAt(MIDNIGHT);
     const perTek = sha();
-    assert.equal(perTek, 8); // two HKDFs, each an extract and one expand block: four HMACs, eight hashes
+    assert.equal(perTek, 6); // two HKDFs sharing their extract: three HMACs, six hashes
     for (let i = 1; i < 144; i++) ks.identifiersAt(MIDNIGHT + 600 * i);
     assert.equal(sha(), perTek);
     ks.identifiersAt(MIDNIGHT + 86400);
@@ -108,5 +128,17 @@ describe("GAEN key schedule on the token", () => {
     assert.equal(ks.identifiersAt(1000), undefined);
     assert.deepEqual(ks.teks(), []);
     assert.deepEqual(p.storage.list("pt."), []);
+  });
+
+  it("reuses the day's TEK when the clock jumps back within stored days, and mints none for skipped days", () => {
+    const storage = new FakeStorage();
+    const ks = createKeySchedule(countingPlatform({ storage }).p);
+    const day0 = toHex(ks.identifiersAt(MIDNIGHT + 100)!.rpi);
+    ks.identifiersAt(MIDNIGHT + 5 * 86400); // forwards five days
+    assert.equal(toHex(ks.identifiersAt(MIDNIGHT + 100)!.rpi), day0); // and back
+    assert.deepEqual(
+      ks.teks().map((t) => t.rollingStart),
+      [MIDNIGHT / 600 + 5 * 144, MIDNIGHT / 600]
+    );
   });
 });
