@@ -4,7 +4,6 @@ import type { ChunkRequest, ChunkResult, WorkerInit } from "./match-worker";
 import { PackedKeys } from "./packed-keys";
 import { PaddedDataCache, scanKeys } from "./scan-keys";
 import { SightingIndex } from "./sighting-index";
-import { repoRoot } from "../paths";
 
 /**
  * Runs the hot loop over all keys, in this thread or split across worker
@@ -68,16 +67,25 @@ function findHitsHere(keys: PackedKeys, index: SightingIndex, chunk: number, onP
   return { hits: sortHits(hits), derived, workerKeys: 0 };
 }
 
-/** Under ts-node the worker is the .ts source, which a fresh thread must be taught to load. */
+let workerSource: string | null = null;
+
+/**
+ * Under ts-node the worker is a .ts source, which a fresh thread cannot load by
+ * itself. Registering ts-node in every worker costs about half a second of CPU
+ * (it loads the TypeScript compiler), so the worker and its few imports are
+ * bundled once per process with esbuild (already our firmware bundler) and
+ * each thread evaluates that. Compiled to .js, the worker file runs directly.
+ */
 function spawnWorker(init: WorkerInit): Worker {
   const file = path.join(__dirname, "match-worker" + path.extname(__filename));
-  if (file.endsWith(".ts")) {
-    const boot =
-      `require(${JSON.stringify(require.resolve("ts-node"))}).register({ project: ${JSON.stringify(path.join(repoRoot, "tsconfig.json"))}, transpileOnly: true });` +
-      `require(${JSON.stringify(file)});`;
-    return new Worker(boot, { eval: true, workerData: init });
+  if (!file.endsWith(".ts")) return new Worker(file, { workerData: init });
+  if (workerSource === null) {
+    const esbuild = require("esbuild") as typeof import("esbuild"); // eslint-disable-line @typescript-eslint/no-require-imports
+    // An IIFE keeps the bundle's top-level names (e.g. `crypto`) off the worker's globals.
+    const out = esbuild.buildSync({ entryPoints: [file], bundle: true, platform: "node", format: "iife", target: "node20", write: false, logLevel: "silent" });
+    workerSource = out.outputFiles[0].text;
   }
-  return new Worker(file, { workerData: init });
+  return new Worker(workerSource, { eval: true, workerData: init });
 }
 
 /**
