@@ -12,7 +12,6 @@ import { PlatformStorage } from "../platform-api";
 
 export var TEK_FILE_PREFIX = "pt.tek";
 export var TEK_KEEP = 14;
-var RECORD_BYTES = 24;
 
 export interface StoredTek {
   rollingStart: number;
@@ -20,79 +19,75 @@ export interface StoredTek {
 }
 
 /** CRC-32 (IEEE, reflected); 0xEDB88320 is written as its int32 value. */
-function crc32(d: Uint8Array, n: number): number {
+function crc32(d: Uint8Array): number {
   var c = -1;
-  for (var i = 0; i < n; i++) {
+  for (var i = 0; i < 20; i++) {
     c ^= d[i];
     for (var k = 0; k < 8; k++) c = (c >>> 1) ^ (c & 1 ? -306674912 : 0);
   }
   return ~c;
 }
 
-function putU32(b: Uint8Array, at: number, v: number): void {
-  for (var i = 0; i < 4; i++) b[at + i] = v >>> (8 * i);
-}
-
-function getU32(b: Uint8Array, at: number): number {
-  return (b[at] | (b[at + 1] << 8) | (b[at + 2] << 16) | (b[at + 3] << 24)) >>> 0;
-}
-
-function fileName(rollingStart: number): string {
-  return TEK_FILE_PREFIX + rollingStart;
-}
-
-/** Rolling starts of the TEK files in flash, newest first (damaged ones included). */
-function storedStarts(s: PlatformStorage): number[] {
-  var names = s.list(TEK_FILE_PREFIX);
-  var out: number[] = [];
-  for (var i = 0; i < names.length; i++) {
-    var n = parseInt(names[i].substr(TEK_FILE_PREFIX.length), 10);
-    if (n >= 0) out.push(n);
-  }
-  out.sort(function (a, b) {
-    return b - a;
-  });
-  return out;
+/** The 24-byte file of a day's TEK. */
+function record(rollingStart: number, tek: Uint8Array): Uint8Array {
+  var b = new Uint8Array(24);
+  b.set(tek, 4);
+  for (var i = 0; i < 4; i++) b[i] = rollingStart >>> (8 * i);
+  var c = crc32(b);
+  for (i = 0; i < 4; i++) b[20 + i] = c >>> (8 * i);
+  return b;
 }
 
 /** The TEK of one day, or undefined if it is absent or damaged. */
 export function readTek(s: PlatformStorage, rollingStart: number): Uint8Array | undefined {
-  var b = s.read(fileName(rollingStart));
-  if (!b || b.length !== RECORD_BYTES || getU32(b, 0) !== rollingStart) return undefined;
-  var c = crc32(b, 20);
-  for (var i = 0; i < 4; i++) if (b[20 + i] !== ((c >>> (8 * i)) & 255)) return undefined;
+  var b = s.read(TEK_FILE_PREFIX + rollingStart);
+  if (!b || b.length !== 24) return undefined;
+  // Rebuilding the record from its TEK checks the rolling start and the CRC in one compare.
+  var want = record(rollingStart, b.subarray(4, 20));
+  for (var i = 0; i < 24; i++) if (b[i] !== want[i]) return undefined;
   // A copy: Espruino maps the file's flash, which moves when storage compacts.
-  return new Uint8Array(b.subarray(4, 20));
+  return b.slice(4, 20);
 }
 
-/** Every readable own TEK, newest first (at most TEK_KEEP). */
-export function readTeks(s: PlatformStorage): StoredTek[] {
-  var starts = storedStarts(s);
+/**
+ * Every readable own TEK, newest first. Given `pruneKeeping` (the day just
+ * written), it also prunes: it keeps the newest TEK_KEEP readable files and
+ * that day's wherever it falls, and erases every other `pt.tek*` file (older
+ * days, damaged files, names this code never writes, so no day is listed
+ * twice). Without it, it only reads: TEK_KEEP files after a write, one more
+ * if the day in use is older than those or a power cut came between a write
+ * and its pruning.
+ */
+export function readTeks(s: PlatformStorage, pruneKeeping?: number): StoredTek[] {
+  var prune = pruneKeeping !== undefined;
+  var names = s.list(TEK_FILE_PREFIX);
+  var starts: number[] = [];
+  for (var i = 0; i < names.length; i++) {
+    var n = +names[i].substr(TEK_FILE_PREFIX.length);
+    if (TEK_FILE_PREFIX + n === names[i]) starts.push(n);
+    else if (prune) s.erase(names[i]);
+  }
+  starts.sort(function (a, b) {
+    return b - a;
+  });
   var out: StoredTek[] = [];
-  for (var i = 0; i < starts.length && out.length < TEK_KEEP; i++) {
+  for (i = 0; i < starts.length; i++) {
     var tek = readTek(s, starts[i]);
-    if (tek) out.push({ rollingStart: starts[i], tek: tek });
+    if (tek && (!prune || out.length < TEK_KEEP || starts[i] === pruneKeeping)) out.push({ rollingStart: starts[i], tek: tek });
+    else if (prune) s.erase(TEK_FILE_PREFIX + starts[i]);
   }
   return out;
 }
 
 /**
  * Persist a day's TEK, then erase files beyond the newest TEK_KEEP and any
- * damaged one. Throws if flash is full; the files of earlier days are
- * untouched either way.
+ * damaged one. The day just written is kept even if TEK_KEEP newer days exist
+ * (a clock set back by a kiosk): its identifiers are on the air. Throws if
+ * flash is full; the files of earlier days are untouched either way.
  */
 export function writeTek(s: PlatformStorage, rollingStart: number, tek: Uint8Array): void {
-  var b = new Uint8Array(RECORD_BYTES);
-  putU32(b, 0, rollingStart);
-  b.set(tek, 4);
-  putU32(b, 20, crc32(b, 20));
   // Espruino compacts by itself when a new file does not fit, so a throw here
   // means the flash is really full.
-  s.write(fileName(rollingStart), b);
-  var starts = storedStarts(s);
-  var kept = 0;
-  for (var i = 0; i < starts.length; i++) {
-    if (kept < TEK_KEEP && readTek(s, starts[i])) kept++;
-    else s.erase(fileName(starts[i]));
-  }
+  s.write(TEK_FILE_PREFIX + rollingStart, record(rollingStart, tek));
+  readTeks(s, rollingStart);
 }

@@ -130,6 +130,22 @@ describe("GAEN key schedule on the token", () => {
     assert.deepEqual(p.storage.list("pt."), []);
   });
 
+  it("keeps the TEK in use when a kiosk sets the clock back before the 14 newest days", () => {
+    const storage = new FakeStorage();
+    const { p } = countingPlatform({ storage });
+    const ks = createKeySchedule(p);
+    // Fourteen days run under a clock that was a month fast, then the kiosk corrects it.
+    for (let d = 30; d < 44; d++) ks.identifiersAt(MIDNIGHT + 86400 * d);
+    const ids = ks.identifiersAt(MIDNIGHT + 3600)!;
+    const teks = ks.teks();
+    const today = teks.find((t) => t.rollingStart === MIDNIGHT / 600);
+    assert.ok(today, "the TEK on the air is reported for a diagnosis");
+    assert.equal(toHex(ids.rpi), deriveRpis(deriveKeys(today.tek).rpik, MIDNIGHT / 600 + 6).toString("hex"));
+    // And it survives a reboot: the same identifiers, not a second TEK for the day.
+    const again = createKeySchedule(countingPlatform({ storage, seed: 3 }).p);
+    assert.equal(toHex(again.identifiersAt(MIDNIGHT + 3600)!.rpi), toHex(ids.rpi));
+  });
+
   it("reuses the day's TEK when the clock jumps back within stored days, and mints none for skipped days", () => {
     const storage = new FakeStorage();
     const ks = createKeySchedule(countingPlatform({ storage }).p);
@@ -140,5 +156,24 @@ describe("GAEN key schedule on the token", () => {
       ks.teks().map((t) => t.rollingStart),
       [MIDNIGHT / 600 + 5 * 144, MIDNIGHT / 600]
     );
+  });
+
+  it("lists each day once even if flash holds a second name for it", () => {
+    const storage = new FakeStorage();
+    const ks = createKeySchedule(countingPlatform({ storage }).p);
+    ks.identifiersAt(MIDNIGHT - 86400);
+    const [yesterday] = ks.teks();
+    // A copy of yesterday's file under a padded name (not one the firmware writes).
+    storage.write("pt.tek0" + yesterday.rollingStart, storage.read("pt.tek" + yesterday.rollingStart)!);
+    assert.deepEqual(
+      ks.teks().map((t) => t.rollingStart),
+      [yesterday.rollingStart]
+    );
+    ks.identifiersAt(MIDNIGHT);
+    assert.deepEqual(
+      ks.teks().map((t) => t.rollingStart),
+      [MIDNIGHT / 600, yesterday.rollingStart]
+    );
+    assert.deepEqual(storage.list("pt.tek").sort(), ["pt.tek" + yesterday.rollingStart, "pt.tek" + MIDNIGHT / 600]);
   });
 });

@@ -81,4 +81,43 @@ describe("GAEN own TEKs in flash", () => {
     assert.throws(() => writeTek(s, DAY0 + 288, tekOf(2)), /Unable to find or create file/);
     assert.deepEqual(readTeks(s).map((t) => t.rollingStart), [DAY0 + 144, DAY0]);
   });
+
+  it("reads days with gaps in between, newest first", () => {
+    const s = new FakeStorage();
+    for (const d of [0, 3, 4, 9]) writeTek(s, DAY0 + 144 * d, tekOf(d));
+    assert.deepEqual(
+      readTeks(s).map((t) => [t.rollingStart, toHex(t.tek)]),
+      [9, 4, 3, 0].map((d) => [DAY0 + 144 * d, toHex(tekOf(d))])
+    );
+  });
+
+  it("rejects a file whose content belongs to another day", () => {
+    const s = new FakeStorage();
+    writeTek(s, DAY0, tekOf(0));
+    s.write("pt.tek" + (DAY0 + 144), s.read("pt.tek" + DAY0)!);
+    assert.equal(readTek(s, DAY0 + 144), undefined);
+    assert.deepEqual(readTeks(s).map((t) => t.rollingStart), [DAY0]);
+  });
+
+  it("never lists a day twice and the next write clears names it does not write", () => {
+    const s = new FakeStorage();
+    writeTek(s, DAY0, tekOf(0));
+    for (const alias of ["pt.tek0" + DAY0, "pt.tek" + DAY0 + ".0", "pt.tek" + DAY0 + "x", "pt.tek"]) s.write(alias, s.read("pt.tek" + DAY0)!);
+    assert.deepEqual(readTeks(s).map((t) => t.rollingStart), [DAY0]);
+    writeTek(s, DAY0 + 144, tekOf(1));
+    assert.deepEqual(s.list("pt.tek").sort(), ["pt.tek" + DAY0, "pt.tek" + (DAY0 + 144)]);
+  });
+
+  it("keeps the day just written even when 14 newer days are stored (a clock set back)", () => {
+    const s = new FakeStorage();
+    for (let d = 20; d < 34; d++) writeTek(s, DAY0 + 144 * d, tekOf(d));
+    writeTek(s, DAY0, tekOf(0));
+    const all = readTeks(s);
+    assert.equal(toHex(readTek(s, DAY0)!), toHex(tekOf(0)));
+    assert.deepEqual(all[all.length - 1].rollingStart, DAY0);
+    // The next day in use (still older) takes its place; 14 newer days stay.
+    writeTek(s, DAY0 + 144, tekOf(1));
+    assert.equal(readTek(s, DAY0), undefined);
+    assert.equal(readTeks(s).length, 15);
+  });
 });
