@@ -35,23 +35,29 @@ export function createKeySchedule(p: Platform): KeySchedule {
       // UTC day (a multiple of 144).
       var enin = Math.floor(unixSeconds / 600);
       var rs = enin - (enin % 144);
-      if (rs !== start) {
+      var fresh = rs !== start;
+      if (fresh) {
         start = rs;
         tek = readTek(st, rs);
-        unsaved = false;
+        unsaved = !tek;
         if (!tek) {
           tek = new Uint8Array(16);
           // Each call gives 32 random bits; the array keeps the low 8.
           for (var i = 0; i < 16; i++) tek[i] = p.random32();
-          try {
-            writeTek(st, rs, tek);
-          } catch (e) {
-            // Flash full even after compaction: keep advertising with a
-            // RAM-only key (teks() still reports it) rather than go silent.
-            unsaved = true;
-          }
         }
         ids = tekIdentifiers(p, tek);
+      }
+      // Saved before its first identifier leaves. If flash was full, retry
+      // once space has been freed (getFree() counts no garbage, so a retry
+      // never forces a compaction, which would wear the flash).
+      if (unsaved && (fresh || st.getFree() >= 64)) {
+        try {
+          writeTek(st, rs, tek!);
+          unsaved = false;
+        } catch (e) {
+          // Flash full: keep advertising with a RAM-only key (teks() still
+          // reports it) rather than go silent.
+        }
       }
       return ids!(enin, metadata);
     },

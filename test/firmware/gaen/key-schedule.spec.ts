@@ -130,6 +130,23 @@ describe("GAEN key schedule on the token", () => {
     assert.deepEqual(p.storage.list("pt."), []);
   });
 
+  it("keeps saving a RAM-only TEK once flash has room again, so a reboot keeps the day's identifiers", () => {
+    const storage = new FakeStorage(200);
+    storage.write("full", new Uint8Array(150));
+    const ks = createKeySchedule(countingPlatform({ storage, seed: 1 }).p);
+    const rpi = toHex(ks.identifiersAt(MIDNIGHT + 60)!.rpi);
+    assert.equal(ks.unsaved(), true);
+    ks.identifiersAt(MIDNIGHT + 660); // still full: no write, no throw
+    assert.equal(ks.unsaved(), true);
+    storage.erase("full");
+    storage.compact(); // e.g. the encounter log evicted a day
+    assert.ok(ks.identifiersAt(MIDNIGHT + 1260));
+    assert.equal(ks.unsaved(), false);
+    assert.equal(readTeks(storage).length, 1);
+    const again = createKeySchedule(countingPlatform({ storage, seed: 2 }).p);
+    assert.equal(toHex(again.identifiersAt(MIDNIGHT + 60)!.rpi), rpi);
+  });
+
   it("keeps the TEK in use when a kiosk sets the clock back before the 14 newest days", () => {
     const storage = new FakeStorage();
     const { p } = countingPlatform({ storage });
