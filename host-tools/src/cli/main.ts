@@ -12,7 +12,7 @@ export function buildProgram(onExit: (code: number) => void): Command {
   const program = new Command();
   program
     .name("privatetracer")
-    .description("Build, flash, sync and simulate PrivateTracer tokens; read, sign and match GAEN key exports.")
+    .description("Build and flash PrivateTracer token firmware, simulate a care home, and read, sign, publish and match GAEN key exports.")
     .showHelpAfterError()
     .exitOverride();
   const run: RunAction = (action) => async (...args) => {
