@@ -17,6 +17,10 @@ export class EventScheduler implements SimScheduler {
   private nextSeq = 1;
   private current: number;
   private stopped = false;
+  /** Latest time a running runUntil/runAll may reach; -Infinity outside a run (no advanceTo then). */
+  private limit = -Infinity;
+  /** Work run through advanceTo, counted as events. */
+  private advanced = 0;
 
   constructor(startTime = 0) {
     this.current = startTime;
@@ -58,6 +62,22 @@ export class EventScheduler implements SimScheduler {
     return this.timeHeap.length > 0 ? this.timeHeap[0] : undefined;
   }
 
+  /**
+   * Let the caller run its own next piece of work at `time` without queueing
+   * it, when the queue would run it next anyway: nothing else is due up to and
+   * including `time` (an event already queued for `time` was queued first, so
+   * it runs first), and the current run may reach `time`. On true the clock
+   * is at `time` and the work counts as one event; on false, queue it.
+   */
+  advanceTo(time: number): boolean {
+    if (this.stopped || !(time >= this.current && time <= this.limit)) return false;
+    this.dropDead();
+    if (this.timeHeap.length > 0 && this.timeHeap[0] <= time) return false;
+    this.current = time;
+    this.advanced++;
+    return true;
+  }
+
   /** Run one event; false when none is left. */
   step(): boolean {
     this.dropDead();
@@ -80,23 +100,38 @@ export class EventScheduler implements SimScheduler {
   runUntil(time: number): number {
     let n = 0;
     this.stopped = false;
-    for (;;) {
-      if (this.stopped) return n;
-      this.dropDead();
-      if (this.timeHeap.length === 0 || this.timeHeap[0] > time) break;
-      this.step();
-      n++;
+    const advanced = this.advanced;
+    const outer = this.limit;
+    this.limit = time;
+    try {
+      for (;;) {
+        if (this.stopped) return n + this.advanced - advanced;
+        this.dropDead();
+        if (this.timeHeap.length === 0 || this.timeHeap[0] > time) break;
+        this.step();
+        n++;
+      }
+    } finally {
+      this.limit = outer;
     }
     if (time > this.current) this.current = time;
-    return n;
+    return n + this.advanced - advanced;
   }
 
   /** Run until the queue is empty (or `maxEvents` ran, against runaway intervals). */
   runAll(maxEvents = Number.MAX_SAFE_INTEGER): number {
     let n = 0;
     this.stopped = false;
-    while (n < maxEvents && !this.stopped && this.step()) n++;
-    return n;
+    const outer = this.limit;
+    // Work run through advanceTo would escape the maxEvents bound.
+    this.limit = maxEvents === Number.MAX_SAFE_INTEGER ? Infinity : -Infinity;
+    const advanced = this.advanced;
+    try {
+      while (n < maxEvents && !this.stopped && this.step()) n++;
+    } finally {
+      this.limit = outer;
+    }
+    return n + this.advanced - advanced;
   }
 
   /** Ask a running runUntil/runAll to return after the current event. */

@@ -12,6 +12,12 @@ export interface SimScheduler {
   /** Run `fn` at true time `time` (≥ now). Returns an id for `cancel`. Ties run in insertion order. */
   at(time: number, fn: () => void): number;
   cancel(id: number): void;
+  /**
+   * Optional: move the clock to `time` so the caller can run its next piece
+   * of work inline, if nothing else would run before it (see EventScheduler).
+   * False means: queue it with `at`.
+   */
+  advanceTo?(time: number): boolean;
 }
 
 /** A token's own clock: offset and drift against true time; reset by a battery change. */

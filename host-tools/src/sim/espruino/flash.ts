@@ -33,6 +33,12 @@ export class Flash {
   bytesWritten = 0;
   /** Writes that tried to turn a 0 bit back into 1 (impossible on NOR flash; the result is the AND). */
   bitConflicts = 0;
+  /**
+   * Bumped by every program and page erase (before the bytes change, so an
+   * interrupted write bumps it too): lets a reader keep what it derived from
+   * the bytes (the Storage journal's index) until someone else writes.
+   */
+  changes = 0;
   /** Bytes left before a scheduled power cut, or -1 when none is scheduled. */
   private cutCountdown = -1;
   /** Told about a power cut before the interrupted write throws, so the token can die first. */
@@ -69,6 +75,19 @@ export class Flash {
   program(addr: number, data: Uint8Array): void {
     if (addr < 0 || addr + data.length > this.size) throw new RangeError(`flash: write of ${data.length} bytes at ${addr} is outside 0..${this.size}`);
     const b = this.bytes;
+    this.changes++;
+    if (this.cutCountdown <= 0) {
+      // No cut scheduled (the usual case, compaction included): no per-byte countdown.
+      const n = data.length;
+      for (let i = 0; i < n; i++) {
+        const old = b[addr + i];
+        const v = data[i];
+        if ((old & v) !== v) this.bitConflicts++;
+        b[addr + i] = old & v;
+      }
+      this.bytesWritten += n;
+      return;
+    }
     for (let i = 0; i < data.length; i++) {
       const old = b[addr + i];
       const v = data[i];
@@ -85,6 +104,7 @@ export class Flash {
 
   erasePage(page: number): void {
     const start = page * this.pageBytes;
+    this.changes++;
     this.bytes.fill(0xff, start, start + this.pageBytes);
     this.eraseCounts[page]++;
   }

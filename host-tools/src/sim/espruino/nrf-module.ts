@@ -32,7 +32,8 @@ import {
 } from "./advert-packet";
 import type { ConsoleState } from "./e-module";
 import type { TokenRuntime } from "./runtime";
-import { bytesToString, toBytes, toContextArray, toContextArrayBuffer } from "./values";
+import { PacketBuffers } from "./scan-buffers";
+import { bytesToString, toBytes, toContextArray } from "./values";
 
 /** Espruino's default advertising interval. */
 export const DEFAULT_ADVERT_INTERVAL_MS = 375;
@@ -124,6 +125,7 @@ export function installNrf(o: NrfOptions): NrfModule {
   const bluetoothSent: string[] = [];
 
   let scanCb: unknown = undefined;
+  const packetBuffers = new PacketBuffers(R);
   let scanFilters: Filter[] = [];
   let scanActive = false;
   let scanDuty = 1;
@@ -332,9 +334,22 @@ export function installNrf(o: NrfOptions): NrfModule {
   Bluetooth.println = (data: unknown): void => (Bluetooth.write as (d: unknown) => void)(String(data) + "\r\n");
   g.Bluetooth = Bluetooth;
 
+  // Index loops, no closures: this runs for every packet a scanning token hears.
+  function hasAll(wanted: string[], have: string[] | undefined): boolean {
+    for (let i = 0; i < wanted.length; i++) if (have === undefined || have.indexOf(wanted[i]) < 0) return false;
+    return true;
+  }
+  function hasAllData(wanted: string[], have: Array<[string, Uint8Array]> | undefined): boolean {
+    for (let i = 0; i < wanted.length; i++) {
+      let found = false;
+      for (let j = 0; have !== undefined && j < have.length && !found; j++) found = have[j][0] === wanted[i];
+      if (!found) return false;
+    }
+    return true;
+  }
   function matches(f: Filter, id: string, p: ParsedAdvert): boolean {
-    if (f.services && !f.services.every((u) => p.services !== undefined && p.services.indexOf(u) >= 0)) return false;
-    if (f.serviceData && !f.serviceData.every((u) => p.serviceData !== undefined && p.serviceData.some((e) => e[0] === u))) return false;
+    if (f.services && !hasAll(f.services, p.services)) return false;
+    if (f.serviceData && !hasAllData(f.serviceData, p.serviceData)) return false;
     if (f.name !== undefined && p.name !== f.name) return false;
     if (f.namePrefix !== undefined && (p.name === undefined || p.name.indexOf(f.namePrefix) !== 0)) return false;
     if (f.id !== undefined && id !== f.id) return false;
@@ -365,21 +380,26 @@ export function installNrf(o: NrfOptions): NrfModule {
     deliver(advert: ReceivedAdvert): void {
       if (rt.dead || scanCb === undefined) return;
       const p = parsedOf(advert.packet);
-      if (scanFilters.length && !scanFilters.some((f) => matches(f, advert.address, p))) return;
-      // Fresh objects per delivery, as Espruino makes a new BluetoothDevice each time.
+      if (scanFilters.length) {
+        let any = false;
+        for (let i = 0; i < scanFilters.length && !any; i++) any = matches(scanFilters[i], advert.address, p);
+        if (!any) return;
+      }
+      // A fresh object per delivery, as Espruino makes a new BluetoothDevice each time (its buffers: see scan-buffers.ts).
+      const bufs = packetBuffers.get(advert.packet, p);
       const d = new R.Object() as Record<string, unknown>;
       d.id = advert.address;
       d.rssi = advert.rssi;
-      d.data = toContextArrayBuffer(R, advert.packet);
+      d.data = bufs.data;
       if (p.services) d.services = toContextArray(R, p.services);
       if (p.serviceData) {
         const sd = new R.Object() as Record<string, unknown>;
-        for (const [k, v] of p.serviceData) sd[k] = toContextArrayBuffer(R, v);
+        for (let i = 0; i < p.serviceData.length; i++) sd[p.serviceData[i][0]] = bufs.serviceData[i];
         d.serviceData = sd;
       }
       if (p.manufacturer !== undefined) {
         d.manufacturer = p.manufacturer;
-        d.manufacturerData = toContextArrayBuffer(R, p.manufacturerData!);
+        d.manufacturerData = bufs.manufacturerData;
       }
       if (p.name !== undefined) d.name = p.name;
       if (p.txPower !== undefined) d.txPower = p.txPower;

@@ -5,7 +5,7 @@
 import type { Intrinsics } from "./realm";
 import { EspruinoStorage, StorageError } from "./storage";
 import { StorageFileHandle, StorageFileMode, storageFileChunkBytes } from "./storage-file";
-import { bytesToString, toBytes, toContextArray, toContextArrayBuffer } from "./values";
+import { bytesToString, bytesView, toBytes, toContextArray, toContextArrayBuffer } from "./values";
 
 export interface StorageModuleOptions {
   storage: EspruinoStorage;
@@ -43,21 +43,21 @@ export function createStorageModule(o: StorageModuleOptions): Record<string, unk
       bytes = toBytes(R.JSON.stringify(data));
       off = 0;
       sz = 0;
-    } else bytes = toBytes(data === undefined ? "undefined" : typeof data === "number" || typeof data === "boolean" ? String(data) : data);
+    } else bytes = bytesView(data === undefined ? "undefined" : typeof data === "number" || typeof data === "boolean" ? String(data) : data);
     if (!bytes) throw new StorageError("Can't get pointer to data to write");
     return storage.write(name(n), bytes, off, sz);
   });
   m.writeJSON = wrap((n: unknown, data: unknown): boolean => storage.write(name(n), toBytes(String(R.JSON.stringify(data)))!, 0, 0));
   m.read = wrap((n: unknown, offset?: unknown, length?: unknown): string | undefined => {
-    const b = storage.read(name(n), num(offset), num(length));
+    const b = storage.view(name(n), num(offset), num(length));
     return b === undefined ? undefined : bytesToString(b);
   });
   m.readArrayBuffer = wrap((n: unknown): ArrayBuffer | undefined => {
-    const b = storage.read(name(n));
+    const b = storage.view(name(n));
     return b === undefined ? undefined : toContextArrayBuffer(R, b);
   });
   m.readJSON = wrap((n: unknown, noExceptions?: unknown): unknown => {
-    const b = storage.read(name(n));
+    const b = storage.view(name(n));
     if (b === undefined) return undefined;
     try {
       return R.JSON.parse(bytesToString(b));

@@ -45,7 +45,27 @@ interface Header {
   flags: number;
   /** Raw 28 name bytes. */
   name: Uint8Array;
+  /** The same 28 bytes as an 8-bit string (what names are compared by). */
+  key: string;
   trash: boolean;
+}
+
+/**
+ * What a walk of the journal finds, kept between calls: the firmware writes a
+ * log record into an existing file many times a minute across a world of
+ * tokens, and walking every header for each write is what a token does but
+ * not what a simulator can afford. The index is rebuilt by a full walk
+ * whenever the flash changed behind its back (a write it did not follow, a
+ * cut write, compaction, a test poking the flash), so every answer is the
+ * one a walk would give.
+ */
+interface JournalIndex {
+  /** Every header, live and trash, in flash order. */
+  headers: Header[];
+  /** Where the next file would go. */
+  end: number;
+  /** The first live header per name key, in flash order (what a lookup finds). */
+  live: Map<string, Header>;
 }
 
 const align = (n: number): number => (n + ALIGN - 1) & ~(ALIGN - 1);
@@ -63,12 +83,33 @@ export function nameString(bytes: Uint8Array): string {
   return s;
 }
 
-function sameName(a: Uint8Array, b: Uint8Array): boolean {
-  for (let i = 0; i < NAME_BYTES; i++) if (a[i] !== b[i]) return false;
-  return true;
+const NUL_PAD = "\0".repeat(NAME_BYTES);
+
+function keyOfBytes(bytes: Uint8Array): string {
+  let s = "";
+  for (let i = 0; i < NAME_BYTES; i++) s += String.fromCharCode(i < bytes.length ? bytes[i] : 0);
+  return s;
 }
 
+/** The key of nameBytes(name), without building the bytes for the usual short 8-bit name. */
+function keyOf(name: string | Uint8Array): string {
+  if (typeof name !== "string") return keyOfBytes(name);
+  if (name.length > NAME_BYTES) return keyOfBytes(nameBytes(name));
+  for (let i = 0; i < name.length; i++) if (name.charCodeAt(i) > 0xff) return keyOfBytes(nameBytes(name));
+  return name + NUL_PAD.slice(name.length);
+}
+
+function isTrashName(name: Uint8Array): boolean {
+  return name[0] === 0 && name[1] === 0 && name[2] === 0 && name[3] === 0;
+}
+
+const ZERO4 = new Uint8Array(4);
+
 export class EspruinoStorage {
+  private idx: JournalIndex | undefined;
+  /** flash.changes when the index was last known to match the flash. */
+  private idxChanges = -1;
+
   constructor(readonly flash: Flash) {}
 
   get capacity(): number {
@@ -84,27 +125,48 @@ export class EspruinoStorage {
     const size = raw & SIZE_MASK;
     if (raw === 0xffffffff || raw === 0 || addr + HEADER_BYTES + size > b.length) return undefined;
     const name = b.slice(addr + 4, addr + 4 + NAME_BYTES);
-    const trash = name[0] === 0 && name[1] === 0 && name[2] === 0 && name[3] === 0;
-    return { addr, size, flags: raw >>> 24, name, trash };
+    return { addr, size, flags: raw >>> 24, name, key: keyOfBytes(name), trash: isTrashName(name) };
   }
 
-  /** Every header, live and trash, in flash order; `end` is where the next file would go. */
-  private walk(): { headers: Header[]; end: number } {
+  /** Walk every header, live and trash, in flash order, as Espruino does. */
+  private walk(): JournalIndex {
     const headers: Header[] = [];
+    const live = new Map<string, Header>();
     let addr = 0;
     for (;;) {
       const h = this.readHeader(addr);
       if (!h) break;
       headers.push(h);
+      if (!h.trash && !live.has(h.key)) live.set(h.key, h);
       addr = align(addr + HEADER_BYTES + h.size);
       if (addr + HEADER_BYTES > this.flash.size) break;
     }
-    return { headers, end: Math.min(addr, this.flash.size) };
+    return { headers, end: Math.min(addr, this.flash.size), live };
   }
 
-  private find(name: Uint8Array): Header | undefined {
-    for (const h of this.walk().headers) if (!h.trash && sameName(h.name, name)) return h;
-    return undefined;
+  /** The journal as a walk would find it now. */
+  private index(): JournalIndex {
+    if (this.idx === undefined || this.idxChanges !== this.flash.changes) {
+      this.idx = this.walk();
+      this.idxChanges = this.flash.changes;
+    }
+    return this.idx;
+  }
+
+  /**
+   * Program flash on behalf of the journal. `follow` brings the index up to
+   * date with what was written and returns false when it cannot vouch for the
+   * result (the next lookup then walks). A cut write throws past it, leaving
+   * the index stale.
+   */
+  private program(addr: number, data: Uint8Array, follow: (idx: JournalIndex) => boolean): void {
+    const idx = this.idx !== undefined && this.idxChanges === this.flash.changes ? this.idx : undefined;
+    this.flash.program(addr, data);
+    if (idx && follow(idx)) this.idxChanges = this.flash.changes;
+  }
+
+  private find(name: string | Uint8Array): Header | undefined {
+    return this.index().live.get(keyOf(name));
   }
 
   /**
@@ -112,7 +174,7 @@ export class EspruinoStorage {
    * write): Espruino checks this at boot and wipes Storage ("Storage is corrupt.").
    */
   isValid(): boolean {
-    const { end } = this.walk();
+    const { end } = this.index();
     if (end + HEADER_BYTES > this.flash.size) return true;
     return this.flash.isErased(end, HEADER_BYTES);
   }
@@ -120,16 +182,31 @@ export class EspruinoStorage {
   // ---------------------------------------------------------------- primitives
 
   private eraseAt(h: Header): void {
-    this.flash.program(h.addr + 4, new Uint8Array(4));
+    this.program(h.addr + 4, ZERO4, (idx) => {
+      const key = h.key;
+      for (let i = 0; i < 4; i++) h.name[i] = 0;
+      h.key = keyOfBytes(h.name);
+      h.trash = true;
+      if (idx.live.get(key) === h) {
+        idx.live.delete(key);
+        // Another live file of the same name (only a damaged journal has one) is what a walk finds next.
+        for (const o of idx.headers)
+          if (!o.trash && o.key === key) {
+            idx.live.set(key, o);
+            break;
+          }
+      }
+      return true;
+    });
   }
 
   private create(name: Uint8Array, size: number, flags: number): Header {
     const required = align(size) + HEADER_BYTES;
-    let end = this.walk().end;
+    let end = this.index().end;
     if (end + required > this.flash.size) {
       // Espruino compacts once, then gives up.
       this.compact();
-      end = this.walk().end;
+      end = this.index().end;
       if (end + required > this.flash.size) throw new StorageError("Unable to find or create file");
     }
     const header = new Uint8Array(HEADER_BYTES);
@@ -138,9 +215,20 @@ export class EspruinoStorage {
     header[1] = (raw >>> 8) & 0xff;
     header[2] = (raw >>> 16) & 0xff;
     header[3] = raw >>> 24;
-    header.set(name, 4);
-    this.flash.program(end, header);
-    return { addr: end, size, flags, name, trash: false };
+    header.set(name.subarray(0, NAME_BYTES), 4);
+    const n = header.slice(4);
+    const h: Header = { addr: end, size, flags, name: n, key: keyOfBytes(n), trash: isTrashName(n) };
+    this.program(end, header, (idx) => {
+      // The walk reads back exactly this header only if the bytes were blank, and stops
+      // after it only if nothing header-like follows; otherwise let a full walk decide.
+      const next = align(end + HEADER_BYTES + size);
+      if (!this.equals(end, header) || this.readHeader(next) !== undefined) return false;
+      idx.headers.push(h);
+      if (!h.trash && !idx.live.has(h.key)) idx.live.set(h.key, h);
+      idx.end = Math.min(next, this.flash.size);
+      return true;
+    });
+    return h;
   }
 
   // ---------------------------------------------------------------- the Storage API
@@ -159,18 +247,18 @@ export class EspruinoStorage {
     if (offset < 0 || sizeArg < 0) return false;
     const size = sizeArg || data.length;
     if (!size) throw new StorageError("Can't create zero length file");
-    const n = typeof name === "string" ? nameBytes(name) : name;
-    let h = this.find(n);
+    let h = this.find(name);
     if (offset === 0 && (!h || h.flags !== flags || h.size !== size || !this.flash.isErased(h.addr + HEADER_BYTES, size))) {
-        if (h && h.size === size && h.flags === flags && data.length === size && this.equals(h.addr + HEADER_BYTES, data)) return true;
+      if (h && h.size === size && h.flags === flags && data.length === size && this.equals(h.addr + HEADER_BYTES, data)) return true;
       if (h) this.eraseAt(h);
-      h = this.create(n, size, flags);
+      h = this.create(typeof name === "string" ? nameBytes(name) : name, size, flags);
     }
     if (!h) throw new StorageError("Unable to find or create file");
     if (offset + data.length > h.size) throw new StorageError("Too much data for file size");
     const at = h.addr + HEADER_BYTES + offset;
     if (!this.flash.isErased(at, data.length)) throw new StorageError("File already written with different data");
-    this.flash.program(at, data);
+    // Inside the file's data: no header changes.
+    this.program(at, data, () => true);
     return true;
   }
 
@@ -182,7 +270,16 @@ export class EspruinoStorage {
 
   /** File bytes (a copy), or undefined. `offset`/`length` clip as jsfReadFile does. */
   read(name: string, offset = 0, length = 0): Uint8Array | undefined {
-    const h = this.find(nameBytes(name));
+    const v = this.view(name, offset, length);
+    return v === undefined ? undefined : v.slice();
+  }
+
+  /**
+   * Like `read`, but a view of the flash itself: valid only until the next
+   * write, for callers that copy it straight away (into a token's realm).
+   */
+  view(name: string, offset = 0, length = 0): Uint8Array | undefined {
+    const h = this.find(name);
     if (!h) return undefined;
     const len = h.size;
     let off = offset < 0 ? 0 : offset;
@@ -191,23 +288,23 @@ export class EspruinoStorage {
     if (off + l > len) l = len - off;
     if (l <= 0) return new Uint8Array(0);
     const start = h.addr + HEADER_BYTES + off;
-    return this.flash.bytes.slice(start, start + l);
+    return this.flash.bytes.subarray(start, start + l);
   }
 
   /** Size and address of a live file's data (for StorageFile). */
   locate(name: string | Uint8Array): { dataAddr: number; size: number; flags: number } | undefined {
-    const h = this.find(typeof name === "string" ? nameBytes(name) : name);
+    const h = this.find(name);
     return h ? { dataAddr: h.addr + HEADER_BYTES, size: h.size, flags: h.flags } : undefined;
   }
 
-  /** Raw in-place flash write with no erased-check (what StorageFile appends use). */
+  /** Raw in-place flash write with no erased-check (what StorageFile appends use; the index walks again after it). */
   programRaw(addr: number, data: Uint8Array): void {
     this.flash.program(addr, data);
   }
 
   /** True when the file existed. */
   erase(name: string | Uint8Array): boolean {
-    const h = this.find(typeof name === "string" ? nameBytes(name) : name);
+    const h = this.find(name);
     if (!h) return false;
     this.eraseAt(h);
     return true;
@@ -216,7 +313,7 @@ export class EspruinoStorage {
   /** Names of live files, StorageFile chunks reported as `name\1` only (or stripped with sf:true). */
   list(filter?: { sf?: boolean }): string[] {
     const out: string[] = [];
-    for (const h of this.walk().headers) {
+    for (const h of this.index().headers) {
       if (h.trash) continue;
       const isSf = (h.flags & FLAG_STORAGEFILE) !== 0;
       if (filter && filter.sf === true && !isSf) continue;
@@ -232,7 +329,7 @@ export class EspruinoStorage {
   }
 
   getStats(): StorageStats {
-    const { headers, end } = this.walk();
+    const { headers, end } = this.index();
     const s: StorageStats = { totalBytes: this.flash.size, freeBytes: this.flash.size - end, fileBytes: 0, fileCount: 0, trashBytes: 0, trashCount: 0 };
     for (const h of headers) {
       const bytes = align(h.size) + HEADER_BYTES;
@@ -249,7 +346,7 @@ export class EspruinoStorage {
 
   /** Bytes free after the last file: the largest file (with header) that fits without compacting. */
   getFree(): number {
-    return this.flash.size - this.walk().end;
+    return this.flash.size - this.index().end;
   }
 
   /**
@@ -259,7 +356,7 @@ export class EspruinoStorage {
    * (On a token this needs up to a page of free RAM; the emulation always has it.)
    */
   compact(): void {
-    const { headers, end } = this.walk();
+    const { headers, end } = this.index();
     if (!headers.some((h) => h.trash)) return;
     const live = headers.filter((h) => !h.trash);
     let total = 0;

@@ -27,6 +27,15 @@ export function toBytes(v: unknown): Uint8Array | undefined {
   return undefined;
 }
 
+/**
+ * The bytes of a data argument without copying a Uint8Array (of either
+ * realm): for natives that use the bytes before returning and keep nothing.
+ */
+export function bytesView(v: unknown): Uint8Array | undefined {
+  if (ArrayBuffer.isView(v) && Object.prototype.toString.call(v) === "[object Uint8Array]") return v as Uint8Array;
+  return toBytes(v);
+}
+
 /** Espruino's 8-bit string of some bytes. */
 export function bytesToString(b: Uint8Array): string {
   let s = "";

@@ -289,18 +289,30 @@ export class RadioMedium {
     else rx.pendingEvent = this.scheduler.at(rx.chunkEnd, rx.fillFn);
   }
 
+  /**
+   * Deliver the chunk's next packet, then the following ones in the same
+   * call while the scheduler says nothing else would run in between (each at
+   * its own time, exactly as if each were its own event).
+   */
   private deliverNext(rx: Node): void {
     rx.pendingEvent = -1;
-    if (!rx.scan) return;
-    const i = rx.queuePos++;
-    const tx = rx.queueFrom[i];
-    // The advertiser may have stopped or changed its packet since the chunk was planned: send what is on the air now.
-    const adv = tx.advert;
-    if (adv) {
-      this.stats.delivered++;
-      rx.spec.deliver({ address: adv.address, rssi: rx.queueRssi[i], packet: adv.packet });
+    const s = this.scheduler;
+    for (;;) {
+      if (!rx.scan) return;
+      const i = rx.queuePos++;
+      const tx = rx.queueFrom[i];
+      // The advertiser may have stopped or changed its packet since the chunk was planned: send what is on the air now.
+      const adv = tx.advert;
+      if (adv) {
+        this.stats.delivered++;
+        rx.spec.deliver({ address: adv.address, rssi: rx.queueRssi[i], packet: adv.packet });
+      }
+      // The callback may have stopped or restarted the scan; a restart has already queued its own work.
+      if (!rx.scan || rx.pendingEvent >= 0) return;
+      if (rx.queuePos >= rx.queueLen || !s.advanceTo || !s.advanceTo(rx.queueTimes[rx.queuePos])) {
+        this.next(rx);
+        return;
+      }
     }
-    // The callback may have stopped or restarted the scan; a restart has already queued its own work.
-    if (rx.scan && rx.pendingEvent < 0) this.next(rx);
   }
 }
