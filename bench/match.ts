@@ -115,6 +115,7 @@ async function main(): Promise<void> {
   let parallel = Infinity;
   let boundCpu = Infinity;
   let singleCpu = Infinity;
+  let coresUsed = 0;
   for (let r = 0; r < rounds; r++) {
     const b = timeBound(keys);
     bound = Math.min(bound, b.seconds);
@@ -123,6 +124,7 @@ async function main(): Promise<void> {
     single = Math.min(single, one.seconds);
     singleCpu = Math.min(singleCpu, one.cpu);
     const many = await timeMatch(keys, sightings, workers);
+    if (many.seconds < parallel) coresUsed = many.cpu / many.seconds;
     parallel = Math.min(parallel, many.seconds);
     if (one.matches < planted || many.matches !== one.matches) throw new Error(`matched ${one.matches} / ${many.matches} sightings, planted ${planted}`);
     console.log(`round ${r + 1}: bound ${(nKeys / b.seconds).toFixed(0)} keys/s, 1 thread ${(nKeys / one.seconds).toFixed(0)} keys/s, ${workers} workers ${(nKeys / many.seconds).toFixed(0)} keys/s (${one.matches} matches)`);
@@ -131,6 +133,8 @@ async function main(): Promise<void> {
   const boundKeysPerSec = Math.round(nKeys / bound);
   const parallelKeysPerSec = nKeys / parallel;
   console.log(`per CPU second (robust to other load): bound ${(nKeys / boundCpu).toFixed(0)}, 1 thread ${(nKeys / singleCpu).toFixed(0)} keys, ratio ${(boundCpu / singleCpu).toFixed(3)}`);
+  // Under other load the OS may not hand out every core; this says how many the best parallel run got.
+  console.log(`best parallel run kept ${coresUsed.toFixed(2)} of ${os.availableParallelism()} cores busy`);
   console.log(`load average ${os.loadavg().map((x) => x.toFixed(2)).join(" ")} (figures are wall clock, best of ${rounds} rounds)`);
   console.log(`${os.cpus().length} CPU(s), ${os.cpus()[0]?.model ?? "?"}; node ${process.version}`);
   console.log(
