@@ -78,6 +78,35 @@ describe("sim scheduler", () => {
     for (let i = 1; i < ran.length; i++) assert.ok(ran[i - 1] <= ran[i]);
   });
 
+  it("advanceTo lets work run inline only when nothing else is due up to its time", () => {
+    const s = new EventScheduler(0);
+    const seen: Array<[string, number]> = [];
+    s.at(2, () => {
+      seen.push(["event", s.now]);
+      // Due before the next queued event (at 5): runs inline, at its own time.
+      assert.equal(s.advanceTo(3), true);
+      seen.push(["inline", s.now]);
+      // An event already queued for 5 was queued first: it must run first.
+      assert.equal(s.advanceTo(5), false);
+      // Beyond the run's horizon: must be queued.
+      assert.equal(s.advanceTo(7), false);
+    });
+    s.at(5, () => seen.push(["queued", s.now]));
+    assert.equal(s.runUntil(6), 3, "the inline work counts as an event");
+    assert.deepEqual(seen, [["event", 2], ["inline", 3], ["queued", 5]]);
+  });
+
+  it("advanceTo refuses outside a run, into the past, and after stop()", () => {
+    const s = new EventScheduler(10);
+    assert.equal(s.advanceTo(11), false);
+    let inside: boolean[] = [];
+    s.at(12, () => {
+      inside = [s.advanceTo(11), (s.stop(), s.advanceTo(13))];
+    });
+    s.runAll();
+    assert.deepEqual(inside, [false, false]);
+  });
+
   it("refuses a time that is not a finite number", () => {
     const s = new EventScheduler();
     assert.throws(() => s.at(NaN, () => undefined), /finite/);

@@ -111,6 +111,24 @@ describe("sim Espruino NRF", () => {
     assert.deepEqual(d, { id: "c1:22:33:44:55:66 random", rssi: -61, n: 31, services: ["fd6f"], sd: 20, first: 0xab });
   });
 
+  it("every delivery is a new device object carrying the packet's bytes, even after the bundle wrote into an earlier one's buffers", () => {
+    const r = rig(
+      "var got=[]; NRF.setScan(function(d){ got.push(d); new Uint8Array(d.serviceData.fd6f)[0] = 1; new Uint8Array(d.data)[30] = 2; new Uint8Array(d.manufacturerData)[0] = 3; });"
+    );
+    // One packet object (31 bytes: flags, UUID list, 15 bytes of service data, manufacturer data), handed over again and again as the world does.
+    const packet = new Uint8Array([2, 1, 0x1a, 3, 3, 0x6f, 0xfd, 0x12, 0x16, 0x6f, 0xfd, ...new Array(15).fill(0xab), 4, 0xff, 0x90, 0x05, 9]);
+    for (let i = 0; i < 3; i++) r.token.deliver({ address: "c1:22:33:44:55:66 random", rssi: -50 - i, packet });
+    assert.deepEqual(
+      ev(r, "got.map(function(d){ return [d.rssi, got.indexOf(d), new Uint8Array(d.data)[30], new Uint8Array(d.manufacturerData)[0]]; })"),
+      [[-50, 0, 2, 3], [-51, 1, 2, 3], [-52, 2, 2, 3]],
+      "each callback wrote into what it was given"
+    );
+    r.token.evaluate("got=[]; NRF.setScan(function(d){ got.push([new Uint8Array(d.serviceData.fd6f)[0], new Uint8Array(d.data)[30], new Uint8Array(d.manufacturerData)[0]]); });");
+    r.token.deliver({ address: "c1:22:33:44:55:66 random", rssi: -50, packet });
+    assert.deepEqual(ev(r, "got"), [[0xab, 9, 9]], "the next delivery still carries the packet's own bytes");
+    assert.deepEqual(Array.from(packet.slice(26)), [4, 0xff, 0x90, 0x05, 9], "the world's packet is untouched");
+  });
+
   it("manufacturer data and the name are parsed from the packet", () => {
     const r = rig("var got=[]; NRF.setScan(function(d){ got.push(d); });");
     r.token.deliver({ address: "c1:22:33:44:55:66 random", rssi: -50, packet: new Uint8Array([5, 0xff, 0x90, 0x05, 7, 8, 3, 0x09, 0x41, 0x42]) });

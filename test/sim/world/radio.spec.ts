@@ -147,6 +147,48 @@ describe("sim/world radio", () => {
     assert.ok(Math.abs(rho - 0.9) < 0.03, `lag-1 correlation ${rho.toFixed(3)}`);
   });
 
+  it("delivering a chunk's packets in one go (when nothing else is due) changes nothing: same packets, same times, same order", () => {
+    // Three advertisers, two scanners whose callbacks book their own events in between packets.
+    const scenario: Scenario = {
+      name: "five",
+      startDate: "2024-01-01",
+      rooms: [{ id: "r", kind: "room", x: 0, y: 0, w: 10, h: 10 }],
+      people: ["a", "b", "c", "d", "e"].map((id, i) => ({ id, role: "test", schedule: [{ from: "00:00", to: "24:00", rooms: ["r"], at: [1 + i, 5] as [number, number] }] }))
+    };
+    const run = (inline: boolean): string[] => {
+      const movement = new Movement(scenario, 3);
+      const sch = new EventScheduler(movement.start);
+      // The same queue without advanceTo: every packet is its own event.
+      const queueOnly = { get now() { return sch.now; }, at: (t: number, fn: () => void) => sch.at(t, fn), cancel: (id: number) => sch.cancel(id) };
+      const medium = new RadioMedium(inline ? sch : queueOnly, movement, { ...DEFAULT_PROPAGATION }, 3);
+      const log: string[] = [];
+      const ports = scenario.people.map((p, i) =>
+        medium.attach({
+          id: p.id,
+          person: i,
+          txGainDb: 0,
+          rxOffsetDb: 0,
+          deliver: (adv) => {
+            log.push(`${p.id} heard ${adv.address} ${adv.rssi} at ${sch.now.toFixed(6)}`);
+            if (log.length % 3 === 0) sch.at(sch.now + 0.004, () => log.push(`${p.id} own event at ${sch.now.toFixed(6)}`));
+          }
+        })
+      );
+      for (let i = 0; i < 3; i++)
+        ports[i].advertising({ packet: gaenPacket(new Uint8Array(16).fill(i), new Uint8Array(4)), intervalMs: 100 + 7 * i, address: `c0:00:00:00:00:0${i} random`, txPowerDbm: TX_DBM, connectable: false, scannable: false });
+      for (const i of [3, 4])
+        for (let m = 0; m < 20; m++) {
+          sch.at(movement.start + m * 60 + i, () => ports[i].scanning({ active: false, services: ["fd6f"] }));
+          sch.at(movement.start + m * 60 + i + 2.5, () => ports[i].scanning(null));
+        }
+      sch.runUntil(movement.start + 20 * 60);
+      return log;
+    };
+    const queued = run(false);
+    assert.ok(queued.length > 1000, `only ${queued.length} log lines`);
+    assert.deepEqual(run(true), queued);
+  });
+
   it("filters by service: a scan for fd6f ignores other packets", () => {
     assert.deepEqual(packetServices(gaenPacket(new Uint8Array(16), new Uint8Array(4))), ["fd6f", "fd6f"]);
     assert.deepEqual(packetServices(new Uint8Array([2, 1, 6, 3, 3, 0x0a, 0x18])), ["180a"]);

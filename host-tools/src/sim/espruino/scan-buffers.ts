@@ -28,7 +28,11 @@ export interface PacketBufferSet {
 
 interface Entry {
   set: PacketBufferSet;
-  /** Realm views over the buffers above, to check them against the packet. */
+  /**
+   * Host-realm views over the buffers above, to check them against the
+   * packet (host views keep that loop on one typed-array map, whichever
+   * token's realm made the buffer).
+   */
   dataView: Uint8Array;
   sdViews: Uint8Array[];
   mdView: Uint8Array | undefined;
@@ -40,20 +44,41 @@ function same(view: Uint8Array, src: Uint8Array): boolean {
   return true;
 }
 
+/**
+ * Packets remembered per token. A scan window hears a few dozen distinct
+ * packets, each several times, and the next windows mostly the same ones: a
+ * small ring searched by identity stays in cache, where a WeakMap over every
+ * packet ever heard does not.
+ */
+const RING = 64;
+
 export class PacketBuffers {
-  private readonly cache = new WeakMap<Uint8Array, Entry>();
+  private readonly packets: Array<Uint8Array | undefined> = new Array(RING).fill(undefined);
+  private readonly entries: Array<Entry | undefined> = new Array(RING).fill(undefined);
+  /** Where the next new packet goes (the oldest slot). */
+  private next = 0;
 
   constructor(private readonly R: Intrinsics) {}
 
+  /** A host view over a new realm ArrayBuffer holding `src`. */
   private copy(src: Uint8Array): Uint8Array {
     const u = new this.R.Uint8Array(src.length);
     u.set(src);
-    return u;
+    return new Uint8Array(u.buffer);
   }
 
   /** The buffers for `packet` (parsed as `parsed`), with the packet's exact bytes. */
+  private find(packet: Uint8Array): Entry | undefined {
+    // Newest first: the packet just heard is the likeliest to come again.
+    for (let k = 1; k <= RING; k++) {
+      const i = (this.next - k + RING) % RING;
+      if (this.packets[i] === packet) return this.entries[i];
+    }
+    return undefined;
+  }
+
   get(packet: Uint8Array, parsed: ParsedAdvert): PacketBufferSet {
-    let e = this.cache.get(packet);
+    let e = this.find(packet);
     if (!e) {
       const dataView = this.copy(packet);
       const sdViews = parsed.serviceData ? parsed.serviceData.map((x) => this.copy(x[1])) : [];
@@ -64,7 +89,9 @@ export class PacketBuffers {
         sdViews,
         mdView
       };
-      this.cache.set(packet, e);
+      this.packets[this.next] = packet;
+      this.entries[this.next] = e;
+      this.next = (this.next + 1) % RING;
       return e.set;
     }
     if (!same(e.dataView, packet)) {

@@ -5,7 +5,7 @@
 import type { Intrinsics } from "./realm";
 import { EspruinoStorage, StorageError } from "./storage";
 import { StorageFileHandle, StorageFileMode, storageFileChunkBytes } from "./storage-file";
-import { bytesToString, bytesView, toBytes, toContextArray, toContextArrayBuffer } from "./values";
+import { bytesToString, toBytes, toContextArray, toContextArrayBuffer } from "./values";
 
 export interface StorageModuleOptions {
   storage: EspruinoStorage;
@@ -43,7 +43,7 @@ export function createStorageModule(o: StorageModuleOptions): Record<string, unk
       bytes = toBytes(R.JSON.stringify(data));
       off = 0;
       sz = 0;
-    } else bytes = bytesView(data === undefined ? "undefined" : typeof data === "number" || typeof data === "boolean" ? String(data) : data);
+    } else bytes = toBytes(data === undefined ? "undefined" : typeof data === "number" || typeof data === "boolean" ? String(data) : data);
     if (!bytes) throw new StorageError("Can't get pointer to data to write");
     return storage.write(name(n), bytes, off, sz);
   });

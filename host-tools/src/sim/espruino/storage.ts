@@ -45,7 +45,7 @@ interface Header {
   flags: number;
   /** Raw 28 name bytes. */
   name: Uint8Array;
-  /** The same 28 bytes as an 8-bit string (what names are compared by). */
+  /** The 28 bytes as an 8-bit string without trailing zeros (equal keys = equal names). */
   key: string;
   trash: boolean;
 }
@@ -83,20 +83,24 @@ export function nameString(bytes: Uint8Array): string {
   return s;
 }
 
-const NUL_PAD = "\0".repeat(NAME_BYTES);
-
+/**
+ * A name's index key: its 28 bytes without the trailing zeros, as an 8-bit
+ * string. For the usual short 8-bit name that is the name itself (no
+ * allocation on the per-write lookup).
+ */
 function keyOfBytes(bytes: Uint8Array): string {
+  let n = Math.min(bytes.length, NAME_BYTES);
+  while (n > 0 && bytes[n - 1] === 0) n--;
   let s = "";
-  for (let i = 0; i < NAME_BYTES; i++) s += String.fromCharCode(i < bytes.length ? bytes[i] : 0);
+  for (let i = 0; i < n; i++) s += String.fromCharCode(bytes[i]);
   return s;
 }
 
-/** The key of nameBytes(name), without building the bytes for the usual short 8-bit name. */
 function keyOf(name: string | Uint8Array): string {
   if (typeof name !== "string") return keyOfBytes(name);
-  if (name.length > NAME_BYTES) return keyOfBytes(nameBytes(name));
+  if (name.length > NAME_BYTES || (name.length > 0 && name.charCodeAt(name.length - 1) === 0)) return keyOfBytes(nameBytes(name));
   for (let i = 0; i < name.length; i++) if (name.charCodeAt(i) > 0xff) return keyOfBytes(nameBytes(name));
-  return name + NUL_PAD.slice(name.length);
+  return name;
 }
 
 function isTrashName(name: Uint8Array): boolean {

@@ -17,7 +17,16 @@ export function toBytes(v: unknown): Uint8Array | undefined {
     for (let i = 0; i < v.length; i++) out[i] = v.charCodeAt(i) & 0xff;
     return out;
   }
-  if (ArrayBuffer.isView(v)) return new Uint8Array(v.buffer.slice(v.byteOffset, v.byteOffset + v.byteLength));
+  if (ArrayBuffer.isView(v)) {
+    // A Uint8Array of any realm: one native copy, without making the realm's typed array
+    // materialise its ArrayBuffer (small ones live on the heap until asked for it).
+    if (Object.prototype.toString.call(v) === "[object Uint8Array]") {
+      const out = new Uint8Array((v as Uint8Array).length);
+      out.set(v as Uint8Array);
+      return out;
+    }
+    return new Uint8Array(v.buffer.slice(v.byteOffset, v.byteOffset + v.byteLength));
+  }
   if (isArrayBufferLike(v)) return new Uint8Array((v as ArrayBuffer).slice(0));
   if (Array.isArray(v)) {
     const out = new Uint8Array(v.length);
@@ -25,15 +34,6 @@ export function toBytes(v: unknown): Uint8Array | undefined {
     return out;
   }
   return undefined;
-}
-
-/**
- * The bytes of a data argument without copying a Uint8Array (of either
- * realm): for natives that use the bytes before returning and keep nothing.
- */
-export function bytesView(v: unknown): Uint8Array | undefined {
-  if (ArrayBuffer.isView(v) && Object.prototype.toString.call(v) === "[object Uint8Array]") return v as Uint8Array;
-  return toBytes(v);
 }
 
 /** Espruino's 8-bit string of some bytes. */
