@@ -38,7 +38,7 @@ export function metricsSummary(m: RunMetrics): string[] {
     `retention       ${m.retentionDays} days at the busiest token's rate (${m.retentionDaysAtMean} at the mean) on ${rb.id}: ${rb.storageBytes} B Storage, bundle ${rb.bundleBytes} B${rb.bundleSource === "budget" ? " (budget, not built)" : ""}, ${rb.segments} segments`,
     `power           ${m.avgCurrentUA} µA average, shortest battery ${m.batteryDays} days`,
     `faults          ${m.faults} caught, ${m.uncaught} uncaught (${m.tokensWithFaults} tokens)`,
-    `detection       precision ${pct(d.precision)}, recall ${pct(d.recall)} at attenuation ≤ ${d.thresholdDb} dB (${d.truePositives} found, ${d.falsePositives} false of which ${d.falsePositivesWithin3m} within 3 m, ${d.falseNegatives} missed of ${d.groundTruthContacts} token-to-token close contacts , everything logged)`,
+    `detection       precision ${pct(d.precision)}, recall ${pct(d.recall)} at attenuation ≤ ${d.thresholdDb} dB (${d.truePositives} found, ${d.falsePositives} false of which ${d.falsePositivesWithin3m} within 3 m, ${d.falseNegatives} missed of ${d.groundTruthContacts} token-to-token close contacts; from everything logged)`,
     `                from the logs left at the end (evicted segments lost): precision ${pct(d.atEnd.precision)}, recall ${pct(d.atEnd.recall)}`
   ];
 }
