@@ -189,6 +189,31 @@ describe("sim/world radio", () => {
     assert.deepEqual(run(true), queued);
   });
 
+  it("within one scan window a receiver follows an advertiser that starts, turns its power down and up, and stops (from the next 1 s chunk)", () => {
+    const s = twoPoints([1, 5], [2, 5], { packetLoss: 0, receiveThresholdDbm: -62, bodyLossMaxDb: 0, shadowingSigmaDb: 0 });
+    const movement = new Movement(s, 1);
+    const sch = new EventScheduler(movement.start);
+    const medium = new RadioMedium(sch, movement, { ...DEFAULT_PROPAGATION, ...s.propagation }, 1);
+    const heard: number[] = [];
+    const txPort = medium.attach({ id: "tx", person: 0, txGainDb: 0, rxOffsetDb: 0, deliver: () => undefined });
+    const rxPort = medium.attach({ id: "rx", person: 1, txGainDb: 0, rxOffsetDb: 0, deliver: () => heard.push(sch.now - movement.start) });
+    const advert = (txPowerDbm: number) => ({ packet: gaenPacket(new Uint8Array(16), new Uint8Array(4)), intervalMs: 100, address: "c0:00:00:00:00:01 random", txPowerDbm, connectable: false, scannable: false });
+    // One window, 5 s to 12 s, all in one minute: on at 5.5 s, down to −40 dBm (out of reach at 1 m) at 7.5 s, up at 9.5 s, off at 10.5 s.
+    sch.at(movement.start + 5, () => rxPort.scanning({ active: false, services: ["fd6f"] }));
+    sch.at(movement.start + 5.5, () => txPort.advertising(advert(TX_DBM)));
+    sch.at(movement.start + 7.5, () => txPort.advertising(advert(-40)));
+    sch.at(movement.start + 9.5, () => txPort.advertising(advert(TX_DBM)));
+    sch.at(movement.start + 10.5, () => txPort.advertising(null));
+    sch.at(movement.start + 12, () => rxPort.scanning(null));
+    sch.runUntil(movement.start + 13);
+    const within = (a: number, b: number) => heard.filter((t) => t >= a && t < b).length;
+    assert.equal(within(0, 6), 0, "heard before it started (or within the chunk it started in)");
+    assert.ok(within(6, 7.5) >= 12, `heard ${within(6, 7.5)} packets while on`);
+    assert.equal(within(8, 9.5), 0, "heard at −40 dBm");
+    assert.ok(within(10, 10.5) >= 4, `heard ${within(10, 10.5)} packets after the power came back`);
+    assert.equal(within(10.5, 13), 0, "heard after it stopped");
+  });
+
   it("filters by service: a scan for fd6f ignores other packets", () => {
     assert.deepEqual(packetServices(gaenPacket(new Uint8Array(16), new Uint8Array(4))), ["fd6f", "fd6f"]);
     assert.deepEqual(packetServices(new Uint8Array([2, 1, 6, 3, 3, 0x0a, 0x18])), ["180a"]);

@@ -62,6 +62,18 @@ class Node {
   queuePos = 0;
   queueLen = 0;
   chunkEnd = 0;
+  /**
+   * As a receiver: the advertisers within reach and their mean received
+   * power, kept for the rest of the minute (poses and shadowing change once
+   * a minute) while no advertiser changed what matters (see RadioMedium.reach).
+   */
+  reachMinute = -1;
+  reachPoseMinute = -1;
+  reachEpoch = -1;
+  reachScan: ScanState | null = null;
+  readonly reachTx: Node[] = [];
+  readonly reachMean: number[] = [];
+  reachLen = 0;
   /** Made once per node so the per-packet events allocate no closures. */
   deliverFn: () => void = () => undefined;
   fillFn: () => void = () => undefined;
@@ -112,6 +124,8 @@ export class RadioMedium {
   readonly stats: RadioStats = { scanWindows: 0, candidates: 0, belowThreshold: 0, lost: 0, delivered: 0 };
   private readonly nodes: Node[] = [];
   private readonly fading: (rng: Rng) => number;
+  /** Bumped when an advertiser starts, stops, or changes its tx power or services: receivers' reach lists are then stale. */
+  private reachEpoch = 0;
 
   constructor(
     private readonly scheduler: SimScheduler,
@@ -137,8 +151,16 @@ export class RadioMedium {
   private setAdvertising(node: Node, state: AdvertState | null): void {
     const prev = node.advert;
     node.advert = state;
-    if (!state) return;
-    if (!prev || prev.packet !== state.packet) node.services = packetServices(state.packet);
+    if (!state) {
+      if (prev) this.reachEpoch++;
+      return;
+    }
+    if (!prev || prev.packet !== state.packet) {
+      const services = packetServices(state.packet);
+      if (!prev || services.join() !== node.services.join()) this.reachEpoch++;
+      node.services = services;
+    }
+    if (prev && prev.txPowerDbm !== state.txPowerDbm) this.reachEpoch++;
     // A (re)start begins a new event timeline; a new packet at the same interval keeps it.
     if (!prev || prev.intervalMs !== state.intervalMs) {
       node.cursor = this.scheduler.now + node.jitter.next() * ADV_DELAY_S;
@@ -216,6 +238,39 @@ export class RadioMedium {
     return s.at(minute);
   }
 
+  /**
+   * The advertisers `rx` (at pose `prx`) can hear now, in node order, with
+   * their mean received power; recomputed once per minute or when an
+   * advertiser changed. Skipping the recomputation changes no random draw:
+   * shadowing draws only when its minute advances, and link losses are pure.
+   */
+  private reach(rx: Node, prx: Pose, now: number): void {
+    const minute = Math.floor(now / 60);
+    // Poses change with the movement's minute (counted from the scenario start), shadowing with this one.
+    const poseMinute = this.movement.minuteOf(now);
+    if (rx.reachMinute === minute && rx.reachPoseMinute === poseMinute && rx.reachEpoch === this.reachEpoch && rx.reachScan === rx.scan) return;
+    const p = this.params;
+    const filter = rx.scan!.services;
+    let k = 0;
+    for (const tx of this.nodes) {
+      if (tx === rx || !tx.advert) continue;
+      if (filter.length && !mentionsAny(tx.services, filter)) continue;
+      const ptx = this.movement.poseAt(tx.spec.person, now);
+      if (!ptx) continue;
+      const mean = tx.advert.txPowerDbm + tx.spec.txGainDb - this.linkLossDb(rx, tx, prx, ptx) + this.shadow(rx, tx, minute);
+      // Out of reach even with the best fading: not even worth drawing its event times.
+      if (mean + p.fadingMaxGainDb < p.receiveThresholdDbm) continue;
+      rx.reachTx[k] = tx;
+      rx.reachMean[k] = mean;
+      k++;
+    }
+    rx.reachLen = k;
+    rx.reachMinute = minute;
+    rx.reachPoseMinute = poseMinute;
+    rx.reachEpoch = this.reachEpoch;
+    rx.reachScan = rx.scan;
+  }
+
   /** Work out what `rx` hears from now to the end of this chunk, and start delivering it. */
   private fillChunk(rx: Node): void {
     rx.pendingEvent = -1;
@@ -229,17 +284,11 @@ export class RadioMedium {
     let n = 0;
     const prx = this.movement.poseAt(rx.spec.person, now);
     if (prx) {
-      const minute = Math.floor(now / 60);
       const p = this.params;
-      const filter = rx.scan.services;
-      for (const tx of this.nodes) {
-        if (tx === rx || !tx.advert) continue;
-        if (filter.length && !mentionsAny(tx.services, filter)) continue;
-        const ptx = this.movement.poseAt(tx.spec.person, now);
-        if (!ptx) continue;
-        const mean = tx.advert.txPowerDbm + tx.spec.txGainDb - this.linkLossDb(rx, tx, prx, ptx) + this.shadow(rx, tx, minute);
-        // Out of reach even with the best fading: not even worth drawing its event times.
-        if (mean + p.fadingMaxGainDb < p.receiveThresholdDbm) continue;
+      this.reach(rx, prx, now);
+      for (let r = 0; r < rx.reachLen; r++) {
+        const tx = rx.reachTx[r];
+        const mean = rx.reachMean[r];
         const events = this.eventsInChunk(tx, c);
         for (let e = 0; e < tx.memoLen; e++) {
           const t = events[e];
