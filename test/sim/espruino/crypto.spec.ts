@@ -28,6 +28,20 @@ describe("sim Espruino crypto", () => {
     assert.equal(hex(out), "69c4e0d86a7b0430d8cdb78070b4c55a");
   });
 
+  it("AES ECB gives the same blocks however often a key is used, interleaved with other keys and with decryption", () => {
+    const key = fromHex("000102030405060708090a0b0c0d0e0f");
+    const other = fromHex("0f0e0d0c0b0a09080706050403020100");
+    const block = fromHex("00112233445566778899aabbccddeeff");
+    for (let i = 0; i < 3; i++) {
+      assert.equal(hex(espruinoAes(true, block, key, { mode: "ECB" })), "69c4e0d86a7b0430d8cdb78070b4c55a");
+      espruinoAes(true, block, other, { mode: "ECB" });
+      assert.equal(hex(espruinoAes(false, fromHex("69c4e0d86a7b0430d8cdb78070b4c55a"), key, { mode: "ECB" })), hex(block));
+      const two = espruinoAes(true, new Uint8Array([...block, ...block]), key, { mode: "ECB" });
+      assert.equal(hex(two), "69c4e0d86a7b0430d8cdb78070b4c55a".repeat(2), "each block on its own");
+      assert.equal(espruinoAes(true, new Uint8Array(0), key, { mode: "ECB" }).length, 0);
+    }
+  });
+
   it("AES defaults to CBC mode", () => {
     const key = fromHex("000102030405060708090a0b0c0d0e0f");
     const data = new Uint8Array(32).fill(7);

@@ -25,6 +25,29 @@ function dataArg(v: unknown, what: string, R: Intrinsics): Uint8Array {
   return b;
 }
 
+/**
+ * ECB ciphers by direction and key. ECB keeps no state between blocks, so one
+ * node:crypto cipher serves every call with its key (setting one up costs
+ * more than encrypting a block, and tokens encrypt with the same daily key
+ * all day). Cleared when full: tokens change keys daily.
+ */
+const ecbCiphers = new Map<string, nodeCrypto.Cipher | nodeCrypto.Decipher>();
+const ECB_CIPHERS_KEPT = 1024;
+
+function ecb(encrypt: boolean, data: Uint8Array, key: Uint8Array): Uint8Array {
+  const k = (encrypt ? "e" : "d") + Buffer.from(key.buffer, key.byteOffset, key.byteLength).toString("hex");
+  let c = ecbCiphers.get(k);
+  if (!c) {
+    const algo = `aes-${key.length * 8}-ecb`;
+    c = encrypt ? nodeCrypto.createCipheriv(algo, Buffer.from(key), null) : nodeCrypto.createDecipheriv(algo, Buffer.from(key), null);
+    c.setAutoPadding(false);
+    if (ecbCiphers.size >= ECB_CIPHERS_KEPT) ecbCiphers.clear();
+    ecbCiphers.set(k, c);
+  }
+  // Whole blocks in, whole blocks out: nothing stays buffered for the next call.
+  return new Uint8Array(c.update(data));
+}
+
 /** AES over node:crypto with Espruino's argument handling. Exported for tests of the quirk itself. */
 export function espruinoAes(encrypt: boolean, data: Uint8Array, key: Uint8Array, opts: { mode?: string; iv?: Uint8Array }): Uint8Array {
   const mode = (opts.mode ?? "CBC").toUpperCase() as Mode;
@@ -32,8 +55,9 @@ export function espruinoAes(encrypt: boolean, data: Uint8Array, key: Uint8Array,
   if (key.length !== 16 && key.length !== 24 && key.length !== 32) throw new Error("Invalid key length");
   const bits = key.length * 8;
   if ((mode === "ECB" || mode === "CBC") && data.length % 16 !== 0) throw new Error("Message length must be a multiple of 16 bytes");
+  if (mode === "ECB") return ecb(encrypt, data, key);
   // The quirk: CTR's counter block is all zeros regardless of the iv passed in.
-  const iv = mode === "ECB" ? null : mode === "CTR" ? Buffer.alloc(16) : Buffer.from(opts.iv && opts.iv.length === 16 ? opts.iv : new Uint8Array(16));
+  const iv = mode === "CTR" ? Buffer.alloc(16) : Buffer.from(opts.iv && opts.iv.length === 16 ? opts.iv : new Uint8Array(16));
   const algo = `aes-${bits}-${mode === "CFB" ? "cfb" : mode.toLowerCase()}`;
   const c = encrypt ? nodeCrypto.createCipheriv(algo, Buffer.from(key), iv) : nodeCrypto.createDecipheriv(algo, Buffer.from(key), iv);
   c.setAutoPadding(false);
