@@ -17,7 +17,9 @@ export interface Scanner {
  * scanPeriodSec minus up to scanJitterSec at random, as phones do). During a
  * window each packet updates one row of a fixed table (RPI prefix + AEM byte
  * 1, RSSI sum, peak, count): no allocation, bounded work, whatever the crowd.
- * At the end of the window, one log record per RPI heard.
+ * Packets below the board's logging floor (logMinRssiDbm) are ignored before
+ * the table is searched. At the end of the window, one log record per RPI heard
+ * at or above the floor.
  */
 export function createScanner(p: Platform, log: EncounterLog, guard: Guard): Scanner {
   var keys = new Uint8Array(TABLE_SLOTS * 6);
@@ -34,6 +36,10 @@ export function createScanner(p: Platform, log: EncounterLog, guard: Guard): Sca
     var d = a.serviceData;
     if (d.length < 20) return;
     var r = a.rssi + BOARD.radio.rssiCalibrationDb;
+    // Logging floor, before the table search: in a crowd most packets are far
+    // away, and they cost one comparison. An RPI is logged iff its peak in the
+    // scan reaches the floor; its mean is over the packets that did.
+    if (r < BOARD.schedule.logMinRssiDbm) return;
     var i = 0;
     var k = 0;
     for (; i < used; i++) {

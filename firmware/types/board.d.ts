@@ -22,6 +22,8 @@ interface BoardConstants {
     scanPeriodSec: number;
     scanJitterSec: number;
     scanWindowMs: number;
+    /** Logging floor, dBm: an RPI whose strongest packet in a scan (calibrated) is weaker is not logged. */
+    logMinRssiDbm: number;
   };
   /** Unix seconds of the build: a clock earlier than this is a lost clock. */
   buildTime: number;

@@ -1,7 +1,7 @@
 import { strict as assert } from "node:assert";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { boardConstants, defineMap, listBoards, loadBoard, validateBoardData } from "../../host-tools/src/build/boards";
+import { DEFAULT_LOG_MIN_RSSI_DBM, boardConstants, defineMap, listBoards, loadBoard, validateBoardData } from "../../host-tools/src/build/boards";
 import { boardConfigDir } from "../../host-tools/src/paths";
 import { UserError } from "../../host-tools/src/errors";
 
@@ -44,6 +44,24 @@ describe("board configs", () => {
   it("rejects an advertising interval below 100 ms", () => {
     const bad = { ...puck, schedule: { ...puck.schedule, advertIntervalMs: 50 } };
     assert.throws(() => validateBoardData(bad, "puckjs.json"), /advertIntervalMs/);
+  });
+
+  it("inlines the logging floor, taking the schema's documented default when a config gives none", () => {
+    const schema = JSON.parse(fs.readFileSync(path.join(boardConfigDir, "board.schema.json"), "utf8"));
+    assert.equal(schema.properties.schedule.properties.logMinRssiDbm.default, DEFAULT_LOG_MIN_RSSI_DBM);
+    const schedule = { ...puck.schedule };
+    delete schedule.logMinRssiDbm;
+    const cfg = validateBoardData({ ...puck, schedule }, "puckjs.json");
+    assert.equal(defineMap(boardConstants(cfg, 1))["BOARD.schedule.logMinRssiDbm"], String(DEFAULT_LOG_MIN_RSSI_DBM));
+    const set = validateBoardData({ ...puck, schedule: { ...puck.schedule, logMinRssiDbm: -80 } }, "puckjs.json");
+    assert.equal(defineMap(boardConstants(set, 1))["BOARD.schedule.logMinRssiDbm"], "-80");
+  });
+
+  it("rejects a logging floor that is not a whole dBm between -127 and 0", () => {
+    for (const v of [5, -128, -70.5, "-70"]) {
+      const bad = { ...puck, schedule: { ...puck.schedule, logMinRssiDbm: v } };
+      assert.throws(() => validateBoardData(bad, "puckjs.json"), (e: unknown) => e instanceof UserError && /logMinRssiDbm/.test(e.message), String(v));
+    }
   });
 
   it("rejects an unknown board with the list of known ones", () => {

@@ -66,17 +66,21 @@ describe("sim: the shipped token firmware on the Espruino emulation", function (
     for (const s of byAddress.values()) assert.equal(s.size, 1);
   });
 
-  it("logs a nearby phone heard during its scans into flash", () => {
+  it("logs a nearby phone heard during its scans into flash, and not a far one below the logging floor", () => {
     const r = boot(code, BUILD + 86400);
-    const rpi = new Uint8Array(16).fill(0x42);
-    const pkt = buildAdvert(rpi, new Uint8Array([1, 2, 3, 4]));
-    for (let t = 1000; t < 1000 + 1800; t += 0.25) {
+    const s = loadBoard("puckjs").schedule;
+    const pkt = buildAdvert(new Uint8Array(16).fill(0x42), new Uint8Array([1, 2, 3, 4]));
+    const far = buildAdvert(new Uint8Array(16).fill(0x43), new Uint8Array([1, 2, 3, 4]));
+    const seconds = 5 * s.scanPeriodSec;
+    for (let t = 1000; t < 1000 + seconds; t += 0.25) {
       r.scheduler.runUntil(t);
-      if (r.radio.scan) r.token.deliver({ address: "d1:22:33:44:55:66 random", rssi: -58, packet: pkt });
+      if (!r.radio.scan) continue;
+      r.token.deliver({ address: "d1:22:33:44:55:66 random", rssi: -58, packet: pkt });
+      r.token.deliver({ address: "d2:22:33:44:55:66 random", rssi: s.logMinRssiDbm! - 1, packet: far });
     }
     const recs = logRecords(r.token);
-    assert.ok(recs.length >= 5, `${recs.length} records in 30 min`);
-    assert.ok(recs.every((x) => x.prefix === "4242424242" && x.time! >= BUILD + 86400 - 60));
+    assert.ok(recs.length >= 5, `${recs.length} records in ${seconds} s`);
+    assert.ok(recs.every((x) => x.prefix === "4242424242" && x.time! >= BUILD + 86400 - 60), "only the near phone");
     assert.deepEqual(r.token.uncaught.map((e) => e.message), []);
   });
 

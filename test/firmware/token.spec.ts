@@ -7,6 +7,7 @@ import { LOG_PREFIX } from "../../firmware/src/log/store";
 import { decodeSegment, utcBase } from "../../firmware/src/wire/log-record";
 import { PATTERN, SYNC_WINDOW_MS } from "../../firmware/src/ui";
 import { TABLE_SLOTS, createScanner } from "../../firmware/src/scanner";
+import { loadBoard } from "../../host-tools/src/build/boards";
 import { deriveKeys, deriveRpis, encryptMetadata, enIntervalNumber } from "../../host-tools/src/match/derive";
 
 const BUILD = 1735689600; // 2025-01-01 00:00 UTC
@@ -30,6 +31,12 @@ function phone(who: number, aem1 = 0x11): Uint8Array {
   return d;
 }
 
+/** Scans that surely start and end within `seconds` of boot (the first starts at boot). */
+function minScans(seconds: number): number {
+  const s = BOARD.schedule;
+  return 1 + Math.floor((seconds - s.scanWindowMs / 1000) / s.scanPeriodSec);
+}
+
 /** Run `seconds`, delivering each of `senders` once a second while the token scans. */
 function live(p: FakePlatform, seconds: number, senders: { data: Uint8Array; rssi: number }[] = []): number {
   let delivered = 0;
@@ -41,14 +48,14 @@ function live(p: FakePlatform, seconds: number, senders: { data: Uint8Array; rss
 }
 
 describe("token: advertising, scanning, clock, wearer interface (fake platform)", () => {
-  before(() => useBoard("puckjs", BUILD));
+  beforeEach(() => useBoard("puckjs", BUILD));
 
   it("advertises the exact GAEN packet for its own TEK, non-connectable, at the board's interval and power", () => {
     const p = new FakePlatform({ startTime: BUILD + 5 * 86400 + 12345 });
     startToken(p);
     const a = p.advertising!;
     assert.ok(a && !a.connectable);
-    assert.equal(a.intervalMs, 500);
+    assert.equal(a.intervalMs, loadBoard("puckjs").schedule.advertIntervalMs);
     assert.equal(p.txPower, 0);
     const [tek] = readTeks(p.storage);
     const k = deriveKeys(tek.tek);
@@ -89,20 +96,72 @@ describe("token: advertising, scanning, clock, wearer interface (fake platform)"
     assert.deepEqual(p.uncaught, []);
   });
 
-  it("aggregates each RPI per scan into one record and keeps scanning on the board's duty cycle", () => {
+  it("aggregates each RPI per scan into one record, logs none below the floor, and keeps scanning on the board's duty cycle", () => {
     const p = new FakePlatform({ startTime: BUILD + 86400 + 8 * HOUR });
     startToken(p);
+    const s = loadBoard("puckjs").schedule;
     const near = { data: phone(0xa1, 0x7e), rssi: -55 };
-    const far = { data: phone(0xb2), rssi: -85 };
-    live(p, 30 * 60, [near, far]);
+    const far = { data: phone(0xb2), rssi: s.logMinRssiDbm! - 15 };
+    const edge = { data: phone(0xc3), rssi: s.logMinRssiDbm! };
+    const seconds = 2 * HOUR;
+    live(p, seconds, [near, far, edge]);
     const recs = records(p.storage);
     const scans = p.scanStarts;
-    assert.ok(scans >= 6 && scans <= 9, `${scans} scans in 30 min (every 210–300 s)`);
-    assert.equal(p.scanMs / scans, 2000, "2 s windows");
-    assert.equal(recs.length, 2 * scans, "one record per RPI per scan");
+    const most = 1 + Math.floor(seconds / (s.scanPeriodSec - s.scanJitterSec));
+    assert.ok(scans >= minScans(seconds) && scans <= most, `${scans} scans in 2 h (every ${s.scanPeriodSec - s.scanJitterSec}–${s.scanPeriodSec} s)`);
+    assert.equal(p.scanMs / scans, s.scanWindowMs, "the board's scan window");
+    assert.equal(recs.length, 2 * scans, "one record per RPI per scan, for the two at or above the floor");
+    assert.equal(recs.filter((r) => r.prefix === "b2b2b2b2b2").length, 0, "an RPI heard only below the floor is never logged");
+    assert.equal(recs.filter((r) => r.prefix === "c3c3c3c3c3").length, scans, "one heard exactly at the floor is");
     const a = recs.filter((r) => r.prefix === "a1a1a1a1a1");
     assert.ok(a.every((r) => r.mean === -55 && r.count >= 1 && r.count <= 2));
     assert.ok(records(p.storage).every((r) => r.time! >= BUILD + 86400 + 8 * HOUR));
+  });
+
+  it("logging floor: compares the scan's peak RSSI after the board's calibration; weak packets take no table slot", () => {
+    const board = useBoard("puckjs", BUILD);
+    const floor = board.schedule.logMinRssiDbm;
+    const p = new FakePlatform({ startTime: BUILD + 86400 });
+    const added: { prefix: number; mean: number; peak: number; count: number }[] = [];
+    let dropped = 0;
+    const log = {
+      add: (k: Uint8Array, o: number, _t: number, mean: number, peak: number, count: number) => (added.push({ prefix: k[o], mean, peak, count }), true),
+      drop: (n: number) => void (dropped += n),
+      anchor: () => undefined,
+      dropped: () => dropped
+    };
+    const s = createScanner(p, log, (fn: (a?: unknown) => void) => fn);
+    s.start();
+    // A crowd far away: more distinct RPIs than the table holds, all below the floor.
+    for (let i = 0; i < 3 * TABLE_SLOTS; i++) p.deliver(floor - 1 - (i % 20), phone(i));
+    // Then a full table's worth of near ones: every one still finds a slot.
+    for (let i = 0; i < TABLE_SLOTS; i++) p.deliver(floor + 10, phone(100 + i));
+    // One more near RPI: now the table is full, so it is counted as dropped.
+    p.deliver(floor - 8, phone(250));
+    p.deliver(floor + 4, phone(250));
+    p.advance(BOARD.schedule.scanWindowMs + 1000);
+    assert.equal(dropped, 1, "only the fading RPI found the table full: weak packets took no slot");
+    assert.equal(added.length, TABLE_SLOTS);
+    assert.ok(added.every((a) => a.prefix >= 100 && a.peak === floor + 10), "only the near ones");
+
+    // The floor applies to calibrated RSSI: a board that reads 5 dB low is corrected first.
+    board.radio.rssiCalibrationDb = 5;
+    added.length = 0;
+    dropped = 0;
+    while (!p.scanning) p.advance(1000);
+    p.deliver(floor - 4, phone(7)); // calibrated: floor + 1, logged
+    p.deliver(floor - 6, phone(8)); // calibrated: floor - 1, not logged
+    p.deliver(floor - 8, phone(9));
+    p.deliver(floor - 2, phone(9)); // peak floor + 3 after calibration: logged, mean of that packet only
+    p.advance(BOARD.schedule.scanWindowMs + 1000);
+    assert.deepEqual(
+      added.map((a) => [a.prefix, a.mean, a.peak, a.count]),
+      [
+        [7, floor + 1, floor + 1, 1],
+        [9, floor + 3, floor + 3, 1]
+      ]
+    );
+    assert.equal(dropped, 0);
   });
 
   it("a thrown exception inside a scan callback does not stop scanning", () => {
@@ -110,10 +169,11 @@ describe("token: advertising, scanning, clock, wearer interface (fake platform)"
     startToken(p);
     const bad = { data: null as unknown as Uint8Array, rssi: -60 };
     const good = { data: phone(0xc3), rssi: -60 };
-    live(p, 20 * 60, [bad, good]);
+    const seconds = 4 * BOARD.schedule.scanPeriodSec;
+    live(p, seconds, [bad, good]);
     assert.deepEqual(p.uncaught, [], "nothing escapes to the interpreter");
     const recs = records(p.storage);
-    assert.ok(recs.length >= 4 && recs.every((r) => r.prefix === "c3c3c3c3c3"), "good packets of every scan logged");
+    assert.ok(recs.length >= minScans(seconds) && recs.every((r) => r.prefix === "c3c3c3c3c3"), "good packets of every scan logged");
   });
 
   it("200 phones in a station: the scan table stays bounded and what it could not hold is counted", () => {
@@ -153,7 +213,9 @@ describe("token: advertising, scanning, clock, wearer interface (fake platform)"
     const blue = () => p.ledLog.filter((l) => l.colour === "blue" && l.on).length;
     p.advance(5000);
     assert.equal(blue(), PATTERN.needsSync[3], "short press shows needs sync (blue, three short slow blinks)");
-    live(p, 15 * 60, [{ data: phone(0xd4), rssi: -60 }]);
+    // Two scan periods: at least two whole scans after the press.
+    const span = 2 * BOARD.schedule.scanPeriodSec;
+    live(p, span, [{ data: phone(0xd4), rssi: -60 }]);
     assert.ok(blue() > PATTERN.needsSync[3], "and reminds without a press");
     assert.equal(p.advertising, null);
     const before = records(p.storage);
@@ -162,7 +224,7 @@ describe("token: advertising, scanning, clock, wearer interface (fake platform)"
     token.setTime(now);
     assert.ok(p.advertising, "advertises once the clock is set");
     const after = records(p.storage);
-    assert.ok(after.every((r) => r.time !== null && r.time <= now && r.time > now - 16 * 60), "re-anchored to real time");
+    assert.ok(after.every((r) => r.time !== null && r.time <= now && r.time > now - span - 60), "re-anchored to real time");
   });
 
   it("short press shows the risk level from the kiosk; long press opens a connectable sync window that closes by itself", () => {

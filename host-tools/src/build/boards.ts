@@ -24,10 +24,18 @@ export interface BoardConfig {
     scanPeriodSec: number;
     scanJitterSec: number;
     scanWindowMs: number;
+    /** Logging floor, dBm; absent: DEFAULT_LOG_MIN_RSSI_DBM (the schema's default). */
+    logMinRssiDbm?: number;
   };
   power: { batteryMah: number; sleepUA: number; scanMA: number; cpuMA: number; advertEventUC: number };
   budget: { bundleBytes: number };
 }
+
+/**
+ * Logging floor when a board config gives none (board.schema.json documents the
+ * same default): an RPI whose strongest packet in a scan is weaker is not logged.
+ */
+export const DEFAULT_LOG_MIN_RSSI_DBM = -70;
 
 const schemaPath = path.join(boardConfigDir, "board.schema.json");
 
@@ -105,7 +113,7 @@ export function boardConstants(cfg: BoardConfig, buildTime: number): BoardConsta
       radiatedTxPowerDbm: cfg.radio.radiatedTxPowerDbm,
       rssiCalibrationDb: cfg.radio.rssiCalibrationDb
     },
-    schedule: { ...cfg.schedule },
+    schedule: { ...cfg.schedule, logMinRssiDbm: cfg.schedule.logMinRssiDbm ?? DEFAULT_LOG_MIN_RSSI_DBM },
     buildTime
   };
 }
