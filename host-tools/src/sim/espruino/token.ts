@@ -5,6 +5,7 @@
  */
 import type { BoardConfig } from "../../build/boards";
 import type { EmulatedToken, EnergyCounters, RadioPort, ReceivedAdvert, SimScheduler, TokenClock } from "../types";
+import { bootSource } from "./boot-code";
 import { createCryptoModule } from "./crypto-module";
 import { ConsoleState, EModule, installE } from "./e-module";
 import { Flash, FlashWear } from "./flash";
@@ -261,7 +262,7 @@ export class EspruinoToken implements EmulatedToken {
     }
     if (code !== undefined) {
       try {
-        realm.run(code, `${this.opts.board.id}.js`);
+        realm.run(bootSource(realm, code), `${this.opts.board.id}.js`);
       } catch (e) {
         rt.reportUncaught(e);
       }
