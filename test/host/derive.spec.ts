@@ -1,18 +1,7 @@
 import { strict as assert } from "node:assert";
+import { GAEN_VECTOR as V } from "../firmware/crypto/vectors";
 import { decryptMetadata, deriveKeys, deriveRpis, encryptMetadata, enIntervalNumber, paddedData } from "../../host-tools/src/match/derive";
 
-// Google's official GAEN test vector (first row), as in docs/gaen.md.
-const V = {
-  tek: "75c734c6dd1a782de7a965da5eb93125",
-  time: 1585785600,
-  enin: 2642976,
-  padded: "454e2d52504900000000000020542800",
-  rpik: "185ad91db69ec7dd048960f1f3ba6175",
-  aemk: "d57c46af7a1d83965b9bed8bd152936a",
-  metadata: "40080000",
-  rpi: "8be6cd371c5c891604bfbe49df845096",
-  aem: "72033874"
-};
 const hex = (s: string): Buffer => Buffer.from(s, "hex");
 
 describe("host GAEN derivation (node:crypto)", () => {
