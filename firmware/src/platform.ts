@@ -44,6 +44,9 @@ export function createPlatform(): Platform {
     }
   };
 
+  // LEDs shown on the screen (bits: 1 red, 2 green, 4 blue), for boards with no LED.
+  var lit = 0;
+
   // The GAEN packet on the air (undefined: none) and whether the wearer opened
   // a sync window; together they decide what the radio does.
   var advPacket: Uint8Array | undefined;
@@ -79,6 +82,15 @@ export function createPlatform(): Platform {
       return E.hwRand() >>> 0;
     },
     led: function (colour: LedColour, on: boolean) {
+      if (BOARD.screenLeds) {
+        // No LED: the whole screen is the light, its colour the LEDs that are on.
+        var bit = colour === "red" ? 1 : colour === "green" ? 2 : 4;
+        lit = on ? lit | bit : lit & ~bit;
+        var gr = global["g"] as EspruinoGraphics;
+        gr.setColor(lit & 1, (lit >> 1) & 1, (lit >> 2) & 1).fillRect(0, 0, gr.getWidth() - 1, gr.getHeight() - 1);
+        if (gr.flip) gr.flip();
+        return;
+      }
       var p = leds[colour];
       if (p !== undefined) digitalWrite(p as EspruinoPin, on);
     },

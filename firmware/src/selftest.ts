@@ -53,7 +53,7 @@ export function onSelfTestFailure(p: Platform): void {
   // Espruino's default advert (connectable, with the board's name) would
   // otherwise keep running: a constant identifier nobody needs.
   p.stopAdvertising();
-  var led: LedColour = BOARD.leds.red ? "red" : "green";
+  var led: LedColour = BOARD.screenLeds || BOARD.leds.red ? "red" : "green";
   p.setInterval(function () {
     p.led(led, true);
     p.setTimeout(function () {

@@ -43,8 +43,9 @@ export function createUi(p: Platform, status: TokenStatus, setSync: (open: boole
   var timer = 0;
   var syncTimer = 0;
   var blink = 0;
-  // A colour the board lacks falls back to the board's one LED: rhythm still tells.
-  var have = [BOARD.leds.red, BOARD.leds.green, BOARD.leds.blue];
+  // A colour the board lacks falls back to the board's one LED: rhythm still
+  // tells. A screen shown as the light has every colour.
+  var have = [BOARD.screenLeds || BOARD.leds.red, BOARD.screenLeds || BOARD.leds.green, BOARD.screenLeds || BOARD.leds.blue];
 
   function set(mask: number, on: boolean): void {
     var lit = false;

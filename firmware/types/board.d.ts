@@ -13,7 +13,8 @@ interface BoardConstants {
   crypto: { sha256: boolean; aes: boolean };
   leds: { red: string | null; green: string | null; blue: string | null };
   button: string;
-  display: boolean;
+  /** No LEDs but a screen: the LED patterns are shown as full-screen colours. */
+  screenLeds: boolean;
   radio: { txPowerDbm: number; radiatedTxPowerDbm: number; rssiCalibrationDb: number };
   schedule: {
     advertIntervalMs: number;

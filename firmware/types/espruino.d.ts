@@ -128,6 +128,16 @@ interface EspruinoWatchEvent {
   lastTime: number;
 }
 
+interface EspruinoGraphics {
+  /** Components 0..1. */
+  setColor(r: number, g: number, b: number): EspruinoGraphics;
+  fillRect(x1: number, y1: number, x2: number, y2: number): EspruinoGraphics;
+  getWidth(): number;
+  getHeight(): number;
+  /** Present on boards with an off-screen buffer. */
+  flip?(): void;
+}
+
 declare var NRF: EspruinoNRF;
 declare var E: EspruinoE;
 declare var Bluetooth: EspruinoBluetoothSerial;

@@ -15,7 +15,7 @@ export interface BoardConfig {
   crypto: { sha256: boolean; aes: boolean };
   leds: { red?: string; green?: string; blue?: string };
   button: string;
-  display?: boolean;
+  screen?: { width: number; height: number };
   radio: { txPowers: number[]; txPowerDbm: number; radiatedTxPowerDbm: number; rssiCalibrationDb: number };
   schedule: {
     advertIntervalMs: number;
@@ -107,7 +107,8 @@ export function boardConstants(cfg: BoardConfig, buildTime: number): BoardConsta
     crypto: { sha256: cfg.crypto.sha256, aes: cfg.crypto.aes },
     leds: { red: cfg.leds.red ?? null, green: cfg.leds.green ?? null, blue: cfg.leds.blue ?? null },
     button: cfg.button,
-    display: cfg.display === true,
+    // Only a board with no LED at all borrows its screen for the LED patterns.
+    screenLeds: cfg.screen !== undefined && !cfg.leds.red && !cfg.leds.green && !cfg.leds.blue,
     radio: {
       txPowerDbm: cfg.radio.txPowerDbm,
       radiatedTxPowerDbm: cfg.radio.radiatedTxPowerDbm,

@@ -11,6 +11,7 @@ import { ConsoleState, EModule, installE } from "./e-module";
 import { Flash, FlashWear } from "./flash";
 import { NrfModule, installNrf } from "./nrf-module";
 import { Pins, createPins } from "./pins";
+import { Screen, createScreen } from "./graphics";
 import { Prng } from "./prng";
 import { PROMISE_SHIM } from "./promise-shim";
 import { createRealm } from "./realm";
@@ -64,6 +65,7 @@ export class EspruinoToken implements EmulatedToken {
   private readonly rt: TokenRuntime;
   private readonly prng: Prng;
   private readonly pins: Pins;
+  private readonly screen: Screen;
   private readonly factoryAddress: string;
   private readonly flashBaseline: number;
   private nrf: NrfModule | undefined;
@@ -78,6 +80,7 @@ export class EspruinoToken implements EmulatedToken {
     this.rt = new TokenRuntime(opts.scheduler, opts.clock);
     this.prng = new Prng(opts.seed);
     this.pins = createPins(board, this.rt);
+    this.screen = createScreen(board, this.rt);
     const capacity = board.storage.shared && board.storage.dataBytes ? board.storage.dataBytes : board.storage.bytes;
     this.flash = opts.storage ?? new Flash(capacity, board.storage.pageBytes);
     if (this.flash.size !== capacity || this.flash.pageBytes !== board.storage.pageBytes)
@@ -151,6 +154,9 @@ export class EspruinoToken implements EmulatedToken {
   }
 
   leds(): { red: boolean; green: boolean; blue: boolean } {
+    // A board with no LED shows its signals on the screen: report that light.
+    const l = this.opts.board.leds;
+    if (!l.red && !l.green && !l.blue && this.opts.board.screen) return this.alive ? this.screen.colour() : { red: false, green: false, blue: false };
     return { red: this.pins.ledColour("red"), green: this.pins.ledColour("green"), blue: this.pins.ledColour("blue") };
   }
 
@@ -226,6 +232,7 @@ export class EspruinoToken implements EmulatedToken {
     const cryptoModule = createCryptoModule(this.opts.board, realm.intrinsics, rt.counters, guard);
     this.timers = installTimers(rt, g);
     this.pins.install(g);
+    this.screen.install(g);
     this.e = installE(rt, this.prng, {
       reset: (reason) => this.reset(reason),
       battery: this.opts.battery ?? (() => 100),
