@@ -1,6 +1,7 @@
 import { strict as assert } from "node:assert";
 import { ERASE_ENDURANCE_CYCLES, EspruinoStorage, Flash } from "../../../host-tools/src/sim/espruino";
 import { ev, rig } from "./helpers";
+import { loadBoard } from "../../../host-tools/src/build/boards";
 
 const bytes = (s: string): Uint8Array => Uint8Array.from(s, (c) => c.charCodeAt(0));
 const fresh = (size = 40960): EspruinoStorage => new EspruinoStorage(new Flash(size, 4096));
@@ -16,7 +17,7 @@ describe("sim Espruino Storage", () => {
   it("capacity is the board's Storage; a shared Storage models only the log's slice", () => {
     assert.equal(rig("", { board: "puckjs" }).token.storage.capacity, 40960);
     assert.equal(rig("", { board: "pixljs" }).token.storage.capacity, 36864);
-    assert.equal(rig("", { board: "banglejs2" }).token.storage.capacity, 40960);
+    assert.equal(rig("", { board: "banglejs2" }).token.storage.capacity, loadBoard("banglejs2").storage.dataBytes);
   });
 
   it("the firmware itself is stored as .bootcde and takes Storage space", () => {
