@@ -14,7 +14,7 @@ import { EventScheduler } from "../scheduler";
 import { DriftingClock } from "../clock";
 import { Scenario } from "./scenario";
 import { startUnix } from "./scenario-load";
-import { WorldResult, runWorld } from "./runner";
+import { TokenFactory, WorldResult, runWorld } from "./runner";
 import { standInBundle } from "./stand-in-firmware";
 
 export type FirmwareChoice = "real" | "stand-in" | "auto";
@@ -28,6 +28,12 @@ export interface SimulateOptions {
   record?: boolean;
   keepTokens?: boolean;
   onProgress?(fraction: number): void;
+  /** Board configs to run with (e.g. with an overridden schedule); others are loaded. */
+  boards?: Map<string, BoardConfig>;
+  /** Bundles already built for those configs; boards without one get dist/'s. */
+  bundles?: Map<string, string>;
+  /** Wrap token creation (e.g. to watch each token's Storage). */
+  makeToken?: TokenFactory;
 }
 
 export interface SimulateResult {
@@ -80,19 +86,26 @@ function checkStart(scenario: Scenario, board: string): void {
   }
 }
 
+/** Every board a run needs: the default one and any a scenario entry names. */
+export function scenarioBoards(o: SimulateOptions): Set<string> {
+  const ids = new Set<string>([o.board]);
+  for (const p of o.scenario.people) if (p.device?.kind === "token" && p.device.board) ids.add(p.device.board);
+  return ids;
+}
+
 export async function simulate(o: SimulateOptions): Promise<SimulateResult> {
-  const boards = new Map<string, BoardConfig>();
+  const boards = o.boards ?? new Map<string, BoardConfig>();
   const board = (id: string) => {
     let b = boards.get(id);
     if (!b) boards.set(id, (b = loadBoard(id)));
     return b;
   };
-  const boardIds = new Set<string>([o.board]);
-  for (const p of o.scenario.people) if (p.device?.kind === "token" && p.device.board) boardIds.add(p.device.board);
-  const bundles = new Map<string, string>();
+  const boardIds = scenarioBoards(o);
+  const bundles = new Map<string, string>(o.bundles ?? []);
   let firmware: "real" | "stand-in" = o.firmware === "stand-in" ? "stand-in" : "real";
   if (o.firmware !== "stand-in") {
     for (const id of boardIds) {
+      if (bundles.has(id)) continue;
       bundles.set(id, await firmwareBundle(id));
       checkStart(o.scenario, id);
     }
@@ -107,7 +120,7 @@ export async function simulate(o: SimulateOptions): Promise<SimulateResult> {
     defaultBoard: o.board,
     loadBoard: board,
     bundleFor: (id) => bundles.get(id)!,
-    makeToken: (a) => createEmulatedToken(a),
+    makeToken: o.makeToken ?? ((a) => createEmulatedToken(a)),
     record: o.record,
     keepTokens: o.keepTokens,
     onProgress: o.onProgress
