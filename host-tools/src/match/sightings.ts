@@ -6,7 +6,10 @@ import { UserError } from "../errors";
  *   {"time": unix_seconds, "rpi": "hex", "rssi": dBm, "aem": "hex"}
  * where rpi is the full 16-byte RPI or a prefix of at least 5 bytes (a token
  * may store a truncated identifier) and aem, the 4-byte encrypted metadata, is
- * optional. Other tools' recordings and the token log export convert to it.
+ * optional. A token keeps only the metadata byte it needs, byte 1 (the
+ * sender's transmit power, still encrypted), so instead of aem a sighting may
+ * give "aemTx": that one byte as hex; never both, since they could disagree.
+ * Other tools' recordings and the token log export convert to it.
  *
  * Policy on bad lines: the whole file is rejected, listing every bad line with
  * its number. Matching part of a log would under-report risk without anyone
@@ -18,6 +21,8 @@ import { UserError } from "../errors";
 export const MIN_PREFIX_BYTES = 5;
 export const RPI_BYTES = 16;
 export const AEM_BYTES = 4;
+/** Which byte of the metadata `aemTx` is: GAEN's transmit power. */
+export const AEM_TX_BYTE = 1;
 
 export interface Sighting {
   /** Unix seconds (fractions allowed). */
@@ -26,6 +31,11 @@ export interface Sighting {
   rpi: Uint8Array;
   rssi: number;
   aem?: Uint8Array;
+  /**
+   * Byte 1 of the encrypted metadata alone (0–255), as a token logs it; never
+   * together with `aem`. CTR mode lets it decrypt on its own.
+   */
+  aemTx?: number;
   /** 1-based line in the source file, so output can point back at it. */
   line: number;
 }
@@ -72,7 +82,11 @@ function toSighting(obj: unknown, line: number): Sighting {
   if (typeof rssi !== "number" || !Number.isFinite(rssi) || rssi < -127 || rssi > 127) throw new Error(`"rssi" must be a number of dBm between -127 and 127, got ${JSON.stringify(rssi)}`);
   const rpi = hexField(o.rpi, "rpi", MIN_PREFIX_BYTES, RPI_BYTES);
   const s: Sighting = { time, rpi, rssi, line };
-  if (o.aem !== undefined && o.aem !== null) s.aem = hexField(o.aem, "aem", AEM_BYTES, AEM_BYTES);
+  const hasAem = o.aem !== undefined && o.aem !== null;
+  const hasAemTx = o.aemTx !== undefined && o.aemTx !== null;
+  if (hasAem && hasAemTx) throw new Error(`give either "aem" (all 4 bytes) or "aemTx" (byte 1 only), not both`);
+  if (hasAem) s.aem = hexField(o.aem, "aem", AEM_BYTES, AEM_BYTES);
+  if (hasAemTx) s.aemTx = hexField(o.aemTx, "aemTx", 1, 1)[0];
   return s;
 }
 
@@ -112,8 +126,13 @@ export function readSightingsFile(file: string): Sighting[] {
 }
 
 /** The interchange line for a sighting (the writer side, for converters and tests). */
-export function formatSighting(s: { time: number; rpi: Uint8Array; rssi: number; aem?: Uint8Array }): string {
+export function formatSighting(s: { time: number; rpi: Uint8Array; rssi: number; aem?: Uint8Array; aemTx?: number }): string {
   const o: Record<string, unknown> = { time: s.time, rpi: Buffer.from(s.rpi).toString("hex"), rssi: s.rssi };
+  if (s.aem && s.aemTx !== undefined) throw new RangeError("a sighting has either aem or aemTx, not both");
   if (s.aem) o.aem = Buffer.from(s.aem).toString("hex");
+  if (s.aemTx !== undefined) {
+    if (!Number.isInteger(s.aemTx) || s.aemTx < 0 || s.aemTx > 255) throw new RangeError(`aemTx is one byte (0–255), got ${s.aemTx}`);
+    o.aemTx = s.aemTx.toString(16).padStart(2, "0");
+  }
   return JSON.stringify(o);
 }
