@@ -1,0 +1,163 @@
+import { LOG_PREFIX } from "../../../firmware/src/log/store";
+import { FLAG_UTC, HEADER_BYTES, RECORD_BYTES, SEGMENT_BYTES, SEGMENT_RECORDS, decodeSegment, isErased, utcBase } from "../../../firmware/src/wire/log-record";
+import { DamagedFlashError, FlashDamage } from "./errors";
+import { TokenFiles } from "./token-files";
+
+/**
+ * The encounter log out of a token's files (docs/encounter-log.md), decoded
+ * with the firmware's own wire code so host and token cannot disagree. Every
+ * record is either placed in UTC time or counted with the reason it was not:
+ * nothing is guessed.
+ */
+
+export interface LoggedRecord {
+  /** UTC seconds of the scan: the segment's UTC base (or anchor) + minute × 60. */
+  time: number;
+  rpiPrefix: Uint8Array;
+  /** Byte 1 of the AEM as heard: the sender's transmit power, still encrypted. */
+  aem1: number;
+  /** dBm as stored (already corrected by the board's rssiCalibrationDb). */
+  meanRssi: number;
+  maxRssi: number;
+  count: number;
+  segment: string;
+}
+
+export type SegmentStatus = "ok" | "unplaced" | "unreadable";
+
+export interface SegmentInfo {
+  name: string;
+  seq: number;
+  status: SegmentStatus;
+  /** The base's clock: UTC, or the uptime of a boot whose clock was lost; null when the header is unreadable. */
+  clock: "utc" | "uptime" | null;
+  /** Base seconds as stored (UTC or uptime). */
+  base: number | null;
+  /** UTC seconds at the base for an uptime segment the kiosk anchored later. */
+  anchor: number | null;
+  records: number;
+  /** Written slots failing their check byte (a power cut mid-write). */
+  tornRecords: number;
+  /** Written slots the end of a cut-short file leaves incomplete. */
+  cutOffSlots: number;
+  /** Cumulative dropped count in this header. */
+  dropped: number | null;
+  /** UTC span of this segment's records, when placed. */
+  first: number | null;
+  last: number | null;
+  /** Why the segment is unreadable, unplaced or cut short. */
+  note?: string;
+}
+
+export interface SkippedRecords {
+  /** Failed their check byte: torn by a power cut while being written. */
+  torn: number;
+  /** In uptime segments of a boot whose clock was lost and never set: no UTC time to give them. */
+  unplaced: number;
+  /** Written slots of segments whose header is torn or of another format version. */
+  unreadableSegment: number;
+  /** Slots cut by the end of a damaged image or a short file. */
+  cutOff: number;
+}
+
+export interface TokenLog {
+  source: string;
+  kind: TokenFiles["kind"];
+  segments: SegmentInfo[];
+  /** Placed records, in log order (segment sequence, then slot). */
+  records: LoggedRecord[];
+  skipped: SkippedRecords;
+  /** Sightings the token itself counted as lost (full scan table, evicted segments), from its newest readable header. */
+  dropped: number;
+  /** UTC span of the placed records. */
+  span: { first: number; last: number } | null;
+  damage: FlashDamage[];
+}
+
+export interface ReadLogOptions {
+  /** Accept damaged input and keep what is readable (the damage is still reported). */
+  partial?: boolean;
+}
+
+const SEGMENT_NAME = new RegExp(`^${LOG_PREFIX.replace(".", "\\.")}([1-9][0-9]*)$`);
+
+function seqOf(name: string): number | null {
+  const m = SEGMENT_NAME.exec(name);
+  return m ? Number(m[1]) : null;
+}
+
+function writtenSlots(b: Uint8Array, slots: number): number {
+  let n = 0;
+  for (let s = 0; s < slots; s++) if (!isErased(b, HEADER_BYTES + s * RECORD_BYTES, RECORD_BYTES)) n++;
+  return n;
+}
+
+/** One segment file. A short file is decoded over its whole slots only; the slot it cuts is counted, not decoded. */
+function readSegment(name: string, seq: number, raw: Uint8Array, into: LoggedRecord[], skipped: SkippedRecords, damage: FlashDamage[]): SegmentInfo {
+  const info: SegmentInfo = { name, seq, status: "unreadable", clock: null, base: null, anchor: null, records: 0, tornRecords: 0, cutOffSlots: 0, dropped: null, first: null, last: null };
+  if (raw.length > SEGMENT_BYTES) {
+    info.note = `${raw.length} bytes; a segment of this format is ${SEGMENT_BYTES}`;
+    damage.push({ kind: "corrupt", offset: SEGMENT_BYTES, file: name, message: info.note });
+    return info;
+  }
+  let b = raw;
+  if (raw.length < SEGMENT_BYTES) {
+    const whole = Math.max(0, Math.min(SEGMENT_RECORDS, Math.floor((raw.length - HEADER_BYTES) / RECORD_BYTES)));
+    const keep = HEADER_BYTES + whole * RECORD_BYTES;
+    b = new Uint8Array(SEGMENT_BYTES).fill(0xff);
+    b.set(raw.subarray(0, Math.min(keep, raw.length)));
+    if (raw.length > keep && !isErased(raw, keep, raw.length)) info.cutOffSlots = 1;
+    info.note = `cut short: ${raw.length} of ${SEGMENT_BYTES} bytes`;
+    if (!damage.some((d) => d.file === name)) damage.push({ kind: "truncated", offset: raw.length, file: name, message: info.note });
+    skipped.cutOff += info.cutOffSlots;
+    if (raw.length < HEADER_BYTES) return info;
+  }
+  const seg = decodeSegment(b);
+  if (!seg) {
+    const n = writtenSlots(b, SEGMENT_RECORDS);
+    skipped.unreadableSegment += n;
+    info.note = b[0] !== 1 && b[0] !== 0xff ? `format version ${b[0]}, not 1` : "header torn (a power cut while the segment was created)";
+    if (n) info.note += `; ${n} written slot(s) skipped`;
+    return info;
+  }
+  const h = seg.header;
+  info.clock = h.flags & FLAG_UTC ? "utc" : "uptime";
+  info.base = h.base;
+  info.anchor = h.anchor;
+  info.dropped = h.dropped;
+  info.records = seg.records.length;
+  info.tornRecords = seg.torn;
+  skipped.torn += seg.torn;
+  const base = utcBase(h);
+  if (base === null) {
+    info.status = "unplaced";
+    info.note = (info.note ? info.note + "; " : "") + "uptime of a boot whose clock was lost, never anchored: its records cannot be placed in time";
+    skipped.unplaced += seg.records.length;
+    return info;
+  }
+  info.status = "ok";
+  for (const r of seg.records) {
+    const time = base + r.minute * 60;
+    into.push({ time, rpiPrefix: r.rpiPrefix, aem1: r.aem1, meanRssi: r.meanRssi, maxRssi: r.maxRssi, count: r.count, segment: name });
+    info.first = info.first === null ? time : Math.min(info.first, time);
+    info.last = info.last === null ? time : Math.max(info.last, time);
+  }
+  return info;
+}
+
+/** Decodes the log; throws DamagedFlashError for damaged input unless `partial`. */
+export function readTokenLog(t: TokenFiles, opts: ReadLogOptions = {}): TokenLog {
+  const damage = [...t.damage];
+  const skipped: SkippedRecords = { torn: 0, unplaced: 0, unreadableSegment: 0, cutOff: 0 };
+  const records: LoggedRecord[] = [];
+  const names = [...t.files.keys()].filter((n) => seqOf(n) !== null).sort((a, b) => seqOf(a)! - seqOf(b)!);
+  const segments = names.map((n) => readSegment(n, seqOf(n)!, t.files.get(n)!, records, skipped, damage));
+  let dropped = 0;
+  for (const s of segments) if (s.dropped !== null) dropped = Math.max(dropped, s.dropped);
+  let span: TokenLog["span"] = null;
+  for (const r of records) span = span ? { first: Math.min(span.first, r.time), last: Math.max(span.last, r.time) } : { first: r.time, last: r.time };
+  if (damage.length && !opts.partial) {
+    throw new DamagedFlashError(t.source, damage, { segments: segments.filter((s) => s.status !== "unreadable").length, records: records.length + skipped.unplaced, cutOffSlots: skipped.cutOff });
+  }
+  return { source: t.source, kind: t.kind, segments, records, skipped, dropped, span, damage };
+}

@@ -1,0 +1,100 @@
+import { FlashDamage } from "./errors";
+
+/**
+ * Reads the files out of an image of Espruino's Storage area (what `simulate
+ * --out DIR` writes as DIR/flash/<token>.bin, and what a dump of a token's
+ * Storage pages holds). The journal, as Espruino lays it out:
+ *
+ *   [header 32 B][data, padded to 4 B][header][data]… then erased (0xFF)
+ *   header = uint32 LE (size in the low 24 bits, flags in the top 8)
+ *          + name (28 bytes, zero padded; first 4 bytes zero = erased file)
+ *
+ * Unlike the simulator's Storage (which, like the device, just stops at the
+ * first header it does not like), this reader is strict and says where and
+ * why it stopped, because a kiosk must know whether it saw the whole log.
+ */
+
+export const FILE_HEADER_BYTES = 32;
+const NAME_BYTES = 28;
+const SIZE_MASK = 0x00ffffff;
+/** nRF52 flash pages: every board's Storage is a whole number of them (board.schema.json). */
+export const FLASH_PAGE_BYTES = 4096;
+
+export interface StorageImage {
+  /** Live files by name; the first live file of a name wins, as Espruino's lookup does. */
+  files: Map<string, Uint8Array>;
+  /** Files whose data the image cuts short (only present with damage). */
+  partialFiles: Set<string>;
+  /** Journal entries (live or erased) read whole, header and data. */
+  entries: number;
+  /** Empty when the whole journal was read, through its erased end or to the end of a whole-page image. */
+  damage: FlashDamage[];
+}
+
+const align4 = (n: number): number => (n + 3) & ~3;
+
+function isErased(b: Uint8Array, from: number, to: number): boolean {
+  for (let i = from; i < to; i++) if (b[i] !== 0xff) return false;
+  return true;
+}
+
+function nameOf(b: Uint8Array, at: number): string {
+  let s = "";
+  for (let i = 0; i < NAME_BYTES && b[at + i] !== 0; i++) s += String.fromCharCode(b[at + i]);
+  return s;
+}
+
+/** Names of our own files are printable ASCII; anything else in a first header means this is not a Storage image. */
+function printable(name: string): boolean {
+  return /^[\x20-\x7e]+$/.test(name);
+}
+
+export function readStorageImage(b: Uint8Array): StorageImage {
+  const files = new Map<string, Uint8Array>();
+  const partialFiles = new Set<string>();
+  const damage: FlashDamage[] = [];
+  const len = b.length;
+  const wholePages = len > 0 && len % FLASH_PAGE_BYTES === 0;
+  let addr = 0;
+  let entries = 0;
+  for (;;) {
+    if (addr + FILE_HEADER_BYTES > len) {
+      // No room for another header: complete only if the image is the whole Storage area.
+      if (!wholePages && !isErased(b, addr, len)) damage.push({ kind: "truncated", offset: len, message: `the image ends inside a file header (${len} bytes)` });
+      else if (!wholePages) damage.push({ kind: "truncated", offset: len, message: `the image is ${len} bytes, not a whole number of ${FLASH_PAGE_BYTES}-byte flash pages, and ends before the journal's erased end: files may be missing` });
+      break;
+    }
+    const raw = (b[addr] | (b[addr + 1] << 8) | (b[addr + 2] << 16) | (b[addr + 3] << 24)) >>> 0;
+    if (raw === 0xffffffff) {
+      if (!isErased(b, addr, addr + FILE_HEADER_BYTES))
+        damage.push({ kind: "corrupt", offset: addr, message: "a half-written file header (a power cut while a file was created; Espruino wipes such a Storage at boot)" });
+      break;
+    }
+    const size = raw & SIZE_MASK;
+    const trash = b[addr + 4] === 0 && b[addr + 5] === 0 && b[addr + 6] === 0 && b[addr + 7] === 0;
+    const name = trash ? "" : nameOf(b, addr + 4);
+    if (size === 0 || (!trash && !printable(name))) {
+      damage.push({ kind: "corrupt", offset: addr, message: `not a Storage file header (size ${size}, name ${JSON.stringify(name.slice(0, 28))})` });
+      break;
+    }
+    const dataAt = addr + FILE_HEADER_BYTES;
+    const end = dataAt + size;
+    if (end > len) {
+      damage.push({ kind: "truncated", offset: len, file: trash ? undefined : name, message: `${trash ? "an erased file" : name} needs ${size} bytes but the image ends after ${len - dataAt}` });
+      if (!trash && !files.has(name)) {
+        files.set(name, b.slice(dataAt, len));
+        partialFiles.add(name);
+      }
+      break;
+    }
+    if (!trash && !files.has(name)) files.set(name, b.slice(dataAt, end));
+    entries++;
+    addr = align4(end);
+  }
+  return { files, partialFiles, entries, damage };
+}
+
+/** Damage before a single whole entry: not a Storage image at all (some other file), or one cut inside its first file. */
+export function notAStorageImage(img: StorageImage): boolean {
+  return img.entries === 0 && img.damage.length > 0;
+}

@@ -1,0 +1,77 @@
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { FlashDamage, TokenFlashError } from "./errors";
+import { notAStorageImage, readStorageImage } from "./storage-image";
+
+/**
+ * A token's Storage files, from either of the two shapes a kiosk or the
+ * simulator leaves: an image of the whole Storage area (one file, e.g.
+ * `simulate --out DIR` → DIR/flash/<token>.bin) or a directory holding the
+ * files themselves, one host file per Storage file under the same name
+ * (`pt.log1`, `pt.tek2642976`, …).
+ */
+
+export interface TokenFiles {
+  /** The path as given, for messages. */
+  source: string;
+  kind: "image" | "files";
+  files: Map<string, Uint8Array>;
+  /** Files cut short by damage to the image. */
+  partialFiles: Set<string>;
+  damage: FlashDamage[];
+}
+
+/** Our files all start so; a directory without one is not a token's files. */
+const OUR_PREFIX = "pt.";
+
+export function tokenFilesFromImage(bytes: Uint8Array, source: string): TokenFiles {
+  if (bytes.length === 0) throw new TokenFlashError(source, "the file is empty, not a flash image");
+  const img = readStorageImage(bytes);
+  if (notAStorageImage(img)) {
+    throw new TokenFlashError(
+      source,
+      `not an Espruino Storage image (${img.damage[0].message}). Give a token's flash image (simulate --out DIR writes DIR/flash/<token>.bin) or a directory of its files (pt.log1, …).`
+    );
+  }
+  return { source, kind: "image", files: img.files, partialFiles: img.partialFiles, damage: img.damage };
+}
+
+function readDirectory(dir: string): TokenFiles {
+  const files = new Map<string, Uint8Array>();
+  let names: string[];
+  try {
+    names = fs.readdirSync(dir).sort();
+  } catch (e) {
+    throw new TokenFlashError(dir, `cannot list the directory: ${(e as Error).message}`);
+  }
+  for (const n of names) {
+    if (!n.startsWith(OUR_PREFIX)) continue;
+    const p = path.join(dir, n);
+    try {
+      if (!fs.statSync(p).isFile()) continue;
+      files.set(n, new Uint8Array(fs.readFileSync(p)));
+    } catch (e) {
+      throw new TokenFlashError(dir, `cannot read ${n}: ${(e as Error).message}`);
+    }
+  }
+  if (files.size === 0) throw new TokenFlashError(dir, `no token files (${OUR_PREFIX}log1, ${OUR_PREFIX}tek…) in this directory`);
+  return { source: dir, kind: "files", files, partialFiles: new Set(), damage: [] };
+}
+
+/** FLASH as a user names it on the command line: an image file or a directory of files. */
+export function loadTokenFiles(p: string): TokenFiles {
+  let st: fs.Stats;
+  try {
+    st = fs.statSync(p);
+  } catch (e) {
+    throw new TokenFlashError(p, `cannot read: ${(e as NodeJS.ErrnoException).code === "ENOENT" ? "no such file or directory" : (e as Error).message}`);
+  }
+  if (st.isDirectory()) return readDirectory(p);
+  let bytes: Buffer;
+  try {
+    bytes = fs.readFileSync(p);
+  } catch (e) {
+    throw new TokenFlashError(p, `cannot read: ${(e as Error).message}`);
+  }
+  return tokenFilesFromImage(new Uint8Array(bytes), p);
+}
