@@ -45,7 +45,7 @@ export class DamagedFlashError extends TokenFlashError {
     const lines = damage.map((d) => `  ${d.kind} at byte ${d.offset}${d.file ? ` (${d.file})` : ""}: ${d.message}`);
     const cut = r.cutOffSlots ? `, ${r.cutOffSlots} written slot(s) cut off (skipped, never guessed)` : "";
     return (
-      `the token's flash is damaged; nothing was converted.\n${lines.join("\n")}\n` +
+      `the token's flash is damaged, so none of its log is used.\n${lines.join("\n")}\n` +
       `  Readable before the damage: ${r.records} record(s) in ${r.segments} segment(s)${cut}; anything after it is unknown.\n` +
       `  Read the token again, or pass --partial to use what was readable.`
     );
