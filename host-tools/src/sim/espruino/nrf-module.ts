@@ -65,6 +65,10 @@ export interface NrfModule {
   readonly connected: string | null;
   readonly address: string;
   readonly bluetoothSent: string[];
+  /** The scan callback and the filters it was given, as the bundle passed them (memory model). */
+  scanHeld(): { cb: unknown; filters: unknown } | null;
+  /** The raw advertising data last set (memory model); undefined for the object form or none. */
+  advertisingHeld(): unknown;
 }
 
 export interface NrfOptions {
@@ -125,6 +129,8 @@ export function installNrf(o: NrfOptions): NrfModule {
   const bluetoothSent: string[] = [];
 
   let scanCb: unknown = undefined;
+  let scanFiltersRaw: unknown = undefined;
+  let advRaw: unknown = undefined;
   const packetBuffers = new PacketBuffers(R);
   let scanFilters: Filter[] = [];
   let scanActive = false;
@@ -186,9 +192,11 @@ export function installNrf(o: NrfOptions): NrfModule {
     if (Array.isArray(data) || ArrayBuffer.isView(data) || Object.prototype.toString.call(data) === "[object ArrayBuffer]") {
       next = toBytes(data)!;
       if (next.length > MAX_ADV_BYTES) throw bleError(0xc, "DATA_SIZE");
+      advRaw = data;
     } else if (data === undefined || (data !== null && typeof data === "object")) {
       try {
         next = buildAdvertisingData(data as Record<string, unknown> | undefined, opt, deviceName);
+        advRaw = data;
       } catch (e) {
         throw e instanceof TypeError ? new R.TypeError(e.message) : new R.Error((e as Error).message);
       }
@@ -249,6 +257,7 @@ export function installNrf(o: NrfOptions): NrfModule {
   const stopScan = (): void => {
     scanCb = undefined;
     scanFilters = [];
+    scanFiltersRaw = undefined;
     if (findEvent) rt.unschedule(findEvent);
     findEvent = 0;
     reportScanning();
@@ -257,6 +266,7 @@ export function installNrf(o: NrfOptions): NrfModule {
     const opt = (options !== null && typeof options === "object" ? options : {}) as Record<string, unknown>;
     scanCb = cb;
     scanFilters = lowerFilters(opt.filters);
+    scanFiltersRaw = opt.filters;
     scanActive = opt.active === true;
     const win = Number(opt.window);
     const int = Number(opt.interval);
@@ -376,6 +386,8 @@ export function installNrf(o: NrfOptions): NrfModule {
       return address;
     },
     bluetoothSent,
+    scanHeld: () => (scanCb === undefined ? null : { cb: scanCb, filters: scanFiltersRaw }),
+    advertisingHeld: () => advRaw,
     accrue,
     deliver(advert: ReceivedAdvert): void {
       if (rt.dead || scanCb === undefined) return;

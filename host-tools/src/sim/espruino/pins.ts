@@ -22,6 +22,7 @@ interface Watch {
   level: boolean;
   lastTime: number;
   pendingId: number;
+  fired: boolean;
 }
 
 export interface Pins {
@@ -32,6 +33,8 @@ export interface Pins {
   /** Install the pin globals and functions for a new boot (outputs start low). */
   install(g: Record<string, unknown>): void;
   ledColour(colour: LedColour): boolean;
+  /** Watches set now (for the memory model); `fired` once an edge was accepted. */
+  watchList(): Array<{ fn: unknown; fired: boolean }>;
 }
 
 export function createPins(board: BoardConfig, rt: TokenRuntime): Pins {
@@ -71,6 +74,7 @@ export function createPins(board: BoardConfig, rt: TokenRuntime): Pins {
     const lastTime = w.lastTime;
     w.level = level;
     w.lastTime = time;
+    w.fired = true;
     const wanted = w.edge === "both" || (w.edge === "rising" ? level : !level);
     if (!wanted) return;
     if (!w.repeat) watches.delete(id);
@@ -98,6 +102,9 @@ export function createPins(board: BoardConfig, rt: TokenRuntime): Pins {
       if (down === buttonDown) return;
       buttonDown = down;
       if (!rt.dead) edge(button, down);
+    },
+    watchList() {
+      return [...watches.values()].map((w) => ({ fn: w.fn, fired: w.fired }));
     },
     install(g) {
       watches = new Map();
@@ -139,7 +146,7 @@ export function createPins(board: BoardConfig, rt: TokenRuntime): Pins {
         const o = (options !== null && typeof options === "object" ? options : {}) as { edge?: unknown; repeat?: unknown; debounce?: unknown };
         const e = o.edge === "rising" || o.edge === 1 ? "rising" : o.edge === "falling" || o.edge === -1 ? "falling" : "both";
         const id = nextWatch++;
-        watches.set(id, { fn, pin: name, edge: e, repeat: o.repeat === true, debounceMs: Number(o.debounce) > 0 ? Number(o.debounce) : 0, level: read(name), lastTime: rt.localNow(), pendingId: 0 });
+        watches.set(id, { fn, pin: name, edge: e, repeat: o.repeat === true, debounceMs: Number(o.debounce) > 0 ? Number(o.debounce) : 0, level: read(name), lastTime: rt.localNow(), pendingId: 0, fired: false });
         return id;
       };
       g.clearWatch = (id?: unknown): void => {

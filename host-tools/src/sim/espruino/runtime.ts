@@ -23,7 +23,10 @@ export class TokenRuntime {
   readonly output: string[] = [];
   readonly counters: EnergyCounters = { callbacks: 0, sha256Calls: 0, aesBlocks: 0, advertEvents: 0, scanMs: 0, flashBytesWritten: 0 };
   private owned = new Set<number>();
-  private listeners = new WeakMap<object, Map<string, Listener[]>>();
+  /** Cleared on every boot (RAM lost); a Map (not weak) so the memory model can list what is held. */
+  private listeners = new Map<object, Map<string, Listener[]>>();
+  /** Runs when a callback returned, while its arguments are still held (memory sampling). */
+  onCallbackEnd: ((args: readonly unknown[]) => void) | null = null;
 
   constructor(readonly scheduler: SimScheduler, readonly clock: TokenClock) {}
 
@@ -59,7 +62,7 @@ export class TokenRuntime {
     this.generation++;
     for (const id of this.owned) this.scheduler.cancel(id);
     this.owned.clear();
-    this.listeners = new WeakMap();
+    this.listeners = new Map();
   }
 
   /** Every native calls this first: a dead token does nothing (and the JS that called it stops). */
@@ -76,6 +79,14 @@ export class TokenRuntime {
     } catch (e) {
       this.reportUncaught(e);
     }
+    if (this.onCallbackEnd !== null && !this.dead) this.onCallbackEnd(args);
+  }
+
+  /** Every event listener held now (for the memory model). */
+  listenerEntries(): Array<{ target: object; event: string; fns: readonly unknown[] }> {
+    const out: Array<{ target: object; event: string; fns: readonly unknown[] }> = [];
+    for (const [target, m] of this.listeners) for (const [event, fns] of m) if (fns.length) out.push({ target, event, fns });
+    return out;
   }
 
   reportUncaught(e: unknown): void {

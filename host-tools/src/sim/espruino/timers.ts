@@ -20,7 +20,14 @@ interface Timer {
 /** An interval below 1 ms would spin the event queue; Espruino itself cannot go that fast either. */
 const MIN_INTERVAL_MS = 1;
 
-export function installTimers(rt: TokenRuntime, g: Record<string, unknown>): { clearAll(): void; count(): number } {
+export interface TimerList {
+  clearAll(): void;
+  count(): number;
+  /** Pending timers (for the memory model). */
+  list(): Array<{ fn: unknown; args: readonly unknown[]; interval: boolean }>;
+}
+
+export function installTimers(rt: TokenRuntime, g: Record<string, unknown>): TimerList {
   const timers = new Map<number, Timer>();
   let nextId = 1;
 
@@ -85,5 +92,5 @@ export function installTimers(rt: TokenRuntime, g: Record<string, unknown>): { c
     t.lastTrue = rt.scheduler.now;
     arm(Number(id), t, t.lastTrue, delay);
   };
-  return { clearAll, count: () => timers.size };
+  return { clearAll, count: () => timers.size, list: () => [...timers.values()].map((t) => ({ fn: t.fn, args: t.args, interval: t.intervalMs > 0 })) };
 }

@@ -18,7 +18,8 @@ import { createRealm } from "./realm";
 import { TokenRuntime } from "./runtime";
 import { EspruinoStorage } from "./storage";
 import { createStorageModule } from "./storage-module";
-import { installTimers } from "./timers";
+import { TimerList, installTimers } from "./timers";
+import { MemoryPeak, MemoryUsage, ProcessMemory, TokenMemory } from "./memory";
 import { bytesToString, toBytes } from "./values";
 
 /** Where Espruino keeps the code it runs at boot. */
@@ -46,6 +47,13 @@ export interface EmulatedTokenOptions {
   battery?: () => number;
   /** Die temperature in °C now (default 22). */
   temperature?: () => number;
+  /**
+   * Measure RAM in JsVars (memory.ts): instruments the code so closure scopes
+   * can be counted, and samples the usage after every `sampleEvery`-th
+   * callback (default 1; 0 = only on request) into `memoryPeak`. Without it,
+   * `process.memory()` still answers, but cannot see closures.
+   */
+  memory?: boolean | { sampleEvery?: number };
 }
 
 export interface ResetCounts {
@@ -70,7 +78,8 @@ export class EspruinoToken implements EmulatedToken {
   private readonly flashBaseline: number;
   private nrf: NrfModule | undefined;
   private e: EModule | undefined;
-  private timers: { clearAll(): void; count(): number } | undefined;
+  private timers: TimerList | undefined;
+  private readonly mem: TokenMemory;
   private readonly bootFromStorage: boolean;
 
   constructor(private readonly opts: EmulatedTokenOptions) {
@@ -94,6 +103,32 @@ export class EspruinoToken implements EmulatedToken {
     this.bootFromStorage = opts.bootFromStorage ?? !board.storage.shared;
     if (this.bootFromStorage && opts.bundle.length > 0) this.storage.write(BOOT_FILE, toBytes(opts.bundle)!);
     this.flashBaseline = this.flash.bytesWritten;
+    const m = opts.memory;
+    this.mem = new TokenMemory({
+      board,
+      instrument: m !== undefined && m !== false,
+      sampleEvery: m === undefined || m === false ? 0 : m === true ? 1 : m.sampleEvery ?? 1
+    });
+  }
+
+  /** JsVars in use now (see memory.ts for what is counted and its error). */
+  memoryUsage(): MemoryUsage {
+    return this.mem.usage();
+  }
+
+  /** What process.memory() would say now. */
+  processMemory(): ProcessMemory {
+    return this.mem.processMemory();
+  }
+
+  /** The highest usage sampled so far (across boots), null before the first sample or without the `memory` option. */
+  get memoryPeak(): MemoryPeak | null {
+    return this.mem.peak;
+  }
+
+  /** Usage samples taken so far. */
+  get memorySamples(): number {
+    return this.mem.samples;
   }
 
   get counters(): EnergyCounters {
@@ -181,7 +216,7 @@ export class EspruinoToken implements EmulatedToken {
    */
   evaluate(code: string): unknown {
     if (this.rt.dead) throw new Error(`token ${this.id} is not running`);
-    return this.rt.realm.run(code, "console");
+    return this.rt.realm.run(this.mem.prepare(code, true), "console");
   }
 
   powerCut(): void {
@@ -251,7 +286,7 @@ export class EspruinoToken implements EmulatedToken {
       g,
       evalConsole: (code) => {
         try {
-          const v = realm.run(code, "console");
+          const v = realm.run(this.mem.prepare(code, true), "console");
           if (v !== undefined) rt.print(`=${String(v)}`);
         } catch (e) {
           rt.print(`Uncaught ${String(e)}`);
@@ -261,6 +296,16 @@ export class EspruinoToken implements EmulatedToken {
     const makePromise = realm.run(PROMISE_SHIM, "promise.js") as (defer: (fn: () => void) => void) => unknown;
     g.Promise = makePromise((fn) => rt.schedule(rt.scheduler.now, () => rt.call(fn, undefined, [])));
     this.nrf.start();
+    const nrf = this.nrf;
+    const timers = this.timers;
+    this.mem.attach(realm, {
+      timers: () => timers.list(),
+      watches: () => this.pins.watchList(),
+      scan: () => nrf.scanHeld(),
+      advertising: () => nrf.advertisingHeld(),
+      listeners: () => rt.listenerEntries()
+    }, [storageModule, cryptoModule], () => rt.localNow());
+    rt.onCallbackEnd = this.mem.instrumented ? (args) => this.mem.afterCallback(args) : null;
 
     let code: string | undefined = this.opts.bundle;
     if (this.bootFromStorage) {
@@ -269,7 +314,7 @@ export class EspruinoToken implements EmulatedToken {
     }
     if (code !== undefined) {
       try {
-        realm.run(bootSource(realm, code), `${this.opts.board.id}.js`);
+        realm.run(bootSource(realm, this.mem.prepare(code, false)), `${this.opts.board.id}.js`);
       } catch (e) {
         rt.reportUncaught(e);
       }
