@@ -1,5 +1,5 @@
 import { LOG_PREFIX } from "../../../firmware/src/log/store";
-import { FLAG_UTC, HEADER_BYTES, RECORD_BYTES, SEGMENT_BYTES, SEGMENT_RECORDS, decodeSegment, isErased, utcBase } from "../../../firmware/src/wire/log-record";
+import { FLAG_UTC, HEADER_BYTES, VERSION, RECORD_BYTES, SEGMENT_BYTES, SEGMENT_RECORDS, decodeSegment, isErased, utcBase } from "../../../firmware/src/wire/log-record";
 import { DamagedFlashError, FlashDamage } from "./errors";
 import { TokenFiles } from "./token-files";
 
@@ -114,10 +114,17 @@ function readSegment(name: string, seq: number, raw: Uint8Array, into: LoggedRec
   }
   const seg = decodeSegment(b);
   if (!seg) {
+    // The writer puts the header down before any record, so a torn header over
+    // erased slots is a cut while creating the segment: nothing lost. Records
+    // under an unreadable header are another format or damage, never a cut.
     const n = writtenSlots(b, SEGMENT_RECORDS);
     skipped.unreadableSegment += n;
-    info.note = b[0] !== 1 && b[0] !== 0xff ? `format version ${b[0]}, not 1` : "header torn (a power cut while the segment was created)";
-    if (n) info.note += `; ${n} written slot(s) skipped`;
+    const otherVersion = b[0] !== VERSION && b[0] !== 0xff;
+    info.note = otherVersion ? `format version ${b[0]}, which these tools do not read (this is version ${VERSION})` : "header torn (a power cut while the segment was created)";
+    if (n) {
+      info.note += `; ${n} written slot(s) skipped`;
+      damage.push({ kind: "corrupt", offset: 0, file: name, message: otherVersion ? `${info.note}: update the host tools` : `${n} written slot(s) under a header that fails its check` });
+    }
     return info;
   }
   const h = seg.header;

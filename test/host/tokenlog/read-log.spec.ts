@@ -150,14 +150,32 @@ describe("tokenlog: a token's encounter log out of its flash", () => {
       assert.equal(log.skipped.torn, 1);
     });
 
-    it("marks a segment with a torn header unreadable and counts its written slots", () => {
-      const seg = segment([rec(0, 0), rec(1, 1)]);
-      seg[9] ^= 1;
+    it("marks a segment whose header was cut while it was created unreadable, and loses nothing", () => {
+      const seg = new Uint8Array(1016).fill(0xff);
+      seg.set(segment([]).subarray(0, 5));
       const log = fromImage(image([["pt.log1", seg], ["pt.log2", segment([rec(2, 0)])]]));
       assert.equal(log.segments[0].status, "unreadable");
-      assert.equal(log.skipped.unreadableSegment, 2);
+      assert.match(log.segments[0].note!, /header torn/);
+      assert.equal(log.skipped.unreadableSegment, 0);
       assert.equal(log.records.length, 1);
       assert.equal(log.damage.length, 0, "a torn header is a power cut the log survives, not damage to the image");
+    });
+
+    it("refuses records under an unreadable header (another format version, or a damaged header) unless partial, and counts them", () => {
+      for (const [what, spoil, msg] of [
+        ["version 2", (b: Uint8Array) => (b[0] = 2), /format version 2, which these tools do not read.*update the host tools/],
+        ["bad check", (b: Uint8Array) => (b[9] ^= 1), /2 written slot\(s\) under a header that fails its check/]
+      ] as const) {
+        const seg = segment([rec(0, 0), rec(1, 1)]);
+        spoil(seg);
+        const img = image([["pt.log1", seg], ["pt.log2", segment([rec(2, 0)])]]);
+        const e = thrown(() => fromImage(img));
+        assert.ok(e instanceof DamagedFlashError, what);
+        assert.match(e.message, msg);
+        const log = fromImage(img, true);
+        assert.equal(log.skipped.unreadableSegment, 2, what);
+        assert.equal(log.records.length, 1, what);
+      }
     });
   });
 
