@@ -58,6 +58,7 @@ function matchJson(m: MatchedSighting, w: ScoredWindow, windowIndex: number, buc
     rssi: m.sighting.rssi
   };
   if (m.sighting.aem) o.aem = Buffer.from(m.sighting.aem).toString("hex");
+  if (m.sighting.aemTx !== undefined) o.aemTx = m.sighting.aemTx.toString(16).padStart(2, "0");
   Object.assign(o, {
     txPowerDbm: m.txPowerDbm,
     txPowerSource: m.txPowerSource,
@@ -162,7 +163,7 @@ export function register(program: Command, run: RunAction): void {
     .command("match")
     .description("Match a sightings log against published diagnosis keys and grade the risk (none, low, medium, high).")
     .requiredOption("--keys <src>", "published keys: an export .zip/.bin, a directory of them, or an index.txt (path or URL)")
-    .requiredOption("--sightings <file>", "sightings, JSON Lines: {\"time\", \"rpi\", \"rssi\", \"aem\"} a line")
+    .requiredOption("--sightings <file>", "sightings, JSON Lines: {\"time\", \"rpi\", \"rssi\", \"aem\" or \"aemTx\"} a line (privatetracer log to-sightings makes them from a token)")
     .option("--risk-config <file>", "risk config JSON (any subset of the fields in docs/risk.md)")
     .option("--profile <file>", 'wearer profile JSON, e.g. {"vulnerability": "high"}')
     .option("--workers <n>", `matching threads (default: one per core from ${PARALLEL_FROM_KEYS} keys, else 1)`)
