@@ -9,10 +9,10 @@
  * within 2 m that day). docs/care-home-results.md explains the choices.
  */
 import type { ExposureKey } from "../../keys/types";
-import { TEK_ROLLING_PERIOD, decryptMetadata, deriveKeys } from "../../match/derive";
+import { TEK_ROLLING_PERIOD } from "../../match/derive";
 import { buildExposureWindows } from "../../match/exposure-windows";
 import { findHits } from "../../match/find-hits";
-import { MatchedSighting, attenuationDb, resolveHits } from "../../match/matched-sightings";
+import { MatchedSighting, resolveHits } from "../../match/matched-sightings";
 import { packKeys } from "../../match/packed-keys";
 import { DEFAULT_RISK_CONFIG, RiskConfig } from "../../match/risk-config";
 import { utcDay } from "../../match/risk-score";
@@ -76,12 +76,6 @@ export function riskConfigFor(s: ScanScheduleFigures): RiskConfig {
   };
 }
 
-/** The token's transmit power in its AEM: metadata byte 1, signed, decrypted with the sender's AEMK. */
-function txPowerFromAem1(aemk: Buffer, rpi: Buffer, aem1: number): number {
-  // CTR: each byte decrypts on its own, so the other three need not be known.
-  return decryptMetadata(aemk, rpi, Uint8Array.of(0, aem1, 0, 0)).readInt8(1);
-}
-
 /**
  * Match every token's log against every other token's TEKs. One index of all
  * logs and one pass over all keys (each key derived once); hits of a token on
@@ -98,28 +92,18 @@ export async function exposuresFromLogs(tokens: readonly DetectionToken[], sched
   });
   const sightings: Sighting[] = [];
   const heardBy: number[] = [];
-  const aem1: number[] = [];
   tokens.forEach((t, ti) => {
     for (const e of t.encounters) {
-      sightings.push({ time: e.time, rpi: e.rpiPrefix, rssi: e.meanRssi, line: sightings.length + 1 });
+      // The log keeps AEM byte 1 (the sender's power) only: the matcher decrypts it.
+      sightings.push({ time: e.time, rpi: e.rpiPrefix, rssi: e.meanRssi, aemTx: e.aem1, line: sightings.length + 1 });
       heardBy.push(ti);
-      aem1.push(e.aem1);
     }
   });
   const out: ExposureByPairDay = new Map();
   if (!keys.length || !sightings.length) return out;
   const found = await findHits(packKeys(keys), buildSightingIndex(sightings));
   const hits = found.hits.filter((h) => keyOwner[h.keyIndex] !== heardBy[h.sightingIndex]);
-  // The log keeps one AEM byte, not four: resolve with the default power, then decrypt the real one.
   const matches = resolveHits(hits, keys, sightings, DEFAULT_RISK_CONFIG.defaultTxPowerDbm);
-  const aemk = new Map<number, Buffer>();
-  for (const m of matches) {
-    let k = aemk.get(m.keyIndex);
-    if (!k) aemk.set(m.keyIndex, (k = deriveKeys(m.key.keyData).aemk));
-    m.txPowerDbm = txPowerFromAem1(k, m.rpi, aem1[m.sightingIndex]);
-    m.txPowerSource = "aem";
-    m.attenuationDb = attenuationDb(m.txPowerDbm, m.sighting.rssi);
-  }
   const byReceiver = new Map<number, MatchedSighting[]>();
   for (const m of matches) {
     const r = heardBy[m.sightingIndex];
