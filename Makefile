@@ -5,7 +5,7 @@ NODE_BIN := node_modules/.bin
 CLI := node bin/privatetracer.js
 DEPS := node_modules/.deps-installed
 
-.PHONY: all deps demo test typecheck firmware mocha bench clean bench-sim bench-match
+.PHONY: all deps demo test typecheck firmware mocha bench clean bench-sim bench-match bench-memory
 
 all: firmware
 
@@ -45,3 +45,7 @@ bench-sim: $(DEPS)
 ## Matching throughput vs the node:crypto bound, 1 thread and all cores; last line is JSON.
 bench-match: $(DEPS)
 	node -r ts-node/register/transpile-only bench/match.ts
+
+## RAM budget: peak JsVars of the Puck.js firmware in the care home and at a 200-phone station; last line is JSON.
+bench-memory: $(DEPS)
+	node -r ts-node/register/transpile-only bench/memory.ts

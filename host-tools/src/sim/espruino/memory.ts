@@ -212,7 +212,9 @@ export class TokenMemory {
         const d = Object.getOwnPropertyDescriptor(g, name);
         if (!d || !("value" in d)) continue;
         const v = d.value as unknown;
-        if (this.baseline.has(name) && this.baseline.get(name) === v) {
+        // The global object itself (`global`, `globalThis`) is the root these names live in.
+        if (v === g) continue;
+        if (this.baseline.has(name) && Object.is(this.baseline.get(name), v)) {
           // A built-in: RAM only for keys the bundle added to it.
           const keys = v !== null && typeof v === "object" ? this.natives.get(v) : undefined;
           if (keys && Object.keys(v as object).some((k) => !keys.has(k))) {

@@ -1,0 +1,146 @@
+/**
+ * RAM budget: peak JsVars in use on a Puck.js (goal ≤ 50 % of the board's
+ * JsVars), estimated by the Espruino emulation's memory model
+ * (host-tools/src/sim/espruino/memory.ts: what it counts, what it ignores,
+ * its expected error). Samples after every callback (or every n-th) while
+ *
+ *  (a) the care home runs with every resident's token on the real firmware;
+ *  (b) one token at a "station" hears 200 phones, each with its own RPI,
+ *      every scan window for an hour.
+ *
+ * Last line: one JSON object with both cases.
+ *
+ *   npx ts-node bench/memory.ts [--days 1] [--seed 1] [--every 1] [--phones 200] [--hours 1]
+ */
+import type { BoardConfig } from "../host-tools/src/build/boards";
+import { loadBoard } from "../host-tools/src/build/boards";
+import { EspruinoToken, createEmulatedToken } from "../host-tools/src/sim/espruino";
+import type { MemoryPeak } from "../host-tools/src/sim/espruino";
+import { runStation } from "../host-tools/src/sim/espruino/station-stress";
+import { careHome } from "../host-tools/src/sim/world/care-home";
+import { startUnix } from "../host-tools/src/sim/world/scenario-load";
+import { firmwareBundle, simulate } from "../host-tools/src/sim/world/simulate";
+
+const BOARD = "puckjs";
+const GOAL_PERCENT = 50;
+
+function arg(name: string, fallback: string): string {
+  const i = process.argv.indexOf(`--${name}`);
+  return i > 0 && i + 1 < process.argv.length ? process.argv[i + 1] : fallback;
+}
+
+interface CaseResult {
+  scenario: string;
+  peakJsVars: number;
+  peakPercent: number;
+  withinGoal: boolean;
+  /** Where the peak's JsVars went (see JsVarBreakdown). */
+  breakdown: MemoryPeak["by"] | null;
+  samples: number;
+  wallSeconds: number;
+  [k: string]: unknown;
+}
+
+const pct = (n: number, total: number): number => Number(((100 * n) / total).toFixed(1));
+
+async function careHomeCase(board: BoardConfig, days: number, seed: number, every: number): Promise<CaseResult> {
+  const scenario = careHome({ seed });
+  const tokens: EspruinoToken[] = [];
+  const t0 = Date.now();
+  const r = await simulate({
+    scenario,
+    days,
+    seed,
+    board: board.id,
+    firmware: "real",
+    makeToken: (a) => {
+      const t = createEmulatedToken({ ...a, memory: { sampleEvery: every } });
+      tokens.push(t);
+      return t;
+    }
+  });
+  let peak: MemoryPeak | null = null;
+  let peakToken = "";
+  let samples = 0;
+  const perToken: number[] = [];
+  for (const t of tokens) {
+    samples += t.memorySamples;
+    const p = t.memoryPeak;
+    if (!p) continue;
+    perToken.push(p.jsVars);
+    if (!peak || p.jsVars > peak.jsVars) {
+      peak = p;
+      peakToken = t.id;
+    }
+  }
+  perToken.sort((a, b) => a - b);
+  const peakJsVars = peak ? peak.jsVars : 0;
+  return {
+    scenario: `care-home ${days} day(s), seed ${seed}, ${tokens.length} tokens`,
+    peakJsVars,
+    peakPercent: pct(peakJsVars, board.jsVars.count),
+    withinGoal: pct(peakJsVars, board.jsVars.count) <= GOAL_PERCENT,
+    peakToken,
+    medianTokenPeak: perToken.length ? perToken[Math.floor(perToken.length / 2)] : 0,
+    breakdown: peak ? peak.by : null,
+    samples,
+    uncaught: tokens.reduce((n, t) => n + t.uncaught.length, 0),
+    firmware: r.firmware,
+    startUnix: startUnix(scenario),
+    wallSeconds: Number(((Date.now() - t0) / 1000).toFixed(1))
+  };
+}
+
+function stationCase(board: BoardConfig, bundle: string, phones: number, hours: number, seed: number, every: number, start: number): CaseResult {
+  const t0 = Date.now();
+  const r = runStation({ board, bundle, phones, seconds: hours * 3600, startUnix: start, seed, sampleEvery: every });
+  const peakJsVars = r.peak ? r.peak.jsVars : 0;
+  return {
+    scenario: `station: ${phones} phones with distinct RPIs heard every scan, ${hours} h`,
+    peakJsVars,
+    peakPercent: pct(peakJsVars, board.jsVars.count),
+    withinGoal: pct(peakJsVars, board.jsVars.count) <= GOAL_PERCENT,
+    breakdown: r.peak ? r.peak.by : null,
+    samples: r.samples,
+    packetsDelivered: r.packetsDelivered,
+    scanWindows: r.scanWindows,
+    uncaught: r.uncaught.length,
+    wallSeconds: Number(((Date.now() - t0) / 1000).toFixed(1))
+  };
+}
+
+async function main(): Promise<void> {
+  const days = Number(arg("days", "1"));
+  const seed = Number(arg("seed", "1"));
+  const every = Number(arg("every", "1"));
+  const phones = Number(arg("phones", "200"));
+  const hours = Number(arg("hours", "1"));
+  const board = loadBoard(BOARD);
+  const bundle = await firmwareBundle(BOARD);
+
+  const home = await careHomeCase(board, days, seed, every);
+  console.log(`care home: peak ${home.peakJsVars} JsVars (${home.peakPercent} % of ${board.jsVars.count}) on ${String(home.peakToken)}, ${home.samples} samples, ${home.wallSeconds} s`);
+  // The station starts where the care home does: after the bundle's build time.
+  const station = stationCase(board, bundle, phones, hours, seed, every, Number(home.startUnix));
+  console.log(`station: peak ${station.peakJsVars} JsVars (${station.peakPercent} %), ${station.packetsDelivered} packets in ${String(station.scanWindows)} scan windows, ${station.wallSeconds} s`);
+
+  const peak = Math.max(home.peakJsVars, station.peakJsVars);
+  console.log(
+    JSON.stringify({
+      bench: "memory",
+      board: BOARD,
+      jsVarsTotal: board.jsVars.count,
+      blockBytes: board.jsVars.bytesPerVar,
+      peakJsVars: peak,
+      peakPercent: pct(peak, board.jsVars.count),
+      goalPercent: GOAL_PERCENT,
+      withinGoal: pct(peak, board.jsVars.count) <= GOAL_PERCENT,
+      scenario: { careHome: home, station }
+    })
+  );
+}
+
+main().catch((e: unknown) => {
+  console.error(e instanceof Error ? e.message : String(e));
+  process.exit(1);
+});
