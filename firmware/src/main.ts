@@ -4,7 +4,7 @@ import { onSelfTestFailure, runSelfTest } from "./selftest";
 import { startToken } from "./token";
 
 /** Boot: lock the console, then blink green once to show the token is alive. */
-export function boot(p: Platform): void {
+function boot(p: Platform): void {
   p.lockConsole();
   // Espruino advertises its board name, connectable, until told otherwise:
   // go silent before anything slow (the self-test) runs.

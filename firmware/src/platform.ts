@@ -86,7 +86,9 @@ export function createPlatform(): Platform {
         // No LED: the whole screen is the light, its colour the LEDs that are on.
         var bit = colour === "red" ? 1 : colour === "green" ? 2 : 4;
         lit = on ? lit | bit : lit & ~bit;
-        var gr = global["g"] as EspruinoGraphics;
+        // Named, not looked up: the bundler then never gives one of our own
+        // top-level functions the name `g`.
+        var gr = g;
         gr.setColor(lit & 1, (lit >> 1) & 1, (lit >> 2) & 1).fillRect(0, 0, gr.getWidth() - 1, gr.getHeight() - 1);
         if (gr.flip) gr.flip();
         return;

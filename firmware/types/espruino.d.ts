@@ -139,6 +139,8 @@ interface EspruinoGraphics {
 }
 
 declare var NRF: EspruinoNRF;
+/** The screen, on boards that have one. */
+declare var g: EspruinoGraphics;
 declare var E: EspruinoE;
 declare var Bluetooth: EspruinoBluetoothSerial;
 declare function getTime(): number;

@@ -44,7 +44,10 @@ describe("Espruino lint", () => {
     ["use-before-definition", "f();function f(){}"],
     ["use-before-definition", "var y=x+1;var x=1;"],
     ["use-before-definition", "(function(){g();function g(){}})();"],
-    ["use-before-definition", "function a(){return b()}a();function b(){return 1}"]
+    ["use-before-definition", "function a(){return b()}a();function b(){return 1}"],
+    ["global-shadow", "function g(){return 1}g();"],
+    ["global-shadow", "var E=1;"],
+    ["global-shadow", "var D5=2;"]
   ];
 
   for (const [rule, src] of samples) {
@@ -76,6 +79,10 @@ describe("Espruino lint", () => {
       "})();"
     ].join("\n");
     assert.deepEqual(lintSource(clean), []);
+  });
+
+  it("lets a function's own local variable take a global's name (only top-level names are globals)", () => {
+    assert.deepEqual(rules("function f(){var g=1;return g}f();"), []);
   });
 
   it("does not mistake a local variable named like a forbidden builtin for the builtin", () => {

@@ -24,7 +24,8 @@ export type LintRule =
   | "builtin-prototype"
   | "unknown-global"
   | "board-constant"
-  | "use-before-definition";
+  | "use-before-definition"
+  | "global-shadow";
 
 export interface LintProblem {
   rule: LintRule;
@@ -242,6 +243,7 @@ export function lintSource(source: string): LintProblem[] {
   });
 
   problems.push(...useBeforeDefinition(ast));
+  problems.push(...globalShadows(ast));
   problems.sort((a, b) => a.line - b.line || a.column - b.column);
   return problems;
 }
@@ -348,6 +350,35 @@ function useBeforeDefinition(ast: Node): LintProblem[] {
     }
   });
   return problems;
+}
+
+/** Pin names (D0…D31, A0…) and handlers Espruino calls by name. */
+const ESPRUINO_RESERVED = /^([DA]\d+|onInit)$/;
+
+/**
+ * Without a wrapper function the bundle's top-level names are Espruino
+ * globals: one that takes a built-in's name (a minifier picking `g` on a board
+ * with a screen, say) would replace the built-in for the whole interpreter.
+ */
+function globalShadows(ast: Node): LintProblem[] {
+  const out: LintProblem[] = [];
+  for (const s of ast.body as Node[]) {
+    const names: Array<[string, Node]> = [];
+    if ((s.type === "FunctionDeclaration" || s.type === "ClassDeclaration") && s.id) names.push([s.id.name, s.id]);
+    if (s.type === "VariableDeclaration")
+      for (const d of s.declarations) {
+        const ns: string[] = [];
+        patternNames(d.id, ns);
+        for (const n of ns) names.push([n, d.id]);
+      }
+    for (const [name, node] of names) {
+      if (ESPRUINO_GLOBALS.has(name) || ESPRUINO_RESERVED.test(name)) {
+        const loc = (node as acorn.Node).loc!;
+        out.push({ rule: "global-shadow", line: loc.start.line, column: loc.start.column + 1, message: `top-level ${name} replaces Espruino's global of that name` });
+      }
+    }
+  }
+  return out;
 }
 
 export function formatProblems(file: string, problems: LintProblem[]): string {
