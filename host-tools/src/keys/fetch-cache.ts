@@ -5,16 +5,39 @@ import { KeySourceError } from "./errors";
 import { MAX_EXPORT_BYTES, writeFileAtomic } from "./export-file";
 
 const FETCH_TIMEOUT_MS = 30_000;
+const MAX_REDIRECTS = 5;
 
-/** Downloads a URL into memory, refusing bodies over `limit` bytes and slow servers. */
-export async function fetchBytes(url: string, limit = MAX_EXPORT_BYTES): Promise<Buffer> {
-  let res: Response;
-  try {
-    res = await fetch(url, { signal: AbortSignal.timeout(FETCH_TIMEOUT_MS), redirect: "follow" });
-  } catch (e) {
-    const cause = (e as { cause?: Error }).cause;
-    throw new KeySourceError(`cannot fetch ${url}: ${(e as Error).message}${cause ? ` (${cause.message})` : ""}`);
+/**
+ * Fetches `url`, following redirects only within its own origin: the
+ * publisher's server may move a file, but a redirect elsewhere would hand
+ * the choice of key source (and, for an index, of every export) to another host.
+ */
+async function fetchSameOrigin(url: string): Promise<Response> {
+  const origin = new URL(url).origin;
+  let current = url;
+  for (let hops = 0; ; hops++) {
+    let res: Response;
+    try {
+      res = await fetch(current, { signal: AbortSignal.timeout(FETCH_TIMEOUT_MS), redirect: "manual" });
+    } catch (e) {
+      const cause = (e as { cause?: Error }).cause;
+      throw new KeySourceError(`cannot fetch ${url}: ${(e as Error).message}${cause ? ` (${cause.message})` : ""}`);
+    }
+    const location = res.status >= 300 && res.status < 400 ? res.headers.get("location") : null;
+    if (location === null) return res;
+    await res.body?.cancel().catch(() => undefined);
+    const next = new URL(location, current);
+    if (next.origin !== origin) {
+      throw new KeySourceError(`cannot fetch ${url}: it redirects to another server (${next.origin}); give that URL directly if it is trusted`);
+    }
+    if (hops >= MAX_REDIRECTS) throw new KeySourceError(`cannot fetch ${url}: more than ${MAX_REDIRECTS} redirects`);
+    current = next.toString();
   }
+}
+
+/** Downloads a URL into memory, refusing bodies over `limit` bytes, slow servers and redirects to other servers. */
+export async function fetchBytes(url: string, limit = MAX_EXPORT_BYTES): Promise<Buffer> {
+  const res = await fetchSameOrigin(url);
   if (!res.ok) {
     await res.body?.cancel().catch(() => undefined);
     throw new KeySourceError(`cannot fetch ${url}: HTTP ${res.status} ${res.statusText}`);
@@ -58,6 +81,15 @@ export class ExportCache {
       return fs.readFileSync(this.fileFor(url));
     } catch {
       return null;
+    }
+  }
+
+  /** Forgets the copy of `url` (one that no longer parses or verifies). */
+  drop(url: string): void {
+    try {
+      fs.rmSync(this.fileFor(url), { force: true });
+    } catch (e) {
+      throw new KeySourceError(`cannot remove a bad copy from the key cache ${this.dir}: ${(e as Error).message}`);
     }
   }
 

@@ -1,8 +1,9 @@
+import type { KeyObject } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { ExportFile, parseExportFile, readExportFile, verifyExportFile } from "./export-file";
 import { ExportCache, fetchBytes } from "./fetch-cache";
-import { KeySourceError, SignatureError } from "./errors";
+import { ExportFormatError, KeySourceError, SignatureError } from "./errors";
 import { parsePublicKey } from "./signing";
 import { ExposureKey, ReportType } from "./types";
 
@@ -66,15 +67,40 @@ interface Loader {
   fromCache: number;
 }
 
-async function loadUrlExport(url: string, l: Loader): Promise<ExportFile> {
+/** Throws a SignatureError naming `name` unless `file` verifies with `publicKey` (when one is given). */
+function checkSignature(file: ExportFile, name: string, publicKey: KeyObject | null): void {
+  if (!publicKey) return;
+  const v = verifyExportFile(file, publicKey);
+  if (!v.valid) throw new SignatureError(`${name}: ${v.reason}`);
+}
+
+/** Whether a cached copy still parses and verifies; a copy that does not is not trusted again. */
+async function cachedExport(url: string, data: Buffer, publicKey: KeyObject | null): Promise<ExportFile | null> {
+  try {
+    const file = await parseExportFile(data, url);
+    checkSignature(file, url, publicKey);
+    return file;
+  } catch (e) {
+    if (e instanceof ExportFormatError || e instanceof SignatureError) return null;
+    throw e;
+  }
+}
+
+async function loadUrlExport(url: string, l: Loader, publicKey: KeyObject | null): Promise<ExportFile> {
   const cached = l.cache?.get(url);
   if (cached) {
-    l.fromCache++;
-    return parseExportFile(cached, url);
+    const file = await cachedExport(url, cached, publicKey);
+    if (file) {
+      l.fromCache++;
+      return file;
+    }
+    // A copy cached before a key was given, or tampered with on disk: fetch afresh.
+    l.cache?.drop(url);
   }
   const data = await fetchBytes(url);
   const file = await parseExportFile(data, url);
-  // Cached only once it parsed, so a broken download is fetched afresh next time.
+  checkSignature(file, url, publicKey);
+  // Cached only once it parsed and verified: a broken or forged download is never kept.
   l.cache?.put(url, data);
   return file;
 }
@@ -127,10 +153,11 @@ export async function loadKeySourceDetailed(spec: string, opts: KeySourceOptions
   const byId = new Map<string, ExposureKey>();
   let duplicates = 0;
   for (const f of files) {
-    const file = isUrl(f) ? await loadUrlExport(f, loader) : await readExportFile(f);
-    if (publicKey) {
-      const v = verifyExportFile(file, publicKey);
-      if (!v.valid) throw new SignatureError(`${f}: ${v.reason}`);
+    let file: ExportFile;
+    if (isUrl(f)) file = await loadUrlExport(f, loader, publicKey);
+    else {
+      file = await readExportFile(f);
+      checkSignature(file, f, publicKey);
     }
     for (const k of file.export.keys) {
       const id = keyId(k);

@@ -115,6 +115,56 @@ describe("key sources for matching", () => {
       assert.deepEqual(hexes(await loadKeySource(`${base}/v1/exports/a.zip`)), hexes([key(7)]));
     });
 
+    it("never caches a forged export: once the server is fixed, the genuine file matches", async () => {
+      const cacheDir = tempDir("cache-forged");
+      const forger = generateSigningKeyPair();
+      const exp: KeyExport = { startTimestamp: 1620000000, endTimestamp: 1620003600, region: "GB", batchNum: 1, batchSize: 1, signatureInfos: [], keys: [key(10)], revisedKeys: [] };
+      const forged = await buildExportZip(exp, { key: parsePrivateKey(forger.privateKeyPem), keyId: "PT", keyVersion: "1" });
+      files.set("/v1/exports/c.zip", forged);
+      await assert.rejects(loadKeySource(`${base}/v1/exports/c.zip`, { cacheDir, publicKeyPem: pair.publicKeyPem }), SignatureError);
+      files.set("/v1/exports/c.zip", await buildExportZip(exp, { key: parsePrivateKey(pair.privateKeyPem), keyId: "PT", keyVersion: "1" }));
+      const r = await loadKeySourceDetailed(`${base}/v1/exports/c.zip`, { cacheDir, publicKeyPem: pair.publicKeyPem });
+      assert.deepEqual(hexes(r.keys), hexes([key(10)]));
+      assert.equal(r.fromCache, 0);
+    });
+
+    it("fetches again when a cached copy does not verify (cached before a key was given)", async () => {
+      const cacheDir = tempDir("cache-unverified");
+      const forger = generateSigningKeyPair();
+      const exp: KeyExport = { startTimestamp: 1620000000, endTimestamp: 1620003600, region: "GB", batchNum: 1, batchSize: 1, signatureInfos: [], keys: [key(11)], revisedKeys: [] };
+      files.set("/v1/exports/d.zip", await buildExportZip(exp, { key: parsePrivateKey(forger.privateKeyPem), keyId: "PT", keyVersion: "1" }));
+      await loadKeySource(`${base}/v1/exports/d.zip`, { cacheDir });
+      files.set("/v1/exports/d.zip", await buildExportZip(exp, { key: parsePrivateKey(pair.privateKeyPem), keyId: "PT", keyVersion: "1" }));
+      requests.length = 0;
+      const r = await loadKeySourceDetailed(`${base}/v1/exports/d.zip`, { cacheDir, publicKeyPem: pair.publicKeyPem });
+      assert.deepEqual(hexes(r.keys), hexes([key(11)]));
+      assert.deepEqual(requests, ["/v1/exports/d.zip"]);
+      requests.length = 0;
+      const again = await loadKeySourceDetailed(`${base}/v1/exports/d.zip`, { cacheDir, publicKeyPem: pair.publicKeyPem });
+      assert.equal(again.fromCache, 1);
+      assert.deepEqual(requests, []);
+    });
+
+    it("follows a redirect on the same server but refuses one to another server", async () => {
+      const other = http.createServer((_req, res) => res.writeHead(200).end(files.get("/v1/exports/a.zip")));
+      await new Promise<void>((resolve) => other.listen(0, "127.0.0.1", resolve));
+      const otherBase = `http://127.0.0.1:${(other.address() as AddressInfo).port}`;
+      const redirects = http.createServer((req, res) => {
+        if (req.url === "/same.zip") res.writeHead(302, { location: "/v1/exports/a.zip" }).end();
+        else if (req.url === "/v1/exports/a.zip") res.writeHead(200).end(files.get("/v1/exports/a.zip"));
+        else res.writeHead(302, { location: `${otherBase}/elsewhere.zip` }).end();
+      });
+      await new Promise<void>((resolve) => redirects.listen(0, "127.0.0.1", resolve));
+      const rBase = `http://127.0.0.1:${(redirects.address() as AddressInfo).port}`;
+      try {
+        assert.deepEqual(hexes(await loadKeySource(`${rBase}/same.zip`)), hexes([key(7)]));
+        await assert.rejects(loadKeySource(`${rBase}/away.zip`), (e: unknown) => e instanceof KeySourceError && /redirects to another server/.test(e.message));
+      } finally {
+        await new Promise<void>((resolve) => other.close(() => resolve()));
+        await new Promise<void>((resolve) => redirects.close(() => resolve()));
+      }
+    });
+
     it("names the URL that could not be fetched", async () => {
       await assert.rejects(loadKeySource(`${base}/v1/bad-index.txt`, { cacheDir: tempDir("cache2") }), (e: unknown) => e instanceof KeySourceError && /missing\.zip: HTTP 404/.test(e.message));
     });
