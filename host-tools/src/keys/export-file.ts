@@ -1,5 +1,6 @@
 import * as crypto from "node:crypto";
 import * as fs from "node:fs";
+import * as zlib from "node:zlib";
 import JSZip from "jszip";
 import { ECDSA_SHA256_OID, TekSignature, decodeExportBin, decodeSignatureList, encodeExportBin, encodeSignatureList } from "./export-codec";
 import { ExportFormatError } from "./errors";
@@ -26,26 +27,62 @@ export interface ExportFile {
   export: KeyExport;
 }
 
-interface ZipEntrySize {
-  _data?: { uncompressedSize?: number };
+/** What JSZip keeps of an entry when loaded without checkCRC32: the raw bytes and the central directory's figures. */
+interface ZipEntryData {
+  _data?: {
+    uncompressedSize?: number;
+    crc32?: number;
+    compression?: { magic?: string };
+    compressedContent?: Uint8Array;
+  };
 }
 
+const STORE = "\x00\x00";
+const DEFLATE = "\x08\x00";
+
+/**
+ * Reads one entry without letting JSZip inflate it: JSZip would inflate every
+ * entry whole (to check CRCs) before we could look at its size, so a small zip
+ * could claim 100 bytes and inflate to gigabytes. Here the declared size is
+ * checked first and inflating stops hard at MAX_EXPORT_BYTES whatever the
+ * headers claim; the CRC is checked afterwards on the bounded output.
+ */
 async function readZipEntry(zip: JSZip, name: string, source: string): Promise<Buffer | null> {
   const entry = zip.file(name);
   if (!entry) return null;
-  // JSZip keeps the size from the central directory here; checking it first
-  // stops a zip bomb before it is inflated.
-  const declared = (entry as unknown as ZipEntrySize)._data?.uncompressedSize;
-  if (typeof declared === "number" && declared > MAX_EXPORT_BYTES)
-    throw new ExportFormatError(`${source}: ${name} would be ${declared} bytes, over the ${MAX_EXPORT_BYTES}-byte limit`);
-  let data: Uint8Array;
-  try {
-    data = await entry.async("uint8array");
-  } catch (e) {
-    throw new ExportFormatError(`${source}: ${name} inside the zip is corrupt (${(e as Error).message})`);
+  const d = (entry as unknown as ZipEntryData)._data;
+  if (!d || !(d.compressedContent instanceof Uint8Array)) {
+    // JSZip swaps an entry that declares 0 bytes for an in-memory empty
+    // string: nothing from the zip is inflated on this path.
+    let data: Uint8Array;
+    try {
+      data = await entry.async("uint8array");
+    } catch (e) {
+      throw new ExportFormatError(`${source}: ${name} inside the zip is corrupt (${(e as Error).message})`);
+    }
+    if (data.length > MAX_EXPORT_BYTES) throw new ExportFormatError(`${source}: ${name} is ${data.length} bytes, over the ${MAX_EXPORT_BYTES}-byte limit`);
+    return Buffer.from(data);
   }
-  if (data.length > MAX_EXPORT_BYTES) throw new ExportFormatError(`${source}: ${name} is ${data.length} bytes, over the ${MAX_EXPORT_BYTES}-byte limit`);
-  return Buffer.from(data);
+  if (typeof d.uncompressedSize !== "number" || typeof d.compression?.magic !== "string")
+    throw new ExportFormatError(`${source}: ${name} inside the zip cannot be read`);
+  if (d.uncompressedSize > MAX_EXPORT_BYTES)
+    throw new ExportFormatError(`${source}: ${name} would be ${d.uncompressedSize} bytes, over the ${MAX_EXPORT_BYTES}-byte limit`);
+  let data: Buffer;
+  if (d.compression.magic === STORE) data = Buffer.from(d.compressedContent);
+  else if (d.compression.magic === DEFLATE) {
+    try {
+      data = zlib.inflateRawSync(d.compressedContent, { maxOutputLength: MAX_EXPORT_BYTES });
+    } catch (e) {
+      if ((e as { code?: string }).code === "ERR_BUFFER_TOO_LARGE")
+        throw new ExportFormatError(`${source}: ${name} inflates to over the ${MAX_EXPORT_BYTES}-byte limit (its header claims ${d.uncompressedSize} bytes)`);
+      throw new ExportFormatError(`${source}: ${name} inside the zip is corrupt (${(e as Error).message})`);
+    }
+  } else throw new ExportFormatError(`${source}: ${name} uses a zip compression method other than deflate or store`);
+  if (data.length !== d.uncompressedSize)
+    throw new ExportFormatError(`${source}: ${name} inside the zip is corrupt (${data.length} bytes, its header says ${d.uncompressedSize})`);
+  if (typeof d.crc32 === "number" && zlib.crc32(data) !== d.crc32 >>> 0)
+    throw new ExportFormatError(`${source}: ${name} inside the zip is corrupt (CRC32 mismatch)`);
+  return data;
 }
 
 /** Parses the bytes of a .zip export or a bare export.bin; `source` names it in errors. */
@@ -58,7 +95,8 @@ export async function parseExportFile(data: Uint8Array, source: string): Promise
   }
   let zip: JSZip;
   try {
-    zip = await JSZip.loadAsync(buf, { checkCRC32: true });
+    // No CRC check here: that would inflate every entry before its size is known (see readZipEntry).
+    zip = await JSZip.loadAsync(buf, { checkCRC32: false });
   } catch (e) {
     throw new ExportFormatError(`${source}: not a readable zip (${(e as Error).message})`);
   }

@@ -1,5 +1,6 @@
 import { strict as assert } from "node:assert";
 import * as fs from "node:fs";
+import * as zlib from "node:zlib";
 import JSZip from "jszip";
 import { decodeExportBin, encodeExportBin, EXPORT_HEADER } from "../../../host-tools/src/keys/export-codec";
 import { buildExportZip, parseExportFile, readExportFile, verifyExportFile } from "../../../host-tools/src/keys/export-file";
@@ -147,5 +148,57 @@ describe("GAEN export files: malformed input", () => {
     zip.file("export.bin", "this is not a GAEN export at all");
     const data = await zip.generateAsync({ type: "nodebuffer" });
     await assert.rejects(parseExportFile(data, "weird.zip"), /weird\.zip: export\.bin does not start with the header/);
+  });
+});
+
+describe("GAEN export files: oversized and damaged zip entries", () => {
+  /** A zip whose one entry, export.bin, holds `raw` deflated (or stored) but whose headers claim `claimed` bytes and `crc`. */
+  function handMadeZip(raw: Buffer, claimed: number, crc: number, deflate = true): Buffer {
+    const body = deflate ? zlib.deflateRawSync(raw, { level: 9 }) : raw;
+    const name = Buffer.from("export.bin");
+    const local = Buffer.alloc(30);
+    local.writeUInt32LE(0x04034b50, 0);
+    local.writeUInt16LE(20, 4);
+    local.writeUInt16LE(deflate ? 8 : 0, 8);
+    local.writeUInt32LE(crc >>> 0, 14);
+    local.writeUInt32LE(body.length, 18);
+    local.writeUInt32LE(claimed, 22);
+    local.writeUInt16LE(name.length, 26);
+    const central = Buffer.alloc(46);
+    central.writeUInt32LE(0x02014b50, 0);
+    central.writeUInt16LE(20, 4);
+    central.writeUInt16LE(20, 6);
+    central.writeUInt16LE(deflate ? 8 : 0, 10);
+    central.writeUInt32LE(crc >>> 0, 16);
+    central.writeUInt32LE(body.length, 20);
+    central.writeUInt32LE(claimed, 24);
+    central.writeUInt16LE(name.length, 28);
+    const end = Buffer.alloc(22);
+    end.writeUInt32LE(0x06054b50, 0);
+    end.writeUInt16LE(1, 8);
+    end.writeUInt16LE(1, 10);
+    end.writeUInt32LE(central.length + name.length, 12);
+    end.writeUInt32LE(local.length + name.length + body.length, 16);
+    return Buffer.concat([local, name, body, central, name, end]);
+  }
+
+  it("stops a zip bomb whose header claims 100 bytes at the size limit, saying so", async () => {
+    const raw = Buffer.alloc(64 * 1024 * 1024);
+    EXPORT_HEADER.copy(raw);
+    const bomb = handMadeZip(raw, 100, zlib.crc32(raw));
+    assert.ok(bomb.length < 100_000, "a small file");
+    await assert.rejects(parseExportFile(bomb, "bomb.zip"), (e: unknown) => e instanceof ExportFormatError && /bomb\.zip: export\.bin inflates to over the 16777216-byte limit/.test(e.message));
+  });
+
+  it("refuses an entry whose header declares more than the limit", async () => {
+    const raw = Buffer.alloc(17 * 1024 * 1024);
+    await assert.rejects(parseExportFile(handMadeZip(raw, raw.length, zlib.crc32(raw)), "big.zip"), /big\.zip: export\.bin would be 17825792 bytes, over the 16777216-byte limit/);
+  });
+
+  it("reads a stored (uncompressed) entry and still catches a CRC mismatch", async () => {
+    const bin = encodeExportBin(sampleExport());
+    const f = await parseExportFile(handMadeZip(bin, bin.length, zlib.crc32(bin), false), "stored.zip");
+    assert.equal(f.export.keys.length, 2);
+    await assert.rejects(parseExportFile(handMadeZip(bin, bin.length, zlib.crc32(bin) ^ 1), "crc.zip"), (e: unknown) => e instanceof ExportFormatError && /crc\.zip: export\.bin .*CRC32/.test(e.message));
   });
 });
