@@ -43,12 +43,21 @@ export function randomAddress(p: Platform): string {
  * are ≥ 10 minutes apart, every change moves to a new interval, and a sent RPI
  * is at most two intervals older than the receiver's clock: well inside the
  * ±12 intervals matching tolerates (docs/encounter-log.md).
+ *
+ * An RPI must never go out under a second address (that links the two). So
+ * the advertiser remembers the highest interval it has sent (`last`); a change
+ * asked for in that interval or up to a day before it (kiosk sync, a clock set
+ * back) keeps what is on the air and waits for time to pass `last`. At boot
+ * nothing is remembered: a reset that kept the clock may have sent the current
+ * interval already, so the token stays silent until the next interval begins
+ * (at most 10 minutes; see docs/threat-model.md).
  */
 export function createAdvertiser(p: Platform, ids: IdentifierSource, guard: Guard): Advertiser {
   var timer = 0;
   var on = false;
   var held = false;
   var due = false;
+  var last = Math.floor(p.now() / 600);
   p.setTxPower(BOARD.radio.txPowerDbm);
 
   function rotate(): void {
@@ -57,9 +66,18 @@ export function createAdvertiser(p: Platform, ids: IdentifierSource, guard: Guar
       return;
     }
     if (timer) p.clearTimeout(timer);
+    var now = p.now();
+    var enin = Math.floor(now / 600);
+    var back = last - enin;
+    var wait = (BOARD.schedule.rotationMinMinutes + (p.random32() / 4294967296) * (BOARD.schedule.rotationMaxMinutes - BOARD.schedule.rotationMinMinutes)) * 60000;
+    // Past the interval already sent (+1 s against rounding).
+    var pass = ((last + 1) * 600 - now) * 1000 + 1000;
+    var keep = back >= 0 && back < 144;
+    if (keep && (!on || pass > wait)) wait = pass;
     // Schedule first: a failure below cannot end the rotation.
-    timer = p.setTimeout(guard(rotate), (BOARD.schedule.rotationMinMinutes + (p.random32() / 4294967296) * (BOARD.schedule.rotationMaxMinutes - BOARD.schedule.rotationMinMinutes)) * 60000);
-    var id = ids(p.now());
+    timer = p.setTimeout(guard(rotate), wait);
+    if (keep) return;
+    var id = ids(now);
     if (!id) {
       if (on) p.stopAdvertising();
       on = false;
@@ -71,6 +89,7 @@ export function createAdvertiser(p: Platform, ids: IdentifierSource, guard: Guar
     p.setAddress(randomAddress(p));
     p.setAdvertising(buildAdvert(id.rpi, id.aem), BOARD.schedule.advertIntervalMs);
     on = true;
+    last = enin;
   }
 
   return {

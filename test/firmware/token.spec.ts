@@ -47,12 +47,30 @@ function live(p: FakePlatform, seconds: number, senders: { data: Uint8Array; rss
   return delivered;
 }
 
+/** Past the next 10-minute interval: a token booted with its clock kept stays silent until then. */
+function pastBootSilence(p: FakePlatform): void {
+  p.advance((600 - (p.now() % 600) + 2) * 1000);
+}
+
+/** RPIs that went on the air under more than one address (each links those addresses). */
+function linkedRpis(p: FakePlatform): string[] {
+  const m = new Map<string, Set<string>>();
+  for (const a of p.advertLog) {
+    const r = Buffer.from(a.packet.subarray(11, 27)).toString("hex");
+    if (!m.has(r)) m.set(r, new Set());
+    m.get(r)!.add(a.address);
+  }
+  return [...m.entries()].filter(([, s]) => s.size > 1).map(([r]) => r);
+}
+
 describe("token: advertising, scanning, clock, wearer interface (fake platform)", () => {
   beforeEach(() => useBoard("puckjs", BUILD));
 
   it("advertises the exact GAEN packet for its own TEK, non-connectable, at the board's interval and power", () => {
     const p = new FakePlatform({ startTime: BUILD + 5 * 86400 + 12345 });
     startToken(p);
+    assert.equal(p.advertising, null, "silent until the next interval: a reset may have sent this one");
+    pastBootSilence(p);
     const a = p.advertising!;
     assert.ok(a && !a.connectable);
     assert.equal(a.intervalMs, loadBoard("puckjs").schedule.advertIntervalMs);
@@ -231,7 +249,7 @@ describe("token: advertising, scanning, clock, wearer interface (fake platform)"
     const p = new FakePlatform({ startTime: BUILD + 86400 });
     p.storage.write("pt.cfg", new Uint8Array([2]));
     startToken(p);
-    p.advance(1000);
+    pastBootSilence(p);
     p.ledLog.length = 0;
     p.pressButton(200);
     p.advance(5000);
@@ -247,7 +265,7 @@ describe("token: advertising, scanning, clock, wearer interface (fake platform)"
   it("keeps its address and RPI while a sync window is open; a change that fell due happens after it closes", () => {
     const p = new FakePlatform({ startTime: BUILD + 86400 });
     startToken(p);
-    p.advance(1000);
+    pastBootSilence(p);
     const all = new Set<string>();
     // Back-to-back windows for 45 minutes: rotations (every 10–20 min) fall due inside them.
     for (let windows = 0; windows < 20; windows++) {
@@ -262,6 +280,30 @@ describe("token: advertising, scanning, clock, wearer interface (fake platform)"
       all.add(p.address);
     }
     assert.ok(all.size >= 2, "identifiers still rotate between windows");
+  });
+
+  it("never sends an RPI under a second address: kiosk sync with the same time, a clock set back, a reset that kept the clock", () => {
+    for (let seed = 1; seed <= 40; seed++) {
+      const p = new FakePlatform({ startTime: BUILD + 86400 + 3 * HOUR + 7, seed });
+      const token = startToken(p);
+      p.advance(((seed * 7919) % 1200) * 1000 + 700000);
+      p.pressButton(2500);
+      token.setTime(p.now()); // the kiosk writes the time the token already had
+      p.advance(30000);
+      token.setTime(p.now() - 900); // and another one sets it 15 minutes back
+      p.pressButton(2500);
+      p.advance(3 * HOUR * 1000);
+      assert.deepEqual(linkedRpis(p), [], `seed ${seed}`);
+      assert.ok(new Set(p.advertLog.map((a) => a.address)).size >= 8, "still rotates");
+      const before = p.advertising!;
+      const q = p.reboot({ keepClock: true });
+      startToken(q);
+      assert.equal(q.advertising, null, "silent after a reset that kept the clock");
+      q.advance(30 * 60000);
+      const rpi = (a: { packet: Uint8Array }) => Buffer.from(a.packet.subarray(11, 27)).toString("hex");
+      assert.ok(!q.advertLog.some((a) => rpi(a) === rpi(before)), `seed ${seed}: the last RPI again after the reset`);
+      assert.ok(q.advertising, "advertises again after the reset");
+    }
   });
 
   it("wearer patterns differ in colour and rhythm", () => {
