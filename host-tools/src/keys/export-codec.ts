@@ -1,7 +1,7 @@
 import { ExportFormatError, KeyInputError } from "./errors";
 import { ExportMessage, SignatureListMessage, WireExport, WireKey, WireLong, WireSignatureInfo, WireSignatureList } from "./proto";
 import { ExposureKey, KeyExport, ReportType, SignatureInfo } from "./types";
-import { keyProblem } from "./validate";
+import { keyProblem, keyWriteProblem } from "./validate";
 
 /** Every export.bin starts with these 16 bytes (four trailing spaces). */
 export const EXPORT_HEADER = Buffer.from("EK Export v1    ", "ascii");
@@ -61,7 +61,7 @@ function keyFromWire(w: WireKey, where: string, source: string): ExposureKey {
 }
 
 function keyToWire(k: ExposureKey, where: string): WireKey {
-  const problem = keyProblem(k);
+  const problem = keyWriteProblem(k);
   if (problem) throw new KeyInputError(`${where}: ${problem}`);
   const w: WireKey = {
     key_data: k.keyData,

@@ -1,7 +1,7 @@
 import * as fs from "node:fs";
 import { KeyInputError } from "./errors";
 import { ExposureKey, ReportType } from "./types";
-import { keyProblem, REPORT_TYPE_NAMES } from "./validate";
+import { keyWriteProblem, REPORT_TYPE_NAMES } from "./validate";
 
 /**
  * Keys as JSON, for `keys export`, `report create` and `keys show --json`.
@@ -66,7 +66,8 @@ function keyFromJson(v: unknown, where: string): ExposureKey {
   if (dso !== undefined) k.daysSinceOnsetOfSymptoms = dso;
   const voc = optInt(v, ["variantOfConcern"], where);
   if (voc !== undefined) k.variantOfConcern = voc;
-  const problem = keyProblem(k);
+  // Keys given as JSON are written out (keys export), so they must be writable.
+  const problem = keyWriteProblem(k);
   if (problem) throw new KeyInputError(`${where}: ${problem}`);
   return k;
 }
