@@ -60,7 +60,10 @@ export function buildSightingIndex(sightings: readonly Sighting[]): SightingInde
     if (sg.rpi.length < MIN_PREFIX_BYTES || sg.rpi.length > RPI_BYTES) throw new RangeError(`sighting ${s}: RPI prefix of ${sg.rpi.length} bytes`);
     idx.prefixes.set(sg.rpi, s * RPI_BYTES);
     idx.prefixLen[s] = sg.rpi.length;
-    idx.enin[s] = enIntervalNumber(sg.time);
+    const enin = enIntervalNumber(sg.time);
+    // An int32 would wrap silently (e.g. a time in milliseconds); parseSightings rejects those first.
+    if (!(enin >= 0 && enin <= 0x7fffffff)) throw new RangeError(`sighting ${s}: time ${sg.time} is not unix seconds in range`);
+    idx.enin[s] = enin;
     const h = first4(sg.rpi, 0);
     let slot = h & idx.mask;
     while (idx.slotHead[slot] !== 0 && idx.slotKey[slot] !== h) slot = (slot + 1) & idx.mask;

@@ -19,6 +19,12 @@ import { UserError } from "../errors";
  */
 
 export const MIN_PREFIX_BYTES = 5;
+/**
+ * Latest accepted time, unix seconds (2096). Far beyond any real log, yet it
+ * catches milliseconds (about 1.7e12 today), which would otherwise wrap in the
+ * index's int32 interval numbers and silently match nothing.
+ */
+export const MAX_TIME_SECONDS = 4e9;
 export const RPI_BYTES = 16;
 export const AEM_BYTES = 4;
 /** Which byte of the metadata `aemTx` is: GAEN's transmit power. */
@@ -78,6 +84,10 @@ function toSighting(obj: unknown, line: number): Sighting {
   const o = obj as Record<string, unknown>;
   const time = o.time;
   if (typeof time !== "number" || !Number.isFinite(time) || time < 0) throw new Error(`"time" must be unix seconds (a non-negative number), got ${JSON.stringify(time)}`);
+  if (time > MAX_TIME_SECONDS) {
+    const hint = time >= 1e11 && time / 1000 <= MAX_TIME_SECONDS ? `; it looks like milliseconds (${time / 1000} s?) — divide by 1000` : "";
+    throw new Error(`"time" ${time} is after ${MAX_TIME_SECONDS} (year 2096): it must be unix seconds${hint}`);
+  }
   const rssi = o.rssi;
   if (typeof rssi !== "number" || !Number.isFinite(rssi) || rssi < -127 || rssi > 127) throw new Error(`"rssi" must be a number of dBm between -127 and 127, got ${JSON.stringify(rssi)}`);
   const rpi = hexField(o.rpi, "rpi", MIN_PREFIX_BYTES, RPI_BYTES);

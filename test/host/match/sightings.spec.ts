@@ -68,6 +68,25 @@ describe("sightings interchange format (JSON Lines)", () => {
     assert.match(err.message, /8 bad sighting line\(s\); nothing was matched/);
   });
 
+  it("rejects times in milliseconds (which would match nothing), saying so with the line number", () => {
+    const ms = 1585785660123;
+    const text = [`{"time": 1585785660, "rpi": "${FULL}", "rssi": -62}`, `{"time": ${ms}, "rpi": "${FULL}", "rssi": -62}`, `{"time": 4000000001, "rpi": "${FULL}", "rssi": -62}`].join("\n");
+    let err: unknown;
+    try {
+      parseSightings(text, "ms.jsonl");
+    } catch (e) {
+      err = e;
+    }
+    assert.ok(err instanceof SightingsFormatError, "the file is rejected");
+    assert.deepEqual(
+      err.problems.map((p) => p.line),
+      [2, 3]
+    );
+    assert.match(err.message, /ms\.jsonl:2: "time" 1585785660123 is after 4000000000 .*looks like milliseconds \(1585785660\.123 s\?\)/);
+    assert.doesNotMatch(err.problems[1].message, /milliseconds/);
+    assert.equal(parseSightings(`{"time": 4000000000, "rpi": "${FULL}", "rssi": -62}`).length, 1, "the limit itself is accepted");
+  });
+
   it("shortens the message for a file full of errors but keeps every problem", () => {
     const text = Array.from({ length: 50 }, () => "{}").join("\n");
     assert.throws(
