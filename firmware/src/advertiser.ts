@@ -98,6 +98,10 @@ export function createAdvertiser(p: Platform, ids: IdentifierSource, guard: Guar
       return on;
     },
     hold: function (h: boolean) {
+      // With nothing on the air (lost clock, silence after boot) the window's
+      // flags-only advert would go out under the chip's factory address,
+      // which never changes: give it a fresh one.
+      if (h && !on) p.setAddress(randomAddress(p));
       held = h;
       if (!h && due) {
         due = false;

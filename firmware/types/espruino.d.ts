@@ -13,6 +13,8 @@ interface EspruinoAdvertisingOptions {
   connectable?: boolean;
   scannable?: boolean;
   showName?: boolean;
+  /** The device name (GAP, readable by a connected central), a setting of the stack that stays. */
+  name?: string;
   discoverable?: boolean;
   manufacturer?: number | false;
   manufacturerData?: number[];

@@ -90,6 +90,28 @@ describe("sim: the shipped token firmware on the Espruino emulation", function (
     assert.equal(r.radio.advert, null, "a token with a lost clock sends nothing at all");
   });
 
+  it("a lost clock's sync window goes out under a fresh random address, never the chip's factory one, and the stack's name is empty", () => {
+    const seen = new Set<string>();
+    for (const seed of [1, 2]) {
+      const r = boot(code, 0, seed);
+      const factory = r.radio.adverts[0]!.address; // Espruino's default advert at power-on
+      r.scheduler.runUntil(1100);
+      r.token.pressButton(2500);
+      r.scheduler.runUntil(1110);
+      const a = r.radio.advert!;
+      assert.ok(a && a.connectable, "sync window open");
+      assert.equal(Buffer.from(a.packet).toString("hex"), "020106", "flags only");
+      assert.match(a.address, /^[c-f][0-9a-f](:[0-9a-f]{2}){5} random$/);
+      assert.notEqual(a.address, factory, "the factory address would link every window of this token");
+      seen.add(a.address);
+      // What a connecting central reads as the device name: the object form shows it.
+      r.token.evaluate("NRF.setAdvertising({}, {scannable:false, connectable:false})");
+      assert.ok(!Buffer.from(r.radio.advert!.packet).toString("latin1").includes("Puck"), "no factory-derived name");
+      assert.deepEqual(r.token.uncaught.map((e) => e.message), []);
+    }
+    assert.equal(seen.size, 2, "each window a different address");
+  });
+
   it("with a lost clock it does not advertise a GAEN packet but keeps logging against uptime", () => {
     const r = boot(code, 0);
     const pkt = buildAdvert(new Uint8Array(16).fill(0x17), new Uint8Array(4));
