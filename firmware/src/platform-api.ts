@@ -75,7 +75,7 @@ export interface Platform {
   /**
    * Open (true) or close (false) the sync window: while open the token keeps
    * its current packet and address but advertises connectable and scannable
-   * so the kiosk can connect; closing returns to non-connectable advertising.
+   * so the kiosk can connect; closing drops a central still connected and returns to non-connectable advertising.
    * A token with no packet (lost clock) advertises flags only while open, so
    * it can still be found and given the time.
    */

@@ -150,6 +150,9 @@ export function createPlatform(): Platform {
     },
     setSyncWindow: function (open: boolean) {
       syncOpen = open;
+      // A central still connected when the window closes would keep a link
+      // (and hold back address changes, which Espruino defers to the disconnect).
+      if (!open) NRF.disconnect();
       advertise();
     },
     setAddress: function (address: string) {

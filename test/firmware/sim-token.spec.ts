@@ -112,6 +112,22 @@ describe("sim: the shipped token firmware on the Espruino emulation", function (
     assert.equal(seen.size, 2, "each window a different address");
   });
 
+  it("a central that connected in the sync window is dropped when the window closes, and rotation goes on", () => {
+    const r = boot(code, BUILD + 86400 + 3600, 3);
+    const connected = () => (r.token as unknown as { nrf: { connected: string | null } }).nrf.connected;
+    r.scheduler.runUntil(1000 + 700); // past the silence after boot
+    r.token.pressButton(2500);
+    r.scheduler.runUntil(1000 + 705);
+    assert.ok(r.token.connect("c0:11:22:33:44:55 random"), "connectable in the window");
+    r.scheduler.runUntil(1000 + 705 + 130); // the window closes after 2 minutes
+    assert.equal(connected(), null, "still connected after the window closed");
+    assert.equal(r.radio.advert!.connectable, false);
+    r.scheduler.runUntil(1000 + 705 + 3600);
+    const addrs = new Set(r.radio.adverts.filter((a) => a && a.packet.length === 31).map((a) => a!.address));
+    assert.ok(addrs.size >= 3, `${addrs.size} addresses in an hour`);
+    assert.deepEqual(r.token.uncaught.map((e) => e.message), []);
+  });
+
   it("with a lost clock it does not advertise a GAEN packet but keeps logging against uptime", () => {
     const r = boot(code, 0);
     const pkt = buildAdvert(new Uint8Array(16).fill(0x17), new Uint8Array(4));
