@@ -13,7 +13,7 @@ import { ReportType } from "./types";
  *
  * Store: {"format": "privatetracer-auth-codes/1", "codes": [{"hash": "<hex>",
  *   "issuedAt": unix, "expiresAt": unix, "reportType": 1, "symptomOnset"?: unix,
- *   "usedAt"?: unix, "usedBy"?: "<kiosk id>"}]}
+ *   "usedAt"?: unix, "usedBy"?: "<kiosk id>", "usedFor"?: "<sha-256 of the upload>"}]}
  */
 
 export const CODES_FORMAT = "privatetracer-auth-codes/1";
@@ -30,6 +30,12 @@ export interface CodeRecord {
   symptomOnset?: number;
   usedAt?: number;
   usedBy?: string;
+  /**
+   * SHA-256 (hex) of the upload file that used the code: a publish re-run
+   * after a failure can tell that very upload (already in an export) from
+   * another one replaying the code.
+   */
+  usedFor?: string;
 }
 
 export interface CodeStore {
@@ -80,7 +86,8 @@ export function readCodeStore(file: string, createIfMissing = false): CodeStore 
       isInt(c.expiresAt) &&
       isInt(c.reportType) &&
       (c.symptomOnset === undefined || isInt(c.symptomOnset)) &&
-      (c.usedAt === undefined || isInt(c.usedAt));
+      (c.usedAt === undefined || isInt(c.usedAt)) &&
+      (c.usedFor === undefined || (typeof c.usedFor === "string" && /^[0-9a-f]{64}$/.test(c.usedFor)));
     if (!ok) throw new KeyInputError(`${file}: code ${i + 1} is malformed (needs hash, issuedAt, expiresAt, reportType)`);
   });
   return doc as unknown as CodeStore;
@@ -123,7 +130,20 @@ export function checkCode(store: CodeStore, code: string, now: number): CodeChec
   return { ok: true, record: rec };
 }
 
-export function consumeCode(rec: CodeRecord, now: number, kioskId: string): void {
+export function consumeCode(rec: CodeRecord, now: number, kioskId: string, uploadSha256?: string): void {
   rec.usedAt = now;
   rec.usedBy = kioskId;
+  if (uploadSha256 !== undefined) rec.usedFor = uploadSha256;
+}
+
+/** SHA-256 (hex) of an upload's text, as kept in `usedFor`. */
+export function uploadDigest(text: string): string {
+  return crypto.createHash("sha256").update(text, "utf8").digest("hex");
+}
+
+/** The record of a code, used or not; null if it was never issued (or is malformed). */
+export function findCode(store: CodeStore, code: string): CodeRecord | null {
+  if (!isWellFormedCode(code)) return null;
+  const h = hashCode(code);
+  return store.codes.find((c) => c.hash === h) ?? null;
 }

@@ -31,3 +31,11 @@ export class KeyInputError extends UserError {
     this.name = "KeyInputError";
   }
 }
+
+/** Publishing could not write or move a file; the message names the path and what state was left. Exit 2. */
+export class PublishWriteError extends UserError {
+  constructor(message: string) {
+    super(message, 2);
+    this.name = "PublishWriteError";
+  }
+}

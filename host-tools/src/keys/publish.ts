@@ -1,8 +1,8 @@
 import * as crypto from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { checkCode, CodeRecord, CodeStore, consumeCode, readCodeStore, writeCodeStore } from "./auth-codes";
-import { KeyInputError } from "./errors";
+import { checkCode, CodeRecord, CodeStore, consumeCode, findCode, readCodeStore, uploadDigest, writeCodeStore } from "./auth-codes";
+import { KeyInputError, PublishWriteError } from "./errors";
 import { buildExportZip, writeFileAtomic } from "./export-file";
 import { parseUpload, Upload, uploadSignatureValid } from "./upload";
 import { ExposureKey } from "./types";
@@ -52,6 +52,11 @@ export interface PublishResult {
   keys: number;
   accepted: AcceptedUpload[];
   rejected: RejectedUpload[];
+  /**
+   * Uploads published by an earlier run that failed before moving them (their
+   * code is marked used by this very upload): moved to published/ now.
+   */
+  alreadyPublished: string[];
 }
 
 /** Days from the onset day to the key's day, clamped to the -14..14 GAEN range. */
@@ -62,13 +67,19 @@ function daysSinceOnset(k: { rollingStartIntervalNumber: number }, onset: number
 
 interface Checked {
   file: string;
+  digest: string;
   upload: Upload;
   record: CodeRecord;
   keys: ExposureKey[];
   dropped: string[];
 }
 
-function checkUpload(text: string, file: string, o: PublishOptions, codes: CodeStore, seenKeys: Set<string>): Checked | RejectedUpload {
+interface AlreadyPublished {
+  file: string;
+  already: true;
+}
+
+function checkUpload(text: string, file: string, o: PublishOptions, codes: CodeStore, seenKeys: Set<string>): Checked | RejectedUpload | AlreadyPublished {
   let upload: Upload;
   try {
     upload = parseUpload(text, file);
@@ -80,6 +91,9 @@ function checkUpload(text: string, file: string, o: PublishOptions, codes: CodeS
   // The signature is checked before the code, so nobody outside the enrolled kiosks can probe codes.
   if (!uploadSignatureValid(upload, pub)) return { file, reason: `the signature does not verify with kiosk "${upload.kioskId}"'s enrolled key (upload altered or signed by another key)` };
   if (upload.timestamp > o.now + MAX_CLOCK_AHEAD_S) return { file, reason: `the upload is dated ${new Date(upload.timestamp * 1000).toISOString()}, in the future: check the kiosk's clock` };
+  const digest = uploadDigest(text);
+  // The identical upload used this code in an earlier run that stopped before moving it.
+  if (findCode(codes, upload.authorisationCode)?.usedFor === digest) return { file, already: true };
   const code = checkCode(codes, upload.authorisationCode, o.now);
   if (!code.ok) return { file, reason: code.reason };
 
@@ -102,16 +116,27 @@ function checkUpload(text: string, file: string, o: PublishOptions, codes: CodeS
   }
   // Refused without using the code, so the kiosk can send the keys again once they can be published.
   if (!keys.length) return { file, reason: `no key can be published yet: ${dropped.join("; ")}` };
-  return { file, upload, record: code.record, keys, dropped };
+  return { file, digest, upload, record: code.record, keys, dropped };
 }
 
-function moveTo(dir: string, file: string, note?: string): void {
-  fs.mkdirSync(dir, { recursive: true });
-  let dest = path.join(dir, path.basename(file));
-  // Never overwrite an earlier upload of the same name.
-  for (let n = 2; fs.existsSync(dest); n++) dest = path.join(dir, `${path.basename(file, ".json")}.${n}.json`);
-  fs.renameSync(file, dest);
-  if (note !== undefined) fs.writeFileSync(`${dest}.reason.txt`, note + "\n");
+/** Runs a file-system step, turning its failure into a PublishWriteError that names the path and what to do. */
+function writeStep<T>(what: string, file: string, after: string, step: () => T): T {
+  try {
+    return step();
+  } catch (e) {
+    throw new PublishWriteError(`cannot ${what} ${file}: ${(e as Error).message}. ${after}`);
+  }
+}
+
+function moveTo(dir: string, file: string, after: string, note?: string): void {
+  writeStep("move", file, after, () => {
+    fs.mkdirSync(dir, { recursive: true });
+    let dest = path.join(dir, path.basename(file));
+    // Never overwrite an earlier upload of the same name.
+    for (let n = 2; fs.existsSync(dest); n++) dest = path.join(dir, `${path.basename(file, ".json")}.${n}.json`);
+    fs.renameSync(file, dest);
+    if (note !== undefined) fs.writeFileSync(`${dest}.reason.txt`, note + "\n");
+  });
 }
 
 export async function publishUploads(o: PublishOptions): Promise<PublishResult> {
@@ -126,6 +151,7 @@ export async function publishUploads(o: PublishOptions): Promise<PublishResult> 
   const rejected: RejectedUpload[] = [];
   const seenKeys = new Set<string>();
   const usedInBatch = new Set<CodeRecord>();
+  const alreadyPublished: string[] = [];
   for (const name of names) {
     const file = path.join(o.uploadsDir, name);
     let text: string;
@@ -136,7 +162,8 @@ export async function publishUploads(o: PublishOptions): Promise<PublishResult> 
       continue;
     }
     const r = checkUpload(text, file, o, codes, seenKeys);
-    if ("reason" in r) rejected.push(r);
+    if ("already" in r) alreadyPublished.push(r.file);
+    else if ("reason" in r) rejected.push(r);
     else if (usedInBatch.has(r.record)) rejected.push({ file, reason: "the authorisation code was already used (by another upload in this batch)" });
     else {
       usedInBatch.add(r.record);
@@ -155,25 +182,31 @@ export async function publishUploads(o: PublishOptions): Promise<PublishResult> 
       { startTimestamp: start, endTimestamp: o.now, region: o.region, batchNum: 1, batchSize: 1, signatureInfos: [], keys, revisedKeys: [] },
       { key: o.signingKey, keyId: o.keyId, keyVersion: o.keyVersion }
     );
-    fs.mkdirSync(o.outDir, { recursive: true });
+    const nothingChanged = "Nothing was published; fix this and run again.";
+    writeStep("create", o.outDir, nothingChanged, () => fs.mkdirSync(o.outDir, { recursive: true }));
     const out = path.join(o.outDir, exportFile);
     if (fs.existsSync(out)) throw new KeyInputError(`${out} exists already; not overwriting a published export`);
-    // Order matters for a crash: export, then index, then codes, then uploads.
-    // A crash before the codes are saved can only publish the same keys twice
-    // (readers drop repeats); it can never lose an upload.
-    writeFileAtomic(out, zip);
+    // Order matters for a failure: export, then index, then codes, then uploads.
+    // A failure before the codes are saved can only publish the same keys twice
+    // (readers drop repeats); after, a re-run recognises each upload by the
+    // digest kept with its code and just moves it. No upload is ever lost.
+    writeStep("write", out, nothingChanged, () => writeFileAtomic(out, zip));
     const index = path.join(o.outDir, "index.txt");
-    const before = fs.existsSync(index) ? fs.readFileSync(index, "utf8") : "";
-    writeFileAtomic(index, Buffer.from(before + (before && !before.endsWith("\n") ? "\n" : "") + exportFile + "\n"));
-    for (const a of accepted) consumeCode(a.record, o.now, a.upload.kioskId);
+    const unlisted = `${out} is written but not listed; fix this and run again (the keys are published once more, and readers drop repeats).`;
+    const before = writeStep("read", index, unlisted, () => (fs.existsSync(index) ? fs.readFileSync(index, "utf8") : ""));
+    writeStep("write", index, unlisted, () => writeFileAtomic(index, Buffer.from(before + (before && !before.endsWith("\n") ? "\n" : "") + exportFile + "\n")));
+    for (const a of accepted) consumeCode(a.record, o.now, a.upload.kioskId, a.digest);
     writeCodeStore(o.codesFile, codes);
   }
-  for (const a of accepted) moveTo(path.join(o.uploadsDir, "published"), a.file);
-  for (const r of rejected) if (fs.existsSync(r.file)) moveTo(path.join(o.uploadsDir, "rejected"), r.file, r.reason);
+  const afterMove = "The keys are published and the codes marked used; fix this and run again to move the remaining uploads (each is recognised as already published).";
+  for (const a of accepted) moveTo(path.join(o.uploadsDir, "published"), a.file, afterMove);
+  for (const f of alreadyPublished) moveTo(path.join(o.uploadsDir, "published"), f, afterMove);
+  for (const r of rejected) if (fs.existsSync(r.file)) moveTo(path.join(o.uploadsDir, "rejected"), r.file, "Fix this and run again.", r.reason);
   return {
     exportFile,
     keys: keys.length,
     accepted: accepted.map((a) => ({ file: a.file, kioskId: a.upload.kioskId, keys: a.keys.length, dropped: a.dropped })),
-    rejected
+    rejected,
+    alreadyPublished
   };
 }

@@ -10,7 +10,7 @@ function tokenKeys(): object {
 }
 
 describe("privatetracer report and keys publish (CLI)", () => {
-  it("runs the whole flow: kiosk key, code, upload, publish, verify; a replayed upload is rejected", async () => {
+  it("runs the whole flow: kiosk key, code, upload, publish, verify; the same upload again is filed, another using the code is rejected", async () => {
     const d = tempDir("flow");
     const p = (f: string): string => path.join(d, f);
     fs.mkdirSync(p("uploads"));
@@ -42,11 +42,23 @@ describe("privatetracer report and keys publish (CLI)", () => {
     assert.deepEqual(shown.keys.map((k) => k.reportTypeName), ["confirmed-test", "confirmed-test", "confirmed-test"]);
     assert.deepEqual(shown.keys.map((k) => k.daysSinceOnsetOfSymptoms).sort(), [-1, 0, 1]);
 
+    // The very same upload again (as after a run that stopped before moving it): filed, never published twice.
     fs.copyFileSync(p("replay.json"), p("uploads/u1.json"));
+    const same = await runCli(publishArgs);
+    assert.equal(same.code, 0, same.stderr);
+    assert.deepEqual((JSON.parse(same.stdout) as { alreadyPublished: string[] }).alreadyPublished, [p("uploads/u1.json")]);
+    assert.deepEqual(fs.readdirSync(p("uploads/published")).sort(), ["u1.2.json", "u1.json"]);
+    assert.equal(fs.readFileSync(p("pub/index.txt"), "utf8"), result.exportFile + "\n");
+
+    // Another upload with the used code is a replay and is rejected.
+    const other = tokenKeys() as { keys: Array<{ keyData: string }> };
+    other.keys.forEach((k) => (k.keyData = k.keyData.replace(/./, "f")));
+    fs.writeFileSync(p("teks2.json"), JSON.stringify(other));
+    assert.equal((await runCli(["report", "create", "--keys", p("teks2.json"), "--code", code, "--kiosk-key", p("kiosk.key"), "--out", p("uploads/u2.json")])).code, 0);
     const again = await runCli(publishArgs);
     assert.equal(again.code, 1);
-    assert.match(again.stderr, /rejected .*u1\.json: the authorisation code was already used/);
-    assert.deepEqual(fs.readdirSync(p("uploads/rejected")).sort(), ["u1.json", "u1.json.reason.txt"]);
+    assert.match(again.stderr, /rejected .*u2\.json: the authorisation code was already used/);
+    assert.deepEqual(fs.readdirSync(p("uploads/rejected")).sort(), ["u2.json", "u2.json.reason.txt"]);
     assert.equal(fs.readFileSync(p("pub/index.txt"), "utf8"), result.exportFile + "\n");
   });
 

@@ -2,6 +2,7 @@ import { strict as assert } from "node:assert";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { checkCode, CODES_FORMAT, emptyStore, issueCode, readCodeStore, writeCodeStore } from "../../../host-tools/src/keys/auth-codes";
+import { PublishWriteError } from "../../../host-tools/src/keys/errors";
 import { readExportFile, verifyExportFile } from "../../../host-tools/src/keys/export-file";
 import { enrolmentOf, generateKioskKey, KioskSecret } from "../../../host-tools/src/keys/kiosk-identity";
 import { publishUploads, PublishResult } from "../../../host-tools/src/keys/publish";
@@ -152,5 +153,43 @@ describe("reporting a diagnosis: upload and publish", () => {
     const store = { format: CODES_FORMAT, codes: [] } as ReturnType<typeof emptyStore>;
     const code = issueCode(store, { now: NOW, validSeconds: 60, reportType: ReportType.ConfirmedTest });
     assert.equal(checkCode(store, code.toLowerCase().replace(/-/g, " "), NOW).ok, true);
+  });
+
+  it("recovers from a publish that stopped before moving its uploads: a re-run moves them, not rejects them", async () => {
+    const w = world();
+    const code = issue(w);
+    const file = submit(w, "a.json", [tek(1, 1)], code);
+    // Something in the way of the published/ directory makes the move fail after the export is out.
+    fs.writeFileSync(path.join(w.uploads, "published"), "in the way");
+    await assert.rejects(publish(w), (e: unknown) => e instanceof PublishWriteError && e.exitCode === 2 && e.message.includes(file) && /run again/.test(e.message));
+    assert.equal(fs.readFileSync(path.join(w.out, "index.txt"), "utf8").trim().split("\n").length, 1, "the export was published");
+    assert.match(readCodeStore(w.codesFile).codes[0].usedFor ?? "", /^[0-9a-f]{64}$/);
+    fs.unlinkSync(path.join(w.uploads, "published"));
+    const again = await publish(w, NOW + 60);
+    assert.deepEqual(again.rejected, [], "the same upload is not called a replay");
+    assert.deepEqual(again.alreadyPublished, [file]);
+    assert.equal(again.exportFile, null, "nothing is published twice");
+    assert.ok(fs.existsSync(path.join(w.uploads, "published", "a.json")));
+    assert.equal(fs.existsSync(path.join(w.uploads, "rejected")), false);
+  });
+
+  it("still rejects another upload replaying a used code", async () => {
+    const w = world();
+    const code = issue(w);
+    submit(w, "a.json", [tek(1, 1)], code);
+    await publish(w);
+    const other = submit(w, "b.json", [tek(2, 1)], code);
+    const r = await publish(w, NOW + 60);
+    assert.deepEqual(r.alreadyPublished, []);
+    assert.deepEqual(r.rejected.map((x) => x.file), [other]);
+    assert.match(r.rejected[0].reason, /already used/);
+  });
+
+  it("names the path when the export cannot be written, with a typed error", async () => {
+    const w = world();
+    submit(w, "a.json", [tek(1, 1)], issue(w));
+    fs.writeFileSync(w.out, "a file where the output directory should be");
+    await assert.rejects(publish(w), (e: unknown) => e instanceof PublishWriteError && e.exitCode === 2 && e.message.includes(w.out) && /Nothing was published/.test(e.message));
+    assert.equal(readCodeStore(w.codesFile).codes[0].usedAt, undefined, "the code is still unused");
   });
 });

@@ -188,6 +188,7 @@ export function registerPublish(keys: Command, run: RunAction): void {
         else {
           process.stdout.write(r.exportFile ? `published ${r.keys} key(s) from ${r.accepted.length} upload(s) in ${opts.out}/${r.exportFile}\n` : "nothing published\n");
           for (const a of r.accepted) for (const d of a.dropped) process.stdout.write(`  ${a.file}: left out ${d}\n`);
+          for (const f of r.alreadyPublished) process.stdout.write(`moved ${f} to published/ (its keys were published by an earlier run)\n`);
         }
         for (const x of r.rejected) process.stderr.write(`rejected ${x.file}: ${x.reason}\n`);
         return r.rejected.length ? 1 : 0;
