@@ -105,6 +105,15 @@ async function loadUrlExport(url: string, l: Loader, publicKey: KeyObject | null
   return file;
 }
 
+/** Whether a directory entry named like an export is a file; one that cannot be read (a dangling link) fails the load. */
+function isExportFile(file: string): boolean {
+  try {
+    return fs.statSync(file).isFile();
+  } catch (e) {
+    throw new KeySourceError(`${file} cannot be read (${(e as Error).message}); remove it or fix it so no published keys are skipped`);
+  }
+}
+
 /** Lists the exports a spec stands for, as paths or URLs. */
 async function expand(spec: string): Promise<string[]> {
   if (isUrl(spec)) {
@@ -127,7 +136,7 @@ async function expand(spec: string): Promise<string[]> {
   if (stat.isDirectory()) {
     return fs
       .readdirSync(spec)
-      .filter((f) => EXPORT_EXT.test(f) && fs.statSync(path.join(spec, f)).isFile())
+      .filter((f) => EXPORT_EXT.test(f) && isExportFile(path.join(spec, f)))
       .sort()
       .map((f) => path.join(spec, f));
   }

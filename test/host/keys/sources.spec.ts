@@ -71,6 +71,13 @@ describe("key sources for matching", () => {
     await assert.rejects(loadKeySource(dir), (e: unknown) => e instanceof ExportFormatError && /x\.zip/.test(e.message));
   });
 
+  it("names a dangling link in a key directory with a KeySourceError", async () => {
+    const dir = tempDir("dangling");
+    await writeExport(path.join(dir, "1.zip"), [key(1)]);
+    fs.symlinkSync(path.join(dir, "gone.zip"), path.join(dir, "2.zip"));
+    await assert.rejects(loadKeySource(dir), (e: unknown) => e instanceof KeySourceError && e.exitCode === 2 && e.message.includes(path.join(dir, "2.zip")));
+  });
+
   describe("over HTTP (a local server on 127.0.0.1)", () => {
     let server: http.Server;
     let base: string;
