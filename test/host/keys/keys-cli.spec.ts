@@ -70,6 +70,18 @@ describe("privatetracer keys (CLI)", () => {
     assert.equal(again.code, 2, "does not overwrite a private key");
   });
 
+  it("keygen leaves an existing public key alone and writes no private key", async () => {
+    const dir = tempDir("cli-keygen");
+    const priv = path.join(dir, "new.pem");
+    const pub = path.join(dir, "trusted.pub.pem");
+    fs.writeFileSync(pub, "the public key every kiosk trusts\n");
+    const r = await runCli(["keys", "keygen", "--private-out", priv, "--public-out", pub]);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /trusted\.pub\.pem exists; refusing to overwrite a public key/);
+    assert.equal(fs.readFileSync(pub, "utf8"), "the public key every kiosk trusts\n");
+    assert.equal(fs.existsSync(priv), false);
+  });
+
   it("export exits 2 naming a bad key in the JSON", async () => {
     const dir = tempDir("cli");
     const keys = path.join(dir, "keys.json");

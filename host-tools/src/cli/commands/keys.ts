@@ -140,13 +140,22 @@ export function register(program: Command, run: RunAction): void {
     .requiredOption("--public-out <file>", "public key PEM to write (give it to every kiosk)")
     .action(
       run((opts: { privateOut: string; publicOut: string }) => {
+        // Both checked before either is written: a half-replaced pair (new private key, old
+        // public key, or the reverse) would make every later export fail to verify.
         if (fs.existsSync(opts.privateOut)) throw new UserError(`${opts.privateOut} exists; refusing to overwrite a private key`);
+        if (fs.existsSync(opts.publicOut)) throw new UserError(`${opts.publicOut} exists; refusing to overwrite a public key (kiosks may already trust it)`);
         const pair = generateSigningKeyPair();
         try {
           fs.writeFileSync(opts.privateOut, pair.privateKeyPem, { mode: 0o600, flag: "wx" });
-          fs.writeFileSync(opts.publicOut, pair.publicKeyPem);
         } catch (e) {
-          throw new UserError(`cannot write the key pair: ${(e as Error).message}`);
+          throw new UserError(`cannot write ${opts.privateOut}: ${(e as Error).message}`);
+        }
+        try {
+          fs.writeFileSync(opts.publicOut, pair.publicKeyPem, { flag: "wx" });
+        } catch (e) {
+          // Without its public half the new private key is useless; remove it so a re-run starts clean.
+          fs.rmSync(opts.privateOut, { force: true });
+          throw new UserError(`cannot write ${opts.publicOut}: ${(e as Error).message}`);
         }
         process.stdout.write(`wrote ${opts.privateOut} and ${opts.publicOut}\n`);
         return 0;
