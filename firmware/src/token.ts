@@ -65,8 +65,10 @@ export function startToken(p: Platform): Token {
     g
   );
   var ticks = 0;
-  adv.rotate();
-  scan.start();
+  // Guarded: a throw here must not skip the tick and the watchdog below (the
+  // tick restarts both).
+  g(adv.rotate)();
+  g(scan.start)();
   p.setInterval(
     g(function () {
       p.kickWatchdog();

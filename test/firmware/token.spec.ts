@@ -306,6 +306,22 @@ describe("token: advertising, scanning, clock, wearer interface (fake platform)"
     }
   });
 
+  it("a throw at start-up (the radio refuses the first scan) leaves the token running: watchdog on, main tick, scanning", () => {
+    const p = new FakePlatform({ startTime: BUILD + 86400 });
+    const start = p.startScan.bind(p);
+    let refused = 0;
+    p.startScan = (cb) => {
+      if (!refused++) throw new Error("BLE error 0x11 (BUSY)");
+      start(cb);
+    };
+    startToken(p);
+    assert.ok(p.watchdog.enabled, "watchdog enabled");
+    p.advance(20 * 60000);
+    assert.ok(p.watchdog.kicks >= 19, "the main tick runs");
+    assert.ok(p.scanStarts >= 2, "scanning resumed");
+    assert.ok(p.advertising, "advertising");
+  });
+
   it("wearer patterns differ in colour and rhythm", () => {
     const all = Object.values(PATTERN);
     const rhythms = new Set(all.map((x) => x.slice(1).join("/")));
