@@ -72,12 +72,13 @@ export function startToken(p: Platform): Token {
   p.setInterval(
     g(function () {
       p.kickWatchdog();
-      faults.flush();
       scan.watch();
       var ok = clockValid(p);
       if (ok && !adv.on()) adv.rotate();
       // A lost clock reminds every 5 minutes, without a press.
       if (!ok && !(++ticks % 5)) ui.play([PATTERN.needsSync]);
+      // Last: its write throws on a full flash, which must not cost the rest.
+      faults.flush();
     }),
     TICK_MS
   );

@@ -322,6 +322,18 @@ describe("token: advertising, scanning, clock, wearer interface (fake platform)"
     assert.ok(p.advertising, "advertising");
   });
 
+  it("with flash full, the fault count's failed write does not cost the main tick its work: a lost clock reminds every 5 minutes", () => {
+    const p = new FakePlatform({ startTime: 0 });
+    startToken(p);
+    p.storage.write = () => {
+      throw new Error("Unable to find or create file");
+    };
+    live(p, 3 * HOUR + 10, [{ data: null as unknown as Uint8Array, rssi: -60 }]); // a fault every scan
+    const blue = p.ledLog.filter((l) => l.colour === "blue" && l.on).length;
+    assert.equal(blue, (3 * 60) / 5 * PATTERN.needsSync[3]);
+    assert.deepEqual(p.uncaught, []);
+  });
+
   it("wearer patterns differ in colour and rhythm", () => {
     const all = Object.values(PATTERN);
     const rhythms = new Set(all.map((x) => x.slice(1).join("/")));
