@@ -139,6 +139,26 @@ function moveTo(dir: string, file: string, after: string, note?: string): void {
   });
 }
 
+/**
+ * Marks the accepted uploads' codes used in a fresh read of the store, merged
+ * by code hash: `report issue-code` may have added codes since this run read
+ * the store, and writing back the old copy would silently drop them.
+ * (Read and write are still two steps; see docs/keys.md.)
+ */
+function saveUsedCodes(o: PublishOptions, accepted: Checked[]): void {
+  const fresh = readCodeStore(o.codesFile);
+  for (const a of accepted) {
+    let rec = fresh.codes.find((c) => c.hash === a.record.hash);
+    if (!rec) {
+      // Removed from the store meanwhile: keep it, used, so it cannot be used again.
+      rec = { ...a.record };
+      fresh.codes.push(rec);
+    }
+    consumeCode(rec, o.now, a.upload.kioskId, a.digest);
+  }
+  writeCodeStore(o.codesFile, fresh);
+}
+
 export async function publishUploads(o: PublishOptions): Promise<PublishResult> {
   let names: string[];
   try {
@@ -195,8 +215,7 @@ export async function publishUploads(o: PublishOptions): Promise<PublishResult> 
     const unlisted = `${out} is written but not listed; fix this and run again (the keys are published once more, and readers drop repeats).`;
     const before = writeStep("read", index, unlisted, () => (fs.existsSync(index) ? fs.readFileSync(index, "utf8") : ""));
     writeStep("write", index, unlisted, () => writeFileAtomic(index, Buffer.from(before + (before && !before.endsWith("\n") ? "\n" : "") + exportFile + "\n")));
-    for (const a of accepted) consumeCode(a.record, o.now, a.upload.kioskId, a.digest);
-    writeCodeStore(o.codesFile, codes);
+    saveUsedCodes(o, accepted);
   }
   const afterMove = "The keys are published and the codes marked used; fix this and run again to move the remaining uploads (each is recognised as already published).";
   for (const a of accepted) moveTo(path.join(o.uploadsDir, "published"), a.file, afterMove);

@@ -192,4 +192,16 @@ describe("reporting a diagnosis: upload and publish", () => {
     await assert.rejects(publish(w), (e: unknown) => e instanceof PublishWriteError && e.exitCode === 2 && e.message.includes(w.out) && /Nothing was published/.test(e.message));
     assert.equal(readCodeStore(w.codesFile).codes[0].usedAt, undefined, "the code is still unused");
   });
+
+  it("keeps a code issued while a publish is running", async () => {
+    const w = world();
+    submit(w, "a.json", [tek(1, 1)], issue(w));
+    const running = publish(w); // has read the code store and is now building the export
+    const issuedMeanwhile = issue(w);
+    const r = await running;
+    assert.deepEqual(r.rejected, []);
+    const check = checkCode(readCodeStore(w.codesFile), issuedMeanwhile, NOW);
+    assert.ok(check.ok, "the code issued during the publish still works");
+    assert.equal(readCodeStore(w.codesFile).codes.filter((c) => c.usedAt !== undefined).length, 1);
+  });
 });
