@@ -33,9 +33,12 @@ export function createFaults(p: Platform): Faults {
   var lastWrite = -WRITE_EVERY_SECONDS;
   var up = 0;
   var b = st.read(FAULT_COUNT_FILE);
+  // A slot is free only if all four bytes are 0xFF: a power cut after the
+  // first bytes leaves a torn slot (top byte still 0xFF, never a value's, as
+  // bit 31 is kept clear) that must be skipped, not written over.
   if (b)
-    for (; slot < SLOTS && slot * 4 + 3 < b.length && b[slot * 4 + 3] !== 255; slot++)
-      count = saved = b[slot * 4] + b[slot * 4 + 1] * 256 + b[slot * 4 + 2] * 65536 + b[slot * 4 + 3] * 16777216;
+    for (; slot < SLOTS && slot * 4 + 3 < b.length && (b[slot * 4] & b[slot * 4 + 1] & b[slot * 4 + 2] & b[slot * 4 + 3]) !== 255; slot++)
+      if (b[slot * 4 + 3] !== 255) count = saved = b[slot * 4] + b[slot * 4 + 1] * 256 + b[slot * 4 + 2] * 65536 + b[slot * 4 + 3] * 16777216;
 
   function flush(): void {
     // Uptime in ticks, not the wall clock, which jumps when the kiosk sets it.
