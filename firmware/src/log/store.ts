@@ -85,8 +85,12 @@ export function openLog(st: PlatformStorage): EncounterLog {
     var h = b ? decodeHeader(b) : null;
     // A cut during Espruino's own file header can leave a name that lists but
     // does not read: skip it, the next segment takes the next number.
-    if (!h) st.erase(name(seq));
-    else {
+    if (!h) {
+      st.erase(name(seq));
+      // The count goes on from the segment before, never back to 0.
+      h = all.length > 1 ? header(all[all.length - 2]) : null;
+      if (h) dropped = h.dropped;
+    } else {
       dropped = h.dropped;
       if (h.flags & FLAG_UTC) {
         cur = name(seq);

@@ -146,6 +146,23 @@ describe("log/store: the encounter log in flash", () => {
     assert.ok(st.read("pt.tek2892000"), "own keys are never evicted");
   });
 
+  it("a newest segment whose header a power cut tore does not set the dropped count back", () => {
+    const st = new FakeStorage(6 * SEGMENT_FOOTPRINT + RESERVE_BYTES + fileFootprint(24));
+    const log = openLog(st);
+    const t0 = BUILD + DAY;
+    for (let i = 0; i < 1000; i++) log.add(keyOf(i), 0, t0 + i * 60, -65, -60, 3);
+    const persisted = readLog(st).dropped;
+    assert.ok(persisted > 0);
+    // The cut came while the next segment's header was written: it reads as garbage.
+    const last = Math.max(...st.list(LOG_PREFIX).map((n) => parseInt(n.slice(LOG_PREFIX.length), 10)));
+    st.compact();
+    st.write(LOG_PREFIX + (last + 1), new Uint8Array([0x17, 0x00, 0x02]), 0, 64);
+    const again = openLog(st);
+    assert.ok(again.dropped() >= persisted, `${again.dropped()} < ${persisted}: the counter went backwards`);
+    again.add(keyOf(1000), 0, t0 + 1000 * 60, -65, -60, 3);
+    assert.ok(readLog(st).dropped >= persisted, "and the next header carries it on");
+  });
+
   it("logs against uptime while the clock is lost and re-anchors those records when it is set", () => {
     const st = new FakeStorage(1 << 20);
     const log = openLog(st);
