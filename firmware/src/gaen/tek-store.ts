@@ -53,7 +53,7 @@ export function readTek(s: PlatformStorage, rollingStart: number): Uint8Array | 
  * Every readable own TEK, newest first. Given `pruneKeeping` (the day just
  * written), it also prunes: it keeps the newest TEK_KEEP readable files and
  * that day's wherever it falls, and erases every other `pt.tek*` file (older
- * days, damaged files, names this code never writes, so no day is listed
+ * days, days more than one after it, damaged files, names this code never writes, so no day is listed
  * twice). Without it, it only reads: TEK_KEEP files after a write, one more
  * if the day in use is older than those or a power cut came between a write
  * and its pruning.
@@ -73,7 +73,11 @@ export function readTeks(s: PlatformStorage, pruneKeeping?: number): StoredTek[]
   var out: StoredTek[] = [];
   for (i = 0; i < starts.length; i++) {
     var tek = readTek(s, starts[i]);
-    if (tek && (!prune || out.length < TEK_KEEP || starts[i] === pruneKeeping)) out.push({ rollingStart: starts[i], tek: tek });
+    // A day more than one ahead of the one in use comes from a clock that was
+    // set wrong and corrected: erased, or it would stay among the newest for
+    // good. Tomorrow stays (a clock a few minutes fast over midnight used it,
+    // and it is used again tomorrow).
+    if (tek && (!prune || ((out.length < TEK_KEEP || starts[i] === pruneKeeping) && starts[i] <= pruneKeeping + 144))) out.push({ rollingStart: starts[i], tek: tek });
     else if (prune) s.erase(TEK_FILE_PREFIX + starts[i]);
   }
   return out;

@@ -108,16 +108,20 @@ describe("GAEN own TEKs in flash", () => {
     assert.deepEqual(s.list("pt.tek").sort(), ["pt.tek" + DAY0, "pt.tek" + (DAY0 + 144)]);
   });
 
-  it("keeps the day just written even when 14 newer days are stored (a clock set back)", () => {
+  it("a clock set a year ahead and corrected: the future-dated days go at the next write, the day after it stays", () => {
     const s = new FakeStorage();
-    for (let d = 20; d < 34; d++) writeTek(s, DAY0 + 144 * d, tekOf(d));
-    writeTek(s, DAY0, tekOf(0));
+    for (let d = 0; d < 3; d++) writeTek(s, DAY0 + 144 * d, tekOf(d));
+    writeTek(s, DAY0 + 144 * 368, tekOf(368)); // the kiosk set next year
+    writeTek(s, DAY0 + 144 * 4, tekOf(4)); // tomorrow's, from a clock a few minutes fast
+    writeTek(s, DAY0 + 144 * 3, tekOf(3)); // corrected: today
+    assert.deepEqual(
+      readTeks(s).map((t) => t.rollingStart),
+      [4, 3, 2, 1, 0].map((d) => DAY0 + 144 * d)
+    );
+    // A fortnight on, the 14 kept are the real last 14 days.
+    for (let d = 5; d < 20; d++) writeTek(s, DAY0 + 144 * d, tekOf(d));
     const all = readTeks(s);
-    assert.equal(toHex(readTek(s, DAY0)!), toHex(tekOf(0)));
-    assert.deepEqual(all[all.length - 1].rollingStart, DAY0);
-    // The next day in use (still older) takes its place; 14 newer days stay.
-    writeTek(s, DAY0 + 144, tekOf(1));
-    assert.equal(readTek(s, DAY0), undefined);
-    assert.equal(readTeks(s).length, 15);
+    assert.equal(all.length, TEK_KEEP);
+    assert.equal(all[0].rollingStart, DAY0 + 144 * 19);
   });
 });
