@@ -52,6 +52,8 @@ export function openLog(st: PlatformStorage): EncounterLog {
   var slot = 0;
   var dropped = 0;
   var bootFirst = 0;
+  var fullFree = -1;
+  var fullAt = 0;
   // Cap for boards whose Storage is shared: the log gets the slice a Puck.js
   // leaves after a full-budget bundle. (Read here, not at load: BOARD is inlined.)
   var maxSegs = Math.floor((BOARD.storage.dataBytes - 12288) / SEGMENT_FOOTPRINT);
@@ -143,6 +145,13 @@ export function openLog(st: PlatformStorage): EncounterLog {
       try {
         var m = Math.floor((t - base) / 60);
         if (!cur || isUtc !== utc || m < 0 || m > MAX_MINUTE || slot >= SEGMENT_RECORDS) {
+          // A segment that did not fit (flash full of other files) is tried
+          // again only once free space changed or an hour passed: each try
+          // compacts, which is slow and wears the flash.
+          if (st.getFree() === fullFree && t - fullAt < 3600 && t >= fullAt) {
+            dropped++;
+            return false;
+          }
           start(t, isUtc);
           m = Math.floor((t - base) / 60);
         }
@@ -152,6 +161,10 @@ export function openLog(st: PlatformStorage): EncounterLog {
         st.write(cur, encodeRecord(key, k, m, meanRssi, maxRssi, count), at);
         return true;
       } catch (e) {
+        if (!cur) {
+          fullFree = st.getFree();
+          fullAt = t;
+        }
         dropped++;
         return false;
       }

@@ -163,6 +163,19 @@ describe("log/store: the encounter log in flash", () => {
     assert.ok(readLog(st).dropped >= persisted, "and the next header carries it on");
   });
 
+  it("flash full of other files: a segment that does not fit is not retried (compacting) on every sighting, and logging resumes once there is room", () => {
+    const st = new FakeStorage(SEGMENT_FOOTPRINT + RESERVE_BYTES);
+    st.write("pt.big", new Uint8Array(1024));
+    const log = openLog(st);
+    const t0 = BUILD + DAY;
+    for (let i = 0; i < 600; i++) assert.equal(log.add(keyOf(i), 0, t0 + i, -65, -60, 3), false);
+    assert.ok(st.compactions <= 2, `${st.compactions} compactions for 600 sightings in 10 minutes`);
+    assert.equal(log.dropped(), 600, "every one counted");
+    st.erase("pt.big");
+    st.compact(); // room again
+    assert.ok(log.add(keyOf(600), 0, t0 + 601, -65, -60, 3), "logs again once free space changed");
+  });
+
   it("logs against uptime while the clock is lost and re-anchors those records when it is set", () => {
     const st = new FakeStorage(1 << 20);
     const log = openLog(st);
