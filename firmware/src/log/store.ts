@@ -161,7 +161,8 @@ export function openLog(st: PlatformStorage): EncounterLog {
         st.write(cur, encodeRecord(key, k, m, meanRssi, maxRssi, count), at);
         return true;
       } catch (e) {
-        if (!cur) {
+        // Only a lack of room backs off; another failure is retried at once.
+        if (!cur && st.getFree() < SEGMENT_FOOTPRINT) {
           fullFree = st.getFree();
           fullAt = t;
         }
