@@ -65,9 +65,11 @@ export function createPlatform(): Platform {
     // Raw form: sent verbatim, so no flags/name/manufacturer data is added.
     // connectable:false + scannable:false = ADV_NONCONN_IND; connectable needs
     // scannable too (connectable alone would be directed advertising).
-    // name "": the stack's default name ("Puck.js abcd") is made from the
-    // factory address and readable by any central that connects.
-    NRF.setAdvertising(pkt, { interval: advInterval || 500, connectable: syncOpen, scannable: syncOpen, showName: false, name: "" });
+    // name: the stack's default name ("Puck.js abcd") is made from the
+    // factory address and readable by any central that connects. Every token
+    // uses the same name instead (not "": whether the SoftDevice takes an
+    // empty name is unconfirmed, and a rejected name would stop advertising).
+    NRF.setAdvertising(pkt, { interval: advInterval || 500, connectable: syncOpen, scannable: syncOpen, showName: false, name: "Token" });
     // Wake only now: waking first would put the previous packet back on the
     // air under an address just changed.
     NRF.wake();
