@@ -3,7 +3,7 @@ import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { main } from "../../../host-tools/src/cli/main";
+import { runCli } from "../../helpers/cli";
 import { buildExportZip } from "../../../host-tools/src/keys/export-file";
 import { ExposureKey, ReportType } from "../../../host-tools/src/keys/types";
 import { loadKeySource } from "../../../host-tools/src/keys/sources";
@@ -19,28 +19,15 @@ interface Run {
   stderr: string;
 }
 
+/** `privatetracer match …` in this process. */
+const cli = (args: string[]) => runCli(["match", ...args]);
+
 /** The real command in a child process: start-up included, as a user runs it. */
 function cliProcess(args: string[]): Run {
   const r = spawnSync(process.execPath, [bin, "match", ...args], { encoding: "utf8" });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
-/** The same command in this process (quicker: no ts-node start-up per run). */
-async function cli(args: string[]): Promise<Run> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const stdout = process.stdout.write;
-  const stderr = process.stderr.write;
-  process.stdout.write = ((chunk: string | Uint8Array) => out.push(String(chunk)) > 0) as typeof process.stdout.write;
-  process.stderr.write = ((chunk: string | Uint8Array) => err.push(String(chunk)) > 0) as typeof process.stderr.write;
-  try {
-    const code = await main(["node", "privatetracer", "match", ...args]);
-    return { code, stdout: out.join(""), stderr: err.join("") };
-  } finally {
-    process.stdout.write = stdout;
-    process.stderr.write = stderr;
-  }
-}
 
 async function writeExport(file: string, keys: ExposureKey[]): Promise<void> {
   const zip = await buildExportZip({ startTimestamp: DAY0 * 600, endTimestamp: DAY0 * 600 + 86400, region: "XX", batchNum: 1, batchSize: 1, signatureInfos: [], keys, revisedKeys: [] });

@@ -3,7 +3,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { loadBoard } from "../../../host-tools/src/build/boards";
-import { main } from "../../../host-tools/src/cli/main";
+import { runCli as cli } from "../../helpers/cli";
 import { buildExportZip } from "../../../host-tools/src/keys/export-file";
 import { ExposureKey, ReportType } from "../../../host-tools/src/keys/types";
 import { createEmulatedToken } from "../../../host-tools/src/sim/espruino";
@@ -38,27 +38,6 @@ const scenario: Scenario = {
   people: [sit("a", 2, "10:00", "11:00"), sit("b", 3, "10:00", "11:00"), sit("c", 3, "14:00", "15:00")]
 };
 
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-async function cli(args: string[]): Promise<Run> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const stdout = process.stdout.write;
-  const stderr = process.stderr.write;
-  process.stdout.write = ((chunk: string | Uint8Array) => out.push(String(chunk)) > 0) as typeof process.stdout.write;
-  process.stderr.write = ((chunk: string | Uint8Array) => err.push(String(chunk)) > 0) as typeof process.stderr.write;
-  try {
-    const code = await main(["node", "privatetracer", ...args]);
-    return { code, stdout: out.join(""), stderr: err.join("") };
-  } finally {
-    process.stdout.write = stdout;
-    process.stderr.write = stderr;
-  }
-}
 
 async function writeExport(file: string, keys: ExposureKey[]): Promise<void> {
   const diagnosed = keys.map((k) => ({ ...k, reportType: ReportType.ConfirmedTest, daysSinceOnsetOfSymptoms: 0 }));

@@ -2,32 +2,13 @@ import { strict as assert } from "node:assert";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { main } from "../../../host-tools/src/cli/main";
+import { runCli } from "../../helpers/cli";
 import { parseSightings } from "../../../host-tools/src/match/sightings";
 import { BASE, image, rec, segment, slotAt } from "./helpers";
 
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
+/** `privatetracer log …` in this process. */
+const logCli = (args: string[]) => runCli(["log", ...args]);
 
-/** `privatetracer log …` in this process, capturing its output. */
-export async function logCli(args: string[]): Promise<Run> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const stdout = process.stdout.write;
-  const stderr = process.stderr.write;
-  process.stdout.write = ((chunk: string | Uint8Array) => out.push(String(chunk)) > 0) as typeof process.stdout.write;
-  process.stderr.write = ((chunk: string | Uint8Array) => err.push(String(chunk)) > 0) as typeof process.stderr.write;
-  try {
-    const code = await main(["node", "privatetracer", "log", ...args]);
-    return { code, stdout: out.join(""), stderr: err.join("") };
-  } finally {
-    process.stdout.write = stdout;
-    process.stderr.write = stderr;
-  }
-}
 
 describe("privatetracer log (CLI)", () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "log-cli-"));
