@@ -101,6 +101,55 @@ export function writeCodeStore(file: string, store: CodeStore): void {
   }
 }
 
+/** A lock older than this was left by a run that died: it is taken over. */
+const STALE_LOCK_MS = 60_000;
+
+function sleepMs(ms: number): void {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+}
+
+/**
+ * Read, change and write the code store under a lock file (`FILE.lock`,
+ * created exclusively), so `report issue-code` and `keys publish` running at
+ * the same time cannot drop each other's changes. Waits up to `waitMs` for a
+ * lock held by another run.
+ */
+export function updateCodeStore<T>(file: string, change: (store: CodeStore) => T, opts: { createIfMissing?: boolean; waitMs?: number } = {}): T {
+  const lock = `${file}.lock`;
+  const deadline = Date.now() + (opts.waitMs ?? 10_000);
+  let fd: number | undefined;
+  while (fd === undefined) {
+    try {
+      fd = fs.openSync(lock, "wx", 0o600);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw new KeyInputError(`cannot lock the code store (${lock}): ${(e as Error).message}`);
+      let age = 0;
+      try {
+        age = Date.now() - fs.statSync(lock).mtimeMs;
+      } catch {
+        continue; // released meanwhile
+      }
+      if (age > STALE_LOCK_MS) {
+        fs.rmSync(lock, { force: true });
+        continue;
+      }
+      if (Date.now() > deadline) {
+        throw new KeyInputError(`the code store ${file} is locked by another publish or issue-code run; try again, or remove ${lock} if none is running`);
+      }
+      sleepMs(50);
+    }
+  }
+  try {
+    const store = readCodeStore(file, opts.createIfMissing === true);
+    const result = change(store);
+    writeCodeStore(file, store);
+    return result;
+  } finally {
+    fs.closeSync(fd);
+    fs.rmSync(lock, { force: true });
+  }
+}
+
 export interface IssueOptions {
   now: number;
   validSeconds: number;

@@ -1,7 +1,7 @@
 import * as crypto from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { checkCode, CodeRecord, CodeStore, consumeCode, findCode, readCodeStore, uploadDigest, writeCodeStore } from "./auth-codes";
+import { checkCode, CodeRecord, CodeStore, consumeCode, findCode, readCodeStore, updateCodeStore, uploadDigest } from "./auth-codes";
 import { KeyInputError, PublishWriteError } from "./errors";
 import { buildExportZip, writeFileAtomic } from "./export-file";
 import { parseUpload, Upload, uploadSignatureValid } from "./upload";
@@ -141,22 +141,22 @@ function moveTo(dir: string, file: string, after: string, note?: string): void {
 
 /**
  * Marks the accepted uploads' codes used in a fresh read of the store, merged
- * by code hash: `report issue-code` may have added codes since this run read
- * the store, and writing back the old copy would silently drop them.
- * (Read and write are still two steps; see docs/keys.md.)
+ * by code hash and under the store's lock: `report issue-code` may have added
+ * codes since this run read the store, and writing back the old copy would
+ * silently drop them.
  */
 function saveUsedCodes(o: PublishOptions, accepted: Checked[]): void {
-  const fresh = readCodeStore(o.codesFile);
-  for (const a of accepted) {
-    let rec = fresh.codes.find((c) => c.hash === a.record.hash);
-    if (!rec) {
-      // Removed from the store meanwhile: keep it, used, so it cannot be used again.
-      rec = { ...a.record };
-      fresh.codes.push(rec);
+  updateCodeStore(o.codesFile, (fresh) => {
+    for (const a of accepted) {
+      let rec = fresh.codes.find((c) => c.hash === a.record.hash);
+      if (!rec) {
+        // Removed from the store meanwhile: keep it, used, so it cannot be used again.
+        rec = { ...a.record };
+        fresh.codes.push(rec);
+      }
+      consumeCode(rec, o.now, a.upload.kioskId, a.digest);
     }
-    consumeCode(rec, o.now, a.upload.kioskId, a.digest);
-  }
-  writeCodeStore(o.codesFile, fresh);
+  });
 }
 
 export async function publishUploads(o: PublishOptions): Promise<PublishResult> {

@@ -1,8 +1,7 @@
-import * as fs from "node:fs";
 import { Command } from "commander";
 import { RunAction } from "../command";
 import { UserError } from "../../errors";
-import { issueCode, isWellFormedCode, readCodeStore, writeCodeStore } from "../../keys/auth-codes";
+import { issueCode, isWellFormedCode, updateCodeStore } from "../../keys/auth-codes";
 import { enrolmentOf, generateKioskKey, kioskSecretToJson, readKioskSecret, writeNewFile } from "../../keys/kiosk-identity";
 import { readKeysJson } from "../../keys/keys-json";
 import { createUpload, MAX_UPLOAD_KEYS, uploadToJson } from "../../keys/upload";
@@ -56,10 +55,8 @@ export function register(program: Command, run: RunAction): void {
           if (!Number.isFinite(t)) throw new UserError(`--onset must be a date YYYY-MM-DD, got "${opts.onset}"`);
           onset = t / 1000;
         }
-        const store = readCodeStore(opts.codes, true);
         const now = nowSeconds();
-        const code = issueCode(store, { now, validSeconds: Math.round(hours * 3600), reportType: rt, symptomOnset: onset });
-        writeCodeStore(opts.codes, store);
+        const code = updateCodeStore(opts.codes, (store) => issueCode(store, { now, validSeconds: Math.round(hours * 3600), reportType: rt, symptomOnset: onset }), { createIfMissing: true });
         process.stdout.write(code + "\n");
         return 0;
       })
