@@ -25,20 +25,31 @@ export interface Faults {
   flush(): void;
 }
 
-export function createFaults(p: Platform): Faults {
-  var st = p.storage;
+/**
+ * The persisted count and the first free slot of `pt.err`, as [count, slot]
+ * (the kiosk reads the count the same way). A slot is free only if all four
+ * bytes are 0xFF: a power cut after the first bytes leaves a torn slot (top
+ * byte still 0xFF, never a value's, as bit 31 is kept clear) that must be
+ * skipped, not written over.
+ */
+export function savedFaults(b: Uint8Array | undefined): number[] {
   var count = 0;
   var slot = 0;
-  var saved = 0;
+  if (b)
+    for (; slot < SLOTS && slot * 4 + 3 < b.length && (b[slot * 4] & b[slot * 4 + 1] & b[slot * 4 + 2] & b[slot * 4 + 3]) !== 255; slot++)
+      if (b[slot * 4 + 3] !== 255) count = b[slot * 4] + b[slot * 4 + 1] * 256 + b[slot * 4 + 2] * 65536 + b[slot * 4 + 3] * 16777216;
+  return [count, slot];
+}
+
+export function createFaults(p: Platform): Faults {
+  var st = p.storage;
   var lastWrite = -WRITE_EVERY_SECONDS;
   var up = 0;
   var b = st.read(FAULT_COUNT_FILE);
-  // A slot is free only if all four bytes are 0xFF: a power cut after the
-  // first bytes leaves a torn slot (top byte still 0xFF, never a value's, as
-  // bit 31 is kept clear) that must be skipped, not written over.
-  if (b)
-    for (; slot < SLOTS && slot * 4 + 3 < b.length && (b[slot * 4] & b[slot * 4 + 1] & b[slot * 4 + 2] & b[slot * 4 + 3]) !== 255; slot++)
-      if (b[slot * 4 + 3] !== 255) count = saved = b[slot * 4] + b[slot * 4 + 1] * 256 + b[slot * 4 + 2] * 65536 + b[slot * 4 + 3] * 16777216;
+  var s = savedFaults(b);
+  var count = s[0];
+  var saved = count;
+  var slot = s[1];
 
   function flush(): void {
     // Uptime in ticks, not the wall clock, which jumps when the kiosk sets it.

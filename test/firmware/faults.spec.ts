@@ -2,6 +2,7 @@ import { strict as assert } from "node:assert";
 import { useBoard } from "../helpers/board";
 import { FakePlatform, FakeStorage } from "../helpers/fake-platform";
 import { FAULT_COUNT_FILE, createFaults } from "../../firmware/src/faults";
+import { readTokenFlash } from "../../host-tools/src/sim/metrics/token-flash";
 
 const BUILD = 1735689600;
 
@@ -26,5 +27,7 @@ describe("faults: the persisted fault count", () => {
     assert.equal(st.overwrites, 0, "written over a used slot (on a token: the write fails)");
     const again = createFaults(p);
     assert.equal(again.count(), 6);
+    // The host reads the count a kiosk would see the same way, past the torn slot.
+    assert.equal(readTokenFlash({ read: (n) => st.read(n), list: () => st.list("") }).faults, 6);
   });
 });

@@ -8,8 +8,8 @@
 import { LOG_PREFIX, SEGMENT_FOOTPRINT } from "../../../../firmware/src/log/store";
 import { decodeSegment, utcBase } from "../../../../firmware/src/wire/log-record";
 import { readTeks } from "../../../../firmware/src/gaen/tek-store";
-import { FAULT_COUNT_FILE } from "../../../../firmware/src/faults";
-import type { PlatformStorage } from "../../../../firmware/src/platform-api";
+import { FAULT_COUNT_FILE, savedFaults } from "../../../../firmware/src/faults";
+import { readOnlyStorage } from "../../tokenlog/read-only-storage";
 
 /** The part of Espruino's Storage a reader needs (EspruinoStorage has it). */
 export interface StorageView {
@@ -59,29 +59,6 @@ function logSeq(name: string): number {
   return name.startsWith(LOG_PREFIX) ? parseInt(name.slice(LOG_PREFIX.length), 10) : NaN;
 }
 
-/** The firmware's key store reads through PlatformStorage; only read and list are used. */
-function readOnly(s: StorageView): PlatformStorage {
-  const refuse = (): never => {
-    throw new Error("the token's flash is read-only here");
-  };
-  return {
-    read: (n) => s.read(n),
-    list: (prefix) => s.list().filter((n) => n.startsWith(prefix)),
-    write: refuse,
-    erase: refuse,
-    getFree: () => 0,
-    compact: refuse
-  };
-}
-
-/** The cumulative count in the last written slot of `pt.err` (16 × uint32 LE, appended). */
-export function persistedFaults(b: Uint8Array | undefined): number {
-  let count = 0;
-  if (!b) return 0;
-  for (let s = 0; s * 4 + 3 < b.length && b[s * 4 + 3] !== 255; s++) count = b[s * 4] + b[s * 4 + 1] * 256 + b[s * 4 + 2] * 65536 + b[s * 4 + 3] * 16777216;
-  return count;
-}
-
 export function readTokenFlash(storage: StorageView): TokenFlash {
   const names = storage.list();
   const logs = names.filter((n) => Number.isInteger(logSeq(n)) && logSeq(n) > 0).sort((a, b) => logSeq(a) - logSeq(b));
@@ -111,7 +88,7 @@ export function readTokenFlash(storage: StorageView): TokenFlash {
     const b = storage.read(n);
     if (b) out.otherFileBytes += fileFootprint(b.length);
   }
-  out.teks = readTeks(readOnly(storage)).map((t) => ({ rollingStart: t.rollingStart, tek: t.tek }));
-  out.faults = persistedFaults(storage.read(FAULT_COUNT_FILE));
+  out.teks = readTeks(readOnlyStorage((n) => storage.read(n), () => storage.list())).map((t) => ({ rollingStart: t.rollingStart, tek: t.tek }));
+  out.faults = savedFaults(storage.read(FAULT_COUNT_FILE))[0];
   return out;
 }
