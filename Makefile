@@ -22,11 +22,19 @@ demo: $(DEPS)
 	$(CLI) simulate --scenario care-home --days 14 --seed 1
 
 ## The whole test suite: type check, firmware bundles (linted, within budget), mocha specs.
-test: $(DEPS) typecheck firmware mocha
+test: $(DEPS) licenses typecheck firmware mocha
 
 typecheck: $(DEPS)
 	$(NODE_BIN)/tsc -p tsconfig.json --noEmit
 	$(NODE_BIN)/tsc -p firmware/tsconfig.json --noEmit
+
+## Licences of the production dependencies: each must let us ship it with our Apache-2.0 code
+## (licenses-allowed.json: the accepted licences and the exceptions reviewed by hand).
+.PHONY: licenses
+licenses: $(DEPS)
+	allowed=$$(node -p 'require("./licenses-allowed.json").licenses.join(";")') && test -n "$$allowed" && \
+	skipped=$$(node -p '[require("./package.json").name, ...Object.keys(require("./licenses-allowed.json").exceptions)].join(";")') && \
+	$(NODE_BIN)/license-checker-rseidelsohn --production --unknown --summary --onlyAllow "$$allowed" --excludePackages "$$skipped"
 
 ## `make firmware` builds every board; `make firmware BOARD=puckjs` one.
 firmware: $(DEPS)
