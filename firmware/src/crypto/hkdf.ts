@@ -16,6 +16,7 @@ export function hkdf(p: CryptoPlatform, ikm: Uint8Array): HkdfExpand {
     var m = new Uint8Array(info.length + 1);
     for (var i = 0; i < info.length; i++) m[i] = info.charCodeAt(i);
     m[i] = 1;
-    return hmacSha256(p, prk, m).slice(0, length);
+    // Not slice(): on Espruino a typed array's slice() is a plain Array.
+    return hmacSha256(p, prk, m).subarray(0, length);
   };
 }

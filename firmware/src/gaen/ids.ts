@@ -30,8 +30,11 @@ export function tekIdentifiers(p: CryptoPlatform, tek: Uint8Array): TekIdentifie
     // AEM = AES-128-CTR(AEMK, IV = RPI, metadata), computed as metadata XOR the
     // first 4 bytes of AES-ECB(AEMK, RPI): Espruino's CTR mode ignores the IV.
     // The same call decrypts.
-    var aem = aes128(p, rpi, aemk).slice(0, 4);
-    for (i = 0; i < 4; i++) aem[i] ^= metadata[i];
+    // Built in a new array: on Espruino a typed array's slice() is a plain
+    // Array, which has no subarray() for buildAdvert.
+    var mask = aes128(p, rpi, aemk);
+    var aem = new Uint8Array(4);
+    for (i = 0; i < 4; i++) aem[i] = mask[i] ^ metadata[i];
     return { rpi: rpi, aem: aem };
   };
 }

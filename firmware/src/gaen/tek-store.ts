@@ -46,7 +46,7 @@ export function readTek(s: PlatformStorage, rollingStart: number): Uint8Array | 
   var want = record(rollingStart, b.subarray(4, 20));
   for (var i = 0; i < 24; i++) if (b[i] !== want[i]) return undefined;
   // A copy: Espruino maps the file's flash, which moves when storage compacts.
-  return b.slice(4, 20);
+  return new Uint8Array(b.subarray(4, 20));
 }
 
 /**

@@ -32,7 +32,7 @@ export function parseAdvert(packet: Uint8Array): ParsedAdvert | null {
     var len = packet[i];
     if (len === 0 || i + 1 + len > packet.length) return null;
     if (len === 0x17 && packet[i + 1] === 0x16 && packet[i + 2] === 0x6f && packet[i + 3] === 0xfd) {
-      return { rpi: packet.slice(i + 4, i + 20), aem: packet.slice(i + 20, i + 24) };
+      return { rpi: new Uint8Array(packet.subarray(i + 4, i + 20)), aem: new Uint8Array(packet.subarray(i + 20, i + 24)) };
     }
     i += len + 1;
   }

@@ -93,7 +93,7 @@ export function decodeRecord(b: Uint8Array, o: number): LogRecord | null {
   var v = getU32(b, o + 6, 3);
   var mean = -((v >> 11) & 127) - 20;
   return {
-    rpiPrefix: b.slice(o, o + 5),
+    rpiPrefix: new Uint8Array(b.subarray(o, o + 5)),
     aem1: b[o + 5],
     minute: v & 2047,
     meanRssi: mean,
