@@ -45,11 +45,11 @@ export function sha256Pure(data: Uint8Array): Uint8Array {
   var m = new Uint8Array(n);
   m.set(data);
   m[len] = 0x80;
-  m[n - 5] = len >>> 29;
-  m[n - 4] = len >>> 21;
-  m[n - 3] = len >>> 13;
-  m[n - 2] = len >>> 5;
-  m[n - 1] = len << 3;
+  m[n - 5] = len >>> 29; // espruino-index-ok: n = ((len + 72) >> 6) << 6 >= 64
+  m[n - 4] = len >>> 21; // espruino-index-ok: n >= 64
+  m[n - 3] = len >>> 13; // espruino-index-ok: n >= 64
+  m[n - 2] = len >>> 5; // espruino-index-ok: n >= 64
+  m[n - 1] = len << 3; // espruino-index-ok: n >= 64
   var h = new Int32Array(8);
   var w = new Int32Array(64);
   var i: number;
@@ -57,12 +57,13 @@ export function sha256Pure(data: Uint8Array): Uint8Array {
   for (var off = 0; off < n; off += 64) {
     for (i = 0; i < 64; i++) {
       var j = off + 4 * i;
-      var x = w[i - 15];
-      var y = w[i - 2];
-      w[i] =
-        i < 16
-          ? (m[j] << 24) | (m[j + 1] << 16) | (m[j + 2] << 8) | m[j + 3]
-          : ((ror(x, 7) ^ ror(x, 18) ^ (x >>> 3)) + w[i - 7] + (ror(y, 17) ^ ror(y, 19) ^ (y >>> 10)) + w[i - 16]) | 0;
+      if (i < 16) w[i] = (m[j] << 24) | (m[j + 1] << 16) | (m[j + 2] << 8) | m[j + 3];
+      else {
+        // Read only once i >= 16: on Espruino a negative typed-array index throws.
+        var x = w[i - 15];
+        var y = w[i - 2];
+        w[i] = ((ror(x, 7) ^ ror(x, 18) ^ (x >>> 3)) + w[i - 7] + (ror(y, 17) ^ ror(y, 19) ^ (y >>> 10)) + w[i - 16]) | 0;
+      }
     }
     var a = h[0], b = h[1], cc = h[2], d = h[3], e = h[4], f = h[5], g = h[6], k = h[7];
     for (i = 0; i < 64; i++) {

@@ -4,6 +4,7 @@ import * as ts from "typescript";
 import * as esbuild from "esbuild";
 import { BoardConfig, boardConstants, defineMap, loadBoard } from "./boards";
 import { LintProblem, lintSource } from "./lint";
+import { checkTypedArrays, formatSourceProblems } from "./typed-array-check";
 import { buildDir, distFirmwareDir, firmwareDir } from "../paths";
 import { UserError } from "../errors";
 
@@ -29,6 +30,8 @@ const es5Dir = path.join(buildDir, "firmware-es5");
  * Step 1: TypeScript → ES5 modules (board-independent). tsc does the ES5
  * down-levelling (esbuild cannot); `noEmitHelpers` keeps tsc's helpers, which
  * read builtin prototypes, out of the bundle: the lint flags any that remain.
+ * The typed-array check (typed-array-check.ts) needs the types, so it runs here
+ * on the sources rather than on the bundle.
  */
 export function compileFirmware(opts: { tsconfig?: string; outDir?: string } = {}): string {
   const tsconfigPath = opts.tsconfig ?? path.join(firmwareDir, "tsconfig.json");
@@ -53,6 +56,9 @@ export function compileFirmware(opts: { tsconfig?: string; outDir?: string } = {
     };
     throw new UserError(`firmware does not compile:\n${ts.formatDiagnostics(diags, host)}`);
   }
+  // On this program, whose types are already checked: a second one would double the cost.
+  const problems = checkTypedArrays(program);
+  if (problems.length) throw new UserError(`firmware fails the typed-array check:\n${formatSourceProblems(problems)}`, 1);
   return outDir;
 }
 
