@@ -31,6 +31,7 @@ export function createScanner(p: Platform, log: EncounterLog, guard: Guard): Sca
   var t0 = 0;
   var timer = 0;
   var idle = 0;
+  var win = 0;
 
   var heard = guard(function (a: HeardAdvert) {
     var d = a.serviceData;
@@ -64,6 +65,7 @@ export function createScanner(p: Platform, log: EncounterLog, guard: Guard): Sca
   });
 
   function end(): void {
+    win = 0;
     p.stopScan();
     var n = used;
     used = 0;
@@ -74,6 +76,13 @@ export function createScanner(p: Platform, log: EncounterLog, guard: Guard): Sca
 
   function cycle(): void {
     idle = 0;
+    // A window still open here had its end held up behind a busy interpreter
+    // (Espruino does not run overdue timers in due order): log it now rather
+    // than reset its table below.
+    if (win) {
+      p.clearTimeout(win);
+      end();
+    }
     if (timer) p.clearTimeout(timer);
     // The next cycle is booked before this one runs, so no exception can end scanning.
     timer = p.setTimeout(guard(cycle), (BOARD.schedule.scanPeriodSec - (p.random32() % (BOARD.schedule.scanJitterSec + 1))) * 1000);
@@ -81,7 +90,7 @@ export function createScanner(p: Platform, log: EncounterLog, guard: Guard): Sca
     overflow = 0;
     t0 = p.now();
     p.startScan(heard);
-    p.setTimeout(guard(end), BOARD.schedule.scanWindowMs);
+    win = p.setTimeout(guard(end), BOARD.schedule.scanWindowMs);
   }
 
   return {
