@@ -1,0 +1,97 @@
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { spawn } from "node:child_process";
+import { repoRoot } from "../paths";
+
+/**
+ * Where the real Espruino interpreters live: one Linux build per board,
+ * configured like it (JsVars, block size, Storage, crypto), named
+ * `espruino-<board id>`. `ESPRUINO_DIR` overrides the default, a `shared/espruino`
+ * folder beside the repository.
+ */
+export function espruinoDir(): string {
+  return process.env.ESPRUINO_DIR ? path.resolve(process.env.ESPRUINO_DIR) : path.resolve(repoRoot, "..", "shared", "espruino");
+}
+
+/** The interpreter built like `boardId`, or undefined when it is not there. */
+export function interpreterFor(boardId: string): string | undefined {
+  const p = path.join(espruinoDir(), `espruino-${boardId}`);
+  try {
+    fs.accessSync(p, fs.constants.X_OK);
+    return p;
+  } catch {
+    return undefined;
+  }
+}
+
+export interface RunResult {
+  /** Everything the interpreter printed (banner, echo and program output). */
+  stdout: string;
+  stderr: string;
+  /** True when the interpreter ended on its own (quit()), false when it was killed at the time limit. */
+  exited: boolean;
+}
+
+export interface RunOptions {
+  /** Working directory: holds `espruino.flash` (the token's Storage). */
+  cwd: string;
+  /** Unix seconds the clock starts at (0: a board whose clock was never set). */
+  time?: number;
+  /** The clock and every timer run this many times faster than real time. */
+  timeScale?: number;
+  /** Kill the interpreter after this many real milliseconds. */
+  timeoutMs: number;
+}
+
+export function interpreterEnv(o: { time?: number; timeScale?: number }): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env };
+  if (o.time !== undefined) env.ESPRUINO_TIME = String(o.time);
+  if (o.timeScale !== undefined) env.ESPRUINO_TIME_SCALE = String(o.timeScale);
+  return env;
+}
+
+/**
+ * Run one script file on the interpreter and collect its output. Standard
+ * input stays open while it runs (without it the interpreter may stop early);
+ * the script should end with quit(). SIGKILL, as it catches SIGTERM.
+ */
+export function runScript(interpreter: string, scriptFile: string, o: RunOptions): Promise<RunResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(interpreter, [scriptFile], { cwd: o.cwd, env: interpreterEnv(o), stdio: ["pipe", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    let exited = true;
+    child.stdout.setEncoding("latin1").on("data", (d: string) => (stdout += d));
+    child.stderr.setEncoding("latin1").on("data", (d: string) => (stderr += d));
+    const timer = setTimeout(() => {
+      exited = false;
+      child.kill("SIGKILL");
+    }, o.timeoutMs);
+    child.on("error", (e) => {
+      clearTimeout(timer);
+      reject(e);
+    });
+    child.on("close", () => {
+      clearTimeout(timer);
+      resolve({ stdout, stderr, exited });
+    });
+  });
+}
+
+/**
+ * Copy host files into the Storage of `cwd`/espruino.flash (created if
+ * missing), as `privatetracer flash` puts a bundle on a token: Storage name →
+ * host file.
+ */
+export async function installFiles(interpreter: string, cwd: string, files: Record<string, string>): Promise<void> {
+  const lines = ['var S = require("Storage"), fs = require("fs");'];
+  for (const [name, file] of Object.entries(files)) {
+    lines.push(`if (!S.write(${JSON.stringify(name)}, fs.readFileSync(${JSON.stringify(file)}))) print("@PT-INSTALL-FAILED " + ${JSON.stringify(name)});`);
+  }
+  lines.push('print("@PT-INSTALLED"); quit();');
+  const script = path.join(cwd, "install.js");
+  fs.writeFileSync(script, lines.join("\n") + "\n");
+  const r = await runScript(interpreter, script, { cwd, timeoutMs: 20000 });
+  if (!r.stdout.includes("@PT-INSTALLED") || r.stdout.includes("@PT-INSTALL-FAILED"))
+    throw new Error(`installing ${Object.keys(files).join(", ")} into Storage failed:\n${r.stdout.slice(-2000)}\n${r.stderr.slice(-2000)}`);
+}

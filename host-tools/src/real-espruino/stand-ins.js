@@ -1,0 +1,248 @@
+// Stand-ins for what a token has and a Linux build of Espruino lacks (radio,
+// LEDs, button, screen, battery), installed in front of the firmware bundle in
+// `.bootcde`. They record what the firmware asks of the hardware as lines
+// "@PT [type, value]" on the console, deliver scan results and button presses,
+// and sample memory inside the firmware's calls. ES5 only: this runs on the
+// real interpreter, before the bundle, and its JsVars are counted apart
+// (`base`) so that the firmware's own use can be told from the harness's.
+var __h = (function () {
+  var h = { peak: {}, q: [], batt: 80, kicks: 0, scanCb: null, scanOpts: null, watch: null, phase: "boot", sample: 1, failWrites: 0 };
+  h.hex = function (a) {
+    var b = new Uint8Array(a), s = "";
+    for (var i = 0; i < b.length; i++) s += (b[i] < 16 ? "0" : "") + b[i].toString(16);
+    return s;
+  };
+  h.out = function (t, v) {
+    print("@PT " + JSON.stringify([t, v]));
+  };
+  // Live JsVars (process.memory() collects garbage first) at this moment,
+  // kept as the peak of "phase:tag".
+  h.mem = function (tag) {
+    if (!h.sample) return;
+    var u = process.memory().usage, k = h.phase + ":" + tag;
+    if (!(h.peak[k] >= u)) h.peak[k] = u;
+  };
+  h.ret = function (id, v) {
+    h.out("ret", { id: id, v: v });
+  };
+  // The 20 bytes of 0xFD6F service data device k sends in burst `seed`
+  // (mirrored by the host in synthetic-crowd.ts).
+  h.sd = function (k, seed) {
+    var d = new Uint8Array(20);
+    d[0] = k & 255;
+    d[1] = (k >> 8) & 255;
+    d[2] = seed & 255;
+    for (var i = 3; i < 20; i++) d[i] = (k * 31 + i * 7 + seed * 13) & 255;
+    return d;
+  };
+  h.rssi = function (k, r) {
+    return k % 10 === 9 ? -75 - (r % 3) : -40 - (k % 20) - (r % 3);
+  };
+  h.device = function (k, seed, r) {
+    var d = h.sd(k, seed), raw = new Uint8Array(31);
+    raw.set([2, 1, 0x1a, 3, 3, 0x6f, 0xfd, 0x17, 0x16, 0x6f, 0xfd]);
+    raw.set(d, 11);
+    return { id: "e0:00:00:00:" + (k >> 8) + ":" + (k & 255) + " random", rssi: h.rssi(k, r), data: raw.buffer, services: ["fd6f"], serviceData: { fd6f: d.buffer } };
+  };
+  // Packets a GAEN scanner must ignore: not GAEN at all (no services), GAEN
+  // service data cut short, and the GAEN UUID listed with another service's data.
+  h.unrelated = function (k, r) {
+    var x = k % 3;
+    if (!x) return { id: "e1:00:00:00:00:01 random", rssi: -45 - r, data: new Uint8Array([2, 1, 6, 5, 0xff, 0x90, 5, 1, 2]).buffer, manufacturerData: new Uint8Array([1, 2]).buffer };
+    if (x === 1) return { id: "e1:00:00:00:00:02 random", rssi: -45 - r, data: new Uint8Array(12).buffer, services: ["fd6f"], serviceData: { fd6f: new Uint8Array([k, 1, 2, 3, 4, 5, 6, 7]).buffer } };
+    return { id: "e1:00:00:00:00:03 random", rssi: -45 - r, data: new Uint8Array(12).buffer, services: ["fd6f"], serviceData: { feaa: new Uint8Array(20).buffer } };
+  };
+  // As NRF.setScan's filters do: a device passes if one filter's services are all among its own.
+  function passes(d, o) {
+    var f = o && o.filters;
+    if (!f) return true;
+    for (var i = 0; i < f.length; i++) {
+      var s = f[i].services || [], ok = true;
+      for (var j = 0; j < s.length; j++) if (!d.services || d.services.indexOf(s[j]) < 0) ok = false;
+      if (ok) return true;
+    }
+    return false;
+  }
+  // One scan's crowd: `reps` rounds of `n` devices (interleaved, as packets
+  // arrive), each round with one unrelated packet every 7 devices. The same
+  // loop with an empty callback first gives the harness's own cost, so `sec`
+  // is the firmware's callback time alone; b[3] = 0 turns memory sampling off
+  // (it collects garbage at every packet) for a burst that measures time.
+  h.burst = function (b) {
+    var seed = b[0], n = b[1], reps = b[2], cb = h.scanCb, o = h.scanOpts, r, k, d, got = 0, other = 0, was = h.sample;
+    h.sample = b[3] === 0 ? 0 : was;
+    h.phase = "scan" + n;
+    var t0 = getTime();
+    for (r = 0; r < reps; r++) for (k = 0; k < n; k++) passes(h.device(k, seed, r), o);
+    var t1 = getTime();
+    for (r = 0; r < reps; r++)
+      for (k = 0; k < n; k++) {
+        d = h.device(k, seed, r);
+        if (passes(d, o)) {
+          cb(d);
+          got++;
+        }
+        // Every 20th packet: a collection per packet would slow the window
+        // past the firmware's next timers.
+        if (!(k % 20)) h.mem("packet");
+        if (k % 7 === 3) {
+          d = h.unrelated(k, r);
+          if (passes(d, o)) {
+            cb(d);
+            other++;
+          }
+        }
+      }
+    var t2 = getTime();
+    h.sample = was;
+    h.out("burst", { seed: seed, n: n, reps: reps, packets: got, unrelated: other, sec: t2 - t1 - (t1 - t0), at: t0 });
+  };
+  return h;
+})();
+
+global.NRF = {
+  setAdvertising: function (d, o) {
+    __h.mem("advertise");
+    __h.out("adv", { d: __h.hex(d), o: o, t: getTime() });
+  },
+  sleep: function () {
+    __h.out("sleep", getTime());
+  },
+  wake: function () {
+    __h.out("wake", getTime());
+  },
+  setAddress: function (a) {
+    __h.mem("address");
+    __h.out("addr", a);
+  },
+  setTxPower: function (p) {
+    __h.out("tx", p);
+  },
+  setScan: function (cb, o) {
+    if (!cb) {
+      __h.scanCb = null;
+      var t = getTime();
+      __h.out("scan", { on: 0, t: t });
+      // Runs once the firmware's window-end callback has returned.
+      setTimeout(function () {
+        __h.mem("scanEnd");
+        __h.phase = "idle";
+        __h.out("scanEnd", { sec: getTime() - t });
+      }, 0);
+      return;
+    }
+    __h.scanCb = cb;
+    __h.scanOpts = o;
+    __h.out("scan", { on: 1, t: getTime(), o: o });
+    var b = __h.q.shift();
+    if (b)
+      setTimeout(function () {
+        __h.burst(b);
+      }, 1);
+  },
+  disconnect: function () {
+    __h.out("disconnect", 0);
+  },
+  on: function () {}
+};
+global.Bluetooth = {
+  on: function () {},
+  write: function () {}
+};
+global.LED1 = "LED1";
+global.LED2 = "LED2";
+global.LED3 = "LED3";
+global.BTN = global.BTN1 = "BTN";
+global.digitalWrite = function (pin, v) {
+  __h.out("led", [pin, v ? 1 : 0]);
+};
+global.setWatch = function (cb, pin, o) {
+  __h.watch = cb;
+  __h.out("watch", { pin: pin, o: o });
+};
+// A press of `ms` milliseconds, as the button's falling edge reports it.
+__h.press = function (ms) {
+  var t = getTime();
+  __h.watch({ state: false, time: t, lastTime: t - ms / 1000 });
+};
+global.g = {
+  c: 0,
+  setColor: function (r, gr, b) {
+    this.c = [r, gr, b];
+    return this;
+  },
+  fillRect: function () {
+    __h.out("screen", this.c);
+    return this;
+  },
+  getWidth: function () {
+    return 176;
+  },
+  getHeight: function () {
+    return 176;
+  },
+  flip: function () {}
+};
+// Recorded, not done: after the real call print() would go nowhere.
+E.setConsole = function (d, o) {
+  __h.out("console", { device: d, o: o });
+};
+E.getBattery = function () {
+  return __h.batt;
+};
+E.enableWatchdog = function (s, auto) {
+  __h.out("watchdog", { sec: s, auto: auto });
+};
+E.kickWatchdog = function () {
+  __h.kicks++;
+};
+__h.q = require("Storage").readJSON("harness.q", true) || [];
+(function () {
+  var builtin = require;
+  global.require = function (name) {
+    var m = builtin(name);
+    if (name === "crypto")
+      return {
+        SHA256: m.SHA256 &&
+          function (d) {
+            __h.mem("sha256");
+            return m.SHA256(d);
+          },
+        AES: m.AES && {
+          encrypt: function (d, k, o) {
+            __h.mem("aes");
+            return m.AES.encrypt(d, k, o);
+          }
+        }
+      };
+    if (name === "Storage")
+      return {
+        read: function (n) {
+          return m.read(n);
+        },
+        readArrayBuffer: function (n) {
+          return m.readArrayBuffer(n);
+        },
+        write: function (n, d, o, s) {
+          __h.mem("write");
+          if (__h.failWrites) throw new Error("Unable to find or create file");
+          return m.write(n, d, o, s);
+        },
+        erase: function (n) {
+          return m.erase(n);
+        },
+        list: function (a, b) {
+          return arguments.length ? m.list(a, b) : m.list();
+        },
+        getFree: function () {
+          return m.getFree();
+        },
+        compact: function () {
+          __h.mem("compact");
+          return m.compact();
+        }
+      };
+    return m;
+  };
+})();
+__h.base = process.memory().usage;
