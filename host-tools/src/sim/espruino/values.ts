@@ -25,9 +25,10 @@ export function toBytes(v: unknown): Uint8Array | undefined {
       out.set(v as Uint8Array);
       return out;
     }
-    return new Uint8Array(v.buffer.slice(v.byteOffset, v.byteOffset + v.byteLength));
+    // Host-realm copy: the realm's ArrayBuffer has no slice (as in Espruino).
+    return new Uint8Array(v.buffer, v.byteOffset, v.byteLength).slice();
   }
-  if (isArrayBufferLike(v)) return new Uint8Array((v as ArrayBuffer).slice(0));
+  if (isArrayBufferLike(v)) return new Uint8Array(v as ArrayBuffer).slice();
   if (Array.isArray(v)) {
     const out = new Uint8Array(v.length);
     for (let i = 0; i < v.length; i++) out[i] = Number(v[i]) & 0xff;
