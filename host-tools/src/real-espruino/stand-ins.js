@@ -154,7 +154,7 @@ global.LED2 = "LED2";
 global.LED3 = "LED3";
 global.BTN = global.BTN1 = "BTN";
 global.digitalWrite = function (pin, v) {
-  __h.out("led", [pin, v ? 1 : 0]);
+  __h.out("led", [pin, v ? 1 : 0, getTime()]);
 };
 global.setWatch = function (cb, pin, o) {
   __h.watch = cb;
@@ -172,7 +172,7 @@ global.g = {
     return this;
   },
   fillRect: function () {
-    __h.out("screen", this.c);
+    __h.out("screen", this.c.concat([getTime()]));
     return this;
   },
   getWidth: function () {
@@ -246,3 +246,4 @@ __h.q = require("Storage").readJSON("harness.q", true) || [];
   };
 })();
 __h.base = process.memory().usage;
+__h.t0 = getTime();
