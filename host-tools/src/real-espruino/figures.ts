@@ -44,7 +44,7 @@ export function realFigures(r: ScenarioResult): RealFigures {
     afterReboot: r.reboot.idle - r.reboot.base,
     peak: 0
   };
-  jsVars.peak = Math.max(...Object.values(jsVars), ...[r.reboot].map((s) => Math.max(...Object.values(s.peaks), s.booted) - s.base));
+  jsVars.peak = Math.max(...Object.values(jsVars), Math.max(...Object.values(r.reboot.peaks), r.reboot.booted) - r.reboot.base);
   const timed = f.events.find((e) => e.type === "burst" && (e.value as { seed: number }).seed === 3)!;
   const b = timed.value as { packets: number; sec: number };
   const end = f.events.find((e) => e.index > timed.index && e.type === "scanEnd")!.value as { sec: number };

@@ -1,7 +1,7 @@
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { readStorageImage, FILE_HEADER_BYTES } from "../tokenlog/storage-image";
+import { readStorageImage } from "../tokenlog/storage-image";
 import { firstFreeSlot, HEADER_BYTES, RECORD_BYTES } from "../../../firmware/src/wire/log-record";
 import { LOG_PREFIX } from "../../../firmware/src/log/store";
 import { Burst, RealToken, TokenEvent } from "./token-session";
@@ -78,19 +78,6 @@ async function scanDone(t: RealToken, seed: number): Promise<void> {
   await after(t, "scanEnd", () => true, b.index);
 }
 
-/** Byte offset in a Storage image of the data of the live file `name`. */
-function fileOffset(img: Uint8Array, name: string): number {
-  for (let a = 0; a + FILE_HEADER_BYTES <= img.length; ) {
-    const size = (img[a] | (img[a + 1] << 8) | (img[a + 2] << 16)) >>> 0;
-    if (img[a] === 0xff && img[a + 1] === 0xff && img[a + 2] === 0xff && img[a + 3] === 0xff) break;
-    let n = "";
-    for (let i = 0; i < 28 && img[a + 4 + i]; i++) n += String.fromCharCode(img[a + 4 + i]);
-    if (n === name) return a + FILE_HEADER_BYTES;
-    a += FILE_HEADER_BYTES + ((size + 3) & ~3);
-  }
-  throw new Error(`${name} not found in the Storage image`);
-}
-
 /**
  * A power cut in the middle of a record write, as flash keeps it: the first
  * bytes of the next free slot of the newest segment programmed, the rest
@@ -98,11 +85,11 @@ function fileOffset(img: Uint8Array, name: string): number {
  */
 function tearNextRecord(flashFile: string): { segment: string; slot: number } {
   const img = new Uint8Array(fs.readFileSync(flashFile));
-  const files = readStorageImage(img).files;
+  const { files, dataOffsets } = readStorageImage(img);
   const segs = [...files.keys()].filter((n) => n.startsWith(LOG_PREFIX)).sort((a, b) => Number(a.slice(LOG_PREFIX.length)) - Number(b.slice(LOG_PREFIX.length)));
   const segment = segs[segs.length - 1];
   const slot = firstFreeSlot(files.get(segment)!);
-  const at = fileOffset(img, segment) + HEADER_BYTES + slot * RECORD_BYTES;
+  const at = dataOffsets.get(segment)! + HEADER_BYTES + slot * RECORD_BYTES;
   img.set([0x5a, 0x17, 0x00, 0x42, 0x99], at);
   fs.writeFileSync(flashFile, img);
   return { segment, slot };

@@ -23,6 +23,8 @@ export const FLASH_PAGE_BYTES = 4096;
 export interface StorageImage {
   /** Live files by name; the first live file of a name wins, as Espruino's lookup does. */
   files: Map<string, Uint8Array>;
+  /** Byte offset in the image of each live file's data (where a test or tool must patch it in place). */
+  dataOffsets: Map<string, number>;
   /** Files whose data the image cuts short (only present with damage). */
   partialFiles: Set<string>;
   /** Journal entries (live or erased) read whole, header and data. */
@@ -51,6 +53,7 @@ function printable(name: string): boolean {
 
 export function readStorageImage(b: Uint8Array): StorageImage {
   const files = new Map<string, Uint8Array>();
+  const dataOffsets = new Map<string, number>();
   const partialFiles = new Set<string>();
   const damage: FlashDamage[] = [];
   const len = b.length;
@@ -83,15 +86,19 @@ export function readStorageImage(b: Uint8Array): StorageImage {
       damage.push({ kind: "truncated", offset: len, file: trash ? undefined : name, message: `${trash ? "an erased file" : name} needs ${size} bytes but the image ends after ${len - dataAt}` });
       if (!trash && !files.has(name)) {
         files.set(name, b.slice(dataAt, len));
+        dataOffsets.set(name, dataAt);
         partialFiles.add(name);
       }
       break;
     }
-    if (!trash && !files.has(name)) files.set(name, b.slice(dataAt, end));
+    if (!trash && !files.has(name)) {
+      files.set(name, b.slice(dataAt, end));
+      dataOffsets.set(name, dataAt);
+    }
     entries++;
     addr = align4(end);
   }
-  return { files, partialFiles, entries, damage };
+  return { files, dataOffsets, partialFiles, entries, damage };
 }
 
 /** Damage before a single whole entry: not a Storage image at all (some other file), or one cut inside its first file. */
