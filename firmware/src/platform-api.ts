@@ -56,6 +56,12 @@ export interface Platform {
   /** Start the hardware watchdog; `kickWatchdog` must then be called more often than `timeoutSec`. */
   enableWatchdog(timeoutSec: number): void;
   kickWatchdog(): void;
+  /**
+   * JsVars free now (without a garbage collection, so cheap). Work that
+   * allocates checks it first: running out mid-call stops the timer that was
+   * running for good on Espruino.
+   */
+  freeJsVars(): number;
 
   /** Native SHA-256 (only on boards whose config says crypto.sha256). */
   sha256(data: Uint8Array): Uint8Array;

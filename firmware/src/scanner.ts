@@ -4,6 +4,17 @@ import { EncounterLog } from "./log/store";
 
 /** Distinct RPIs one scan can aggregate; more are counted as dropped, never stored in RAM. */
 export var TABLE_SLOTS = 32;
+/**
+ * Packets one window processes. The interpreter on an nRF52 takes milliseconds
+ * per packet (bench/memory.ts converts the real interpreter's time), so a big
+ * crowd would hold the CPU past the window and queue up events; after this
+ * many the radio stops scanning (the window's timer still logs the table at
+ * its usual time): the crowd has been heard by then (a phone advertises every
+ * 200-270 ms), and the work per window is bounded.
+ */
+export var WINDOW_PACKETS = 400;
+/** Free JsVars below which a window is skipped (counted as dropped) rather than risk running out mid-window. */
+export var WINDOW_RESERVE_JSVARS = 150;
 
 export interface Scanner {
   /** Start the scan cycle (idempotent: restarts it). */
@@ -17,6 +28,8 @@ export interface Scanner {
  * scanPeriodSec minus up to scanJitterSec at random, as phones do). During a
  * window each packet updates one row of a fixed table (RPI prefix + AEM byte
  * 1, RSSI sum, peak, count): no allocation, bounded work, whatever the crowd.
+ * Rows are found through a 64-bucket index on the RPI's first byte, so a
+ * packet costs one or two comparisons rather than a search of all 32 rows.
  * Packets below the board's logging floor (logMinRssiDbm) are ignored before
  * the table is searched. At the end of the window, one log record per RPI heard
  * at or above the floor.
@@ -26,7 +39,11 @@ export function createScanner(p: Platform, log: EncounterLog, guard: Guard): Sca
   var sum = new Int32Array(TABLE_SLOTS);
   var peak = new Int16Array(TABLE_SLOTS);
   var cnt = new Uint16Array(TABLE_SLOTS);
+  // head[bucket] and next[row]: the bucket's first / following row; 255 = none.
+  var head = new Uint8Array(64);
+  var next = new Uint8Array(TABLE_SLOTS);
   var used = 0;
+  var packets = 0;
   var overflow = 0;
   var t0 = 0;
   var timer = 0;
@@ -41,23 +58,31 @@ export function createScanner(p: Platform, log: EncounterLog, guard: Guard): Sca
     // away, and they cost one comparison. An RPI is logged iff its peak in the
     // scan reaches the floor; its mean is over the packets that did.
     if (r < BOARD.schedule.logMinRssiDbm) return;
-    var i = 0;
+    // Over the limit: the radio stops now, the window's timer logs the table.
+    if (++packets > WINDOW_PACKETS) {
+      if (packets === WINDOW_PACKETS + 1) p.stopScan();
+      return;
+    }
+    var b = d[0] & 63;
     var k = 0;
-    for (; i < used; i++) {
+    var i = head[b];
+    for (; i < TABLE_SLOTS; i = next[i]) {
       for (k = 0; k < 5 && keys[i * 6 + k] === d[k]; k++);
       if (k === 5) break;
     }
-    if (i === used) {
+    if (i >= TABLE_SLOTS) {
       if (used === TABLE_SLOTS) {
         overflow++;
         return;
       }
+      i = used++;
       for (k = 0; k < 5; k++) keys[i * 6 + k] = d[k];
       keys[i * 6 + 5] = d[17];
       sum[i] = 0;
       peak[i] = -999;
       cnt[i] = 0;
-      used++;
+      next[i] = head[b];
+      head[b] = i;
     }
     sum[i] += r;
     if (r > peak[i]) peak[i] = r;
@@ -88,7 +113,12 @@ export function createScanner(p: Platform, log: EncounterLog, guard: Guard): Sca
     timer = p.setTimeout(guard(cycle), (BOARD.schedule.scanPeriodSec - (p.random32() % (BOARD.schedule.scanJitterSec + 1))) * 1000);
     used = 0;
     overflow = 0;
+    packets = 0;
+    head.fill(255);
     t0 = p.now();
+    // Low on memory (a sync in progress, a leak): hear nothing rather than run
+    // out mid-window, which would stop whatever timer was running. Counted.
+    if (p.freeJsVars() < WINDOW_RESERVE_JSVARS) return log.drop(1);
     p.startScan(heard);
     win = p.setTimeout(guard(end), BOARD.schedule.scanWindowMs);
   }

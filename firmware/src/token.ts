@@ -69,19 +69,21 @@ export function startToken(p: Platform): Token {
   // tick restarts both).
   g(adv.rotate)();
   g(scan.start)();
-  p.setInterval(
-    g(function () {
-      p.kickWatchdog();
-      scan.watch();
-      var ok = clockValid(p);
-      if (ok && !adv.on()) adv.rotate();
-      // A lost clock reminds every 5 minutes, without a press.
-      if (!ok && !(++ticks % 5)) ui.play([PATTERN.needsSync]);
-      // Last: its write throws on a full flash, which must not cost the rest.
-      faults.flush();
-    }),
-    TICK_MS
-  );
+  // A timeout that books its successor first, not setInterval: Espruino drops
+  // an interval for good when a call runs out of memory ("removing it"); a
+  // successor booked before the work survives (checked on the real interpreter).
+  var tick = g(function () {
+    p.setTimeout(tick, TICK_MS);
+    p.kickWatchdog();
+    scan.watch();
+    var ok = clockValid(p);
+    if (ok && !adv.on()) adv.rotate();
+    // A lost clock reminds every 5 minutes, without a press.
+    if (!ok && !(++ticks % 5)) ui.play([PATTERN.needsSync]);
+    // Last: its write throws on a full flash, which must not cost the rest.
+    faults.flush();
+  });
+  p.setTimeout(tick, TICK_MS);
   p.enableWatchdog(WATCHDOG_SECONDS);
   return {
     setTime: function (t: number) {

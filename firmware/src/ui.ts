@@ -4,18 +4,26 @@ import { LedColour, Platform } from "./platform-api";
 /**
  * The wearer interface on LEDs and one button (docs/wearer-interface.md).
  * Every signal differs in colour AND rhythm, so it reads on a one-LED board and
- * for someone who cannot tell the colours apart. A pattern is
- * [colours (1 red, 2 green, 4 blue), on ms, off ms, repeats].
+ * for someone who cannot tell the colours apart. A pattern is one integer:
+ * colours (1 red, 2 green, 4 blue) | on ms/10 << 3 | off ms/10 << 11 | repeats << 19
+ * (one JsVar, where a 4-number array costs six; the bundler folds each
+ * expression into a literal).
  */
 export var PATTERN = {
-  riskNone: [2, 1500, 500, 1],
-  riskLow: [3, 500, 500, 2],
-  riskHigh: [1, 150, 150, 6],
-  needsSync: [4, 100, 900, 3],
-  batteryLow: [1, 80, 250, 2],
-  fault: [5, 1000, 300, 3],
-  syncOpen: [4, 60, 1940, 1]
+  riskNone: 2 | ((1500 / 10) << 3) | ((500 / 10) << 11) | (1 << 19),
+  riskLow: 3 | ((500 / 10) << 3) | ((500 / 10) << 11) | (2 << 19),
+  riskHigh: 1 | ((150 / 10) << 3) | ((150 / 10) << 11) | (6 << 19),
+  needsSync: 4 | ((100 / 10) << 3) | ((900 / 10) << 11) | (3 << 19),
+  batteryLow: 1 | ((80 / 10) << 3) | ((250 / 10) << 11) | (2 << 19),
+  fault: 5 | ((1000 / 10) << 3) | ((300 / 10) << 11) | (3 << 19),
+  syncOpen: 4 | ((60 / 10) << 3) | ((1940 / 10) << 11) | (1 << 19)
 };
+
+/** A pattern's fields: [colours, on ms, off ms, repeats]. */
+export function patternParts(pattern: number): number[] {
+  return [pattern & 7, ((pattern >> 3) & 255) * 10, ((pattern >> 11) & 255) * 10, pattern >> 19];
+}
+
 /** Press length (ms) from which a press opens (or closes) the sync window. */
 export var LONG_PRESS_MS = 2000;
 export var SYNC_WINDOW_MS = 120000;
@@ -29,7 +37,7 @@ export interface TokenStatus {
 
 export interface Ui {
   /** Play patterns one after another (a new call replaces what is playing). */
-  play(patterns: number[][]): void;
+  play(patterns: number[]): void;
   /** The wearer's status: problems first, then the risk level. */
   showStatus(): void;
   syncOpen(): boolean;
@@ -38,7 +46,7 @@ export interface Ui {
 var COLOURS: LedColour[] = ["red", "green", "blue"];
 
 export function createUi(p: Platform, status: TokenStatus, setSync: (open: boolean) => void, guard: Guard): Ui {
-  var queue: number[][] = [];
+  var queue: number[] = [];
   var step = 0;
   var timer = 0;
   var syncTimer = 0;
@@ -63,9 +71,9 @@ export function createUi(p: Platform, status: TokenStatus, setSync: (open: boole
     var pt = queue[0];
     if (!pt) return;
     var on = !(step & 1);
-    set(pt[0], on);
-    var ms = on ? pt[1] : pt[2];
-    if (++step >= 2 * pt[3]) {
+    set(pt & 7, on);
+    var ms = ((pt >> (on ? 3 : 11)) & 255) * 10;
+    if (++step >= 2 * (pt >> 19)) {
       queue.shift();
       step = 0;
       ms += 1000;
@@ -73,7 +81,7 @@ export function createUi(p: Platform, status: TokenStatus, setSync: (open: boole
     timer = p.setTimeout(guard(next), ms);
   }
 
-  function play(patterns: number[][]): void {
+  function play(patterns: number[]): void {
     if (timer) p.clearTimeout(timer);
     set(7, false);
     queue = patterns;
@@ -107,7 +115,7 @@ export function createUi(p: Platform, status: TokenStatus, setSync: (open: boole
   var ui: Ui = {
     play: play,
     showStatus: function () {
-      var q: number[][] = [];
+      var q: number[] = [];
       if (status.fault()) q.push(PATTERN.fault);
       if (status.batteryLow()) q.push(PATTERN.batteryLow);
       if (status.needsSync()) q.push(PATTERN.needsSync);

@@ -145,6 +145,8 @@ declare var NRF: EspruinoNRF;
 declare var g: EspruinoGraphics;
 declare var E: EspruinoE;
 declare var Bluetooth: EspruinoBluetoothSerial;
+/** `process.memory(false)`: usage figures in JsVars without a garbage collection first. */
+declare var process: { memory(gc?: boolean): { free: number; usage: number; total: number } };
 declare function getTime(): number;
 declare function setTime(seconds: number): void;
 declare function digitalWrite(pin: EspruinoPin, value: boolean | number): void;

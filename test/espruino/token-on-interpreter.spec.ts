@@ -8,7 +8,7 @@ import { readTokenLog } from "../../host-tools/src/tokenlog/read-log";
 import { readOwnKeys } from "../../host-tools/src/tokenlog/own-keys";
 import { deriveKeys, deriveRpis, encryptMetadata, enIntervalNumber } from "../../host-tools/src/match/derive";
 import { buildAdvert } from "../../firmware/src/wire/advert";
-import { TABLE_SLOTS } from "../../firmware/src/scanner";
+import { TABLE_SLOTS, WINDOW_PACKETS } from "../../firmware/src/scanner";
 import { TokenEvent } from "../../host-tools/src/real-espruino/token-session";
 import { testBundle } from "../helpers/firmware";
 import { useBoard } from "../helpers/board";
@@ -121,14 +121,14 @@ for (const board of boards) {
       const floor = useBoard(board).schedule.logMinRssiDbm - cfg.radio.rssiCalibrationDb;
       const log = readTokenLog(tokenFilesFromImage(r.reboot.flash, "flash"));
       const bursts = [...FIRST_BOOT_BURSTS, ...REBOOT_BURSTS];
-      const want = bursts.flatMap((b) => expectedScan(b[0], b[1], b[2], floor, TABLE_SLOTS).records);
+      const want = bursts.flatMap((b) => expectedScan(b[0], b[1], b[2], floor, TABLE_SLOTS, WINDOW_PACKETS).records);
       const got = log.records.map((x) => [hex(x.rpiPrefix), x.aem1, x.meanRssi, x.maxRssi, x.count]);
       assert.deepEqual(got, want.map((x) => [hex(x.rpiPrefix), x.aem1, x.meanRssi, x.maxRssi, x.count]));
       // Each record is placed at its scan's start (minute resolution).
       const starts = [...r.first.events, ...r.reboot.events].filter((e) => e.type === "burst").map((e) => (e.value as { at: number }).at);
       let i = 0;
       bursts.forEach((b, n) => {
-        for (let j = expectedScan(b[0], b[1], b[2], floor, TABLE_SLOTS).records.length; j > 0; j--) {
+        for (let j = expectedScan(b[0], b[1], b[2], floor, TABLE_SLOTS, WINDOW_PACKETS).records.length; j > 0; j--) {
           const lag = starts[n] - log.records[i].time;
           assert.ok(lag >= 0 && lag < 62, `record ${i} placed ${lag} s before its scan`);
           i++;

@@ -5,7 +5,7 @@ import { startToken } from "../../firmware/src/token";
 import { readTeks } from "../../firmware/src/gaen/tek-store";
 import { LOG_PREFIX } from "../../firmware/src/log/store";
 import { decodeSegment, utcBase } from "../../firmware/src/wire/log-record";
-import { PATTERN, SYNC_WINDOW_MS } from "../../firmware/src/ui";
+import { PATTERN, SYNC_WINDOW_MS, patternParts } from "../../firmware/src/ui";
 import { TABLE_SLOTS, createScanner } from "../../firmware/src/scanner";
 import { loadBoard } from "../../host-tools/src/build/boards";
 import { deriveKeys, deriveRpis, encryptMetadata, enIntervalNumber } from "../../host-tools/src/match/derive";
@@ -230,11 +230,11 @@ describe("token: advertising, scanning, clock, wearer interface (fake platform)"
     p.pressButton(300);
     const blue = () => p.ledLog.filter((l) => l.colour === "blue" && l.on).length;
     p.advance(5000);
-    assert.equal(blue(), PATTERN.needsSync[3], "short press shows needs sync (blue, three short slow blinks)");
+    assert.equal(blue(), patternParts(PATTERN.needsSync)[3], "short press shows needs sync (blue, three short slow blinks)");
     // Two scan periods: at least two whole scans after the press.
     const span = 2 * BOARD.schedule.scanPeriodSec;
     live(p, span, [{ data: phone(0xd4), rssi: -60 }]);
-    assert.ok(blue() > PATTERN.needsSync[3], "and reminds without a press");
+    assert.ok(blue() > patternParts(PATTERN.needsSync)[3], "and reminds without a press");
     assert.equal(p.advertising, null);
     const before = records(p.storage);
     assert.ok(before.length >= 2 && before.every((r) => r.time === null), "logged against uptime");
@@ -254,7 +254,7 @@ describe("token: advertising, scanning, clock, wearer interface (fake platform)"
     p.pressButton(200);
     p.advance(5000);
     const red = p.ledLog.filter((l) => l.colour === "red" && l.on).length;
-    assert.equal(red, PATTERN.riskHigh[3], "high risk: six fast red blinks");
+    assert.equal(red, patternParts(PATTERN.riskHigh)[3], "high risk: six fast red blinks");
     p.pressButton(2500);
     assert.ok(p.advertising!.connectable, "sync window open");
     assert.ok(p.ledState.blue, "blue shows it");
@@ -330,14 +330,18 @@ describe("token: advertising, scanning, clock, wearer interface (fake platform)"
     };
     live(p, 3 * HOUR + 10, [{ data: null as unknown as Uint8Array, rssi: -60 }]); // a fault every scan
     const blue = p.ledLog.filter((l) => l.colour === "blue" && l.on).length;
-    assert.equal(blue, (3 * 60) / 5 * PATTERN.needsSync[3]);
+    assert.equal(blue, (3 * 60) / 5 * patternParts(PATTERN.needsSync)[3]);
     assert.deepEqual(p.uncaught, []);
   });
 
   it("wearer patterns differ in colour and rhythm", () => {
     const all = Object.values(PATTERN);
-    const rhythms = new Set(all.map((x) => x.slice(1).join("/")));
+    const rhythms = new Set(all.map((x) => patternParts(x).slice(1).join("/")));
     assert.equal(rhythms.size, all.length, "a one-LED board still tells them apart");
+    // Packed into one integer each: the longest times and most repeats survive the packing.
+    assert.deepEqual(patternParts(PATTERN.syncOpen), [4, 60, 1940, 1]);
+    assert.deepEqual(patternParts(PATTERN.riskNone), [2, 1500, 500, 1]);
+    assert.deepEqual(patternParts(PATTERN.riskHigh), [1, 150, 150, 6]);
   });
 
   it("kicks the watchdog from the main loop and survives a failing flash", () => {

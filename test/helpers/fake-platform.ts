@@ -261,6 +261,11 @@ export class FakePlatform implements Platform {
     this.watchdog.lastKickMs = this.ms;
     this.watchdog.kicks++;
   }
+  /** What `freeJsVars()` answers: set it low to play a token short of memory. */
+  free = 2000;
+  freeJsVars(): number {
+    return this.free;
+  }
   sha256(data: Uint8Array): Uint8Array {
     return new Uint8Array(crypto.createHash("sha256").update(data).digest());
   }

@@ -5,7 +5,7 @@ import { decodeRecord, encodeRecord, LogRecord } from "../../../firmware/src/wir
  * `__h.sd` and `__h.rssi`), and the log records the firmware must make of it:
  * one per GAEN device whose peak reaches the logging floor, in order of first
  * arrival, until the scan table is full; packets of devices that find no slot
- * are counted as dropped.
+ * are counted as dropped; the window ends after the firmware's packet limit.
  */
 export function crowdServiceData(k: number, seed: number): Uint8Array {
   const d = new Uint8Array(20);
@@ -27,20 +27,35 @@ export interface ExpectedScan {
   dropped: number;
 }
 
-export function expectedScan(seed: number, devices: number, rounds: number, floorDbm: number, tableSlots: number): ExpectedScan {
-  const records: LogRecord[] = [];
+/**
+ * Packet by packet, in the order the stand-ins deliver them (round after
+ * round): the first `windowPackets` at or above the floor are processed, the
+ * next one ends the window.
+ */
+export function expectedScan(seed: number, devices: number, rounds: number, floorDbm: number, tableSlots: number, windowPackets: number): ExpectedScan {
+  const rows = new Map<number, number[]>();
   let dropped = 0;
-  for (let k = 0; k < devices; k++) {
-    const rssi = Array.from({ length: rounds }, (_, r) => crowdRssi(k, r)).filter((x) => x >= floorDbm);
-    if (!rssi.length) continue;
-    if (records.length === tableSlots) {
-      dropped += rssi.length;
-      continue;
+  let packets = 0;
+  for (let r = 0; r < rounds; r++)
+    for (let k = 0; k < devices; k++) {
+      const rssi = crowdRssi(k, r);
+      if (rssi < floorDbm) continue;
+      if (++packets > windowPackets) return records(rows, seed, dropped);
+      const row = rows.get(k);
+      if (row) row.push(rssi);
+      else if (rows.size === tableSlots) dropped++;
+      else rows.set(k, [rssi]);
     }
+  return records(rows, seed, dropped);
+}
+
+function records(rows: Map<number, number[]>, seed: number, dropped: number): ExpectedScan {
+  const out: LogRecord[] = [];
+  for (const [k, rssi] of rows) {
     const key = crowdServiceData(k, seed);
     key[5] = key[17];
     const mean = rssi.reduce((a, b) => a + b, 0) / rssi.length;
-    records.push(decodeRecord(encodeRecord(key, 0, 0, mean, Math.max(...rssi), rssi.length), 0)!);
+    out.push(decodeRecord(encodeRecord(key, 0, 0, mean, Math.max(...rssi), rssi.length), 0)!);
   }
-  return { records, dropped };
+  return { records: out, dropped };
 }
