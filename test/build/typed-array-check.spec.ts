@@ -218,7 +218,7 @@ describe("typed-array check", () => {
         () => compileFirmware({ tsconfig, outDir: path.join(dir, "bad-out") }),
         (e: unknown) => {
           assert.ok(e instanceof UserError);
-          assert.equal(e.exitCode, 1);
+          assert.equal(e.kind, "invalid");
           const lines = e.message.split("\n").slice(1);
           assert.equal(lines.length, 2, e.message);
           assert.match(lines[0], /[/\\]bad[/\\]src[/\\]main\.ts:2:18 typed-array-slice: /);

@@ -58,7 +58,7 @@ export function compileFirmware(opts: { tsconfig?: string; outDir?: string } = {
   }
   // On this program, whose types are already checked: a second one would double the cost.
   const problems = checkTypedArrays(program);
-  if (problems.length) throw new UserError(`firmware fails the typed-array check:\n${formatSourceProblems(problems)}`, 1);
+  if (problems.length) throw new UserError(`firmware fails the typed-array check:\n${formatSourceProblems(problems)}`, "invalid");
   return outDir;
 }
 

@@ -1,14 +1,27 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { Command, CommanderError } from "commander";
-import { UserError } from "../errors";
-import { CommandModule, RunAction } from "./command";
+import { ErrorKind, PrivateTracerError } from "../errors";
+import { CommandModule, RunAction, Verdict } from "./command";
+
+/** How a run ended: the verdict of a command that finished, or the kind of the error that stopped it. */
+export type Outcome = Verdict | ErrorKind;
+
+/**
+ * The exit status of each outcome, as README.md and docs/ promise them: 0 ok,
+ * 1 when the input was read and fails a check (e.g. `keys verify` on a bad
+ * signature), 2 when it could not be used (malformed or unreadable input,
+ * command-line usage errors). The only place in host-tools/src that knows exit
+ * codes: every other module throws a PrivateTracerError with a kind, which a
+ * long-running service can handle without exiting.
+ */
+export const EXIT_CODES: Readonly<Record<Outcome, number>> = { ok: 0, invalid: 1, unusable: 2 };
 
 /**
  * Builds the `privatetracer` program from every module in ./commands, so a
- * sub-command is added by adding one file.
+ * sub-command is added by adding one file. `onOutcome` hears how each action ended.
  */
-export function buildProgram(onExit: (code: number) => void): Command {
+export function buildProgram(onOutcome: (outcome: Outcome) => void): Command {
   const program = new Command();
   program
     .name("privatetracer")
@@ -17,14 +30,12 @@ export function buildProgram(onExit: (code: number) => void): Command {
     .exitOverride();
   const run: RunAction = (action) => async (...args) => {
     try {
-      onExit(await action(...args));
+      onOutcome(await action(...args));
     } catch (e) {
-      if (e instanceof UserError) {
-        process.stderr.write(`privatetracer: ${e.message}\n`);
-        onExit(e.exitCode);
-      } else {
-        throw e;
-      }
+      // Anything else is a bug: let it reach bin/privatetracer.js, which prints the stack.
+      if (!(e instanceof PrivateTracerError)) throw e;
+      process.stderr.write(`privatetracer: ${e.message}\n`);
+      onOutcome(e.kind);
     }
   };
   const dir = path.join(__dirname, "commands");
@@ -37,19 +48,20 @@ export function buildProgram(onExit: (code: number) => void): Command {
   return program;
 }
 
+/** Runs `privatetracer` with process-style argv and resolves to its exit code. */
 export async function main(argv: string[]): Promise<number> {
-  let code = 0;
-  const program = buildProgram((c) => {
-    code = c;
+  let outcome: Outcome = "ok";
+  const program = buildProgram((o) => {
+    outcome = o;
   });
   try {
     await program.parseAsync(argv);
   } catch (e) {
     if (e instanceof CommanderError) {
-      // --help and --version exit 0; usage errors exit 2 like other bad input.
-      return e.exitCode === 0 ? 0 : 2;
+      // Commander has printed help or the usage problem already; --help and --version are "ok".
+      return EXIT_CODES[e.exitCode === 0 ? "ok" : "unusable"];
     }
     throw e;
   }
-  return code;
+  return EXIT_CODES[outcome];
 }

@@ -1,7 +1,7 @@
 import * as crypto from "node:crypto";
 import * as fs from "node:fs";
 import { KeyInputError } from "./errors";
-import { writeFileAtomic } from "./export-file";
+import { writeFileAtomic } from "../atomic-write";
 import { readJsonFile } from "./keys-json";
 import { ReportType } from "./types";
 

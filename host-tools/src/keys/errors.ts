@@ -1,41 +1,31 @@
-import { UserError } from "../errors";
+import { PrivateTracerError } from "../errors";
 
-/** A file that is not a readable GAEN export (bad zip, header, protobuf or key). Exit 2. */
-export class ExportFormatError extends UserError {
-  constructor(message: string) {
-    super(message, 2);
-    this.name = "ExportFormatError";
-  }
+/** A file that is not a readable GAEN export (bad zip, header, protobuf or key). */
+export class ExportFormatError extends PrivateTracerError {
+  readonly code = "EXPORT_MALFORMED";
+  readonly kind = "unusable";
 }
 
-/** An export whose signature is missing or does not verify with the given key. Exit 1. */
-export class SignatureError extends UserError {
-  constructor(message: string) {
-    super(message, 1);
-    this.name = "SignatureError";
-  }
+/** An export whose signature is missing or does not verify with the given key: read fine, and found wanting. */
+export class SignatureError extends PrivateTracerError {
+  readonly code = "BAD_SIGNATURE";
+  readonly kind = "invalid";
 }
 
-/** A key source (directory, index, URL) that cannot be read or fetched. Exit 2. */
-export class KeySourceError extends UserError {
-  constructor(message: string) {
-    super(message, 2);
-    this.name = "KeySourceError";
-  }
+/** A key source (directory, index, URL) that cannot be read or fetched. */
+export class KeySourceError extends PrivateTracerError {
+  readonly code = "KEY_SOURCE_UNREADABLE";
+  readonly kind = "unusable";
 }
 
-/** A key, code, kiosk or upload file the user gave us that is malformed. Exit 2. */
-export class KeyInputError extends UserError {
-  constructor(message: string) {
-    super(message, 2);
-    this.name = "KeyInputError";
-  }
+/** A key, code, kiosk or upload file the user gave us that is malformed, missing, locked or cannot be written. */
+export class KeyInputError extends PrivateTracerError {
+  readonly code = "KEY_INPUT_UNUSABLE";
+  readonly kind = "unusable";
 }
 
-/** Publishing could not write or move a file; the message names the path and what state was left. Exit 2. */
-export class PublishWriteError extends UserError {
-  constructor(message: string) {
-    super(message, 2);
-    this.name = "PublishWriteError";
-  }
+/** Publishing could not write or move a file; the message names the path and what state was left. */
+export class PublishWriteError extends PrivateTracerError {
+  readonly code = "PUBLISH_WRITE_FAILED";
+  readonly kind = "unusable";
 }

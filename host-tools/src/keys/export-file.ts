@@ -173,10 +173,3 @@ export async function buildExportZip(exp: KeyExport, sign?: SignOptions): Promis
   zip.file("export.sig", encodeSignatureList(sigs), { date });
   return zip.generateAsync({ type: "nodebuffer", compression: "DEFLATE" });
 }
-
-/** Writes a zip atomically (temp file + rename) so a reader never sees half a file. */
-export function writeFileAtomic(file: string, data: Uint8Array, mode?: number): void {
-  const tmp = `${file}.${process.pid}.${crypto.randomBytes(4).toString("hex")}.tmp`;
-  fs.writeFileSync(tmp, data, mode !== undefined ? { mode } : undefined);
-  fs.renameSync(tmp, file);
-}

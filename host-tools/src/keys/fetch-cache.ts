@@ -2,7 +2,8 @@ import * as crypto from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { KeySourceError } from "./errors";
-import { MAX_EXPORT_BYTES, writeFileAtomic } from "./export-file";
+import { writeFileAtomic } from "../atomic-write";
+import { MAX_EXPORT_BYTES } from "./export-file";
 
 const FETCH_TIMEOUT_MS = 30_000;
 const MAX_REDIRECTS = 5;

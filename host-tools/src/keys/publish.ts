@@ -3,7 +3,8 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { checkCode, CodeRecord, CodeStore, consumeCode, findCode, readCodeStore, updateCodeStore, uploadDigest } from "./auth-codes";
 import { KeyInputError, PublishWriteError } from "./errors";
-import { buildExportZip, writeFileAtomic } from "./export-file";
+import { writeFileAtomic } from "../atomic-write";
+import { buildExportZip } from "./export-file";
 import { parseUpload, Upload, uploadSignatureValid } from "./upload";
 import { ExposureKey } from "./types";
 

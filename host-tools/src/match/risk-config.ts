@@ -129,18 +129,18 @@ function readJson(file: string, what: string): unknown {
   try {
     text = fs.readFileSync(file, "utf8");
   } catch (e) {
-    throw new UserError(`cannot read ${what} ${file}: ${(e as Error).message}`, 2);
+    throw new UserError(`cannot read ${what} ${file}: ${(e as Error).message}`);
   }
   try {
     return JSON.parse(text);
   } catch (e) {
-    throw new UserError(`${what} ${file} is not valid JSON: ${(e as Error).message}`, 2);
+    throw new UserError(`${what} ${file} is not valid JSON: ${(e as Error).message}`);
   }
 }
 
 /** A partial config over the defaults, validated; cross-field rules included. */
 export function riskConfigFrom(data: unknown, source = "risk config"): RiskConfig {
-  if (!validateConfig(data)) throw new UserError(`${source} is invalid: ${schemaErrors(validateConfig.errors)}`, 2);
+  if (!validateConfig(data)) throw new UserError(`${source} is invalid: ${schemaErrors(validateConfig.errors)}`);
   const p = data as Partial<RiskConfig>;
   const d = DEFAULT_RISK_CONFIG;
   const cfg: RiskConfig = {
@@ -153,11 +153,11 @@ export function riskConfigFrom(data: unknown, source = "risk config"): RiskConfi
     scan: { ...d.scan, ...p.scan }
   };
   const t = cfg.attenuationThresholdsDb;
-  if (!(t[0] <= t[1] && t[1] <= t[2])) throw new UserError(`${source}: attenuationThresholdsDb must be ascending, got ${JSON.stringify(t)}`, 2);
+  if (!(t[0] <= t[1] && t[1] <= t[2])) throw new UserError(`${source}: attenuationThresholdsDb must be ascending, got ${JSON.stringify(t)}`);
   const c = cfg.levelCutoffs;
-  if (!(c.low <= c.medium && c.medium <= c.high)) throw new UserError(`${source}: levelCutoffs must satisfy low ≤ medium ≤ high, got ${JSON.stringify(c)}`, 2);
+  if (!(c.low <= c.medium && c.medium <= c.high)) throw new UserError(`${source}: levelCutoffs must satisfy low ≤ medium ≤ high, got ${JSON.stringify(c)}`);
   for (const r of cfg.infectiousnessByDaysSinceOnset) {
-    if (r.fromDay > r.toDay) throw new UserError(`${source}: infectiousness range fromDay ${r.fromDay} is after toDay ${r.toDay}`, 2);
+    if (r.fromDay > r.toDay) throw new UserError(`${source}: infectiousness range fromDay ${r.fromDay} is after toDay ${r.toDay}`);
   }
   return cfg;
 }
@@ -167,7 +167,7 @@ export function loadRiskConfig(file: string): RiskConfig {
 }
 
 export function profileFrom(data: unknown, source = "wearer profile"): WearerProfile {
-  if (!validateProfile(data)) throw new UserError(`${source} is invalid: ${schemaErrors(validateProfile.errors)}`, 2);
+  if (!validateProfile(data)) throw new UserError(`${source} is invalid: ${schemaErrors(validateProfile.errors)}`);
   return data as unknown as WearerProfile;
 }
 

@@ -1,5 +1,5 @@
 import * as fs from "node:fs";
-import { UserError } from "../errors";
+import { PrivateTracerError, UserError } from "../errors";
 
 /**
  * The sightings interchange format: JSON Lines, one sighting a line,
@@ -51,11 +51,13 @@ export interface SightingProblem {
   message: string;
 }
 
-/** Every bad line of a sightings file; exit code 2 like other unreadable input. */
-export class SightingsFormatError extends UserError {
+/** Every bad line of a sightings file: unusable input, like any other unreadable file. */
+export class SightingsFormatError extends PrivateTracerError {
+  readonly code = "SIGHTINGS_MALFORMED";
+  readonly kind = "unusable";
+
   constructor(readonly source: string, readonly problems: SightingProblem[]) {
-    super(SightingsFormatError.describe(source, problems), 2);
-    this.name = "SightingsFormatError";
+    super(SightingsFormatError.describe(source, problems));
   }
 
   private static describe(source: string, problems: SightingProblem[]): string {
@@ -130,7 +132,7 @@ export function readSightingsFile(file: string): Sighting[] {
   try {
     text = fs.readFileSync(file, "utf8");
   } catch (e) {
-    throw new UserError(`cannot read sightings file ${file}: ${(e as Error).message}`, 2);
+    throw new UserError(`cannot read sightings file ${file}: ${(e as Error).message}`);
   }
   return parseSightings(text, file);
 }

@@ -1,4 +1,4 @@
-import { UserError } from "../errors";
+import { PrivateTracerError } from "../errors";
 
 /**
  * Why a token's flash could not be read in full. Torn records (a power cut
@@ -17,11 +17,13 @@ export interface FlashDamage {
   message: string;
 }
 
-/** Input that is not a token's flash at all, or cannot be read; exit 2 like other bad input. */
-export class TokenFlashError extends UserError {
+/** Input that is not a token's flash at all, or cannot be read. */
+export class TokenFlashError extends PrivateTracerError {
+  readonly code: "TOKEN_FLASH_UNREADABLE" | "TOKEN_FLASH_DAMAGED" = "TOKEN_FLASH_UNREADABLE";
+  readonly kind = "unusable";
+
   constructor(readonly source: string, message: string) {
-    super(`${source}: ${message}`, 2);
-    this.name = "TokenFlashError";
+    super(`${source}: ${message}`);
   }
 }
 
@@ -32,13 +34,14 @@ export class TokenFlashError extends UserError {
  * partial read would keep and lose.
  */
 export class DamagedFlashError extends TokenFlashError {
+  override readonly code = "TOKEN_FLASH_DAMAGED";
+
   constructor(
     source: string,
     readonly damage: readonly FlashDamage[],
     readonly readable: { segments: number; records: number; cutOffSlots: number }
   ) {
     super(source, DamagedFlashError.describe(damage, readable));
-    this.name = "DamagedFlashError";
   }
 
   private static describe(damage: readonly FlashDamage[], r: DamagedFlashError["readable"]): string {

@@ -131,7 +131,7 @@ describe("GAEN export files: malformed input", () => {
   }
   for (const [what, data, msg] of cases) {
     it(`names the problem in ${what}`, async () => {
-      await assert.rejects(parseExportFile(data, "bad.bin"), (e: unknown) => e instanceof ExportFormatError && e.exitCode === 2 && msg.test(e.message));
+      await assert.rejects(parseExportFile(data, "bad.bin"), (e: unknown) => e instanceof ExportFormatError && e.kind === "unusable" && msg.test(e.message));
     });
   }
 

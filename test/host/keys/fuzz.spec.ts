@@ -1,7 +1,7 @@
 import { strict as assert } from "node:assert";
 import * as fs from "node:fs";
 import JSZip from "jszip";
-import { UserError } from "../../../host-tools/src/errors";
+import { PrivateTracerError } from "../../../host-tools/src/errors";
 import { ExportFormatError } from "../../../host-tools/src/keys/errors";
 import { parseExportFile, verifyExportFile } from "../../../host-tools/src/keys/export-file";
 import { loadPublicKey } from "../../../host-tools/src/keys/signing";
@@ -59,7 +59,7 @@ async function fuzz(target: Buffer, seed: number, name: string): Promise<{ parse
       verifyExportFile(f, pub);
       parsed++;
     } catch (e) {
-      if (!(e instanceof ExportFormatError)) assert.fail(`seed ${seed} run ${i}: ${name} threw ${e instanceof UserError ? e.name : "a non-user error"}: ${(e as Error).stack}`);
+      if (!(e instanceof ExportFormatError)) assert.fail(`seed ${seed} run ${i}: ${name} threw ${e instanceof PrivateTracerError ? e.name : "a non-user error"}: ${(e as Error).stack}`);
       assert.ok(e.message.startsWith(name), `seed ${seed} run ${i}: message does not name the file: ${e.message}`);
       rejected++;
     }

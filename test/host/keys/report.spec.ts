@@ -161,7 +161,7 @@ describe("reporting a diagnosis: upload and publish", () => {
     const file = submit(w, "a.json", [tek(1, 1)], code);
     // Something in the way of the published/ directory makes the move fail after the export is out.
     fs.writeFileSync(path.join(w.uploads, "published"), "in the way");
-    await assert.rejects(publish(w), (e: unknown) => e instanceof PublishWriteError && e.exitCode === 2 && e.message.includes(file) && /run again/.test(e.message));
+    await assert.rejects(publish(w), (e: unknown) => e instanceof PublishWriteError && e.kind === "unusable" && e.message.includes(file) && /run again/.test(e.message));
     assert.equal(fs.readFileSync(path.join(w.out, "index.txt"), "utf8").trim().split("\n").length, 1, "the export was published");
     assert.match(readCodeStore(w.codesFile).codes[0].usedFor ?? "", /^[0-9a-f]{64}$/);
     fs.unlinkSync(path.join(w.uploads, "published"));
@@ -189,7 +189,7 @@ describe("reporting a diagnosis: upload and publish", () => {
     const w = world();
     submit(w, "a.json", [tek(1, 1)], issue(w));
     fs.writeFileSync(w.out, "a file where the output directory should be");
-    await assert.rejects(publish(w), (e: unknown) => e instanceof PublishWriteError && e.exitCode === 2 && e.message.includes(w.out) && /Nothing was published/.test(e.message));
+    await assert.rejects(publish(w), (e: unknown) => e instanceof PublishWriteError && e.kind === "unusable" && e.message.includes(w.out) && /Nothing was published/.test(e.message));
     assert.equal(readCodeStore(w.codesFile).codes[0].usedAt, undefined, "the code is still unused");
   });
 

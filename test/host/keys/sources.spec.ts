@@ -75,7 +75,7 @@ describe("key sources for matching", () => {
     const dir = tempDir("dangling");
     await writeExport(path.join(dir, "1.zip"), [key(1)]);
     fs.symlinkSync(path.join(dir, "gone.zip"), path.join(dir, "2.zip"));
-    await assert.rejects(loadKeySource(dir), (e: unknown) => e instanceof KeySourceError && e.exitCode === 2 && e.message.includes(path.join(dir, "2.zip")));
+    await assert.rejects(loadKeySource(dir), (e: unknown) => e instanceof KeySourceError && e.kind === "unusable" && e.message.includes(path.join(dir, "2.zip")));
   });
 
   describe("over HTTP (a local server on 127.0.0.1)", () => {

@@ -1,6 +1,6 @@
 import { strict as assert } from "node:assert";
 import { formatSighting, parseSightings, SightingsFormatError } from "../../../host-tools/src/match/sightings";
-import { UserError } from "../../../host-tools/src/errors";
+import { PrivateTracerError } from "../../../host-tools/src/errors";
 
 const FULL = "8be6cd371c5c891604bfbe49df845096";
 
@@ -50,8 +50,9 @@ describe("sightings interchange format (JSON Lines)", () => {
       err = e;
     }
     assert.ok(err instanceof SightingsFormatError);
-    assert.ok(err instanceof UserError);
-    assert.equal(err.exitCode, 2);
+    assert.ok(err instanceof PrivateTracerError);
+    assert.equal(err.code, "SIGHTINGS_MALFORMED");
+    assert.equal(err.kind, "unusable");
     assert.deepEqual(
       err.problems.map((p) => p.line),
       [2, 3, 4, 5, 6, 7, 8, 9]

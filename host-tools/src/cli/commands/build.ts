@@ -1,5 +1,5 @@
 import { Command } from "commander";
-import { RunAction } from "../command";
+import { RunAction, Verdict } from "../command";
 import { buildBoards, sizeTable } from "../../build/bundle";
 import { listBoards } from "../../build/boards";
 import { formatProblems } from "../../build/lint";
@@ -12,7 +12,7 @@ export function register(program: Command, run: RunAction): void {
     .option("-b, --board <id>", "board to build (default: every board in board-configs/)")
     .option("--json", "print the size reports as JSON instead of a table")
     .action(
-      run(async (opts: { board?: string; json?: boolean }) => {
+      run(async (opts: { board?: string; json?: boolean }): Promise<Verdict> => {
         const boards = opts.board ? [opts.board] : listBoards();
         const results = await buildBoards(boards);
         if (opts.json) process.stdout.write(JSON.stringify(results.map((r) => r.size), null, 2) + "\n");
@@ -28,8 +28,8 @@ export function register(program: Command, run: RunAction): void {
             failed = true;
           }
         }
-        if (failed) throw new UserError("firmware build failed the Espruino lint or its size budget", 1);
-        return 0;
+        if (failed) throw new UserError("firmware build failed the Espruino lint or its size budget", "invalid");
+        return "ok";
       })
     );
 }

@@ -1,6 +1,6 @@
 import { spawnSync } from "node:child_process";
 import { Command } from "commander";
-import { RunAction } from "../command";
+import { RunAction, Verdict } from "../command";
 import { buildBoards } from "../../build/bundle";
 import { loadBoard } from "../../build/boards";
 import { formatProblems } from "../../build/lint";
@@ -18,24 +18,24 @@ export function register(program: Command, run: RunAction): void {
     .requiredOption("-p, --port <address>", "the token's Bluetooth address (aa:bb:cc:dd:ee:ff) or a serial device")
     .option("--dry-run", "print the uploader command instead of running it")
     .action(
-      run(async (opts: { board: string; port: string; dryRun?: boolean }) => {
+      run(async (opts: { board: string; port: string; dryRun?: boolean }): Promise<Verdict> => {
         const cfg = loadBoard(opts.board);
         const [built] = await buildBoards([cfg.id]);
         if (built.lint.length) {
           process.stderr.write(formatProblems(built.file, built.lint) + "\n");
-          throw new UserError("refusing to flash a bundle that fails the Espruino lint", 1);
+          throw new UserError("refusing to flash a bundle that fails the Espruino lint", "invalid");
         }
         if (!built.size.withinBudget) {
-          throw new UserError(`refusing to flash: bundle is ${built.size.bytes} bytes, over the ${cfg.name} budget of ${built.size.budgetBytes}`, 1);
+          throw new UserError(`refusing to flash: bundle is ${built.size.bytes} bytes, over the ${cfg.name} budget of ${built.size.budgetBytes}`, "invalid");
         }
         const plan = planFlash(cfg, built.file, opts.port);
         if (opts.dryRun) {
           process.stdout.write(plan.argv.map((a) => (/\s/.test(a) ? JSON.stringify(a) : a)).join(" ") + "\n");
-          return 0;
+          return "ok";
         }
         const r = spawnSync(plan.argv[0], plan.argv.slice(1), { stdio: "inherit" });
-        if (r.status !== 0) throw new UserError(`the espruino uploader failed (exit ${r.status ?? r.signal}); is the token in range and in recovery boot?`, 1);
-        return 0;
+        if (r.status !== 0) throw new UserError(`the espruino uploader failed (exit ${r.status ?? r.signal}); is the token in range and in recovery boot?`, "invalid");
+        return "ok";
       })
     );
 }

@@ -64,7 +64,7 @@ export function register(program: Command, run: RunAction): void {
     .action(
       run((opts: DeriveOptions) => {
         process.stdout.write(deriveLines(opts).join("\n") + "\n");
-        return 0;
+        return "ok";
       })
     );
 }

@@ -1,8 +1,9 @@
 import * as fs from "node:fs";
 import { Command } from "commander";
-import { RunAction } from "../command";
+import { RunAction, Verdict } from "../command";
 import { UserError } from "../../errors";
-import { ExportFile, buildExportZip, readExportFile, verifyExportFile, writeFileAtomic } from "../../keys/export-file";
+import { writeFileAtomic } from "../../atomic-write";
+import { ExportFile, buildExportZip, readExportFile, verifyExportFile } from "../../keys/export-file";
 import { keyToJson, readKeysJson } from "../../keys/keys-json";
 import { generateSigningKeyPair, loadPrivateKey, loadPublicKey } from "../../keys/signing";
 import { KeyExport } from "../../keys/types";
@@ -50,7 +51,7 @@ export function register(program: Command, run: RunAction): void {
     .argument("<file>", "export .zip or export.bin")
     .option("--json", "print one JSON object instead of text")
     .action(
-      run(async (file: string, opts: { json?: boolean }) => {
+      run(async (file: string, opts: { json?: boolean }): Promise<Verdict> => {
         const f = await readExportFile(file);
         if (opts.json) {
           const e = f.export;
@@ -68,7 +69,7 @@ export function register(program: Command, run: RunAction): void {
           };
           process.stdout.write(JSON.stringify(out, null, 2) + "\n");
         } else process.stdout.write(showText(file, f) + "\n");
-        return 0;
+        return "ok";
       })
     );
 
@@ -78,17 +79,17 @@ export function register(program: Command, run: RunAction): void {
     .argument("<file>", "export .zip")
     .requiredOption("--public-key <pem>", "the publisher's ECDSA P-256 public key (PEM)")
     .action(
-      run(async (file: string, opts: { publicKey: string }) => {
+      run(async (file: string, opts: { publicKey: string }): Promise<Verdict> => {
         const key = loadPublicKey(opts.publicKey);
         const f = await readExportFile(file);
         const v = verifyExportFile(f, key);
         if (!v.valid) {
           process.stderr.write(`${file}: NOT VALID: ${v.reason}\n`);
-          return 1;
+          return "invalid";
         }
         const id = v.signature.signatureInfo.verificationKeyId;
         process.stdout.write(`${file}: valid signature${id ? ` (key id "${id}")` : ""}, ${f.export.keys.length} key(s)\n`);
-        return 0;
+        return "ok";
       })
     );
 
@@ -106,7 +107,7 @@ export function register(program: Command, run: RunAction): void {
     .option("--batch-num <n>", "batch number", "1")
     .option("--batch-size <n>", "batch size", "1")
     .action(
-      run(async (opts: { keys: string; out: string; sign: string; keyId: string; keyVersion: string; region: string; start?: string; end?: string; batchNum: string; batchSize: string }) => {
+      run(async (opts: { keys: string; out: string; sign: string; keyId: string; keyVersion: string; region: string; start?: string; end?: string; batchNum: string; batchSize: string }): Promise<Verdict> => {
         const keyList = readKeysJson(opts.keys);
         const key = loadPrivateKey(opts.sign);
         const earliest = keyList.length ? Math.min(...keyList.map((k) => k.rollingStartIntervalNumber)) * 600 : Math.floor(Date.now() / 1000);
@@ -129,7 +130,7 @@ export function register(program: Command, run: RunAction): void {
           throw new UserError(`cannot write ${opts.out}: ${(e as Error).message}`);
         }
         process.stdout.write(`${opts.out}: ${keyList.length} key(s), signed by "${opts.keyId}" v${opts.keyVersion}\n`);
-        return 0;
+        return "ok";
       })
     );
 
@@ -158,7 +159,7 @@ export function register(program: Command, run: RunAction): void {
           throw new UserError(`cannot write ${opts.publicOut}: ${(e as Error).message}`);
         }
         process.stdout.write(`wrote ${opts.privateOut} and ${opts.publicOut}\n`);
-        return 0;
+        return "ok";
       })
     );
 
@@ -181,7 +182,7 @@ export function registerPublish(keys: Command, run: RunAction): void {
     .requiredOption("--out <dir>", "directory of published exports and index.txt")
     .option("--json", "print the outcome as one JSON object")
     .action(
-      run(async (opts: { uploads: string; codes: string; kiosks: string; sign: string; keyId: string; keyVersion: string; region: string; out: string; json?: boolean }) => {
+      run(async (opts: { uploads: string; codes: string; kiosks: string; sign: string; keyId: string; keyVersion: string; region: string; out: string; json?: boolean }): Promise<Verdict> => {
         const r = await publishUploads({
           uploadsDir: opts.uploads,
           codesFile: opts.codes,
@@ -200,7 +201,7 @@ export function registerPublish(keys: Command, run: RunAction): void {
           for (const f of r.alreadyPublished) process.stdout.write(`moved ${f} to published/ (its keys were published by an earlier run)\n`);
         }
         for (const x of r.rejected) process.stderr.write(`rejected ${x.file}: ${x.reason}\n`);
-        return r.rejected.length ? 1 : 0;
+        return r.rejected.length ? "invalid" : "ok";
       })
     );
 }

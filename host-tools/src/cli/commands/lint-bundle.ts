@@ -25,10 +25,10 @@ export function register(program: Command, run: RunAction): void {
         }
         if (problems) {
           process.stderr.write(`${problems} problem(s)\n`);
-          return 1;
+          return "invalid";
         }
         process.stdout.write(`${files.length} file(s) clean\n`);
-        return 0;
+        return "ok";
       })
     );
 }

@@ -1,7 +1,7 @@
 import { Command } from "commander";
 import { RunAction } from "../command";
 import { UserError } from "../../errors";
-import { writeFileAtomic } from "../../keys/export-file";
+import { writeFileAtomic } from "../../atomic-write";
 import { logJson, logText, skippedLines } from "../../tokenlog/describe";
 import { readTokenLog, TokenLog } from "../../tokenlog/read-log";
 import { logToSightingsText } from "../../tokenlog/to-sightings";
@@ -27,7 +27,7 @@ export function register(program: Command, run: RunAction): void {
       run((flash: string, opts: { json?: boolean; partial?: boolean }) => {
         const l = readLog(flash, opts.partial);
         process.stdout.write((opts.json ? JSON.stringify(logJson(l), null, 2) : logText(l)) + "\n");
-        return 0;
+        return "ok";
       })
     );
 
@@ -47,13 +47,13 @@ export function register(program: Command, run: RunAction): void {
           try {
             writeFileAtomic(opts.out, Buffer.from(text, "utf8"));
           } catch (e) {
-            throw new UserError(`cannot write ${opts.out}: ${(e as Error).message}`, 2);
+            throw new UserError(`cannot write ${opts.out}: ${(e as Error).message}`);
           }
         } else process.stdout.write(text);
         const notes = [`${l.records.length} sighting(s) from ${l.segments.length} segment(s)${opts.out ? ` written to ${opts.out}` : ""}`, ...skippedLines(l)];
         for (const d of l.damage) notes.push(`damaged input (${d.kind}${d.file ? `, ${d.file}` : ""}): ${d.message}; converted what was readable`);
         process.stderr.write(notes.map((n) => `${flash}: ${n}`).join("\n") + "\n");
-        return 0;
+        return "ok";
       })
     );
 }

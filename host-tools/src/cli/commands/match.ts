@@ -2,8 +2,9 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import { SingleBar } from "cli-progress";
 import { Command } from "commander";
-import { RunAction } from "../command";
+import { RunAction, Verdict } from "../command";
 import { UserError } from "../../errors";
+import { ExportFormatError, KeyInputError } from "../../keys/errors";
 import { loadKeySource } from "../../keys/sources";
 import { ExposureKey } from "../../keys/types";
 import { MatchedSighting } from "../../match/matched-sightings";
@@ -36,7 +37,7 @@ const REPORT_TYPE_TEXT: Record<ScoredWindow["reportType"], string> = {
 
 function workerCount(opt: string | undefined, keys: number): number {
   if (opt === undefined) return keys >= PARALLEL_FROM_KEYS ? os.availableParallelism() : 1;
-  if (!/^\d+$/.test(opt) || Number(opt) < 1) throw new UserError(`--workers must be a positive integer, got "${opt}"`, 2);
+  if (!/^\d+$/.test(opt) || Number(opt) < 1) throw new UserError(`--workers must be a positive integer, got "${opt}"`);
   return Number(opt);
 }
 
@@ -128,7 +129,7 @@ export function reportText(r: MatchReport): string {
   return out.join("\n");
 }
 
-async function runMatch(o: MatchCliOptions): Promise<number> {
+async function runMatch(o: MatchCliOptions): Promise<Verdict> {
   // Local files first: a typo there should not wait for a download.
   const sightings = readSightingsFile(o.sightings);
   const config = o.riskConfig ? loadRiskConfig(o.riskConfig) : DEFAULT_RISK_CONFIG;
@@ -138,7 +139,7 @@ async function runMatch(o: MatchCliOptions): Promise<number> {
     try {
       publicKeyPem = fs.readFileSync(o.publicKey, "utf8");
     } catch (e) {
-      throw new UserError(`cannot read public key ${o.publicKey}: ${(e as Error).message}`, 2);
+      throw new KeyInputError(`cannot read public key ${o.publicKey}: ${(e as Error).message}`);
     }
   }
   const keys: ExposureKey[] = await loadKeySource(o.keys, { cacheDir: o.cacheDir, publicKeyPem });
@@ -149,13 +150,15 @@ async function runMatch(o: MatchCliOptions): Promise<number> {
   try {
     report = await matchExposures(keys, sightings, { config, profile, workers, onProgress: bar ? (done) => bar.update(done) : undefined });
   } catch (e) {
-    if (e instanceof KeyFormatError) throw new UserError(`${o.keys}: ${e.message}`, 2);
+    // Matching takes narrower key ranges than an export may carry; packKeys does not know which
+    // source the keys came from, so the message gets it here.
+    if (e instanceof KeyFormatError) throw new ExportFormatError(`${o.keys}: ${e.message}`);
     throw e;
   } finally {
     bar?.stop();
   }
   process.stdout.write(o.json ? JSON.stringify(reportJson(report)) + "\n" : reportText(report) + "\n");
-  return 0;
+  return "ok";
 }
 
 export function register(program: Command, run: RunAction): void {

@@ -32,7 +32,7 @@ export function register(program: Command, run: RunAction): void {
         const entry = JSON.stringify(enrolmentOf(k), null, 2) + "\n";
         if (opts.publicOut) writeNewFile(opts.publicOut, entry);
         process.stdout.write(entry);
-        return 0;
+        return "ok";
       })
     );
 
@@ -58,7 +58,7 @@ export function register(program: Command, run: RunAction): void {
         const now = nowSeconds();
         const code = updateCodeStore(opts.codes, (store) => issueCode(store, { now, validSeconds: Math.round(hours * 3600), reportType: rt, symptomOnset: onset }), { createIfMissing: true });
         process.stdout.write(code + "\n");
-        return 0;
+        return "ok";
       })
     );
 
@@ -85,7 +85,7 @@ export function register(program: Command, run: RunAction): void {
         const upload = createUpload(keys, opts.code, kiosk, now);
         writeNewFile(opts.out, uploadToJson(upload));
         process.stdout.write(`${opts.out}: ${keys.length} key(s) signed by kiosk "${kiosk.kioskId}"${left ? `, ${left} left out (still in use or older than 14 days)` : ""}\n`);
-        return 0;
+        return "ok";
       })
     );
 }

@@ -1,6 +1,6 @@
 import { Command, InvalidArgumentError } from "commander";
 import { SingleBar } from "cli-progress";
-import { RunAction } from "../command";
+import { RunAction, Verdict } from "../command";
 import { UserError } from "../../errors";
 import { loadScenario, validateScenario } from "../../sim/world/scenario-load";
 import { FirmwareChoice } from "../../sim/world/simulate";
@@ -39,7 +39,7 @@ export function register(program: Command, run: RunAction): void {
     .option("--threshold-db <n>", "attenuation threshold (dB) for close contacts found from the logs", wholeNumber("threshold-db", 0), DEFAULT_THRESHOLD_DB)
     .option("--no-tokens", "leave the per-token table out of the text output")
     .action(
-      run(async (opts: { scenario: string; days: number; seed: number; start?: string; board: string; firmware: string; out?: string; json?: boolean; schedule?: string; thresholdDb: number; tokens: boolean }) => {
+      run(async (opts: { scenario: string; days: number; seed: number; start?: string; board: string; firmware: string; out?: string; json?: boolean; schedule?: string; thresholdDb: number; tokens: boolean }): Promise<Verdict> => {
         if (!["real", "stand-in", "auto"].includes(opts.firmware)) throw new UserError(`--firmware must be real, stand-in or auto, got "${opts.firmware}"`);
         let scenario = loadScenario(opts.scenario, opts.seed);
         if (opts.start !== undefined) scenario = validateScenario({ ...scenario, startDate: opts.start }, "--start");
@@ -118,7 +118,7 @@ export function register(program: Command, run: RunAction): void {
         if (summary.tokensWithErrors > 0) {
           process.stderr.write(`warning: the firmware threw uncaught exceptions on ${summary.tokensWithErrors} tokens (see tokens.json with --out)\n`);
         }
-        return 0;
+        return "ok";
       })
     );
 }
