@@ -46,6 +46,11 @@ mocha: $(DEPS)
 clean:
 	rm -rf dist build
 
+## Regenerate the board config's TypeScript type from board-configs/board.schema.json.
+.PHONY: board-type
+board-type: $(DEPS)
+	node -r ts-node/register/transpile-only host-tools/src/build/board-type.ts
+
 ## Simulator budget: 50-token care home, 14 days (last line of output is JSON).
 bench-sim: $(DEPS)
 	node -r ts-node/register/transpile-only bench/sim.ts

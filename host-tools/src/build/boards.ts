@@ -3,33 +3,10 @@ import * as path from "node:path";
 import Ajv from "ajv";
 import { boardConfigDir } from "../paths";
 import { UserError } from "../errors";
+import { PrivateTracerBoardConfiguration } from "./board-config.generated";
 
-/** A board config as stored in `board-configs/<id>.json` (see board.schema.json). */
-export interface BoardConfig {
-  id: string;
-  name: string;
-  espruinoBoard: string;
-  chip: "nRF52832" | "nRF52840";
-  storage: { bytes: number; pageBytes: number; shared?: boolean; dataBytes?: number };
-  jsVars: { count: number; bytesPerVar: number };
-  crypto: { sha256: boolean; aes: boolean };
-  leds: { red?: string; green?: string; blue?: string };
-  button: string;
-  screen?: { width: number; height: number };
-  radio: { txPowers: number[]; txPowerDbm: number; radiatedTxPowerDbm: number; rssiCalibrationDb: number };
-  schedule: {
-    advertIntervalMs: number;
-    rotationMinMinutes: number;
-    rotationMaxMinutes: number;
-    scanPeriodSec: number;
-    scanJitterSec: number;
-    scanWindowMs: number;
-    /** Logging floor, dBm; absent: DEFAULT_LOG_MIN_RSSI_DBM (the schema's default). */
-    logMinRssiDbm?: number;
-  };
-  power: { batteryMah: number; sleepUA: number; scanMA: number; cpuMA: number; advertEventUC: number };
-  budget: { bundleBytes: number };
-}
+/** A board config as stored in `board-configs/<id>.json`: the type is generated from board.schema.json (board-type.ts). */
+export type BoardConfig = PrivateTracerBoardConfiguration;
 
 /**
  * Logging floor when a board config gives none (board.schema.json documents the
