@@ -95,6 +95,7 @@ function parse(out: string[]): Lines {
   for (const raw of out) {
     // Output that follows the interpreter's prompt starts with an erase-line escape.
     const line = raw.replace(/\r$/, "");
+    // eslint-disable-next-line no-control-regex -- the escape is what the interpreter prints
     const r = /(?:^|\x1b\[J)@(\S+)(?: (.*))?$/.exec(line);
     if (r) m.set(r[1], r[2] ?? "");
   }

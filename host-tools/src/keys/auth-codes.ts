@@ -123,7 +123,7 @@ export function updateCodeStore<T>(file: string, change: (store: CodeStore) => T
       fd = fs.openSync(lock, "wx", 0o600);
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw new KeyInputError(`cannot lock the code store (${lock}): ${(e as Error).message}`);
-      let age = 0;
+      let age: number;
       try {
         age = Date.now() - fs.statSync(lock).mtimeMs;
       } catch {

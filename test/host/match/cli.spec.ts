@@ -116,7 +116,7 @@ describe("privatetracer match (CLI)", function () {
     ]) {
       const r = await cli(args);
       assert.equal(r.code, 2, `${args.join(" ")}: ${r.stderr}`);
-      assert.doesNotMatch(r.stderr, /internal error|    at /, r.stderr);
+      assert.doesNotMatch(r.stderr, /internal error| {4}at /, r.stderr);
       assert.ok(r.stderr.trim().length > 0);
     }
   });

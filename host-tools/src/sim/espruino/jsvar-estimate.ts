@@ -35,6 +35,9 @@
 import type { JsVarLayout } from "./jsvar-layout";
 import type { FunctionInfo } from "./scope-instrument";
 
+/** Any function of the emulated program, whatever its signature. */
+export type AnyFunction = (...args: never[]) => unknown;
+
 /** One call's scope, as the instrumented bundle reports it. */
 export interface ScopeRecord {
   info: FunctionInfo;
@@ -73,7 +76,7 @@ export type BreakdownKind = keyof JsVarBreakdown;
 
 export interface EstimatorEnv {
   layout: JsVarLayout;
-  tagOf(fn: Function): FunctionTag | undefined;
+  tagOf(fn: AnyFunction): FunctionTag | undefined;
   /**
    * Emulation-provided objects (E, NRF, modules, pins…): in Espruino they are
    * built in, 1 JsVar once referenced; returns the keys they had built in so
@@ -172,7 +175,7 @@ export class JsVarCounter {
       return;
     }
     if (typeof o === "function") {
-      this.fn(o as Function);
+      this.fn(o as AnyFunction);
       return;
     }
     this.add("objects", 1);
@@ -203,7 +206,7 @@ export class JsVarCounter {
     }
   }
 
-  private fn(f: Function): void {
+  private fn(f: AnyFunction): void {
     const t = this.env.tagOf(f);
     if (!t) {
       // A native (emulation) function, or a bundle function that could not be tagged.

@@ -24,7 +24,7 @@
  * on top and is freed when it returns.
  */
 import type { BoardConfig } from "../../build/boards";
-import { EstimatorEnv, FunctionTag, JsVarBreakdown, JsVarCounter, ScopeRecord } from "./jsvar-estimate";
+import { AnyFunction, EstimatorEnv, FunctionTag, JsVarBreakdown, JsVarCounter, ScopeRecord } from "./jsvar-estimate";
 import { JsVarLayout, jsVarLayout } from "./jsvar-layout";
 import type { Realm } from "./realm";
 import { FUNCTION_HOOK, FunctionInfo, SCOPE_HOOK, instrumentScopes } from "./scope-instrument";
@@ -85,7 +85,7 @@ export class TokenMemory {
   readonly layout: JsVarLayout;
   peak: MemoryPeak | null = null;
   samples = 0;
-  private tags = new WeakMap<Function, FunctionTag>();
+  private tags = new WeakMap<AnyFunction, FunctionTag>();
   private natives = new WeakMap<object, Set<string>>();
   private builtinProtos = new Set<object>();
   private baseline = new Map<string, unknown>();
@@ -183,9 +183,9 @@ export class TokenMemory {
     const g = this.realm!.global;
     const table = (): FunctionInfo[] => this.functionTables.get(suffix) ?? [];
     const scopeHook = (id: number, parent: ScopeRecord | null, get: () => unknown[]): ScopeRecord => ({ info: table()[id], parent, values: get });
-    const tags = (): WeakMap<Function, FunctionTag> => this.tags;
+    const tags = (): WeakMap<AnyFunction, FunctionTag> => this.tags;
     const fnHook = (fn: unknown, id: number, scope: ScopeRecord | null): unknown => {
-      if (typeof fn === "function") tags().set(fn, { info: table()[id], scope, codeInRam });
+      if (typeof fn === "function") tags().set(fn as AnyFunction, { info: table()[id], scope, codeInRam });
       return fn;
     };
     for (const [name, value] of [[SCOPE_HOOK + suffix, scopeHook], [FUNCTION_HOOK + suffix, fnHook]] as const)

@@ -137,6 +137,8 @@ export class TokenRuntime {
 
   /** Give every object of the realm Espruino's on/emit/removeListener/removeAllListeners. */
   installEventMethods(): void {
+    // The methods below run with the emitter as `this`; they reach the runtime through rt.
+    // eslint-disable-next-line @typescript-eslint/no-this-alias
     const rt = this;
     const proto = this.realm.intrinsics.Object.prototype;
     const def = (name: string, value: (this: object, ...a: unknown[]) => unknown): void => {
