@@ -21,7 +21,7 @@ import type { BoardConfig } from "../host-tools/src/build/boards";
 import { loadBoard } from "../host-tools/src/build/boards";
 import { EspruinoToken, createEmulatedToken } from "../host-tools/src/sim/espruino";
 import type { MemoryPeak } from "../host-tools/src/sim/espruino";
-import { runStation } from "../host-tools/src/sim/espruino/station-stress";
+import { runStation } from "../host-tools/src/sim/stress/station-stress";
 import { careHome } from "../host-tools/src/sim/world/care-home";
 import { startUnix } from "../host-tools/src/sim/world/scenario-load";
 import { firmwareBundle, simulate } from "../host-tools/src/sim/world/simulate";
@@ -29,6 +29,8 @@ import { listBoards } from "../host-tools/src/build/boards";
 import { interpreterFor, espruinoDir } from "../host-tools/src/real-espruino/interpreter";
 import { runTokenScenario } from "../host-tools/src/real-espruino/token-scenario";
 import { RealFigures, realFigures } from "../host-tools/src/real-espruino/figures";
+import { hostToNrf52Ms, measureCpuFactor } from "../host-tools/src/real-espruino/nrf52-speed";
+import { WINDOW_PACKETS } from "../firmware/src/wire/scan-limits";
 import { bundleBoard, compileFirmware } from "../host-tools/src/build/bundle";
 import * as os from "node:os";
 import * as fs from "node:fs";
@@ -158,6 +160,27 @@ async function main(): Promise<void> {
   const puck = real.find((r) => r.board === BOARD);
   if (!puck) console.log(`!!! no real interpreter in ${espruinoDir()}: figures below are the emulation's estimate only`);
   const peak = puck ? puck.jsVars.peak : estimate;
+  // The host's times, converted to a Puck.js with a factor measured now, on
+  // this host, from a published nRF52 timing (nrf52-speed.ts). The figures are
+  // getTime() on the host, so the wall-clock factor applies.
+  let nrf52: Record<string, unknown> | null = null;
+  const puckInterpreter = interpreterFor(BOARD);
+  if (puck && puckInterpreter) {
+    const cf = await measureCpuFactor(puckInterpreter);
+    const perPacketMs = hostToNrf52Ms(puck.hostMs.perPacket, cf.wallFactor);
+    const windowEndMs = hostToNrf52Ms(puck.hostMs.windowEnd200, cf.wallFactor);
+    nrf52 = {
+      wallFactor: Number(cf.wallFactor.toFixed(1)),
+      cpuFactor: Number(cf.factor.toFixed(1)),
+      perPacketMs: Number(perPacketMs.toFixed(2)),
+      windowEndMs: Number(windowEndMs.toFixed(0)),
+      // A window that reaches the firmware's packet limit: the most CPU one scan can cost.
+      fullWindowMs: Number((perPacketMs * WINDOW_PACKETS + windowEndMs).toFixed(0)),
+      windowPackets: WINDOW_PACKETS,
+      scanWindowMs: board.schedule.scanWindowMs
+    };
+    console.log(`Puck.js estimate (factor ${nrf52.wallFactor} from the host's wall clock): ${JSON.stringify(nrf52)}`);
+  }
   console.log(
     JSON.stringify({
       bench: "memory",
@@ -171,6 +194,7 @@ async function main(): Promise<void> {
       withinGoal: pct(peak, board.jsVars.count) <= GOAL_PERCENT,
       emulationEstimate: { peakJsVars: estimate, peakPercent: pct(estimate, board.jsVars.count), differenceJsVars: puck ? estimate - puck.jsVars.peak : null },
       real,
+      nrf52,
       scenario: { careHome: home, station }
     })
   );

@@ -1,6 +1,7 @@
 import { Guard } from "./faults";
 import { Platform } from "./platform-api";
 import { buildAdvert } from "./wire/advert";
+import { INTERVAL_SECONDS, TEK_ROLLING_PERIOD } from "./wire/gaen";
 
 /** RPI and AEM for the interval containing a time; undefined when none may be sent (lost clock). */
 export type IdentifierSource = (unixSeconds: number) => { rpi: Uint8Array; aem: Uint8Array } | undefined;
@@ -57,7 +58,7 @@ export function createAdvertiser(p: Platform, ids: IdentifierSource, guard: Guar
   var on = false;
   var held = false;
   var due = false;
-  var last = Math.floor(p.now() / 600);
+  var last = Math.floor(p.now() / INTERVAL_SECONDS);
   p.setTxPower(BOARD.radio.txPowerDbm);
 
   function rotate(): void {
@@ -67,12 +68,12 @@ export function createAdvertiser(p: Platform, ids: IdentifierSource, guard: Guar
     }
     if (timer) p.clearTimeout(timer);
     var now = p.now();
-    var enin = Math.floor(now / 600);
+    var enin = Math.floor(now / INTERVAL_SECONDS);
     var back = last - enin;
     var wait = (BOARD.schedule.rotationMinMinutes + (p.random32() / 4294967296) * (BOARD.schedule.rotationMaxMinutes - BOARD.schedule.rotationMinMinutes)) * 60000;
     // Past the interval already sent (+1 s against rounding).
-    var pass = ((last + 1) * 600 - now) * 1000 + 1000;
-    var keep = back >= 0 && back < 144;
+    var pass = ((last + 1) * INTERVAL_SECONDS - now) * 1000 + 1000;
+    var keep = back >= 0 && back < TEK_ROLLING_PERIOD;
     if (keep && (!on || pass > wait)) wait = pass;
     // Schedule first: a failure below cannot end the rotation.
     timer = p.setTimeout(guard(rotate), wait);

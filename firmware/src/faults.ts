@@ -1,14 +1,13 @@
 import { Platform } from "./platform-api";
+import { FAULT_COUNT_FILE, FAULT_SLOTS, savedFaults } from "./wire/fault-count";
 
 /**
  * Runtime fault handling: every callback the firmware hands to the platform is
  * wrapped so that one bad packet or a full flash cannot stop the token, and
- * each caught exception is counted. The count is kept in flash (`pt.err`:
- * 16 slots of a cumulative uint32 LE, appended in place) at most once an hour,
- * so a fault that repeats every second cannot wear out the flash.
+ * each caught exception is counted. The count is kept in flash (format in
+ * wire/fault-count.ts) at most once an hour, so a fault that repeats every
+ * second cannot wear out the flash.
  */
-export var FAULT_COUNT_FILE = "pt.err";
-var SLOTS = 16;
 var WRITE_EVERY_SECONDS = 3600;
 
 /** `fn` wrapped: exceptions are counted, never propagated. */
@@ -23,22 +22,6 @@ export interface Faults {
   count(): number;
   /** Persist the count if it changed and the last write is an hour old (called from the main tick). */
   flush(): void;
-}
-
-/**
- * The persisted count and the first free slot of `pt.err`, as [count, slot]
- * (the kiosk reads the count the same way). A slot is free only if all four
- * bytes are 0xFF: a power cut after the first bytes leaves a torn slot (top
- * byte still 0xFF, never a value's, as bit 31 is kept clear) that must be
- * skipped, not written over.
- */
-export function savedFaults(b: Uint8Array | undefined): number[] {
-  var count = 0;
-  var slot = 0;
-  if (b)
-    for (; slot < SLOTS && slot * 4 + 3 < b.length && (b[slot * 4] & b[slot * 4 + 1] & b[slot * 4 + 2] & b[slot * 4 + 3]) !== 255; slot++)
-      if (b[slot * 4 + 3] !== 255) count = b[slot * 4] + b[slot * 4 + 1] * 256 + b[slot * 4 + 2] * 65536 + b[slot * 4 + 3] * 16777216;
-  return [count, slot];
 }
 
 export function createFaults(p: Platform): Faults {
@@ -58,8 +41,8 @@ export function createFaults(p: Platform): Faults {
     for (var i = 0; i < 4; i++) w[i] = (count >>> (8 * i)) & (i === 3 ? 127 : 255);
     lastWrite = up;
     saved = count;
-    if (!b || slot >= SLOTS) {
-      st.write(FAULT_COUNT_FILE, w, 0, SLOTS * 4);
+    if (!b || slot >= FAULT_SLOTS) {
+      st.write(FAULT_COUNT_FILE, w, 0, FAULT_SLOTS * 4);
       slot = 1;
       b = w;
     } else st.write(FAULT_COUNT_FILE, w, 4 * slot++);

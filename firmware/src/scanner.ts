@@ -1,18 +1,9 @@
 import { Guard } from "./faults";
 import { HeardAdvert, Platform } from "./platform-api";
 import { EncounterLog } from "./log/store";
+import { TABLE_SLOTS, WINDOW_PACKETS } from "./wire/scan-limits";
 
-/** Distinct RPIs one scan can aggregate; more are counted as dropped, never stored in RAM. */
-export var TABLE_SLOTS = 32;
-/**
- * Packets one window processes. The interpreter on an nRF52 takes milliseconds
- * per packet (bench/memory.ts converts the real interpreter's time), so a big
- * crowd would hold the CPU past the window and queue up events; after this
- * many the radio stops scanning (the window's timer still logs the table at
- * its usual time): the crowd has been heard by then (a phone advertises every
- * 200-270 ms), and the work per window is bounded.
- */
-export var WINDOW_PACKETS = 400;
+export { TABLE_SLOTS, WINDOW_PACKETS };
 /** Free JsVars below which a window is skipped (counted as dropped) rather than risk running out mid-window. */
 export var WINDOW_RESERVE_JSVARS = 150;
 
@@ -64,7 +55,7 @@ export function createScanner(p: Platform, log: EncounterLog, guard: Guard): Sca
       return;
     }
     var b = d[0] & 63;
-    var k = 0;
+    var k;
     var i = head[b];
     for (; i < TABLE_SLOTS; i = next[i]) {
       for (k = 0; k < 5 && keys[i * 6 + k] === d[k]; k++);

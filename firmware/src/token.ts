@@ -6,7 +6,7 @@ import { createAdvertiser } from "./advertiser";
 import { createScanner } from "./scanner";
 import { createUi, PATTERN } from "./ui";
 import { clockValid, setClock } from "./clock";
-import { riskLevel } from "./settings";
+import { riskLevel } from "./wire/settings";
 
 /** Battery percentage under which the status shows "battery low". */
 export var BATTERY_LOW = 15;

@@ -1,5 +1,6 @@
 import { strict as assert } from "node:assert";
-import { FakePlatform, FakeStorage, PowerCut, fileFootprint } from "../helpers/fake-platform";
+import { FakePlatform, FakeStorage, PowerCut } from "../helpers/fake-platform";
+import { fileFootprint } from "../../firmware/src/wire/storage";
 
 describe("fake platform (test helper)", () => {
   it("storage: fixed-size files read 0xFF where unwritten, offset writes go in place, offset 0 replaces", () => {

@@ -1,7 +1,8 @@
 import { strict as assert } from "node:assert";
 import { useBoard } from "../helpers/board";
 import { FakePlatform, FakeStorage } from "../helpers/fake-platform";
-import { FAULT_COUNT_FILE, createFaults } from "../../firmware/src/faults";
+import { createFaults } from "../../firmware/src/faults";
+import { FAULT_COUNT_FILE } from "../../firmware/src/wire/fault-count";
 import { readTokenFlash } from "../../host-tools/src/sim/metrics/token-flash";
 
 const BUILD = 1735689600;

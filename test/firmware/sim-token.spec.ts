@@ -3,10 +3,11 @@ import { loadBoard } from "../../host-tools/src/build/boards";
 import { DriftingClock } from "../../host-tools/src/sim/clock";
 import { EventScheduler } from "../../host-tools/src/sim/scheduler";
 import { createEmulatedToken } from "../../host-tools/src/sim/espruino";
-import { RecordingRadio } from "../sim/espruino/helpers";
+import { RecordingCentral, RecordingRadio } from "../sim/espruino/helpers";
 import { buildAdvert } from "../../firmware/src/wire/advert";
 import { decodeSegment, firstFreeSlot, utcBase } from "../../firmware/src/wire/log-record";
 import { TEST_BUILD_TIME, testBundle } from "../helpers/firmware";
+import { HCI_REMOTE_USER_TERMINATED } from "../../host-tools/src/sim/types";
 
 const BUILD = TEST_BUILD_TIME;
 
@@ -90,7 +91,7 @@ describe("sim: the shipped token firmware on the Espruino emulation", function (
     assert.equal(r.radio.advert, null, "a token with a lost clock sends nothing at all");
   });
 
-  it("a lost clock's sync window goes out under a fresh random address, never the chip's factory one, and the stack's name is empty", () => {
+  it("a lost clock's sync window goes out under a fresh random address, never the chip's factory one, and the stack's name is the same \"Token\" on every token", () => {
     const seen = new Set<string>();
     for (const seed of [1, 2]) {
       const r = boot(code, 0, seed);
@@ -106,7 +107,9 @@ describe("sim: the shipped token firmware on the Espruino emulation", function (
       seen.add(a.address);
       // What a connecting central reads as the device name: the object form shows it.
       r.token.evaluate("NRF.setAdvertising({}, {scannable:false, connectable:false})");
-      assert.ok(!Buffer.from(r.radio.advert!.packet).toString("latin1").includes("Puck"), "no factory-derived name");
+      const shown = Buffer.from(r.radio.advert!.packet).toString("latin1");
+      assert.ok(!shown.includes("Puck"), "no factory-derived name");
+      assert.ok(shown.endsWith("Token"), shown);
       assert.deepEqual(r.token.uncaught.map((e) => e.message), []);
     }
     assert.equal(seen.size, 2, "each window a different address");
@@ -114,13 +117,15 @@ describe("sim: the shipped token firmware on the Espruino emulation", function (
 
   it("a central that connected in the sync window is dropped when the window closes, and rotation goes on", () => {
     const r = boot(code, BUILD + 86400 + 3600, 3);
-    const connected = () => (r.token as unknown as { nrf: { connected: string | null } }).nrf.connected;
     r.scheduler.runUntil(1000 + 700); // past the silence after boot
     r.token.pressButton(2500);
     r.scheduler.runUntil(1000 + 705);
-    assert.ok(r.token.connect("c0:11:22:33:44:55 random"), "connectable in the window");
+    const central = new RecordingCentral(r.scheduler, "c0:11:22:33:44:55 random");
+    const link = r.token.connect(central);
+    assert.ok(link, "connectable in the window");
     r.scheduler.runUntil(1000 + 705 + 130); // the window closes after 2 minutes
-    assert.equal(connected(), null, "still connected after the window closed");
+    assert.equal(link.connected, false, "still connected after the window closed");
+    assert.deepEqual(central.disconnects, [HCI_REMOTE_USER_TERMINATED], "the token ended the link");
     assert.equal(r.radio.advert!.connectable, false);
     r.scheduler.runUntil(1000 + 705 + 3600);
     const addrs = new Set(r.radio.adverts.filter((a) => a && a.packet.length === 31).map((a) => a!.address));

@@ -1,5 +1,7 @@
 import * as crypto from "node:crypto";
 import { HeardAdvert, LedColour, Platform, PlatformStorage } from "../../firmware/src/platform-api";
+import { fileFootprint } from "../../firmware/src/wire/storage";
+import { Rng } from "../../host-tools/src/sim/prng";
 
 /**
  * A fake `Platform` for firmware unit tests: virtual time, in-memory flash with
@@ -14,14 +16,6 @@ export class PowerCut extends Error {
     super("power cut");
     this.name = "PowerCut";
   }
-}
-
-/** Espruino's file header in flash: 4-byte size + 28-byte name. */
-export const FILE_HEADER_BYTES = 32;
-
-/** Flash footprint of a file of `size` data bytes (header + data rounded up to a word). */
-export function fileFootprint(size: number): number {
-  return FILE_HEADER_BYTES + ((size + 3) & ~3);
 }
 
 /**
@@ -141,16 +135,10 @@ export class FakeStorage implements PlatformStorage {
   }
 }
 
-/** Deterministic 32-bit PRNG (mulberry32) so tests replay exactly. */
+/** 32 random bits per call from the simulator's seeded `Rng`, so tests replay exactly. */
 export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return (t ^ (t >>> 14)) >>> 0;
-  };
+  const r = new Rng(seed);
+  return () => r.u32();
 }
 
 interface Timer {

@@ -1,6 +1,8 @@
 import { Platform } from "../platform-api";
 import { Identifiers, TekIdentifiers, tekIdentifiers } from "./ids";
-import { StoredTek, readTek, readTeks, writeTek } from "./tek-store";
+import { writeTek } from "./tek-store";
+import { StoredTek, readTek, readTeks } from "../wire/tek-file";
+import { INTERVAL_SECONDS, TEK_ROLLING_PERIOD } from "../wire/gaen";
 
 /**
  * The token's key schedule: one TEK per UTC day from the hardware RNG, kept in
@@ -32,9 +34,9 @@ export function createKeySchedule(p: Platform): KeySchedule {
     identifiersAt: function (unixSeconds: number) {
       if (unixSeconds < BOARD.buildTime) return undefined;
       // ENIntervalNumber (10-minute intervals) and the rolling start of its
-      // UTC day (a multiple of 144).
-      var enin = Math.floor(unixSeconds / 600);
-      var rs = enin - (enin % 144);
+      // UTC day (a multiple of TEK_ROLLING_PERIOD).
+      var enin = Math.floor(unixSeconds / INTERVAL_SECONDS);
+      var rs = enin - (enin % TEK_ROLLING_PERIOD);
       var fresh = rs !== start;
       if (fresh) {
         start = rs;

@@ -3,9 +3,13 @@ import {
   FLAG_UTC,
   HEADER_ANCHOR_OFFSET,
   HEADER_BYTES,
+  LOG_CAP_BUNDLE_BYTES,
+  LOG_PREFIX,
   MAX_MINUTE,
   RECORD_BYTES,
+  RESERVE_BYTES,
   SEGMENT_BYTES,
+  SEGMENT_FOOTPRINT,
   SEGMENT_RECORDS,
   SegmentHeader,
   decodeHeader,
@@ -17,17 +21,16 @@ import {
 } from "../wire/log-record";
 
 /**
- * The encounter log in flash: append-only segment files (format in
- * wire/log-record.ts, design in docs/encounter-log.md). Oldest segments go
- * first when flash is short, counted as dropped; segments older than the
- * retention go whatever the space. Only `pt.log*` files are ever erased here,
- * and RESERVE_BYTES stay free for the token's own keys and settings.
+ * The encounter log in flash: append-only segment files (format, names and
+ * space rule in wire/log-record.ts, design in docs/encounter-log.md). Oldest
+ * segments go first when flash is short, counted as dropped; segments older
+ * than the retention go whatever the space. Only `pt.log*` files are ever
+ * erased here, and RESERVE_BYTES stay free for the token's own keys and
+ * settings.
  */
-export var LOG_PREFIX = "pt.log";
 export var RETENTION_SECONDS = 14 * 86400;
-export var RESERVE_BYTES = 1024;
-/** Flash a segment occupies: Espruino's 32-byte file header plus the data, word aligned. */
-export var SEGMENT_FOOTPRINT = 32 + ((SEGMENT_BYTES + 3) & ~3);
+// Still exported from here for real-espruino/token-scenario.ts, which imports it
+// from this module; everything else takes it from wire/log-record.ts.
 
 export interface EncounterLog {
   /**
@@ -54,9 +57,9 @@ export function openLog(st: PlatformStorage): EncounterLog {
   var bootFirst = 0;
   var fullFree = -1;
   var fullAt = 0;
-  // Cap for boards whose Storage is shared: the log gets the slice a Puck.js
-  // leaves after a full-budget bundle. (Read here, not at load: BOARD is inlined.)
-  var maxSegs = Math.floor((BOARD.storage.dataBytes - 12288) / SEGMENT_FOOTPRINT);
+  // Cap for boards whose Storage is shared (see LOG_CAP_BUNDLE_BYTES). (Read
+  // here, not at load: BOARD is inlined.)
+  var maxSegs = Math.floor((BOARD.storage.dataBytes - LOG_CAP_BUNDLE_BYTES) / SEGMENT_FOOTPRINT);
 
   function name(n: number): string {
     return LOG_PREFIX + n;

@@ -21,20 +21,37 @@ export interface ParsedAdvert {
   aem: Uint8Array;
 }
 
+/** AD type of 16-bit-UUID service data: the structure that carries RPI and AEM. */
+export var AD_SERVICE_DATA_16 = 0x16;
+
 /**
- * RPI and AEM of a raw advertisement, or null if it carries no GAEN service
- * data. Walks the AD structures so a packet without flags (some Android
- * phones) or with its structures in another order is still accepted.
+ * Calls `fn(type, start, end)` for each AD structure of a raw advertising
+ * packet, in order, `packet[start..end)` being its data, until `fn` returns
+ * true. A structure of length 0 or running past the packet ends the walk: a
+ * scanner ignores a malformed tail.
  */
-export function parseAdvert(packet: Uint8Array): ParsedAdvert | null {
+export function forEachAdStructure(packet: Uint8Array, fn: (type: number, start: number, end: number) => boolean | void): void {
   var i = 0;
   while (i < packet.length) {
     var len = packet[i];
-    if (len === 0 || i + 1 + len > packet.length) return null;
-    if (len === 0x17 && packet[i + 1] === 0x16 && packet[i + 2] === 0x6f && packet[i + 3] === 0xfd) {
-      return { rpi: new Uint8Array(packet.subarray(i + 4, i + 20)), aem: new Uint8Array(packet.subarray(i + 20, i + 24)) };
-    }
+    if (len === 0 || i + 1 + len > packet.length) return;
+    if (fn(packet[i + 1], i + 2, i + 1 + len)) return;
     i += len + 1;
   }
-  return null;
+}
+
+/**
+ * RPI and AEM (copies) of a raw advertisement, or null if it carries no GAEN
+ * service data before any malformed structure. Walks the AD structures so a
+ * packet without flags (some Android phones) or with its structures in
+ * another order is still accepted.
+ */
+export function parseAdvert(packet: Uint8Array): ParsedAdvert | null {
+  var found: ParsedAdvert | null = null;
+  forEachAdStructure(packet, function (type, start, end) {
+    if (type !== AD_SERVICE_DATA_16 || end - start !== 22 || packet[start] !== 0x6f || packet[start + 1] !== 0xfd) return false;
+    found = { rpi: new Uint8Array(packet.subarray(start + 2, start + 18)), aem: new Uint8Array(packet.subarray(start + 18, end)) };
+    return true;
+  });
+  return found;
 }

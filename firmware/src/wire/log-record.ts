@@ -1,4 +1,5 @@
 import { crc8 } from "./crc8";
+import { STORAGE_HEADER_BYTES } from "./storage";
 
 /**
  * The encounter log in flash (docs/encounter-log.md). Shared with host tools.
@@ -30,6 +31,19 @@ export var RPI_PREFIX_BYTES = 5;
 /** Largest minute offset a record can hold; a later scan starts a new segment. */
 export var MAX_MINUTE = 2047;
 export var FLAG_UTC = 1;
+
+/** Segment files are named LOG_PREFIX + n, n = 1, 2, … counting up. */
+export var LOG_PREFIX = "pt.log";
+/** Flash a segment file occupies: Espruino's file header plus the data, word aligned. */
+export var SEGMENT_FOOTPRINT = STORAGE_HEADER_BYTES + ((SEGMENT_BYTES + 3) & ~3);
+/** Free Storage the log never takes (the token's own keys and settings need it): a new segment needs SEGMENT_FOOTPRINT + RESERVE_BYTES free. */
+export var RESERVE_BYTES = 1024;
+/**
+ * On a board whose Storage is shared with other apps the log takes at most
+ * the slice a Puck.js leaves after a bundle of this size (its bundle budget):
+ * floor((dataBytes - LOG_CAP_BUNDLE_BYTES) / SEGMENT_FOOTPRINT) segments.
+ */
+export var LOG_CAP_BUNDLE_BYTES = 12288;
 
 /**
  * Commit check: CRC-8 with the top bit cleared. Flash is written in ascending

@@ -1,4 +1,5 @@
 import * as crypto from "node:crypto";
+import { INTERVAL_SECONDS, TEK_ROLLING_PERIOD } from "../../../firmware/src/wire/gaen";
 
 /**
  * GAEN v1.2 derivation on the host, on node:crypto: one HKDF pair per TEK and
@@ -6,8 +7,8 @@ import * as crypto from "node:crypto";
  * fast path; the token's pure-JS code must agree with it byte for byte.
  */
 
-export const INTERVAL_SECONDS = 600;
-export const TEK_ROLLING_PERIOD = 144;
+// The token's time units (wire/gaen.ts), here too for the host's GAEN code.
+export { INTERVAL_SECONDS, TEK_ROLLING_PERIOD };
 
 const RPIK_INFO = Buffer.from("EN-RPIK", "ascii");
 const AEMK_INFO = Buffer.from("EN-AEMK", "ascii");

@@ -2,8 +2,8 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { readStorageImage } from "../tokenlog/storage-image";
-import { firstFreeSlot, HEADER_BYTES, RECORD_BYTES } from "../../../firmware/src/wire/log-record";
-import { LOG_PREFIX } from "../../../firmware/src/log/store";
+import { firstFreeSlot, HEADER_BYTES, RECORD_BYTES, LOG_PREFIX } from "../../../firmware/src/wire/log-record";
+import { SETTINGS_FILE } from "../../../firmware/src/wire/settings";
 import { Burst, RealToken, TokenEvent } from "./token-session";
 
 /**
@@ -109,7 +109,7 @@ export async function runTokenScenario(board: string, interpreter: string, bundl
     await after(t, "adv");
     for (const b of FIRST_BOOT_BURSTS) await scanDone(t, b[0]);
     // The wearer's short press shows the risk level the kiosk wrote.
-    await t.eval(`require("Storage").write("pt.cfg", new Uint8Array([${STATUS_RISK}]))`);
+    await t.eval(`require("Storage").write("${SETTINGS_FILE}", new Uint8Array([${STATUS_RISK}]))`);
     let mark = t.events.length;
     t.send("__h.phase='press'; __h.press(300)");
     await t.waitFor((e) => e.index >= mark && (e.type === "led" || e.type === "screen"), 30000, mark);

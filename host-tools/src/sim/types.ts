@@ -76,6 +76,58 @@ export interface EnergyCounters {
   flashBytesWritten: number;
 }
 
+/**
+ * Why a connection ended, as Bluetooth's HCI codes say it (the number
+ * Espruino passes to `NRF.on('disconnect')`).
+ */
+export const HCI_CONNECTION_TIMEOUT = 0x08;
+export const HCI_REMOTE_USER_TERMINATED = 0x13;
+export const HCI_LOCAL_HOST_TERMINATED = 0x16;
+
+/**
+ * A central (the kiosk) as one token's connection sees it: the world
+ * implements it and passes it to `EmulatedToken.connect`. Calls into it come
+ * from the scheduler, never from inside the token's JavaScript.
+ */
+export interface Central {
+  /** As `NRF.on('connect')` reports it: "aa:bb:cc:dd:ee:ff public". */
+  readonly address: string;
+  /**
+   * The connection interval the central chose, in ms (BLE allows 7.5 to
+   * 4000): the token sends at most one notification per interval.
+   */
+  readonly intervalMs: number;
+  /** One notification on the token's Nordic UART TX characteristic (1 to 20 bytes), at the connection event that carried it. */
+  notified(bytes: Uint8Array): void;
+  /**
+   * The token's side ended the link: HCI_REMOTE_USER_TERMINATED when its
+   * firmware disconnected (or slept), HCI_CONNECTION_TIMEOUT when it lost
+   * power or reset. Not called when the central ended the link itself.
+   */
+  disconnected(reason: number): void;
+}
+
+/** One connection, held by the central that made it. */
+export interface CentralLink {
+  /** False once either side ended this connection. */
+  readonly connected: boolean;
+  /**
+   * Write to the token's Nordic UART RX characteristic, in order, as ATT
+   * writes of at most 20 bytes. False (nothing written) when the link is down.
+   */
+  write(bytes: Uint8Array): boolean;
+  /** End the link from the central's side; the token's `NRF.on('disconnect')` gets `reason` (default HCI_REMOTE_USER_TERMINATED). */
+  disconnect(reason?: number): void;
+  /** Bytes the token's firmware wrote that have not reached the central yet. */
+  readonly txPending: number;
+  /**
+   * Milliseconds the token's interpreter spent blocked in `Bluetooth.write`
+   * because its TX buffer was full, on this link (Espruino blocks there;
+   * the emulation counts the time instead of stopping the token's clock).
+   */
+  readonly txStalledMs: number;
+}
+
 /** One emulated token as the world drives it. */
 export interface EmulatedToken {
   readonly id: string;
@@ -93,4 +145,9 @@ export interface EmulatedToken {
   readonly counters: EnergyCounters;
   /** Exceptions that escaped to Espruino's top level (Espruino prints these and carries on). */
   readonly uncaught: Error[];
+  /**
+   * A central connects. Null when the token does not accept a connection
+   * now: not advertising connectable, asleep, already connected, or off.
+   */
+  connect(central: Central): CentralLink | null;
 }

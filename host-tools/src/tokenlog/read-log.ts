@@ -1,5 +1,4 @@
-import { LOG_PREFIX } from "../../../firmware/src/log/store";
-import { FLAG_UTC, HEADER_BYTES, VERSION, RECORD_BYTES, SEGMENT_BYTES, SEGMENT_RECORDS, decodeSegment, isErased, utcBase } from "../../../firmware/src/wire/log-record";
+import { FLAG_UTC, HEADER_BYTES, LOG_PREFIX, VERSION, RECORD_BYTES, SEGMENT_BYTES, SEGMENT_RECORDS, decodeSegment, isErased, utcBase } from "../../../firmware/src/wire/log-record";
 import { DamagedFlashError, FlashDamage } from "./errors";
 import { TokenFiles } from "./token-files";
 
@@ -81,7 +80,8 @@ export interface ReadLogOptions {
 
 const SEGMENT_NAME = new RegExp(`^${LOG_PREFIX.replace(".", "\\.")}([1-9][0-9]*)$`);
 
-function seqOf(name: string): number | null {
+/** The sequence number of a log segment file, or null if `name` is not one. */
+export function logSegmentSeq(name: string): number | null {
   const m = SEGMENT_NAME.exec(name);
   return m ? Number(m[1]) : null;
 }
@@ -92,13 +92,36 @@ function writtenSlots(b: Uint8Array, slots: number): number {
   return n;
 }
 
-/** One segment file. A short file is decoded over its whole slots only; the slot it cuts is counted, not decoded. */
-function readSegment(name: string, seq: number, raw: Uint8Array, into: LoggedRecord[], skipped: SkippedRecords, damage: FlashDamage[]): SegmentInfo {
+/** What one segment file holds. */
+export interface LogSegment {
+  info: SegmentInfo;
+  /** Its records placed in time, in slot order (none unless info.status is "ok"). */
+  records: LoggedRecord[];
+  /** Its records that were skipped, by reason. */
+  skipped: SkippedRecords;
+  /** Why the file cannot be read whole, if it cannot. */
+  damage: FlashDamage[];
+}
+
+function noneSkipped(): SkippedRecords {
+  return { torn: 0, unplaced: 0, unreadableSegment: 0, cutOff: 0 };
+}
+
+/**
+ * One segment file (`name` must be one: see logSegmentSeq), on its own: what
+ * the simulator reads as the log grows. A short file is decoded over its
+ * whole slots only; the slot it cuts is counted, not decoded.
+ */
+export function readLogSegment(name: string, raw: Uint8Array): LogSegment {
+  const seq = logSegmentSeq(name);
+  if (seq === null) throw new RangeError(`${name} is not a log segment file (${LOG_PREFIX}<n>)`);
   const info: SegmentInfo = { name, seq, status: "unreadable", clock: null, base: null, anchor: null, records: 0, tornRecords: 0, cutOffSlots: 0, dropped: null, first: null, last: null };
+  const out: LogSegment = { info, records: [], skipped: noneSkipped(), damage: [] };
+  const { skipped, damage } = out;
   if (raw.length > SEGMENT_BYTES) {
     info.note = `${raw.length} bytes; a segment of this format is ${SEGMENT_BYTES}`;
     damage.push({ kind: "corrupt", offset: SEGMENT_BYTES, file: name, message: info.note });
-    return info;
+    return out;
   }
   let b = raw;
   if (raw.length < SEGMENT_BYTES) {
@@ -108,9 +131,9 @@ function readSegment(name: string, seq: number, raw: Uint8Array, into: LoggedRec
     b.set(raw.subarray(0, Math.min(keep, raw.length)));
     if (raw.length > keep && !isErased(raw, keep, raw.length)) info.cutOffSlots = 1;
     info.note = `cut short: ${raw.length} of ${SEGMENT_BYTES} bytes`;
-    if (!damage.some((d) => d.file === name)) damage.push({ kind: "truncated", offset: raw.length, file: name, message: info.note });
+    damage.push({ kind: "truncated", offset: raw.length, file: name, message: info.note });
     skipped.cutOff += info.cutOffSlots;
-    if (raw.length < HEADER_BYTES) return info;
+    if (raw.length < HEADER_BYTES) return out;
   }
   const seg = decodeSegment(b);
   if (!seg) {
@@ -125,7 +148,7 @@ function readSegment(name: string, seq: number, raw: Uint8Array, into: LoggedRec
       info.note += `; ${n} written slot(s) skipped`;
       damage.push({ kind: "corrupt", offset: 0, file: name, message: otherVersion ? `${info.note}: update the host tools` : `${n} written slot(s) under a header that fails its check` });
     }
-    return info;
+    return out;
   }
   const h = seg.header;
   info.clock = h.flags & FLAG_UTC ? "utc" : "uptime";
@@ -140,25 +163,36 @@ function readSegment(name: string, seq: number, raw: Uint8Array, into: LoggedRec
     info.status = "unplaced";
     info.note = (info.note ? info.note + "; " : "") + "uptime of a boot whose clock was lost, never anchored: its records cannot be placed in time";
     skipped.unplaced += seg.records.length;
-    return info;
+    return out;
   }
   info.status = "ok";
   for (const r of seg.records) {
     const time = base + r.minute * 60;
-    into.push({ time, rpiPrefix: r.rpiPrefix, aem1: r.aem1, meanRssi: r.meanRssi, maxRssi: r.maxRssi, count: r.count, segment: name });
+    out.records.push({ time, rpiPrefix: r.rpiPrefix, aem1: r.aem1, meanRssi: r.meanRssi, maxRssi: r.maxRssi, count: r.count, segment: name });
     info.first = info.first === null ? time : Math.min(info.first, time);
     info.last = info.last === null ? time : Math.max(info.last, time);
   }
-  return info;
+  return out;
 }
 
 /** Decodes the log; throws DamagedFlashError for damaged input unless `partial`. */
 export function readTokenLog(t: TokenFiles, opts: ReadLogOptions = {}): TokenLog {
   const damage = [...t.damage];
-  const skipped: SkippedRecords = { torn: 0, unplaced: 0, unreadableSegment: 0, cutOff: 0 };
+  const skipped = noneSkipped();
   const records: LoggedRecord[] = [];
-  const names = [...t.files.keys()].filter((n) => seqOf(n) !== null).sort((a, b) => seqOf(a)! - seqOf(b)!);
-  const segments = names.map((n) => readSegment(n, seqOf(n)!, t.files.get(n)!, records, skipped, damage));
+  const names = [...t.files.keys()].filter((n) => logSegmentSeq(n) !== null).sort((a, b) => logSegmentSeq(a)! - logSegmentSeq(b)!);
+  const segments: SegmentInfo[] = [];
+  for (const n of names) {
+    const seg = readLogSegment(n, t.files.get(n)!);
+    segments.push(seg.info);
+    for (const r of seg.records) records.push(r);
+    skipped.torn += seg.skipped.torn;
+    skipped.unplaced += seg.skipped.unplaced;
+    skipped.unreadableSegment += seg.skipped.unreadableSegment;
+    skipped.cutOff += seg.skipped.cutOff;
+    // A file the image already cut short is reported once, as the image's damage.
+    for (const d of seg.damage) if (d.kind !== "truncated" || !damage.some((x) => x.file === n)) damage.push(d);
+  }
   let dropped = 0;
   for (const s of segments) if (s.dropped !== null) dropped = Math.max(dropped, s.dropped);
   let span: TokenLog["span"] = null;

@@ -1,20 +1,14 @@
-import type { PlatformStorage } from "../../../firmware/src/platform-api";
+import type { StorageReader } from "../../../firmware/src/wire/storage";
 
 /**
- * A token's files behind the firmware's own Storage seam, read-only, so the
- * host reads them with the firmware's code (e.g. the TEK store) and skips a
- * damaged file exactly as the token does.
+ * A token's files (as read from an image, a directory or a link) behind the
+ * wire's storage reader, so the host reads them with the token's own format
+ * code (e.g. the TEK file reader) and skips a damaged file exactly as the
+ * token does. Read-only by its type: the reader has no way to write.
  */
-export function readOnlyStorage(read: (name: string) => Uint8Array | undefined, names: () => string[]): PlatformStorage {
-  const refuse = (): never => {
-    throw new Error("a token's files are read-only here");
-  };
+export function storageReader(files: ReadonlyMap<string, Uint8Array>): StorageReader {
   return {
-    read,
-    list: (prefix) => names().filter((n) => n.startsWith(prefix)),
-    write: refuse,
-    erase: refuse,
-    getFree: () => 0,
-    compact: refuse
+    read: (name) => files.get(name),
+    list: (prefix) => [...files.keys()].filter((n) => n.startsWith(prefix))
   };
 }

@@ -1,22 +1,16 @@
+import { STORAGE_HEADER_BYTES, STORAGE_NAME_BYTES, STORAGE_SIZE_MASK, fileFootprint } from "../../../firmware/src/wire/storage";
 import { FlashDamage } from "./errors";
 
 /**
  * Reads the files out of an image of Espruino's Storage area (what `simulate
  * --out DIR` writes as DIR/flash/<token>.bin, and what a dump of a token's
- * Storage pages holds). The journal, as Espruino lays it out:
- *
- *   [header 32 B][data, padded to 4 B][header][data]… then erased (0xFF)
- *   header = uint32 LE (size in the low 24 bits, flags in the top 8)
- *          + name (28 bytes, zero padded; first 4 bytes zero = erased file)
+ * Storage pages holds). The journal is laid out as wire/storage.ts says.
  *
  * Unlike the simulator's Storage (which, like the device, just stops at the
  * first header it does not like), this reader is strict and says where and
  * why it stopped, because a kiosk must know whether it saw the whole log.
  */
 
-export const FILE_HEADER_BYTES = 32;
-const NAME_BYTES = 28;
-const SIZE_MASK = 0x00ffffff;
 /** nRF52 flash pages: every board's Storage is a whole number of them (board.schema.json). */
 export const FLASH_PAGE_BYTES = 4096;
 
@@ -33,8 +27,6 @@ export interface StorageImage {
   damage: FlashDamage[];
 }
 
-const align4 = (n: number): number => (n + 3) & ~3;
-
 function isErased(b: Uint8Array, from: number, to: number): boolean {
   for (let i = from; i < to; i++) if (b[i] !== 0xff) return false;
   return true;
@@ -42,7 +34,7 @@ function isErased(b: Uint8Array, from: number, to: number): boolean {
 
 function nameOf(b: Uint8Array, at: number): string {
   let s = "";
-  for (let i = 0; i < NAME_BYTES && b[at + i] !== 0; i++) s += String.fromCharCode(b[at + i]);
+  for (let i = 0; i < STORAGE_NAME_BYTES && b[at + i] !== 0; i++) s += String.fromCharCode(b[at + i]);
   return s;
 }
 
@@ -61,7 +53,7 @@ export function readStorageImage(b: Uint8Array): StorageImage {
   let addr = 0;
   let entries = 0;
   for (;;) {
-    if (addr + FILE_HEADER_BYTES > len) {
+    if (addr + STORAGE_HEADER_BYTES > len) {
       // No room for another header: complete only if the image is the whole Storage area.
       if (!wholePages && !isErased(b, addr, len)) damage.push({ kind: "truncated", offset: len, message: `the image ends inside a file header (${len} bytes)` });
       else if (!wholePages) damage.push({ kind: "truncated", offset: len, message: `the image is ${len} bytes, not a whole number of ${FLASH_PAGE_BYTES}-byte flash pages, and ends before the journal's erased end: files may be missing` });
@@ -69,18 +61,18 @@ export function readStorageImage(b: Uint8Array): StorageImage {
     }
     const raw = (b[addr] | (b[addr + 1] << 8) | (b[addr + 2] << 16) | (b[addr + 3] << 24)) >>> 0;
     if (raw === 0xffffffff) {
-      if (!isErased(b, addr, addr + FILE_HEADER_BYTES))
+      if (!isErased(b, addr, addr + STORAGE_HEADER_BYTES))
         damage.push({ kind: "corrupt", offset: addr, message: "a half-written file header (a power cut while a file was created; Espruino wipes such a Storage at boot)" });
       break;
     }
-    const size = raw & SIZE_MASK;
+    const size = raw & STORAGE_SIZE_MASK;
     const trash = b[addr + 4] === 0 && b[addr + 5] === 0 && b[addr + 6] === 0 && b[addr + 7] === 0;
     const name = trash ? "" : nameOf(b, addr + 4);
     if (size === 0 || (!trash && !printable(name))) {
-      damage.push({ kind: "corrupt", offset: addr, message: `not a Storage file header (size ${size}, name ${JSON.stringify(name.slice(0, 28))})` });
+      damage.push({ kind: "corrupt", offset: addr, message: `not a Storage file header (size ${size}, name ${JSON.stringify(name.slice(0, STORAGE_NAME_BYTES))})` });
       break;
     }
-    const dataAt = addr + FILE_HEADER_BYTES;
+    const dataAt = addr + STORAGE_HEADER_BYTES;
     const end = dataAt + size;
     if (end > len) {
       damage.push({ kind: "truncated", offset: len, file: trash ? undefined : name, message: `${trash ? "an erased file" : name} needs ${size} bytes but the image ends after ${len - dataAt}` });
@@ -96,7 +88,7 @@ export function readStorageImage(b: Uint8Array): StorageImage {
       dataOffsets.set(name, dataAt);
     }
     entries++;
-    addr = align4(end);
+    addr += fileFootprint(size);
   }
   return { files, dataOffsets, partialFiles, entries, damage };
 }

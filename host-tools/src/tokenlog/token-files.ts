@@ -21,6 +21,27 @@ export interface TokenFiles {
   damage: FlashDamage[];
 }
 
+/**
+ * A token's Storage read file by file: the simulator's emulated Storage, or
+ * a kiosk's copy of the files it received over a link.
+ */
+export interface StorageListing {
+  /** Every file's name. */
+  list(): string[];
+  /** A file's bytes, or undefined if the name lists but does not read (cut while Espruino wrote its header). */
+  read(name: string): Uint8Array | undefined;
+}
+
+/** The files of a Storage read file by file; `source` names it in messages. */
+export function tokenFilesFromStorage(s: StorageListing, source: string): TokenFiles {
+  const files = new Map<string, Uint8Array>();
+  for (const n of s.list()) {
+    const b = s.read(n);
+    if (b) files.set(n, b);
+  }
+  return { source, kind: "files", files, partialFiles: new Set(), damage: [] };
+}
+
 /** Our files all start so; a directory without one is not a token's files. */
 const OUR_PREFIX = "pt.";
 

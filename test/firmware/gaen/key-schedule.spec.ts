@@ -1,6 +1,6 @@
 import { strict as assert } from "node:assert";
 import { createKeySchedule } from "../../../firmware/src/gaen/key-schedule";
-import { readTeks } from "../../../firmware/src/gaen/tek-store";
+import { readTeks } from "../../../firmware/src/wire/tek-file";
 import { decryptMetadata, deriveKeys, deriveRpis, encryptMetadata } from "../../../host-tools/src/match/derive";
 import { FakePlatform, FakeStorage } from "../../helpers/fake-platform";
 import { useBoard } from "../../helpers/board";

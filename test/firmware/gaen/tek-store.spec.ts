@@ -1,5 +1,6 @@
 import { strict as assert } from "node:assert";
-import { TEK_KEEP, readTek, readTeks, writeTek } from "../../../firmware/src/gaen/tek-store";
+import { writeTek } from "../../../firmware/src/gaen/tek-store";
+import { TEK_KEEP, readTek, readTeks } from "../../../firmware/src/wire/tek-file";
 import { FakeStorage, PowerCut } from "../../helpers/fake-platform";
 import { toHex } from "../crypto/vectors";
 

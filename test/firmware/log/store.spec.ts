@@ -1,8 +1,9 @@
 import { strict as assert } from "node:assert";
 import { useBoard } from "../../helpers/board";
-import { FakeStorage, fileFootprint, prng } from "../../helpers/fake-platform";
-import { LOG_PREFIX, RESERVE_BYTES, SEGMENT_FOOTPRINT, openLog } from "../../../firmware/src/log/store";
-import { SEGMENT_RECORDS, decodeSegment, utcBase } from "../../../firmware/src/wire/log-record";
+import { FakeStorage, prng } from "../../helpers/fake-platform";
+import { openLog } from "../../../firmware/src/log/store";
+import { LOG_PREFIX, RESERVE_BYTES, SEGMENT_FOOTPRINT, SEGMENT_RECORDS, decodeSegment, utcBase } from "../../../firmware/src/wire/log-record";
+import { fileFootprint } from "../../../firmware/src/wire/storage";
 
 const BUILD = 1735689600; // 2025-01-01 00:00 UTC
 const DAY = 86400;

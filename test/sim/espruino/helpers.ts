@@ -3,7 +3,7 @@ import { DriftingClock } from "../../../host-tools/src/sim/clock";
 import { EventScheduler } from "../../../host-tools/src/sim/scheduler";
 import { EspruinoToken, createEmulatedToken } from "../../../host-tools/src/sim/espruino";
 import type { Flash } from "../../../host-tools/src/sim/espruino";
-import type { AdvertState, RadioPort, ScanState } from "../../../host-tools/src/sim/types";
+import type { AdvertState, Central, RadioPort, ScanState } from "../../../host-tools/src/sim/types";
 
 /** A RadioPort that remembers every state the token reported. */
 export class RecordingRadio implements RadioPort {
@@ -20,6 +20,27 @@ export class RecordingRadio implements RadioPort {
   }
   get scan(): ScanState | null {
     return this.scans.length ? this.scans[this.scans.length - 1] : null;
+  }
+}
+
+/** A central that records what reaches it, with the true time of each notification. */
+export class RecordingCentral implements Central {
+  readonly notifications: Array<{ at: number; bytes: Uint8Array }> = [];
+  readonly disconnects: number[] = [];
+  constructor(
+    private readonly scheduler: { readonly now: number },
+    readonly address = "aa:bb:cc:dd:ee:ff public",
+    readonly intervalMs = 30
+  ) {}
+  notified(bytes: Uint8Array): void {
+    this.notifications.push({ at: this.scheduler.now, bytes: bytes.slice() });
+  }
+  disconnected(reason: number): void {
+    this.disconnects.push(reason);
+  }
+  /** Everything received so far, as one 8-bit string. */
+  get text(): string {
+    return this.notifications.map((n) => Buffer.from(n.bytes).toString("latin1")).join("");
   }
 }
 

@@ -3,7 +3,7 @@ import { listBoards, loadBoard } from "../../../host-tools/src/build/boards";
 import { DriftingClock } from "../../../host-tools/src/sim/clock";
 import { EventScheduler } from "../../../host-tools/src/sim/scheduler";
 import { BOOT_JSVARS, EspruinoToken, createEmulatedToken, jsVarLayout } from "../../../host-tools/src/sim/espruino";
-import { runStation } from "../../../host-tools/src/sim/espruino/station-stress";
+import { runStation } from "../../../host-tools/src/sim/stress/station-stress";
 import { WINDOW_PACKETS } from "../../../firmware/src/scanner";
 import { instrumentScopes } from "../../../host-tools/src/sim/espruino/scope-instrument";
 import { TEST_BUILD_TIME, testBundle } from "../../helpers/firmware";
@@ -76,7 +76,6 @@ describe("sim Espruino memory (JsVars)", () => {
     });
     it("measuring does not change what the code computes (instrumented program, same results)", () => {
       const src = '"use strict";var out=[];(function(){function a(x){var y=2;if(x){function c(){return 3}out.push(c())}return function n(q){return q*y}}out.push(a(1)(5),typeof a);})();out.join(",")';
-      // eslint-disable-next-line no-eval
       const plain = (0, eval)(src) as string;
       const { token } = boot("var nothing;");
       assert.ok(instrumentScopes(src).code.indexOf("__jsv$") >= 0);

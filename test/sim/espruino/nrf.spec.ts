@@ -1,5 +1,5 @@
 import { strict as assert } from "node:assert";
-import { ev, rig } from "./helpers";
+import { RecordingCentral, ev, rig } from "./helpers";
 
 const GAEN = [0x02, 0x01, 0x1a, 0x03, 0x03, 0x6f, 0xfd, 0x17, 0x16, 0x6f, 0xfd, ...new Array(20).fill(0xab)];
 const gaenPacket = (): Uint8Array => new Uint8Array(GAEN);
@@ -86,11 +86,12 @@ describe("sim Espruino NRF", () => {
 
   it("setAddress while connected takes effect at the disconnect", () => {
     const r = rig("");
-    assert.ok(r.token.connect("aa:bb:cc:dd:ee:ff public"));
+    const link = r.token.connect(new RecordingCentral(r.scheduler));
+    assert.ok(link);
     const before = r.token.address;
     r.token.evaluate('NRF.setAddress("c1:22:33:44:55:66 random")');
     assert.equal(r.token.address, before);
-    r.token.disconnect();
+    link.disconnect();
     assert.equal(r.token.address, "c1:22:33:44:55:66 random");
     assert.equal(r.radio.advert!.address, "c1:22:33:44:55:66 random");
   });
@@ -179,34 +180,34 @@ describe("sim Espruino NRF", () => {
 
   it("connect and disconnect reach NRF.on handlers, and advertising pauses while connected", () => {
     const r = rig("var ev=[]; NRF.on('connect', function(a){ ev.push('c '+a); }); NRF.on('disconnect', function(x){ ev.push('d '+x); });");
-    r.token.connect("aa:bb:cc:dd:ee:ff public");
+    const link = r.token.connect(new RecordingCentral(r.scheduler))!;
     assert.equal(r.radio.advert, null);
-    r.token.disconnect(19);
+    link.disconnect(19);
     assert.deepEqual(ev(r, "ev"), ["c aa:bb:cc:dd:ee:ff public", "d 19"]);
     assert.notEqual(r.radio.advert, null);
   });
 
   it("with the console left on Bluetooth, a connected central can run code", () => {
     const r = rig("var pwned = false;");
-    r.token.connect("aa:bb:cc:dd:ee:ff public");
-    r.token.centralWrite("pwned = true\n");
+    r.token.connect(new RecordingCentral(r.scheduler))!.write(Buffer.from("pwned = true\n"));
     assert.equal(r.token.evaluate("pwned"), true);
   });
 
   it("after E.setConsole(null, {force:true}) Bluetooth data goes to Bluetooth.on('data') instead", () => {
     const r = rig("var pwned = false, got = ''; E.setConsole(null, {force: true}); Bluetooth.on('data', function(d){ got += d; });");
-    r.token.connect("aa:bb:cc:dd:ee:ff public");
-    r.token.centralWrite("pwned = true\n");
+    r.token.connect(new RecordingCentral(r.scheduler))!.write(Buffer.from("pwned = true\n"));
     assert.equal(r.token.evaluate("pwned"), false);
     assert.equal(r.token.evaluate("got"), "pwned = true\n");
   });
 
   it("Bluetooth.write reaches the connected central only", () => {
     const r = rig("");
+    const c = new RecordingCentral(r.scheduler);
     r.token.evaluate("Bluetooth.write('lost')");
-    r.token.connect("aa:bb:cc:dd:ee:ff public");
+    r.token.connect(c);
     r.token.evaluate("Bluetooth.write([104, 105])");
-    assert.deepEqual(r.token.bluetoothSent, ["hi"]);
+    r.scheduler.runUntil(1001);
+    assert.equal(c.text, "hi");
   });
 
   it("scan time and advertising events are counted for the energy model", () => {

@@ -1,6 +1,6 @@
 import { strict as assert } from "node:assert";
 import { careHome } from "../../../host-tools/src/sim/world/care-home";
-import { validateScenario, loadScenario } from "../../../host-tools/src/sim/world/scenario-load";
+import { validateScenario, loadScenario, parseClock } from "../../../host-tools/src/sim/world/scenario-load";
 import { Movement } from "../../../host-tools/src/sim/world/movement";
 import { UserError } from "../../../host-tools/src/errors";
 
@@ -54,11 +54,33 @@ describe("sim/world care home", () => {
 
   it("has visitors who come on some afternoons and are off site otherwise", () => {
     const visitors = s.people.filter((p) => p.role === "visitor");
-    assert.ok(visitors.length > 0);
-    let visits = 0;
-    for (let day = 0; day < 14; day++) visits += presentAt(m, (id) => id.startsWith("visitor-"), day, 16, 15).length;
-    assert.ok(visits > 0, "no visit in two weeks");
-    assert.equal(presentAt(m, (id) => id.startsWith("visitor-"), 0, 3).length, 0);
+    assert.equal(visitors.length, 8, "the default number of visitors");
+    // Each visitor's one schedule entry says when they may come; on such a day they stay the whole visit or do not come.
+    let offered = 0;
+    let made = 0;
+    let chance = 0;
+    for (const v of visitors) {
+      const [e] = v.schedule;
+      const from = parseClock(e.from)!;
+      const to = parseClock(e.to)!;
+      chance = e.chance!;
+      const i = m.personIndex(v.id);
+      for (let day = 0; day < 14; day++) {
+        const minutes: number[] = [];
+        for (let minute = 0; minute < 1440; minute++) if (m.pose(i, day * 1440 + minute)) minutes.push(minute);
+        const weekday = new Date((m.start + day * 86400) * 1000).getUTCDay();
+        if (!e.weekdays!.includes(weekday)) {
+          assert.deepEqual(minutes, [], `${v.id} on day ${day}: not a visiting day`);
+          continue;
+        }
+        offered++;
+        if (minutes.length) made++;
+        assert.ok(minutes.length === 0 || (minutes.length === to - from && minutes[0] === from), `${v.id} on day ${day}: the whole visit or none`);
+      }
+    }
+    // Whether a visit happens is drawn per day with the entry's chance: the count stays within 3 σ of it.
+    const sd = Math.sqrt(offered * chance * (1 - chance));
+    assert.ok(Math.abs(made - offered * chance) <= 3 * sd, `${made} of ${offered} visits at chance ${chance}`);
   });
 
   it("has 50 tokens by default, and phones for some staff and visitors", () => {

@@ -4,8 +4,8 @@ import { Movement } from "../../../host-tools/src/sim/world/movement";
 import { RadioMedium, packetServices } from "../../../host-tools/src/sim/world/radio";
 import { DEFAULT_PROPAGATION, PropagationParams, Shadowing, pathLossDb } from "../../../host-tools/src/sim/world/propagation";
 import { Scenario } from "../../../host-tools/src/sim/world/scenario";
-import { gaenPacket } from "../../../host-tools/src/sim/world/phone";
-import { Rng } from "../../../host-tools/src/sim/world/prng";
+import { buildAdvert } from "../../../firmware/src/wire/advert";
+import { Rng } from "../../../host-tools/src/sim/prng";
 import { wallsCrossed } from "../../../host-tools/src/sim/world/geometry";
 
 const TX_DBM = -4;
@@ -42,7 +42,7 @@ function listen(s: Scenario, windows: Array<[number, number]>, opts: { intervalM
   const heard: Heard[] = [];
   const txPort = medium.attach({ id: "tx", person: 0, txGainDb: 0, rxOffsetDb: 0, deliver: () => undefined });
   const rxPort = medium.attach({ id: "rx", person: 1, txGainDb: 0, rxOffsetDb: 0, deliver: (a) => heard.push({ time: sch.now, rssi: a.rssi }) });
-  txPort.advertising({ packet: gaenPacket(new Uint8Array(16), new Uint8Array(4)), intervalMs: opts.intervalMs ?? 100, address: "c0:00:00:00:00:01 random", txPowerDbm: TX_DBM, connectable: false, scannable: false });
+  txPort.advertising({ packet: buildAdvert(new Uint8Array(16), new Uint8Array(4)), intervalMs: opts.intervalMs ?? 100, address: "c0:00:00:00:00:01 random", txPowerDbm: TX_DBM, connectable: false, scannable: false });
   for (const [a, b] of windows) {
     sch.at(movement.start + a, () => rxPort.scanning({ active: false, services: ["fd6f"] }));
     sch.at(movement.start + b, () => rxPort.scanning(null));
@@ -175,7 +175,7 @@ describe("sim/world radio", () => {
         })
       );
       for (let i = 0; i < 3; i++)
-        ports[i].advertising({ packet: gaenPacket(new Uint8Array(16).fill(i), new Uint8Array(4)), intervalMs: 100 + 7 * i, address: `c0:00:00:00:00:0${i} random`, txPowerDbm: TX_DBM, connectable: false, scannable: false });
+        ports[i].advertising({ packet: buildAdvert(new Uint8Array(16).fill(i), new Uint8Array(4)), intervalMs: 100 + 7 * i, address: `c0:00:00:00:00:0${i} random`, txPowerDbm: TX_DBM, connectable: false, scannable: false });
       for (const i of [3, 4])
         for (let m = 0; m < 20; m++) {
           sch.at(movement.start + m * 60 + i, () => ports[i].scanning({ active: false, services: ["fd6f"] }));
@@ -197,7 +197,7 @@ describe("sim/world radio", () => {
     const heard: number[] = [];
     const txPort = medium.attach({ id: "tx", person: 0, txGainDb: 0, rxOffsetDb: 0, deliver: () => undefined });
     const rxPort = medium.attach({ id: "rx", person: 1, txGainDb: 0, rxOffsetDb: 0, deliver: () => heard.push(sch.now - movement.start) });
-    const advert = (txPowerDbm: number) => ({ packet: gaenPacket(new Uint8Array(16), new Uint8Array(4)), intervalMs: 100, address: "c0:00:00:00:00:01 random", txPowerDbm, connectable: false, scannable: false });
+    const advert = (txPowerDbm: number) => ({ packet: buildAdvert(new Uint8Array(16), new Uint8Array(4)), intervalMs: 100, address: "c0:00:00:00:00:01 random", txPowerDbm, connectable: false, scannable: false });
     // One window, 5 s to 12 s, all in one minute: on at 5.5 s, down to −40 dBm (out of reach at 1 m) at 7.5 s, up at 9.5 s, off at 10.5 s.
     sch.at(movement.start + 5, () => rxPort.scanning({ active: false, services: ["fd6f"] }));
     sch.at(movement.start + 5.5, () => txPort.advertising(advert(TX_DBM)));
@@ -215,7 +215,7 @@ describe("sim/world radio", () => {
   });
 
   it("filters by service: a scan for fd6f ignores other packets", () => {
-    assert.deepEqual(packetServices(gaenPacket(new Uint8Array(16), new Uint8Array(4))), ["fd6f", "fd6f"]);
+    assert.deepEqual(packetServices(buildAdvert(new Uint8Array(16), new Uint8Array(4))), ["fd6f", "fd6f"]);
     assert.deepEqual(packetServices(new Uint8Array([2, 1, 6, 3, 3, 0x0a, 0x18])), ["180a"]);
   });
 });

@@ -3,10 +3,10 @@
  * (rotate, advertise, scan on the board schedule) without running a bundle:
  * lets the world be tested on its own.
  */
-import type { EmulatedToken, EnergyCounters, ReceivedAdvert } from "../../../host-tools/src/sim/types";
+import type { CentralLink, EmulatedToken, EnergyCounters, ReceivedAdvert } from "../../../host-tools/src/sim/types";
 import type { TokenFactory, TokenFactoryArgs } from "../../../host-tools/src/sim/world/runner";
-import { gaenPacket } from "../../../host-tools/src/sim/world/phone";
-import { Rng } from "../../../host-tools/src/sim/world/prng";
+import { buildAdvert } from "../../../firmware/src/wire/advert";
+import { Rng } from "../../../host-tools/src/sim/prng";
 
 export class ScriptedToken implements EmulatedToken {
   readonly id: string;
@@ -37,6 +37,11 @@ export class ScriptedToken implements EmulatedToken {
     return { red: false, green: false, blue: false };
   }
 
+  /** It only ever advertises non-connectable, as the firmware outside a sync window. */
+  connect(): CentralLink | null {
+    return null;
+  }
+
   boot(): void {
     this.advertSince = this.a.scheduler.now;
     this.rotate();
@@ -51,7 +56,7 @@ export class ScriptedToken implements EmulatedToken {
     this.counters.advertEvents += Math.round(((now - this.advertSince) * 1000) / (s.advertIntervalMs + 5));
     this.advertSince = now;
     this.a.radio.advertising({
-      packet: gaenPacket(rpi, aem),
+      packet: buildAdvert(rpi, aem),
       intervalMs: s.advertIntervalMs,
       address: `c${this.rng.int(4)}:00:00:00:00:${this.rng.int(256).toString(16).padStart(2, "0")} random`,
       txPowerDbm: this.a.board.radio.txPowerDbm,

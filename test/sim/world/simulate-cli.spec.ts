@@ -41,17 +41,26 @@ describe("privatetracer simulate", () => {
       assert.equal(j.phones, 1);
       assert.equal(j.firmware, "stand-in");
       assert.equal(typeof j.wallSeconds, "number");
-      assert.ok(j.packets > 0);
-      assert.ok(j.groundTruth.closeContactPairs > 0);
       // No progress bar when stderr is not a terminal.
       assert.doesNotMatch(r.stderr, /simulating/);
       const gt = JSON.parse(fs.readFileSync(path.join(out, "ground-truth.json"), "utf8"));
       assert.equal(gt.closeContactPairs, j.groundTruth.closeContactPairs);
-      const first = fs.readFileSync(path.join(out, "sightings", "a.jsonl"), "utf8").split("\n")[0];
-      assert.deepEqual(Object.keys(JSON.parse(first)), ["time", "rpi", "rssi", "aem"]);
-      assert.equal(JSON.parse(fs.readFileSync(path.join(out, "tokens.json"), "utf8")).length, 3);
-      // Two residents 2 m apart all day: a close contact every day.
+      const sightings = fs.readFileSync(path.join(out, "sightings", "a.jsonl"), "utf8").trim().split("\n");
+      assert.deepEqual(Object.keys(JSON.parse(sightings[0])), ["time", "rpi", "rssi", "aem"]);
+      const tokens: Array<{ person: string; packetsHeard: number; sightings: number }> = JSON.parse(fs.readFileSync(path.join(out, "tokens.json"), "utf8"));
+      const phones: Array<{ packetsHeard: number }> = JSON.parse(fs.readFileSync(path.join(out, "phones.json"), "utf8"));
+      assert.deepEqual(tokens.map((t) => t.person), ["a", "b", "c"]);
+      // Every packet the radio delivered reached one token or phone, and each sighting written is one the token logged.
+      assert.equal(j.packets, [...tokens, ...phones].reduce((n, d) => n + d.packetsHeard, 0));
+      assert.equal(sightings.length, tokens[0].sightings);
+      // The ward's definition: a, b and c sit 2 m apart in a row all day (a and c 4 m apart), so a-b and b-c are
+      // within 2 m for all 1440 minutes and a-c is never within 3 m; the nurse can only add contacts.
+      const pair = (x: string, y: string) => gt.days[0].pairs.find((p: { a: string; b: string }) => p.a === x && p.b === y);
+      assert.equal(pair("a", "b").within2m, 1440);
+      assert.equal(pair("b", "c").within2m, 1440);
+      assert.equal(pair("a", "c"), undefined);
       assert.ok(j.groundTruth.closeContactPairs >= 2);
+      assert.equal(j.groundTruth.closeContactPairs, gt.days[0].pairs.filter((p: { within2m: number }) => p.within2m >= 15).length);
     } finally {
       fs.rmSync(out, { recursive: true, force: true });
     }

@@ -7,8 +7,9 @@ import { readKeysJson } from "../../keys/keys-json";
 import { createUpload, MAX_UPLOAD_KEYS, uploadToJson } from "../../keys/upload";
 import { parseReportType } from "../../keys/validate";
 import { ReportType } from "../../keys/types";
+import { INTERVAL_SECONDS, TEK_ROLLING_PERIOD } from "../../../../firmware/src/wire/gaen";
+import { TEK_KEEP } from "../../../../firmware/src/wire/tek-file";
 
-const INTERVAL = 600;
 
 function nowSeconds(): number {
   return Math.floor(Date.now() / 1000);
@@ -74,11 +75,11 @@ export function register(program: Command, run: RunAction): void {
         if (!isWellFormedCode(opts.code)) throw new UserError(`"${opts.code}" is not a well-formed authorisation code (16 letters and digits, e.g. ABCD-EFGH-JKMN-PQRS)`);
         const kiosk = readKioskSecret(opts.kioskKey);
         const now = nowSeconds();
-        const nowEnin = Math.floor(now / INTERVAL);
+        const nowEnin = Math.floor(now / INTERVAL_SECONDS);
         const all = readKeysJson(opts.keys);
         // The key in use today is left out: publishing a live key would let
         // anyone replay the token's identifiers for the rest of the day.
-        const keys = all.filter((k) => k.rollingStartIntervalNumber + k.rollingPeriod <= nowEnin && k.rollingStartIntervalNumber + k.rollingPeriod >= nowEnin - 14 * 144);
+        const keys = all.filter((k) => k.rollingStartIntervalNumber + k.rollingPeriod <= nowEnin && k.rollingStartIntervalNumber + k.rollingPeriod >= nowEnin - TEK_KEEP * TEK_ROLLING_PERIOD);
         const left = all.length - keys.length;
         if (!keys.length) throw new UserError(`${opts.keys}: none of the ${all.length} key(s) is both expired and from the last 14 days; nothing to upload`);
         if (keys.length > MAX_UPLOAD_KEYS) throw new UserError(`${opts.keys}: ${keys.length} keys, more than the ${MAX_UPLOAD_KEYS} a token keeps`);

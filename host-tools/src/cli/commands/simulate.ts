@@ -6,7 +6,7 @@ import { loadScenario, validateScenario } from "../../sim/world/scenario-load";
 import { FirmwareChoice } from "../../sim/world/simulate";
 import { summarise, writeOutput } from "../../sim/world/output";
 import { parseSchedule } from "../../sim/metrics/schedule-override";
-import { simulateForMetrics } from "../../sim/metrics/metrics-run";
+import { simulateForMetrics } from "../../sim/metrics/simulate-for-metrics";
 import { DEFAULT_THRESHOLD_DB } from "../../sim/metrics/detection";
 import { runMetrics } from "../../sim/metrics/run-metrics";
 import { metricsSummary, tokenTable } from "../../sim/metrics/format";

@@ -10,6 +10,7 @@
  * that cannot fit 31 bytes without its name fails like the softdevice does
  * (DATA_SIZE).
  */
+import { AD_SERVICE_DATA_16, forEachAdStructure } from "../../../../firmware/src/wire/advert";
 import { toBytes } from "./values";
 
 export const MAX_ADV_BYTES = 31;
@@ -141,16 +142,15 @@ function uuid128(b: Uint8Array, i: number): string {
   return s;
 }
 
-/** Parse AD structures; a malformed tail is ignored, as a scanner does. */
+/**
+ * The fields Espruino's BluetoothDevice gives for a packet. The AD structures
+ * are walked by the token's own wire code (so the emulated scanner and the
+ * host agree on which packets carry what); a malformed tail is ignored, as a
+ * scanner does.
+ */
 export function parseAdvert(p: Uint8Array): ParsedAdvert {
   const r: ParsedAdvert = {};
-  let i = 0;
-  while (i < p.length) {
-    const len = p[i];
-    if (len === 0 || i + 1 + len > p.length) break;
-    const type = p[i + 1];
-    const start = i + 2;
-    const end = i + 1 + len;
+  forEachAdStructure(p, (type, start, end) => {
     switch (type) {
       case 0x02:
       case 0x03:
@@ -170,7 +170,7 @@ export function parseAdvert(p: Uint8Array): ParsedAdvert {
       case 0x0a:
         if (end > start) r.txPower = (p[start] << 24) >> 24;
         break;
-      case 0x16:
+      case AD_SERVICE_DATA_16:
         if (end - start >= 2) (r.serviceData ??= []).push([uuid16(p, start), p.slice(start + 2, end)]);
         break;
       case 0xff:
@@ -182,7 +182,6 @@ export function parseAdvert(p: Uint8Array): ParsedAdvert {
       default:
         break;
     }
-    i = end;
-  }
+  });
   return r;
 }

@@ -12,7 +12,7 @@
  * would trip it (not modelled); with isAuto false the bundle must call
  * `E.kickWatchdog()` more often than `sec`, or the token resets.
  */
-import type { Prng } from "./prng";
+import type { HwRng } from "../prng";
 import type { TokenRuntime } from "./runtime";
 import { flattenBytes } from "./values";
 
@@ -40,7 +40,7 @@ export interface EModule {
   watchdog: { enabled: boolean; auto: boolean; timeoutSec: number };
 }
 
-export function installE(rt: TokenRuntime, prng: Prng, hooks: EHooks, g: Record<string, unknown>, requireModule: (name: string) => unknown): EModule {
+export function installE(rt: TokenRuntime, prng: HwRng, hooks: EHooks, g: Record<string, unknown>, requireModule: (name: string) => unknown): EModule {
   const R = rt.realm.intrinsics;
   const E = new R.Object() as Record<string, unknown>;
   const consoleState: ConsoleState = { device: null, forced: false, password: null, locked: false };
@@ -72,9 +72,10 @@ export function installE(rt: TokenRuntime, prng: Prng, hooks: EHooks, g: Record<
     consoleState.device = device === null || device === undefined ? null : String(device);
     consoleState.forced = options !== null && typeof options === "object" && (options as { force?: unknown }).force === true;
   };
-  E.getConsole = (): string | undefined => {
+  // The real 2v29 interpreter answers null (not undefined) for the null console.
+  E.getConsole = (): string | null => {
     rt.guard();
-    return consoleState.device === null ? undefined : consoleState.device;
+    return consoleState.device;
   };
   E.setPassword = (pw: unknown): void => {
     rt.guard();

@@ -1,10 +1,7 @@
 /**
  * Espruino's `Storage` journal (2v2x `jsflash.c`), byte for byte, over a
- * simulated flash. Layout:
- *
- *   [header 32 B][data, padded to 4 B][header][data]…[0xFF… free to the end]
- *   header = uint32 LE (size in the low 24 bits, flags in the top 8)
- *          + name (28 bytes, zero padded)
+ * simulated flash, laid out as wire/storage.ts says (the token and the host
+ * share that layout).
  *
  * A file is erased by zeroing the first 4 bytes of its name: it stays on
  * flash as garbage ("trash") until compaction copies the live files down
@@ -12,14 +9,11 @@
  * appended after the last header. Everything here works on host values
  * (Uint8Array, string); `storage-module.ts` binds it to the emulated globals.
  */
+import { STORAGE_ALIGN as ALIGN, STORAGE_HEADER_BYTES as HEADER_BYTES, STORAGE_NAME_BYTES as NAME_BYTES, STORAGE_SIZE_MASK as SIZE_MASK } from "../../../../firmware/src/wire/storage";
 import { Flash } from "./flash";
 
-export const HEADER_BYTES = 32;
-export const NAME_BYTES = 28;
-/** nRF52 flash is written in 32-bit words, so files start on 4-byte boundaries. */
-export const ALIGN = 4;
+/** Header flag of a StorageFile chunk (`open(name, "a")`), which the token never writes. */
 export const FLAG_STORAGEFILE = 64;
-const SIZE_MASK = 0x00ffffff;
 
 /** An error Espruino would raise (the binding rethrows it as the token's own Error). */
 export class StorageError extends Error {

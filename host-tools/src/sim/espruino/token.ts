@@ -4,7 +4,7 @@
  * boot code from Storage (`.bootcde`), exactly as a token boots.
  */
 import type { BoardConfig } from "../../build/boards";
-import type { EmulatedToken, EnergyCounters, RadioPort, ReceivedAdvert, SimScheduler, TokenClock } from "../types";
+import type { Central, CentralLink, EmulatedToken, EnergyCounters, RadioPort, ReceivedAdvert, SimScheduler, TokenClock } from "../types";
 import { bootSource } from "./boot-code";
 import { createCryptoModule } from "./crypto-module";
 import { ConsoleState, EModule, installE } from "./e-module";
@@ -12,7 +12,7 @@ import { Flash, FlashWear } from "./flash";
 import { NrfModule, installNrf } from "./nrf-module";
 import { Pins, createPins } from "./pins";
 import { Screen, createScreen } from "./graphics";
-import { Prng } from "./prng";
+import { HwRng } from "../prng";
 import { PROMISE_SHIM } from "./promise-shim";
 import { createRealm } from "./realm";
 import { TokenRuntime } from "./runtime";
@@ -71,7 +71,7 @@ export class EspruinoToken implements EmulatedToken {
   /** Times the bundle was started. */
   boots = 0;
   private readonly rt: TokenRuntime;
-  private readonly prng: Prng;
+  private readonly prng: HwRng;
   private readonly pins: Pins;
   private readonly screen: Screen;
   private readonly factoryAddress: string;
@@ -87,7 +87,7 @@ export class EspruinoToken implements EmulatedToken {
     this.id = opts.id;
     this.boardId = board.id;
     this.rt = new TokenRuntime(opts.scheduler, opts.clock);
-    this.prng = new Prng(opts.seed);
+    this.prng = new HwRng(opts.seed);
     this.pins = createPins(board, this.rt);
     this.screen = createScreen(board, this.rt);
     const capacity = board.storage.shared && board.storage.dataBytes ? board.storage.dataBytes : board.storage.bytes;
@@ -159,11 +159,6 @@ export class EspruinoToken implements EmulatedToken {
     return this.e?.console;
   }
 
-  /** What the token sent to a connected central over the Nordic UART. */
-  get bluetoothSent(): string[] {
-    return this.nrf ? this.nrf.bluetoothSent : [];
-  }
-
   /** Timers pending in the current boot. */
   timerCount(): number {
     return this.timers ? this.timers.count() : 0;
@@ -195,19 +190,8 @@ export class EspruinoToken implements EmulatedToken {
     return { red: this.pins.ledColour("red"), green: this.pins.ledColour("green"), blue: this.pins.ledColour("blue") };
   }
 
-  /** A central (the kiosk) connects; false when the token is not connectable now. */
-  connect(centralAddress: string): boolean {
-    return this.nrf ? this.nrf.connect(centralAddress) : false;
-  }
-
-  /** The central drops the link (19 = remote user terminated). */
-  disconnect(reason = 19): void {
-    if (this.nrf) this.nrf.disconnect(reason);
-  }
-
-  /** The connected central writes to the Nordic UART. */
-  centralWrite(data: string): void {
-    if (this.nrf) this.nrf.centralWrite(data);
+  connect(central: Central): CentralLink | null {
+    return this.nrf ? this.nrf.connect(central) : null;
   }
 
   /**

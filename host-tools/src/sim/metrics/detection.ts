@@ -19,7 +19,7 @@ import { utcDay } from "../../match/risk-score";
 import { buildSightingIndex } from "../../match/sighting-index";
 import type { Sighting } from "../../match/sightings";
 import { CLOSE_CONTACT_METRES, CLOSE_CONTACT_MINUTES, GroundTruth } from "../world/ground-truth";
-import type { LoggedEncounter } from "./token-flash";
+import type { LoggedRecord } from "../../tokenlog/read-log";
 
 /**
  * Default attenuation threshold, dB: chosen by the sweep in
@@ -34,7 +34,7 @@ export const SWEEP_THRESHOLDS_DB: readonly number[] = Array.from({ length: 41 },
 export interface DetectionToken {
   /** Person id (the ground truth's name for the wearer). */
   person: string;
-  encounters: readonly LoggedEncounter[];
+  encounters: ReadonlyArray<Pick<LoggedRecord, "time" | "rpiPrefix" | "meanRssi" | "aem1">>;
   teks: ReadonlyArray<{ rollingStart: number; tek: Uint8Array }>;
 }
 

@@ -6,14 +6,13 @@
  * says what was logged: the encounter rate, and what RSSI-based detection
  * could do were nothing evicted.
  */
-import { LOG_PREFIX } from "../../../../firmware/src/log/store";
-import { decodeSegment, utcBase } from "../../../../firmware/src/wire/log-record";
-import type { LoggedEncounter, StorageView } from "./token-flash";
+import { LoggedRecord, logSegmentSeq, readLogSegment } from "../../tokenlog/read-log";
+import type { StorageView } from "./token-flash";
 
 interface Tracked {
   storage: StorageView;
   /** Segments seen, by sequence number and base (a number can be reused if the whole log was erased). */
-  segments: Map<string, LoggedEncounter[]>;
+  segments: Map<string, LoggedRecord[]>;
   /** Newest sequence number seen: older segments no longer change, so they are not read again. */
   newest: number;
 }
@@ -30,23 +29,21 @@ export class LogCollector {
     for (const t of this.tokens.values()) {
       let newest = t.newest;
       for (const name of t.storage.list()) {
-        if (!name.startsWith(LOG_PREFIX)) continue;
-        const seq = parseInt(name.slice(LOG_PREFIX.length), 10);
-        if (!(seq > 0) || seq < t.newest) continue;
+        const seq = logSegmentSeq(name);
+        if (seq === null || seq < t.newest) continue;
         const b = t.storage.read(name);
-        const seg = b ? decodeSegment(b) : null;
-        if (!seg) continue;
-        const base = utcBase(seg.header);
-        if (base === null) continue;
+        // Only segments placed in time count; an uptime one is read again once the clock is set.
+        const seg = b ? readLogSegment(name, b) : null;
+        if (!seg || seg.info.status !== "ok") continue;
         newest = Math.max(newest, seq);
-        t.segments.set(`${seq}@${seg.header.base}`, seg.records.map((r) => ({ time: base + r.minute * 60, rpiPrefix: r.rpiPrefix, aem1: r.aem1, meanRssi: r.meanRssi, maxRssi: r.maxRssi, count: r.count })));
+        t.segments.set(`${seq}@${seg.info.base}`, seg.records);
       }
       t.newest = newest;
     }
   }
 
   /** Every record a token ever logged (in UTC time), oldest segment first. */
-  logged(person: string): LoggedEncounter[] {
+  logged(person: string): LoggedRecord[] {
     const t = this.tokens.get(person);
     if (!t) return [];
     return [...t.segments.entries()].sort((a, b) => parseInt(a[0], 10) - parseInt(b[0], 10)).flatMap(([, r]) => r);

@@ -1,7 +1,8 @@
 /**
- * How many days of encounter log fit on a board: the log's space rule from
- * firmware/src/log/store.ts (before a new segment, free Storage must hold one
- * segment plus RESERVE_BYTES; on shared Storage at most `(dataBytes − 12288) /
+ * How many days of encounter log fit on a board: the log's space rule, which
+ * firmware/src/log/store.ts follows and wire/log-record.ts states (before a
+ * new segment, free Storage must hold one segment plus RESERVE_BYTES; on
+ * shared Storage at most `(dataBytes − LOG_CAP_BUNDLE_BYTES) /
  * SEGMENT_FOOTPRINT` segments), with the board's bundle and the token's other
  * files (TEKs, settings, fault counters) already in flash. The current segment
  * is counted as empty, so the figure is the lower bound of docs/encounter-log.md.
@@ -10,12 +11,8 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { BoardConfig, dataBytes, listBoards, loadBoard } from "../../build/boards";
 import { distFirmwareDir } from "../../paths";
-import { RESERVE_BYTES, SEGMENT_FOOTPRINT } from "../../../../firmware/src/log/store";
-import { SEGMENT_RECORDS } from "../../../../firmware/src/wire/log-record";
-import { fileFootprint } from "./token-flash";
-
-/** The budget the shared-Storage cap assumes (firmware/src/log/store.ts). */
-const SHARED_CAP_BUNDLE_BYTES = 12288;
+import { LOG_CAP_BUNDLE_BYTES, RESERVE_BYTES, SEGMENT_FOOTPRINT, SEGMENT_RECORDS } from "../../../../firmware/src/wire/log-record";
+import { fileFootprint } from "../../../../firmware/src/wire/storage";
 
 export interface RetentionInput {
   /** Storage the board gives us (the whole Storage, or our slice of shared Storage). */
@@ -42,7 +39,7 @@ export function retention(i: RetentionInput): Retention {
   const bundle = i.shared ? 0 : fileFootprint(i.bundleBytes);
   const logBytes = Math.max(0, i.storageBytes - bundle - i.otherFileBytes - RESERVE_BYTES);
   let segments = Math.floor(logBytes / SEGMENT_FOOTPRINT);
-  if (i.shared) segments = Math.min(segments, Math.floor((i.storageBytes - SHARED_CAP_BUNDLE_BYTES) / SEGMENT_FOOTPRINT));
+  if (i.shared) segments = Math.min(segments, Math.floor((i.storageBytes - LOG_CAP_BUNDLE_BYTES) / SEGMENT_FOOTPRINT));
   const encounters = Math.max(0, segments - 1) * SEGMENT_RECORDS;
   return { logBytes, segments, encounters, days: i.encountersPerDay > 0 ? encounters / i.encountersPerDay : Infinity };
 }

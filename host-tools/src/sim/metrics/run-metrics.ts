@@ -9,7 +9,8 @@ import type { WorldResult } from "../world/runner";
 import { DetectionReport, ScanScheduleFigures, detectionReport, exposuresFromLogs, nearMisses, trueCloseContacts } from "./detection";
 import { BoardBundle, bytesPerEncounter, retentionOn, tightestBoard } from "./retention";
 import type { LogCollector } from "./log-collector";
-import { LoggedEncounter, StorageView, TokenFlash, readTokenFlash } from "./token-flash";
+import type { LoggedRecord } from "../../tokenlog/read-log";
+import { StorageView, TokenFlash, readTokenFlash } from "./token-flash";
 
 export interface TokenMetrics {
   person: string;
@@ -96,7 +97,7 @@ export async function runMetrics(world: WorldResult, o: MetricsOptions): Promise
   const otherFiles = Math.max(0, ...[...flashes.values()].map((f) => f.otherFileBytes));
   const days = world.virtualSeconds / 86400;
 
-  const logged = new Map<string, LoggedEncounter[]>();
+  const logged = new Map<string, LoggedRecord[]>();
   for (const t of world.tokenResults) {
     const all = o.logs?.logged(t.person);
     logged.set(t.person, all && all.length >= flashes.get(t.person)!.encounters.length ? all : flashes.get(t.person)!.encounters);

@@ -1,42 +1,21 @@
 /**
  * What a token left in its flash, read the way a kiosk would read it at sync:
- * the encounter log (segment files `pt.log<n>`), its own TEKs (`pt.tek<start>`)
- * and the persisted fault count (`pt.err`). Decoding reuses the firmware's own
- * wire and key-store code, so the host can never disagree with the token about
- * the format.
+ * the encounter log, its own TEKs and the persisted fault count, all through
+ * tokenlog/ (the host's one reader of a token), plus the flash the files take.
  */
-import { LOG_PREFIX, SEGMENT_FOOTPRINT } from "../../../../firmware/src/log/store";
-import { decodeSegment, utcBase } from "../../../../firmware/src/wire/log-record";
-import { readTeks } from "../../../../firmware/src/gaen/tek-store";
-import { FAULT_COUNT_FILE, savedFaults } from "../../../../firmware/src/faults";
-import { readOnlyStorage } from "../../tokenlog/read-only-storage";
+import { SEGMENT_FOOTPRINT } from "../../../../firmware/src/wire/log-record";
+import { fileFootprint } from "../../../../firmware/src/wire/storage";
+import { readFaultCount } from "../../tokenlog/health";
+import { readOwnTeks } from "../../tokenlog/own-keys";
+import { LoggedRecord, logSegmentSeq, readTokenLog } from "../../tokenlog/read-log";
+import { StorageListing, tokenFilesFromStorage } from "../../tokenlog/token-files";
 
 /** The part of Espruino's Storage a reader needs (EspruinoStorage has it). */
-export interface StorageView {
-  read(name: string): Uint8Array | undefined;
-  list(): string[];
-}
-
-/** Espruino's per-file header, and its word alignment of file data. */
-const FILE_HEADER_BYTES = 32;
-export function fileFootprint(dataBytes: number): number {
-  return FILE_HEADER_BYTES + ((dataBytes + 3) & ~3);
-}
-
-export interface LoggedEncounter {
-  /** UTC seconds of the scan (segment base + minute); records of never-anchored uptime segments are left out. */
-  time: number;
-  rpiPrefix: Uint8Array;
-  /** AEM byte 1 as heard: the sender's transmit power, still encrypted. */
-  aem1: number;
-  /** dBm as the firmware stored them, i.e. already corrected by the board's rssiCalibrationDb. */
-  meanRssi: number;
-  maxRssi: number;
-  count: number;
-}
+export type StorageView = StorageListing;
 
 export interface TokenFlash {
-  encounters: LoggedEncounter[];
+  /** Records placed in UTC time; those of never-anchored uptime segments are left out. */
+  encounters: LoggedRecord[];
   /** Records in flash, including uptime records that cannot be placed in time. */
   records: number;
   /** Records that could not be placed in time (uptime segment never anchored). */
@@ -55,40 +34,22 @@ export interface TokenFlash {
   faults: number;
 }
 
-function logSeq(name: string): number {
-  return name.startsWith(LOG_PREFIX) ? parseInt(name.slice(LOG_PREFIX.length), 10) : NaN;
-}
-
 export function readTokenFlash(storage: StorageView): TokenFlash {
-  const names = storage.list();
-  const logs = names.filter((n) => Number.isInteger(logSeq(n)) && logSeq(n) > 0).sort((a, b) => logSeq(a) - logSeq(b));
-  const out: TokenFlash = { encounters: [], records: 0, unplaced: 0, torn: 0, segments: 0, logBytes: 0, dropped: 0, teks: [], otherFileBytes: 0, faults: 0 };
-  for (const n of logs) {
-    const b = storage.read(n);
-    // A name torn by a cut inside Espruino's own file header lists but does not read.
-    if (!b) continue;
-    out.segments++;
-    out.logBytes += SEGMENT_FOOTPRINT;
-    const seg = decodeSegment(b);
-    if (!seg) continue;
-    out.dropped = Math.max(out.dropped, seg.header.dropped);
-    out.torn += seg.torn;
-    out.records += seg.records.length;
-    const base = utcBase(seg.header);
-    if (base === null) {
-      out.unplaced += seg.records.length;
-      continue;
-    }
-    for (const r of seg.records) {
-      out.encounters.push({ time: base + r.minute * 60, rpiPrefix: r.rpiPrefix, aem1: r.aem1, meanRssi: r.meanRssi, maxRssi: r.maxRssi, count: r.count });
-    }
-  }
-  for (const n of names) {
-    if (logs.includes(n) || n === ".bootcde") continue;
-    const b = storage.read(n);
-    if (b) out.otherFileBytes += fileFootprint(b.length);
-  }
-  out.teks = readTeks(readOnlyStorage((n) => storage.read(n), () => storage.list())).map((t) => ({ rollingStart: t.rollingStart, tek: t.tek }));
-  out.faults = savedFaults(storage.read(FAULT_COUNT_FILE))[0];
-  return out;
+  const files = tokenFilesFromStorage(storage, "emulated token");
+  // The figures take whatever is readable; damage is the log's own business here.
+  const log = readTokenLog(files, { partial: true });
+  let otherFileBytes = 0;
+  for (const [n, b] of files.files) if (logSegmentSeq(n) === null && n !== ".bootcde") otherFileBytes += fileFootprint(b.length);
+  return {
+    encounters: log.records,
+    records: log.segments.reduce((n, s) => n + s.records, 0),
+    unplaced: log.skipped.unplaced,
+    torn: log.skipped.torn,
+    segments: log.segments.length,
+    logBytes: log.segments.length * SEGMENT_FOOTPRINT,
+    dropped: log.dropped,
+    teks: readOwnTeks(files),
+    otherFileBytes,
+    faults: readFaultCount(files)
+  };
 }

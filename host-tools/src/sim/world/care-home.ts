@@ -6,7 +6,7 @@
  * do rounds; visitors come on some afternoons.
  */
 import { Scenario, ScenarioPerson, ScenarioRoom, ScheduleEntry } from "./scenario";
-import { Rng, mix, hashString } from "./prng";
+import { Rng, mix, hashString } from "../prng";
 
 export interface CareHomeOptions {
   seed: number;

@@ -8,7 +8,7 @@
 import { Scenario, ScheduleEntry } from "./scenario";
 import { parseClock, startUnix } from "./scenario-load";
 import { WalledRoom } from "./geometry";
-import { Rng, hashString, mix } from "./prng";
+import { Rng, hashString, mix } from "../prng";
 
 export interface Pose {
   x: number;

@@ -5,8 +5,10 @@
  * 210–300 s that aggregates what it heard per RPI (gaen.md, "On the air").
  */
 import type { RadioPort, ReceivedAdvert, SimScheduler } from "../types";
-import { INTERVAL_SECONDS, TEK_ROLLING_PERIOD, deriveKeys, deriveRpis, encryptMetadata, enIntervalNumber } from "../../match/derive";
-import { Rng } from "./prng";
+import { buildAdvert, parseAdvert } from "../../../../firmware/src/wire/advert";
+import { INTERVAL_SECONDS, TEK_ROLLING_PERIOD } from "../../../../firmware/src/wire/gaen";
+import { deriveKeys, deriveRpis, encryptMetadata, enIntervalNumber } from "../../match/derive";
+import { Rng } from "../prng";
 
 export const PHONE_ADVERT_INTERVAL_MS = 250;
 export const PHONE_SCAN_MS = 4000;
@@ -34,28 +36,8 @@ export interface PhoneOptions {
   record: boolean;
 }
 
-/** GAEN v1.2 advert: flags, UUID list 0xFD6F, service data 0xFD6F + RPI + AEM (31 bytes). */
-export function gaenPacket(rpi: Uint8Array, aem: Uint8Array): Uint8Array {
-  const p = new Uint8Array(31);
-  p.set([0x02, 0x01, 0x1a, 0x03, 0x03, 0x6f, 0xfd, 0x17, 0x16, 0x6f, 0xfd]);
-  p.set(rpi, 11);
-  p.set(aem, 27);
-  return p;
-}
-
-/** RPI and AEM from a packet's 0xFD6F service data, or null if it has none. */
-export function gaenPayload(packet: Uint8Array): { rpi: Uint8Array; aem: Uint8Array } | null {
-  let i = 0;
-  while (i < packet.length) {
-    const len = packet[i];
-    if (len === 0 || i + 1 + len > packet.length) return null;
-    if (packet[i + 1] === 0x16 && len === 0x17 && packet[i + 2] === 0x6f && packet[i + 3] === 0xfd) {
-      return { rpi: packet.subarray(i + 4, i + 20), aem: packet.subarray(i + 20, i + 24) };
-    }
-    i += 1 + len;
-  }
-  return null;
-}
+// Phones send the token's own advert layout (wire/advert.ts); this name stays
+// only while espruino/station-stress.ts imports it from here.
 
 function hex(b: Uint8Array): string {
   return Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString("hex");
@@ -107,7 +89,7 @@ export class GaenPhone {
     const a: string[] = [];
     for (let i = 0; i < 6; i++) a.push((i === 0 ? this.rng.int(64) : this.rng.int(256)).toString(16).padStart(2, "0"));
     this.port!.advertising({
-      packet: gaenPacket(rpi, aem),
+      packet: buildAdvert(rpi, aem),
       intervalMs: PHONE_ADVERT_INTERVAL_MS,
       address: `${a.join(":")} random`,
       txPowerDbm: this.o.txPowerDbm,
@@ -137,7 +119,7 @@ export class GaenPhone {
   /** The medium calls this for each packet heard while scanning. */
   deliver(advert: ReceivedAdvert): void {
     this.packetsHeard++;
-    const g = gaenPayload(advert.packet);
+    const g = parseAdvert(advert.packet);
     if (!g) return;
     const rpi = hex(g.rpi);
     const seen = this.scanHeard.get(rpi);

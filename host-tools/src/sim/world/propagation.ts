@@ -10,7 +10,7 @@
  * that its mean in dB is 0: the mean RSSI over many packets is the formula
  * without S and F. See docs/simulator.md.
  */
-import { Rng } from "./prng";
+import { Rng } from "../prng";
 
 export interface PropagationParams {
   /** Path loss at 1 m, dB. */

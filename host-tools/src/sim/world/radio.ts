@@ -15,7 +15,7 @@ import type { AdvertState, ReceivedAdvert, RadioPort, ScanState, SimScheduler } 
 import { Movement, Pose } from "./movement";
 import { PropagationParams, Shadowing, bodyLossDb, fadingSampler, pathLossDb } from "./propagation";
 import { wallLossDb } from "./geometry";
-import { Rng, hashString, mix } from "./prng";
+import { Rng, hashString, mix } from "../prng";
 
 export const CHUNK_SECONDS = 1;
 /** advDelay: 0–10 ms added to every advertising interval. */

@@ -12,9 +12,10 @@ import { Movement } from "./movement";
 import { RadioMedium, RadioStats } from "./radio";
 import { DEFAULT_PROPAGATION, PropagationParams } from "./propagation";
 import { GroundTruth, computeGroundTruth } from "./ground-truth";
-import { GaenPhone, Sighting, gaenPayload } from "./phone";
+import { parseAdvert } from "../../../../firmware/src/wire/advert";
+import { GaenPhone, Sighting } from "./phone";
 import { EnergyReport, energyReport } from "./energy";
-import { Rng, hashString, mix } from "./prng";
+import { Rng, hashString, mix } from "../prng";
 
 export interface TokenFactoryArgs {
   id: string;
@@ -119,7 +120,7 @@ class ScanRecorder {
       this.count += this.heard.size;
       if (this.keep) {
         for (const [packet, rssi] of this.heard) {
-          const g = gaenPayload(packet);
+          const g = parseAdvert(packet);
           if (g) this.kept.push({ time: this.start, rpi: Buffer.from(g.rpi).toString("hex"), rssi, aem: Buffer.from(g.aem).toString("hex") });
         }
       }

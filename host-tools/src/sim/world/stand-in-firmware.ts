@@ -1,9 +1,10 @@
 /**
- * A tiny stand-in bundle for the benchmark while the real firmware does not
- * scan yet: Espruino-safe ES5 that rotates a GAEN-shaped advert (random RPI
+ * A tiny stand-in bundle (`--firmware stand-in`, or `auto` when a bundle does
+ * not scan): Espruino-safe ES5 that rotates a GAEN-shaped advert (random RPI
  * and AEM) with a new random static address every 10–20 min, and scans for
  * 0xFD6F on the board's schedule, counting what it hears. Same radio load as
- * the real firmware; none of its crypto or logging.
+ * the real firmware; none of its crypto, logging or wearer interface, so a
+ * run with it tells the world's own cost from the firmware's.
  */
 import type { BoardConfig } from "../../build/boards";
 

@@ -11,10 +11,10 @@
 import type { BoardConfig } from "../../build/boards";
 import { DriftingClock } from "../clock";
 import { EventScheduler } from "../scheduler";
-import { gaenPacket } from "../world/phone";
-import { Rng } from "../world/prng";
-import type { MemoryPeak } from "./memory";
-import { createEmulatedToken } from "./token";
+import { buildAdvert } from "../../../../firmware/src/wire/advert";
+import { Rng } from "../prng";
+import { createEmulatedToken } from "../espruino";
+import type { MemoryPeak } from "../espruino";
 
 export interface StationOptions {
   board: BoardConfig;
@@ -55,7 +55,7 @@ export function runStation(o: StationOptions): StationResult {
       for (let i = 0; i < 16; i++) rpi[i] = rng.u32() & 0xff;
       const aem = new Uint8Array(4);
       for (let i = 0; i < 4; i++) aem[i] = rng.u32() & 0xff;
-      p.packet = gaenPacket(rpi, aem);
+      p.packet = buildAdvert(rpi, aem);
       const a = [0xc0 | (rng.u32() & 0x3f), ...Array.from({ length: 5 }, () => rng.u32() & 0xff)];
       p.address = `${a.map((b) => b.toString(16).padStart(2, "0")).join(":")} random`;
     }

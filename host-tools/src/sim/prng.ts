@@ -1,8 +1,17 @@
 /**
- * Seeded randomness for the world. Every random process (one link's shadowing,
- * one advertiser's jitter, one receiver's fading, one person's day) draws from
- * its own stream whose seed is a hash of the run seed and the stream's name, so
- * adding a token to a scenario leaves the other streams' numbers unchanged.
+ * The simulator's seeded randomness, also used by the test helpers: the same
+ * seed gives the same run.
+ *
+ * The world (and every test) draws from `Rng` streams. Every random process
+ * (one link's shadowing, one advertiser's jitter, one receiver's fading, one
+ * person's day) draws from its own stream whose seed is a hash of the run seed
+ * and the stream's name (`mix`), so adding a token to a scenario leaves the
+ * other streams' numbers unchanged.
+ *
+ * An emulated token's hardware (E.hwRand, its factory address) draws from
+ * `HwRng`, a different generator: the tokens' draws shape every figure of a
+ * run (TEKs, rotation and scan times), so replacing it with `Rng` would change
+ * the published care-home figures (docs/care-home-results.md).
  */
 
 /** 32-bit finaliser (murmur3 fmix32): spreads every input bit over the output. */
@@ -33,11 +42,6 @@ export function mix(...parts: Array<number | string>): number {
     h = fmix32((h ^ v) + 0x9e3779b9 + (h << 6) + (h >>> 2));
   }
   return h;
-}
-
-/** A uniform number in [0, 1) that depends only on the parts: stateless draws (positions, daily choices). */
-export function hashUnit(...parts: Array<number | string>): number {
-  return mix(...parts) / 4294967296;
 }
 
 /** mulberry32: small, fast, good enough for a simulation (not for keys). */
@@ -85,5 +89,44 @@ export class Rng {
   /** 32 random bits (for a stream that needs a seed of its own). */
   u32(): number {
     return Math.floor(this.next() * 4294967296) >>> 0;
+  }
+}
+
+/**
+ * xorshift128 for what an emulated token draws at random (E.hwRand, its
+ * factory address): deterministic for a seed, independent per token.
+ */
+export class HwRng {
+  private x: number;
+  private y: number;
+  private z: number;
+  private w: number;
+
+  constructor(seed: number) {
+    // splitmix32 spreads any seed (0 included) over the four state words.
+    let s = seed >>> 0;
+    const next = (): number => {
+      s = (s + 0x9e3779b9) >>> 0;
+      return fmix32(s);
+    };
+    this.x = next();
+    this.y = next();
+    this.z = next();
+    this.w = next() || 1;
+  }
+
+  /** 32 random bits as an unsigned integer. */
+  nextU32(): number {
+    const t = this.x ^ (this.x << 11);
+    this.x = this.y;
+    this.y = this.z;
+    this.z = this.w;
+    this.w = (this.w ^ (this.w >>> 19) ^ (t ^ (t >>> 8))) >>> 0;
+    return this.w;
+  }
+
+  /** Uniform in [0, 1). */
+  next(): number {
+    return this.nextU32() / 4294967296;
   }
 }

@@ -1,0 +1,187 @@
+import { strict as assert } from "node:assert";
+import { loadBoard } from "../../../host-tools/src/build/boards";
+import { DriftingClock } from "../../../host-tools/src/sim/clock";
+import { EventScheduler } from "../../../host-tools/src/sim/scheduler";
+import { createEmulatedToken } from "../../../host-tools/src/sim/espruino";
+import { NUS_PAYLOAD_BYTES, TX_BUFFER_BYTES } from "../../../host-tools/src/sim/espruino/nrf-connection";
+import { HCI_LOCAL_HOST_TERMINATED, HCI_REMOTE_USER_TERMINATED } from "../../../host-tools/src/sim/types";
+import type { CentralLink } from "../../../host-tools/src/sim/types";
+import { LONG_PRESS_MS, SYNC_WINDOW_MS } from "../../../firmware/src/ui";
+import { TEST_BUILD_TIME, testBundle } from "../../helpers/firmware";
+import { RecordingCentral, RecordingRadio, plain } from "./helpers";
+
+/** True time the rig starts at; the token's clock reads a valid time a day after the build. */
+const T0 = 1000;
+
+/**
+ * The shipped Puck.js bundle with a valid clock. The firmware has no link
+ * code yet: where a spec needs the token's end of a link it stands in for it
+ * at the console (`evaluate`), with Espruino's own `Bluetooth` and `NRF` calls.
+ */
+function boot(code: string, seed = 3) {
+  const scheduler = new EventScheduler(T0);
+  const radio = new RecordingRadio();
+  const clock = new DriftingClock({ driftPpm: 0, startTrue: T0, startLocal: TEST_BUILD_TIME + 86400 + 3600 });
+  const token = createEmulatedToken({ id: "t1", board: loadBoard("puckjs"), bundle: code, scheduler, clock, radio, seed });
+  token.boot();
+  // Past the quiet start: the token is on the air with its GAEN packet.
+  scheduler.runUntil(T0 + 700);
+  return { token, scheduler, radio };
+}
+type Rig = ReturnType<typeof boot>;
+
+/** The wearer holds the button: the sync window opens once the press is released. */
+function openWindow(r: Rig): void {
+  r.token.pressButton(LONG_PRESS_MS + 500);
+  r.scheduler.runUntil(r.scheduler.now + 5);
+}
+
+function connectInWindow(r: Rig, central = new RecordingCentral(r.scheduler)): { central: RecordingCentral; link: CentralLink } {
+  openWindow(r);
+  const link = r.token.connect(central);
+  assert.ok(link, "the open window accepts a central");
+  return { central, link };
+}
+
+/** The token-side events a link layer would listen to, recorded in the token. */
+const LISTEN = "var linkEvents = []; NRF.on('connect', function (a) { linkEvents.push('connect ' + a); }); NRF.on('disconnect', function (r) { linkEvents.push('disconnect ' + r); });";
+
+const bytes = (n: number, from = 0): Uint8Array => Uint8Array.from({ length: n }, (_, i) => (from + i) & 0xff);
+
+describe("sim Espruino: a central's link to the shipped firmware", function () {
+  let code = "";
+  before(async function () {
+    this.timeout(120_000);
+    code = (await testBundle("puckjs")).code;
+  });
+
+  it("accepts a central only while the sync window is open, one at a time, and stops advertising meanwhile", () => {
+    const r = boot(code);
+    assert.equal(r.radio.advert!.connectable, false, "GAEN advertising is not connectable");
+    assert.equal(r.token.connect(new RecordingCentral(r.scheduler)), null, "outside the window");
+    openWindow(r);
+    assert.equal(r.radio.advert!.connectable, true);
+    const link = r.token.connect(new RecordingCentral(r.scheduler));
+    assert.ok(link && link.connected);
+    assert.equal(r.token.connect(new RecordingCentral(r.scheduler, "11:22:33:44:55:66 public")), null, "a second central while one is connected");
+    assert.equal(r.radio.advert, null, "nothing on the air while connected");
+    assert.deepEqual(r.token.uncaught.map((e) => e.message), []);
+  });
+
+  it("tells both ends when either ends the link, and the window's end drops a central still connected", () => {
+    const r = boot(code);
+    r.token.evaluate(LISTEN);
+    const first = connectInWindow(r);
+    first.link.disconnect();
+    assert.equal(first.link.connected, false);
+    assert.deepEqual(first.central.disconnects, [], "the central ended it: no callback to itself");
+    assert.equal(r.radio.advert!.connectable, true, "the window is still open: connectable again");
+    assert.equal(first.link.write(bytes(5)), false, "a closed link takes nothing");
+
+    const second = new RecordingCentral(r.scheduler, "c0:11:22:33:44:55 random");
+    const link = r.token.connect(second);
+    assert.ok(link);
+    const opened = r.scheduler.now;
+    r.scheduler.runUntil(opened + SYNC_WINDOW_MS / 1000 + 5);
+    assert.equal(link.connected, false, "still connected after the window closed");
+    assert.deepEqual(second.disconnects, [HCI_REMOTE_USER_TERMINATED], "the token ended the link");
+    assert.deepEqual(plain(r.token.evaluate("linkEvents")), [
+      "connect aa:bb:cc:dd:ee:ff public",
+      `disconnect ${HCI_REMOTE_USER_TERMINATED}`,
+      "connect c0:11:22:33:44:55 random",
+      `disconnect ${HCI_LOCAL_HOST_TERMINATED}`
+    ]);
+    assert.equal(r.radio.advert!.connectable, false);
+    assert.equal(r.token.connect(new RecordingCentral(r.scheduler)), null, "closed window");
+    assert.deepEqual(r.token.uncaught.map((e) => e.message), []);
+  });
+
+  it("a central loses the link when the token loses power", () => {
+    const r = boot(code);
+    const { central, link } = connectInWindow(r);
+    r.token.powerCut();
+    r.scheduler.runUntil(r.scheduler.now + 1);
+    assert.equal(link.connected, false);
+    assert.deepEqual(central.disconnects, [0x08], "a connection timeout: the token went silent");
+  });
+
+  it("hands the central's bytes to Bluetooth.on('data') in order, in ATT writes of at most 20 bytes", () => {
+    const r = boot(code);
+    r.token.evaluate("var rx = []; Bluetooth.on('data', function (d) { rx.push(d); });");
+    const { link } = connectInWindow(r);
+    const sent = [bytes(7), bytes(45, 7), bytes(1, 52), bytes(200, 53)];
+    for (const b of sent) assert.equal(link.write(b), true);
+    const got = plain(r.token.evaluate("rx")) as string[];
+    assert.ok(got.every((d) => d.length >= 1 && d.length <= NUS_PAYLOAD_BYTES), got.map((d) => d.length).join(","));
+    assert.deepEqual(Buffer.from(got.join(""), "latin1"), Buffer.from(bytes(253)));
+  });
+
+  it("never runs what a central writes: the firmware takes the console off Bluetooth at boot", () => {
+    const r = boot(code);
+    const { central, link } = connectInWindow(r);
+    const attack = ["global.pwned = 1", "\x10LED1.set()", "Bluetooth.write('pwned')", "E.reboot()", "reset()"].map((l) => l + "\n").join("");
+    assert.equal(link.write(Buffer.from(attack, "latin1")), true, "the link took the bytes");
+    r.scheduler.runUntil(r.scheduler.now + 2);
+    assert.equal(r.token.evaluate("typeof global.pwned"), "undefined", "the first line did not run");
+    assert.equal(r.token.evaluate("E.getConsole()"), null, "no console on any device");
+    assert.deepEqual(r.token.resets, { reboots: 0, watchdog: 0, powerCuts: 0 }, "E.reboot() did not run");
+    assert.equal(central.text, "", "no REPL echo and no output came back");
+    assert.equal(r.token.output.filter((l) => /^=|Uncaught/.test(l)).length, 0, r.token.output.join("\n"));
+    assert.equal(link.connected, true);
+  });
+
+  it("delivers the token's writes in order, one notification of at most 20 bytes per connection interval", () => {
+    const r = boot(code);
+    const { central, link } = connectInWindow(r);
+    const start = r.scheduler.now;
+    const total = 100;
+    r.token.evaluate(`Bluetooth.write(new Uint8Array(${JSON.stringify(Array.from(bytes(60)))}), [${Array.from(bytes(40, 60)).join(",")}])`);
+    assert.equal(link.txPending, total);
+    r.scheduler.runUntil(start + 1);
+    assert.deepEqual(Buffer.from(central.text, "latin1"), Buffer.from(bytes(total)));
+    const I = central.intervalMs / 1000;
+    assert.deepEqual(
+      central.notifications.map((n) => [Math.round((n.at - start) / I), n.bytes.length]),
+      Array.from({ length: total / NUS_PAYLOAD_BYTES }, (_, k) => [k + 1, NUS_PAYLOAD_BYTES]),
+      "20 bytes at each of the next connection events"
+    );
+    assert.equal(link.txPending, 0);
+    assert.equal(link.txStalledMs, 0, "100 bytes fit the TX buffer: Bluetooth.write returned at once");
+  });
+
+  it("blocks Bluetooth.write while its 127-byte TX buffer is full, and a writer that keeps within it never blocks", () => {
+    const r = boot(code);
+    const { central, link } = connectInWindow(r);
+    const I = central.intervalMs;
+    const start = r.scheduler.now;
+    // Within the buffer: no stall, however the writes are split.
+    r.token.evaluate(`Bluetooth.write(new Uint8Array(${TX_BUFFER_BYTES - 27})); Bluetooth.write(new Uint8Array(27));`);
+    assert.equal(link.txPending, TX_BUFFER_BYTES);
+    assert.equal(link.txStalledMs, 0);
+    // One byte more: the interpreter waits for the next notification to make room.
+    r.token.evaluate("Bluetooth.write(1)");
+    assert.ok(Math.abs(link.txStalledMs - I) < 1e-6, `${link.txStalledMs} ms`);
+    r.scheduler.runUntil(start + 2);
+    assert.equal(central.text.length, TX_BUFFER_BYTES + 1, "nothing is lost: the writer waited");
+
+    // 300 bytes in one call: it returns once all but 127 have left, 20 per interval.
+    const before = link.txStalledMs;
+    const at = r.scheduler.now;
+    r.token.evaluate("Bluetooth.write(new Uint8Array(300))");
+    const phase = ((at - start) * 1000) % I; // time since the last connection event
+    const expected = Math.ceil((300 - TX_BUFFER_BYTES) / NUS_PAYLOAD_BYTES) * I - phase;
+    assert.ok(Math.abs(link.txStalledMs - before - expected) < 1e-6, `${link.txStalledMs - before} ms, expected ${expected}`);
+    r.scheduler.runUntil(at + 2);
+    assert.equal(central.text.length, TX_BUFFER_BYTES + 1 + 300);
+    assert.ok(central.notifications.every((n) => n.bytes.length <= NUS_PAYLOAD_BYTES));
+  });
+
+  it("drops what the firmware writes while no central is connected", () => {
+    const r = boot(code);
+    r.token.evaluate("Bluetooth.write(new Uint8Array(500))");
+    const { central, link } = connectInWindow(r);
+    r.scheduler.runUntil(r.scheduler.now + 1);
+    assert.equal(central.notifications.length, 0);
+    assert.equal(link.txStalledMs, 0);
+  });
+});
