@@ -53,6 +53,9 @@ export function randomAddress(p: Platform): string {
  * interval already, so the token stays silent until the next interval begins
  * (at most 10 minutes; see docs/threat-model.md).
  */
+/** Free JsVars a rotation needs (≈ 85 measured at the peak of a new day's derivation on a Puck.js), with a margin. */
+export var ROTATION_RESERVE_JSVARS = 200;
+
 export function createAdvertiser(p: Platform, ids: IdentifierSource, guard: Guard): Advertiser {
   var timer = 0;
   var on = false;
@@ -78,6 +81,14 @@ export function createAdvertiser(p: Platform, ids: IdentifierSource, guard: Guar
     // Schedule first: a failure below cannot end the rotation.
     timer = p.setTimeout(guard(rotate), wait);
     if (keep) return;
+    // Short of memory, the derivation could run out half-way, which on the
+    // real interpreter can stop it for good: go silent rather than leave an
+    // RPI on the air past its change; the main tick retries every minute.
+    if (p.freeJsVars() < ROTATION_RESERVE_JSVARS) {
+      if (on) p.stopAdvertising();
+      on = false;
+      return;
+    }
     var id = ids(now);
     if (!id) {
       if (on) p.stopAdvertising();

@@ -5,7 +5,7 @@ import { startToken } from "../../firmware/src/token";
 import { readTeks } from "../../firmware/src/wire/tek-file";
 import { LOG_PREFIX, decodeSegment, utcBase } from "../../firmware/src/wire/log-record";
 import { PATTERN, SYNC_WINDOW_MS, patternParts } from "../../firmware/src/ui";
-import { TABLE_SLOTS, createScanner } from "../../firmware/src/scanner";
+import { TABLE_SLOTS, WINDOW_PACKETS, WINDOW_RESERVE_JSVARS, createScanner } from "../../firmware/src/scanner";
 import { loadBoard } from "../../host-tools/src/build/boards";
 import { deriveKeys, deriveRpis, encryptMetadata, enIntervalNumber } from "../../host-tools/src/match/derive";
 
@@ -220,6 +220,28 @@ describe("token: advertising, scanning, clock, wearer interface (fake platform)"
     p.advance(3000);
     assert.equal(added, TABLE_SLOTS);
     assert.equal(dropped, 50 - TABLE_SLOTS);
+  });
+
+  it("stops the radio after the window's packet limit, and skips (and counts) a window while memory is short", () => {
+    const p = new FakePlatform({ startTime: BUILD + 86400 });
+    let added = 0;
+    let dropped = 0;
+    const log = { add: () => (added++, true), drop: (n: number) => void (dropped += n), anchor: () => undefined, dropped: () => dropped };
+    const s = createScanner(p, log, (fn: (a?: unknown) => void) => fn);
+    s.start();
+    const starts = p.scanStarts;
+    // Ten phones, each heard many times: the limit is reached long before the window's 2 s.
+    for (let i = 0; i < WINDOW_PACKETS + 50; i++) p.deliver(-60, phone(i % 10));
+    assert.equal(p.scanning, false, "radio off at the limit");
+    p.advance(3000);
+    assert.equal(added, 10, "the window's table is still logged");
+    p.free = WINDOW_RESERVE_JSVARS - 1;
+    p.advance(BOARD.schedule.scanPeriodSec * 1000);
+    assert.equal(p.scanStarts, starts, "no window opened while short of memory");
+    assert.equal(dropped, 1, "the skipped window is counted");
+    p.free = 2000;
+    p.advance(BOARD.schedule.scanPeriodSec * 1000);
+    assert.equal(p.scanStarts, starts + 1, "scanning resumes");
   });
 
   it("a lost clock: no advertising, 'needs sync' on the LED, logging against uptime; setting the clock fixes all three", () => {

@@ -118,8 +118,8 @@ export class TokenMemory {
     const R = realm.intrinsics;
 
     const proc = new R.Object() as Record<string, unknown>;
-    proc.memory = (): Record<string, unknown> => {
-      const m = this.processMemory();
+    proc.memory = (gc?: unknown): Record<string, unknown> => {
+      const m = gc === false && !this.o.instrument ? this.quickMemory() : this.processMemory();
       const out = new R.Object() as Record<string, unknown>;
       for (const k of Object.keys(m)) out[k] = m[k as keyof ProcessMemory];
       return out;
@@ -272,6 +272,20 @@ export class TokenMemory {
         for (const f of l.fns) c.held(f);
       }
     }
+  }
+
+  private quick: { at: number; m: ProcessMemory } | undefined;
+
+  /**
+   * process.memory(false), which the firmware asks before each scan window and
+   * rotation: without instrumentation the estimate cannot see closures anyway,
+   * so it is recomputed at most every 10 minutes of token time rather than
+   * walking the heap at every call (that doubled the care home's run time).
+   */
+  private quickMemory(): ProcessMemory {
+    const now = this.localNow();
+    if (!this.quick || now - this.quick.at >= 600 || now < this.quick.at) this.quick = { at: now, m: this.processMemory() };
+    return this.quick.m;
   }
 
   processMemory(): ProcessMemory {

@@ -1,0 +1,71 @@
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { Burst, RealToken, TokenEvent } from "./token-session";
+import { BOOT_LEAD, SCENARIO_START, SCENARIO_TIME_SCALE } from "./token-scenario";
+
+/**
+ * A token that runs short of memory (a leak, a sync buffer, a crowd at the
+ * wrong moment) on its board's real interpreter: after a first scan, ballast
+ * typed on the console leaves it `freeLeft` JsVars (once it advertises); it runs like that for
+ * `lowSeconds` of token time; then the ballast goes and it runs one more scan
+ * period with a crowd. What a spec checks: the main tick never stops (the
+ * watchdog is kicked throughout), no scan window starts while memory is short
+ * and each skipped one is counted, and everything resumes by itself.
+ */
+
+export interface LowMemoryOptions {
+  /** JsVars left free by the ballast. */
+  freeLeft: number;
+  /** Token seconds to run short of memory. */
+  lowSeconds: number;
+}
+
+export interface LowMemoryResult {
+  events: TokenEvent[];
+  errors: string[];
+  /** Free JsVars right after the ballast went in. */
+  freeWhileLow: number;
+  /** Watchdog kicks before the ballast, when it went, and at the end. */
+  kicks: { before: number; released: number; end: number };
+  /** Event index where the ballast went in / was released. */
+  lowFrom: number;
+  lowUntil: number;
+  flash: Uint8Array;
+}
+
+/** The crowd heard after the ballast is released (burst 2); burst 1 is the first window. */
+export const LOW_MEMORY_BURSTS: Burst[] = [
+  [11, 30, 2, 1],
+  [12, 30, 2, 1]
+];
+
+export async function runLowMemoryScenario(interpreter: string, bundle: string, o: LowMemoryOptions): Promise<LowMemoryResult> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "pt-lowmem-"));
+  const t = await RealToken.boot({ interpreter, dir, bundle, time: SCENARIO_START - BOOT_LEAD, timeScale: SCENARIO_TIME_SCALE, bursts: LOW_MEMORY_BURSTS });
+  try {
+    // Scanning and advertising before memory runs short.
+    const first = await t.waitFor((e) => e.type === "burst", 30000);
+    await t.waitFor((e) => e.type === "scanEnd", 30000, first.index);
+    await t.waitFor((e) => e.type === "adv", 30000);
+    const before = await t.eval<number>("__h.kicks");
+    const lowFrom = t.events.length;
+    // Small numbers in an array: 1-2 JsVars each, so the ballast lands close to `freeLeft`.
+    const freeWhileLow = await t.eval<number>(
+      `(function(){ __h.ballast = []; while (process.memory(false).free > ${o.freeLeft}) __h.ballast.push(__h.ballast.length); return process.memory(false).free; })()`
+    );
+    await new Promise((r) => setTimeout(r, (o.lowSeconds * 1000) / SCENARIO_TIME_SCALE));
+    const released = await t.eval<number>("(function(){ __h.ballast = null; return __h.kicks; })()");
+    const lowUntil = t.events.length;
+    // The next window hears burst 2.
+    const second = await t.waitFor((e) => e.type === "burst", 30000, lowUntil);
+    await t.waitFor((e) => e.type === "scanEnd", 30000, second.index);
+    const end = await t.eval<number>("__h.kicks");
+    const errors = t.errors();
+    await t.quit();
+    return { events: t.events, errors, freeWhileLow, kicks: { before, released, end }, lowFrom, lowUntil, flash: t.flash() };
+  } catch (e) {
+    await t.kill();
+    throw e;
+  }
+}
