@@ -87,5 +87,29 @@ export interface Platform {
    */
   setSyncWindow(open: boolean): void;
 
+  /**
+   * The sync link (a kiosk connected during a sync window). `cb` hears a
+   * central connect (LINK_UP), bytes it wrote (LINK_DATA, with the bytes) and
+   * the link end (LINK_DOWN). Called once, when sync starts listening.
+   */
+  onLink(cb: (event: number, data?: Uint8Array) => void): void;
+  /**
+   * Queue bytes for the central. Espruino's Bluetooth TX buffer holds
+   * LINK_TX_BYTES and a write that does not fit blocks the interpreter until
+   * the radio drains it (one 20-byte notification per connection interval),
+   * with no way to ask how full it is: so this refuses (false) more than the
+   * buffer holds, and the protocol keeps at most LINK_TX_BYTES unacknowledged.
+   */
+  linkWrite(data: Uint8Array): boolean;
+  /** Drop the central (it hears a disconnect; LINK_DOWN follows). */
+  linkClose(): void;
+
   storage: PlatformStorage;
 }
+
+/** onLink events. */
+export var LINK_UP = 1;
+export var LINK_DATA = 2;
+export var LINK_DOWN = 3;
+/** Bytes Espruino's Bluetooth TX ring holds on an nRF52 (128 entries, one kept free). */
+export var LINK_TX_BYTES = 127;

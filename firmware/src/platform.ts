@@ -1,4 +1,4 @@
-import { HeardAdvert, LedColour, Platform, PlatformStorage } from "./platform-api";
+import { HeardAdvert, LedColour, LINK_DATA, LINK_DOWN, LINK_TX_BYTES, LINK_UP, Platform, PlatformStorage } from "./platform-api";
 
 /**
  * The Espruino implementation of the platform seam: the only module that reads
@@ -156,6 +156,25 @@ export function createPlatform(): Platform {
     },
     // Called with no argument: NRF.setScan() stops scanning.
     stopScan: NRF.setScan as () => void,
+    onLink: function (cb: (event: number, data?: Uint8Array) => void) {
+      NRF.on("connect", function () {
+        cb(LINK_UP);
+      });
+      NRF.on("disconnect", function () {
+        cb(LINK_DOWN);
+      });
+      // The console is forced off Bluetooth at boot, so a central's writes to
+      // the UART arrive here as data, never as JavaScript.
+      Bluetooth.on("data", function (d: string) {
+        cb(LINK_DATA, E.toUint8Array(d));
+      });
+    },
+    linkWrite: function (data: Uint8Array) {
+      if (data.length > LINK_TX_BYTES) return false;
+      Bluetooth.write(data);
+      return true;
+    },
+    linkClose: NRF.disconnect,
     storage: storage
   };
 }

@@ -1,5 +1,5 @@
 import * as crypto from "node:crypto";
-import { HeardAdvert, LedColour, Platform, PlatformStorage } from "../../firmware/src/platform-api";
+import { HeardAdvert, LedColour, LINK_DATA, LINK_DOWN, LINK_TX_BYTES, LINK_UP, Platform, PlatformStorage } from "../../firmware/src/platform-api";
 import { fileFootprint } from "../../firmware/src/wire/storage";
 import { Rng } from "../../host-tools/src/sim/prng";
 
@@ -248,6 +248,37 @@ export class FakePlatform implements Platform {
   kickWatchdog(): void {
     this.watchdog.lastKickMs = this.ms;
     this.watchdog.kicks++;
+  }
+  private linkCb: ((event: number, data?: Uint8Array) => void) | undefined;
+  /** Bytes the firmware sent over the link, one entry per linkWrite. */
+  readonly linkSent: Uint8Array[] = [];
+  linkOpen = false;
+  onLink(cb: (event: number, data?: Uint8Array) => void): void {
+    this.linkCb = cb;
+  }
+  linkWrite(data: Uint8Array): boolean {
+    if (!this.linkOpen || data.length > LINK_TX_BYTES) return false;
+    this.linkSent.push(Uint8Array.from(data));
+    return true;
+  }
+  linkClose(): void {
+    if (!this.linkOpen) return;
+    this.linkOpen = false;
+    const cb = this.linkCb;
+    if (cb) this.run(() => cb(LINK_DOWN));
+  }
+  /** A central connects / writes bytes / leaves, as the radio would report it. */
+  centralConnects(): void {
+    this.linkOpen = true;
+    const cb = this.linkCb;
+    if (cb) this.run(() => cb(LINK_UP));
+  }
+  centralWrites(data: Uint8Array): void {
+    const cb = this.linkCb;
+    if (this.linkOpen && cb) this.run(() => cb(LINK_DATA, Uint8Array.from(data)));
+  }
+  centralLeaves(): void {
+    this.linkClose();
   }
   /** What `freeJsVars()` answers: set it low to play a token short of memory. */
   free = 2000;
