@@ -27,6 +27,8 @@ export type ErrorCode =
   | "KEY_SOURCE_UNREADABLE"
   | "KEY_INPUT_UNUSABLE"
   | "PUBLISH_WRITE_FAILED"
+  | "NO_KEYS_TO_CHECK"
+  | "KEY_ALREADY_PUBLISHED"
   /** tokenlog/errors.ts */
   | "TOKEN_FLASH_UNREADABLE"
   | "TOKEN_FLASH_DAMAGED"

@@ -29,3 +29,22 @@ export class PublishWriteError extends PrivateTracerError {
   readonly code = "PUBLISH_WRITE_FAILED";
   readonly kind = "unusable";
 }
+
+/**
+ * A key source (or key list) that gave no key to match against. Matching it
+ * would print "no risk" when nothing was checked, so it is refused instead.
+ */
+export class NoKeysError extends PrivateTracerError {
+  readonly code = "NO_KEYS_TO_CHECK";
+  readonly kind = "unusable";
+}
+
+/**
+ * `keys publish` refused key data that an earlier run already published: a
+ * TEK is one key whatever start interval it claims, and a second copy would
+ * be matched (and counted) again by readers that do not merge copies.
+ */
+export class KeyAlreadyPublishedError extends PrivateTracerError {
+  readonly code = "KEY_ALREADY_PUBLISHED";
+  readonly kind = "unusable";
+}

@@ -4,16 +4,19 @@ import * as path from "node:path";
 import { checkCode, CodeRecord, CodeStore, consumeCode, findCode, readCodeStore, updateCodeStore, uploadDigest } from "./auth-codes";
 import { KeyInputError, PublishWriteError } from "./errors";
 import { writeFileAtomic } from "../atomic-write";
-import { buildExportZip } from "./export-file";
+import { buildExportZip, readExportFile } from "./export-file";
 import { parseUpload, Upload, uploadSignatureValid } from "./upload";
-import { ExposureKey } from "./types";
+import { ExposureKey, KeyExport } from "./types";
+import { keyDataId } from "./validate";
 
 /**
  * The publisher's side of a diagnosis: check every pending upload (enrolled
  * kiosk, signature, unused and unexpired code, sane keys), put the keys of
  * the good ones into one new signed export, mark their codes used, and move
  * each upload to published/ or rejected/ (with its reason) so none is lost
- * and none is processed twice.
+ * and none is processed twice. Key data that an earlier run published is
+ * refused, whatever start it claims now: a TEK is one key, and a second copy
+ * would count its sightings again wherever copies are not merged.
  */
 
 const INTERVAL = 600;
@@ -47,6 +50,16 @@ export interface RejectedUpload {
   reason: string;
 }
 
+/** A key refused because an earlier run published the same key data. */
+export interface RepublishedKey {
+  file: string;
+  /** Key data, hex. */
+  key: string;
+  /** The export (relative to outDir) that already holds it. */
+  publishedIn: string;
+  reason: string;
+}
+
 export interface PublishResult {
   /** The export written (relative to outDir), or null if no upload was accepted. */
   exportFile: string | null;
@@ -58,6 +71,12 @@ export interface PublishResult {
    * code is marked used by this very upload): moved to published/ now.
    */
   alreadyPublished: string[];
+  /**
+   * Keys refused because an earlier run published their key data (listed in
+   * outDir/index.txt). Non-empty means an upload re-sent a published key, with
+   * another code or another start: the CLI ends with exit 2 after the run.
+   */
+  republished: RepublishedKey[];
 }
 
 /** Days from the onset day to the key's day, clamped to the -14..14 GAEN range. */
@@ -73,6 +92,57 @@ interface Checked {
   record: CodeRecord;
   keys: ExposureKey[];
   dropped: string[];
+  republished: RepublishedKey[];
+}
+
+interface Published {
+  /** The export it is in, relative to outDir. */
+  exportFile: string;
+  start: number;
+  period: number;
+}
+
+/**
+ * Every key data in the exports listed in outDir/index.txt, by keyDataId.
+ * Only listed exports count: an export written by a run that stopped before
+ * listing it was never seen by readers, and its keys are published again.
+ */
+async function publishedKeys(outDir: string): Promise<Map<string, Published>> {
+  const index = path.join(outDir, "index.txt");
+  const out = new Map<string, Published>();
+  let text: string;
+  try {
+    text = fs.readFileSync(index, "utf8");
+  } catch (e) {
+    // No index yet (or no directory: creating it reports that) means nothing was published.
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === "ENOENT" || code === "ENOTDIR") return out;
+    throw new KeyInputError(`cannot read ${index} to check which keys are already published: ${(e as Error).message}. Nothing was published.`);
+  }
+  const entries = text
+    .split(/\r?\n/)
+    .map((l) => l.trim())
+    .filter((l) => l !== "" && !l.startsWith("#"));
+  for (const entry of entries) {
+    const file = path.isAbsolute(entry) ? entry : path.join(outDir, entry);
+    let exp: KeyExport;
+    try {
+      exp = (await readExportFile(file)).export;
+    } catch (e) {
+      throw new KeyInputError(`cannot read ${file}, listed in ${index}, to check which keys are already published: ${(e as Error).message}. Nothing was published.`);
+    }
+    for (const k of [...exp.keys, ...exp.revisedKeys]) {
+      const id = keyDataId(k);
+      if (!out.has(id)) out.set(id, { exportFile: entry, start: k.rollingStartIntervalNumber, period: k.rollingPeriod });
+    }
+  }
+  return out;
+}
+
+function republishReason(k: ExposureKey, p: Published): string {
+  const same = p.start === k.rollingStartIntervalNumber && p.period === k.rollingPeriod;
+  const claim = same ? "with the same start" : `with start ${p.start} and period ${p.period} (this upload claims start ${k.rollingStartIntervalNumber} and period ${k.rollingPeriod})`;
+  return `already published in ${p.exportFile} ${claim}; a key is published once, whatever start it claims`;
 }
 
 interface AlreadyPublished {
@@ -80,7 +150,11 @@ interface AlreadyPublished {
   already: true;
 }
 
-function checkUpload(text: string, file: string, o: PublishOptions, codes: CodeStore, seenKeys: Set<string>): Checked | RejectedUpload | AlreadyPublished {
+interface Refused extends RejectedUpload {
+  republished?: RepublishedKey[];
+}
+
+function checkUpload(text: string, file: string, o: PublishOptions, codes: CodeStore, seenKeys: Set<string>, published: Map<string, Published>): Checked | Refused | AlreadyPublished {
   let upload: Upload;
   try {
     upload = parseUpload(text, file);
@@ -102,10 +176,17 @@ function checkUpload(text: string, file: string, o: PublishOptions, codes: CodeS
   const oldest = nowEnin - KEEP_DAYS * 144;
   const keys: ExposureKey[] = [];
   const dropped: string[] = [];
+  const republished: RepublishedKey[] = [];
   for (const k of upload.keys) {
     const hex = Buffer.from(k.keyData).toString("hex");
     const end = k.rollingStartIntervalNumber + k.rollingPeriod;
-    if (end > nowEnin) dropped.push(`${hex}: still in use until interval ${end}; published only once it has expired`);
+    // First: a published key claiming a later start must not pass as "still in use" or new.
+    const earlier = published.get(keyDataId(k));
+    if (earlier) {
+      const reason = republishReason(k, earlier);
+      republished.push({ file, key: hex, publishedIn: earlier.exportFile, reason });
+      dropped.push(`${hex}: ${reason}`);
+    } else if (end > nowEnin) dropped.push(`${hex}: still in use until interval ${end}; published only once it has expired`);
     else if (end < oldest) dropped.push(`${hex}: older than ${KEEP_DAYS} days`);
     else if (seenKeys.has(hex)) dropped.push(`${hex}: repeated`);
     else {
@@ -115,9 +196,10 @@ function checkUpload(text: string, file: string, o: PublishOptions, codes: CodeS
       keys.push(key);
     }
   }
-  // Refused without using the code, so the kiosk can send the keys again once they can be published.
-  if (!keys.length) return { file, reason: `no key can be published yet: ${dropped.join("; ")}` };
-  return { file, digest, upload, record: code.record, keys, dropped };
+  // Refused without using the code: the kiosk can send the keys again once they can be published,
+  // and a code is not spent on keys that are out already.
+  if (!keys.length) return { file, reason: `no key can be published${republished.length ? "" : " yet"}: ${dropped.join("; ")}`, republished };
+  return { file, digest, upload, record: code.record, keys, dropped, republished };
 }
 
 /** Runs a file-system step, turning its failure into a PublishWriteError that names the path and what to do. */
@@ -168,7 +250,9 @@ export async function publishUploads(o: PublishOptions): Promise<PublishResult> 
     throw new KeyInputError(`cannot read the uploads directory ${o.uploadsDir}: ${(e as Error).message}`);
   }
   const codes = readCodeStore(o.codesFile);
+  const published = await publishedKeys(o.outDir);
   const accepted: Checked[] = [];
+  const republished: RepublishedKey[] = [];
   const rejected: RejectedUpload[] = [];
   const seenKeys = new Set<string>();
   const usedInBatch = new Set<CodeRecord>();
@@ -182,13 +266,16 @@ export async function publishUploads(o: PublishOptions): Promise<PublishResult> 
       rejected.push({ file, reason: `cannot read: ${(e as Error).message}` });
       continue;
     }
-    const r = checkUpload(text, file, o, codes, seenKeys);
+    const r = checkUpload(text, file, o, codes, seenKeys, published);
     if ("already" in r) alreadyPublished.push(r.file);
-    else if ("reason" in r) rejected.push(r);
-    else if (usedInBatch.has(r.record)) rejected.push({ file, reason: "the authorisation code was already used (by another upload in this batch)" });
+    else if ("reason" in r) {
+      rejected.push({ file: r.file, reason: r.reason });
+      republished.push(...(r.republished ?? []));
+    } else if (usedInBatch.has(r.record)) rejected.push({ file, reason: "the authorisation code was already used (by another upload in this batch)" });
     else {
       usedInBatch.add(r.record);
       accepted.push(r);
+      republished.push(...r.republished);
     }
   }
 
@@ -227,6 +314,7 @@ export async function publishUploads(o: PublishOptions): Promise<PublishResult> 
     keys: keys.length,
     accepted: accepted.map((a) => ({ file: a.file, kioskId: a.upload.kioskId, keys: a.keys.length, dropped: a.dropped })),
     rejected,
-    alreadyPublished
+    alreadyPublished,
+    republished
   };
 }

@@ -3,9 +3,10 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { ExportFile, parseExportFile, readExportFile, verifyExportFile } from "./export-file";
 import { ExportCache, fetchBytes } from "./fetch-cache";
-import { ExportFormatError, KeySourceError, SignatureError } from "./errors";
+import { ExportFormatError, KeySourceError, NoKeysError, SignatureError } from "./errors";
 import { parsePublicKey } from "./signing";
 import { ExposureKey, ReportType } from "./types";
+import { KeyMerger } from "./validate";
 
 /**
  * Where published keys come from, for matching. A spec is one of:
@@ -17,9 +18,12 @@ import { ExposureKey, ReportType } from "./types";
  *
  * Files are read in order (index order, or name order in a directory: GAEN
  * names start with the window's start time, so that is oldest first). A key
- * seen again keeps its first appearance; an entry in `revised_keys` replaces
- * it. Keys whose report type is REVOKED (5), as published or as revised, are
- * left out: nothing revoked ever reaches matching.
+ * is its key data: the same data seen again, whatever start it claims, is the
+ * same key (one TEK yields one RPI per interval, so a second copy would only
+ * count the same sightings again). It keeps its first appearance's fields
+ * (an entry in `revised_keys` replaces them) and the widest valid window its
+ * copies claim (KeyMerger). Keys whose report type is REVOKED (5), as
+ * published or as revised, are left out: nothing revoked ever reaches matching.
  */
 
 export interface KeySourceOptions {
@@ -35,8 +39,16 @@ export interface LoadedKeys {
   files: string[];
   /** Keys dropped because they were revoked. */
   revoked: number;
-  /** Repeats of a key already seen (same key data and start interval). */
+  /** Keys read from the exports, copies and revoked ones included. */
+  entries: number;
+  /** Copies of a key already seen (same key data, any start interval), merged into it. */
   duplicates: number;
+  /** Merged keys whose window grew beyond their first copy's (copies that claimed other starts). */
+  widened: number;
+  /** Merged keys whose copies' windows spanned more than 144 intervals, cut to 144. */
+  clipped: number;
+  /** The latest end_timestamp of the exports read (unix seconds), or null if none was read. */
+  newestExportEnd: number | null;
   /** Exports taken from the cache instead of the network. */
   fromCache: number;
 }
@@ -151,16 +163,13 @@ async function expand(spec: string): Promise<string[]> {
   return parseIndex(text).map((entry) => (isUrl(entry) || path.isAbsolute(entry) ? entry : path.join(base, entry)));
 }
 
-function keyId(k: ExposureKey): string {
-  return `${Buffer.from(k.keyData).toString("hex")}:${k.rollingStartIntervalNumber}`;
-}
-
 export async function loadKeySourceDetailed(spec: string, opts: KeySourceOptions = {}): Promise<LoadedKeys> {
   const loader: Loader = { cache: opts.cacheDir ? new ExportCache(opts.cacheDir) : null, fromCache: 0 };
   const publicKey = opts.publicKeyPem !== undefined ? parsePublicKey(opts.publicKeyPem) : null;
   const files = await expand(spec);
-  const byId = new Map<string, ExposureKey>();
-  let duplicates = 0;
+  const merger = new KeyMerger();
+  let entries = 0;
+  let newestExportEnd: number | null = null;
   for (const f of files) {
     let file: ExportFile;
     if (isUrl(f)) file = await loadUrlExport(f, loader, publicKey);
@@ -168,23 +177,95 @@ export async function loadKeySourceDetailed(spec: string, opts: KeySourceOptions
       file = await readExportFile(f);
       checkSignature(file, f, publicKey);
     }
-    for (const k of file.export.keys) {
-      const id = keyId(k);
-      if (byId.has(id)) duplicates++;
-      else byId.set(id, k);
-    }
-    for (const k of file.export.revisedKeys) byId.set(keyId(k), k);
+    for (const k of file.export.keys) merger.add(k);
+    for (const k of file.export.revisedKeys) merger.add(k, true);
+    entries += file.export.keys.length + file.export.revisedKeys.length;
+    newestExportEnd = Math.max(newestExportEnd ?? -Infinity, file.export.endTimestamp);
   }
+  const merged = merger.result();
   const keys: ExposureKey[] = [];
   let revoked = 0;
-  for (const k of byId.values()) {
+  for (const k of merged.keys) {
     if (k.reportType === ReportType.Revoked) revoked++;
     else keys.push(k);
   }
-  return { keys, files, revoked, duplicates, fromCache: loader.fromCache };
+  return {
+    keys,
+    files,
+    revoked,
+    entries,
+    duplicates: merged.duplicates,
+    widened: merged.widened,
+    clipped: merged.clipped,
+    newestExportEnd,
+    fromCache: loader.fromCache
+  };
 }
 
 /** The published keys of a source, revoked keys left out (see the module comment). */
 export async function loadKeySource(spec: string, opts: KeySourceOptions = {}): Promise<ExposureKey[]> {
   return (await loadKeySourceDetailed(spec, opts)).keys;
+}
+
+/**
+ * Refuses a source that gave nothing to match against: matching it would
+ * print "no risk" when not one published key was checked. The message says
+ * which of the three ways it happened and what to do, for the person at the kiosk.
+ */
+export function requireKeysToCheck(loaded: LoadedKeys, spec: string): void {
+  if (loaded.keys.length > 0) return;
+  const what =
+    loaded.files.length === 0
+      ? `the key source ${spec} lists no export files (an empty directory or an empty index)`
+      : loaded.entries === 0
+        ? `the ${loaded.files.length} export file(s) of ${spec} hold no keys`
+        : `all ${loaded.revoked} key(s) of ${spec} were withdrawn (revoked)`;
+  throw new NoKeysError(
+    `no published keys were checked: ${what}. This is not a "no risk" result. ` +
+      "Check that the kiosk uses the right key source and has downloaded the published keys, then match again; " +
+      "if nobody has been reported ill yet, there is nothing to match against."
+  );
+}
+
+export interface KeySourceFreshness {
+  /** The latest end_timestamp of the exports read, or null if none was read. */
+  newestExportEnd: number | null;
+  ageSeconds: number | null;
+  maxAgeSeconds: number;
+  /** Older than maxAgeSeconds (or no export at all). */
+  stale: boolean;
+  /** One line a care worker can act on, when stale. */
+  warning: string | null;
+}
+
+const DAY_SECONDS = 86400;
+
+/** A date for people; an export's timestamp is whatever its publisher wrote, so one too large for a Date stays a number. */
+function isoOrRaw(t: number): string {
+  const d = new Date(t * 1000);
+  return Number.isNaN(d.getTime()) ? `unix time ${t}` : d.toISOString().replace(/\.\d{3}Z$/, "Z");
+}
+
+/**
+ * How old the newest export of a source is at `now`. A publisher writes an
+ * export only when it has keys, so an old source may just mean nobody was
+ * reported ill since; the warning says so rather than refusing, and says what
+ * to check otherwise.
+ */
+export function keySourceFreshness(loaded: LoadedKeys, spec: string, now: number, maxAgeSeconds: number): KeySourceFreshness {
+  const newest = loaded.newestExportEnd;
+  const age = newest === null ? null : Math.max(0, now - newest);
+  const stale = age === null || age > maxAgeSeconds;
+  let warning: string | null = null;
+  if (stale) {
+    const days = (s: number): string => `${Number((s / DAY_SECONDS).toFixed(1))} day(s)`;
+    const what =
+      newest === null || age === null
+        ? `the key source ${spec} has no export at all`
+        : `the newest published keys in ${spec} are from ${isoOrRaw(newest)}, ${days(age)} ago (more than ${days(maxAgeSeconds)})`;
+    warning =
+      `WARNING: ${what}. Anyone reported ill since then was not checked, so the risk may be higher than shown. ` +
+      "If nobody has been reported ill since, this is expected; otherwise check that the kiosk can download new keys, then match again.";
+  }
+  return { newestExportEnd: newest, ageSeconds: age, maxAgeSeconds, stale, warning };
 }

@@ -46,6 +46,32 @@ function sortHits(hits: MatchHit[]): MatchHit[] {
   return hits.sort((a, b) => a.keyIndex - b.keyIndex || a.sightingIndex - b.sightingIndex || a.enin - b.enin);
 }
 
+/**
+ * Keeps one hit a sighting, in the canonical order. A sighting is one hearing
+ * of one identifier: two hits on it (two keys, or two intervals of one key,
+ * whose RPIs share the stored prefix) would count its exposure twice. The hit
+ * kept is the one whose RPI interval is nearest the sighting's own (`eninOf`),
+ * then the lowest key index.
+ */
+export function oneHitPerSighting(hits: readonly MatchHit[], eninOf: ArrayLike<number>): { hits: MatchHit[]; sightingsHitTwice: number } {
+  const best = new Map<number, MatchHit>();
+  const twice = new Set<number>();
+  for (const h of hits) {
+    const b = best.get(h.sightingIndex);
+    if (b === undefined) {
+      best.set(h.sightingIndex, h);
+      continue;
+    }
+    twice.add(h.sightingIndex);
+    const own = eninOf[h.sightingIndex];
+    const d = Math.abs(h.enin - own) - Math.abs(b.enin - own);
+    if (d < 0 || (d === 0 && h.keyIndex < b.keyIndex)) best.set(h.sightingIndex, h);
+  }
+  if (best.size === hits.length) return { hits: [...hits], sightingsHitTwice: 0 };
+  const kept = new Set(best.values());
+  return { hits: hits.filter((h) => kept.has(h)), sightingsHitTwice: twice.size };
+}
+
 export async function findHits(keys: PackedKeys, index: SightingIndex, opts: FindHitsOptions = {}): Promise<FindHitsResult> {
   const workers = Math.max(1, Math.floor(opts.workers ?? 1));
   const chunk = Math.max(1, opts.chunkKeys ?? DEFAULT_CHUNK);

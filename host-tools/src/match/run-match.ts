@@ -1,6 +1,8 @@
+import { NoKeysError } from "../keys/errors";
 import { ExposureKey, ReportType } from "../keys/types";
+import { mergeKeyCopies } from "../keys/validate";
 import { buildExposureWindows } from "./exposure-windows";
-import { findHits } from "./find-hits";
+import { findHits, oneHitPerSighting } from "./find-hits";
 import { MatchedSighting, resolveHits } from "./matched-sightings";
 import { packKeys } from "./packed-keys";
 import { DEFAULT_PROFILE, DEFAULT_RISK_CONFIG, Level, RiskConfig, WearerProfile } from "./risk-config";
@@ -24,9 +26,14 @@ export interface MatchReport {
   reason: string;
   cutoffs: RiskLevel["cutoffs"];
   profile: WearerProfile;
+  /** Distinct keys given (copies of one key data count once), revoked ones included. */
   keys: number;
   /** Revoked keys are published so phones can un-match them; they never match here. */
   revokedKeys: number;
+  /** Entries folded into a key given earlier in the list (same key data, any start interval). */
+  duplicateKeysMerged: number;
+  /** Sightings that more than one key or interval matched; each still counts once. */
+  sightingsMatchedTwice: number;
   /** Keys whose RPIs were derived (the rest had no sighting within ±2 h of their day). */
   derivedKeys: number;
   sightings: number;
@@ -35,15 +42,27 @@ export interface MatchReport {
   days: DayScore[];
 }
 
+/**
+ * Refuses a key list with no live key (NoKeysError): a level graded against
+ * nothing would read as "no risk". Copies of one key data are merged first
+ * (mergeKeyCopies), so whatever the caller loaded, a TEK and each sighting of
+ * it count once.
+ */
 export async function matchExposures(keys: readonly ExposureKey[], sightings: readonly Sighting[], opts: MatchOptions = {}): Promise<MatchReport> {
   const config = opts.config ?? DEFAULT_RISK_CONFIG;
   const profile = opts.profile ?? DEFAULT_PROFILE;
-  const live = keys.filter((k) => k.reportType !== ReportType.Revoked);
+  const merged = mergeKeyCopies(keys);
+  const live = merged.keys.filter((k) => k.reportType !== ReportType.Revoked);
+  if (!live.length) {
+    const why = keys.length ? `all ${merged.keys.length} key(s) given are revoked` : "the list of published keys is empty";
+    throw new NoKeysError(`no published keys were checked: ${why}; this is not a "no risk" result`);
+  }
   const workers = opts.workers ?? 1;
   const packed = packKeys(live, workers > 1);
   const index = buildSightingIndex(sightings);
   const found = await findHits(packed, index, { workers, chunkKeys: opts.chunkKeys, onProgress: opts.onProgress });
-  const matches = resolveHits(found.hits, live, sightings, config.defaultTxPowerDbm);
+  const once = oneHitPerSighting(found.hits, index.enin);
+  const matches = resolveHits(once.hits, live, sightings, config.defaultTxPowerDbm);
   const windows = buildExposureWindows(matches, config).map((w) => scoreWindow(w, config));
   const days = dailyScores(windows);
   const risk = gradeRisk(days, matches.length > 0, config, profile);
@@ -52,8 +71,10 @@ export async function matchExposures(keys: readonly ExposureKey[], sightings: re
     reason: risk.reason,
     cutoffs: risk.cutoffs,
     profile,
-    keys: keys.length,
-    revokedKeys: keys.length - live.length,
+    keys: merged.keys.length,
+    revokedKeys: merged.keys.length - live.length,
+    duplicateKeysMerged: merged.duplicates,
+    sightingsMatchedTwice: once.sightingsHitTwice,
     derivedKeys: found.derived,
     sightings: sightings.length,
     matches,

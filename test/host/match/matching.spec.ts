@@ -95,7 +95,8 @@ describe("matching sightings against published keys", () => {
 
   it("never matches a revoked key", async () => {
     const revoked = { ...target, reportType: ReportType.Revoked };
-    const r = await matchExposures([revoked], [plant(target, j)]);
+    // With a live key beside it: a list of revoked keys only is refused (no-keys.spec.ts).
+    const r = await matchExposures([revoked, randomKey(DAY0)], [plant(target, j)]);
     assert.equal(r.matches.length, 0);
     assert.equal(r.revokedKeys, 1);
   });

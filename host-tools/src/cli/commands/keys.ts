@@ -1,7 +1,9 @@
 import * as fs from "node:fs";
+import * as path from "node:path";
 import { Command } from "commander";
 import { RunAction, Verdict } from "../command";
 import { UserError } from "../../errors";
+import { KeyAlreadyPublishedError } from "../../keys/errors";
 import { writeFileAtomic } from "../../atomic-write";
 import { ExportFile, buildExportZip, readExportFile, verifyExportFile } from "../../keys/export-file";
 import { keyToJson, readKeysJson } from "../../keys/keys-json";
@@ -170,7 +172,7 @@ export function registerPublish(keys: Command, run: RunAction): void {
   keys
     .command("publish")
     .description(
-      "Publisher: check pending diagnosis uploads (enrolled kiosk, signature, one-time code) and publish the good ones' keys in a new signed export listed in OUT/index.txt. Processed uploads move to published/ or rejected/. Exit 0 if none was rejected, 1 if any was."
+      "Publisher: check pending diagnosis uploads (enrolled kiosk, signature, one-time code) and publish the good ones' keys in a new signed export listed in OUT/index.txt. Processed uploads move to published/ or rejected/. Exit 0 if none was rejected, 1 if any was, 2 if an upload re-sent a key an earlier run published (refused; the rest is still published)."
     )
     .requiredOption("--uploads <dir>", "directory of pending upload JSON files")
     .requiredOption("--codes <file>", "authorisation code store (from `report issue-code`); used codes are marked in it")
@@ -201,6 +203,15 @@ export function registerPublish(keys: Command, run: RunAction): void {
           for (const f of r.alreadyPublished) process.stdout.write(`moved ${f} to published/ (its keys were published by an earlier run)\n`);
         }
         for (const x of r.rejected) process.stderr.write(`rejected ${x.file}: ${x.reason}\n`);
+        if (r.republished.length) {
+          // Worse than a rejected upload: someone re-sent a published key, perhaps under a second code.
+          const list = r.republished.map((x) => `${x.key} from ${path.basename(x.file)} (in ${x.publishedIn})`).join(", ");
+          throw new KeyAlreadyPublishedError(
+            `refused ${r.republished.length} key(s) that an earlier run already published: ${list}. ` +
+              "A key is published once, whatever start it claims; the other keys were handled as listed above. " +
+              "Find out why these keys were sent again (a second code for the same person, or a token whose clock moved) before publishing more for that person."
+          );
+        }
         return r.rejected.length ? "invalid" : "ok";
       })
     );

@@ -5,8 +5,7 @@ import { Command } from "commander";
 import { RunAction, Verdict } from "../command";
 import { UserError } from "../../errors";
 import { ExportFormatError, KeyInputError } from "../../keys/errors";
-import { loadKeySource } from "../../keys/sources";
-import { ExposureKey } from "../../keys/types";
+import { keySourceFreshness, KeySourceFreshness, LoadedKeys, loadKeySourceDetailed, requireKeysToCheck } from "../../keys/sources";
 import { MatchedSighting } from "../../match/matched-sightings";
 import { KeyFormatError } from "../../match/packed-keys";
 import { BUCKETS, DEFAULT_PROFILE, DEFAULT_RISK_CONFIG, loadProfile, loadRiskConfig } from "../../match/risk-config";
@@ -16,6 +15,8 @@ import { readSightingsFile } from "../../match/sightings";
 
 /** Below this many keys, starting worker threads costs more than it saves. */
 const PARALLEL_FROM_KEYS = 20000;
+/** Why 3 days: docs/keys.md, "Nothing checked is not "no risk"". */
+const DEFAULT_MAX_KEY_AGE_DAYS = "3";
 
 interface MatchCliOptions {
   keys: string;
@@ -26,6 +27,14 @@ interface MatchCliOptions {
   json?: boolean;
   publicKey?: string;
   cacheDir?: string;
+  maxKeyAgeDays: string;
+}
+
+/** What the key source gave, for the report: where the "N published key(s)" came from and how fresh they are. */
+export interface KeySourceSummary {
+  spec: string;
+  loaded: LoadedKeys;
+  freshness: KeySourceFreshness;
 }
 
 const REPORT_TYPE_TEXT: Record<ScoredWindow["reportType"], string> = {
@@ -39,6 +48,12 @@ function workerCount(opt: string | undefined, keys: number): number {
   if (opt === undefined) return keys >= PARALLEL_FROM_KEYS ? os.availableParallelism() : 1;
   if (!/^\d+$/.test(opt) || Number(opt) < 1) throw new UserError(`--workers must be a positive integer, got "${opt}"`);
   return Number(opt);
+}
+
+function maxKeyAgeSeconds(opt: string): number {
+  const days = Number(opt);
+  if (!/^\d+(\.\d+)?$/.test(opt) || !Number.isFinite(days)) throw new UserError(`--max-key-age-days must be a number of days (e.g. 3 or 0.5), got "${opt}"`);
+  return days * 86400;
 }
 
 function iso(t: number): string {
@@ -81,7 +96,40 @@ function matchJson(m: MatchedSighting, w: ScoredWindow, windowIndex: number, buc
   return o;
 }
 
-export function reportJson(r: MatchReport): Record<string, unknown> {
+function sourceJson(src: KeySourceSummary, r: MatchReport): Record<string, unknown> {
+  const { loaded, freshness } = src;
+  return {
+    spec: src.spec,
+    files: loaded.files.length,
+    revokedKeys: loaded.revoked,
+    duplicateKeysMerged: loaded.duplicates + r.duplicateKeysMerged,
+    widenedKeys: loaded.widened,
+    clippedKeys: loaded.clipped,
+    newestExportEnd: freshness.newestExportEnd,
+    ageDays: freshness.ageSeconds === null ? null : round(freshness.ageSeconds / 86400, 2),
+    maxAgeDays: round(freshness.maxAgeSeconds / 86400, 2),
+    stale: freshness.stale
+  };
+}
+
+/** Lines that qualify the level: they go next to it in text and into `warnings` in JSON. */
+function warnings(src: KeySourceSummary | undefined): string[] {
+  return src?.freshness.warning ? [src.freshness.warning] : [];
+}
+
+/** Notes on what was merged, so a count that shrank against the export is explained. */
+function notes(r: MatchReport, src: KeySourceSummary | undefined): string[] {
+  const out: string[] = [];
+  const merged = (src?.loaded.duplicates ?? 0) + r.duplicateKeysMerged;
+  if (merged) {
+    const clipped = src?.loaded.clipped ? `; ${src.loaded.clipped} key(s) had copies whose windows together span more than a day, which cannot all be true, and were cut to one day around the first-published copy` : "";
+    out.push(`${merged} duplicate key(s) merged: the same key was published more than once (some with a different start); each key and each sighting counts once${clipped}.`);
+  }
+  if (r.sightingsMatchedTwice) out.push(`${r.sightingsMatchedTwice} sighting(s) matched more than one key or interval; each counts once.`);
+  return out;
+}
+
+export function reportJson(r: MatchReport, src?: KeySourceSummary): Record<string, unknown> {
   const matches: Record<string, unknown>[] = [];
   r.windows.forEach((w, i) => {
     for (const scan of w.window.scans) for (const m of scan.sightings) matches.push(matchJson(m, w, i, scan.bucket));
@@ -94,16 +142,21 @@ export function reportJson(r: MatchReport): Record<string, unknown> {
     cutoffs: r.cutoffs,
     vulnerability: r.profile.vulnerability,
     keys: r.keys,
-    sightings: r.sightings
+    sightings: r.sightings,
+    duplicateKeysMerged: (src?.loaded.duplicates ?? 0) + r.duplicateKeysMerged,
+    sightingsMatchedTwice: r.sightingsMatchedTwice,
+    ...(src ? { keySource: sourceJson(src, r) } : {}),
+    warnings: warnings(src)
   };
 }
 
 const minutes = (s: number): string => `${round(s / 60, 1)} min`;
 
-export function reportText(r: MatchReport): string {
+export function reportText(r: MatchReport, src?: KeySourceSummary): string {
   const out: string[] = [];
   const keysHit = new Set(r.matches.map((m) => m.keyIndex)).size;
   out.push(`${r.matches.length} of ${r.sightings} sighting(s) matched ${keysHit} of ${r.keys} published key(s).`);
+  out.push(...notes(r, src));
   r.windows.forEach((w, i) => {
     const onset = w.daysSinceOnset === null ? "onset unknown" : `${w.daysSinceOnset} day(s) since symptom onset`;
     const buckets = BUCKETS.map((b) => `${b} ${minutes(w.window.bucketSeconds[b])}`).join(", ");
@@ -124,6 +177,8 @@ export function reportText(r: MatchReport): string {
   }
   const c = r.cutoffs;
   out.push("");
+  // Next to the level, where it is read: a stale source can hide risk the level does not show.
+  out.push(...warnings(src));
   out.push(`Level: ${r.level.toUpperCase()}  (cut-offs low ${round(c.low, 2)}, medium ${round(c.medium, 2)}, high ${round(c.high, 2)}; vulnerability ${r.profile.vulnerability})`);
   out.push(r.reason);
   return out.join("\n");
@@ -142,7 +197,11 @@ async function runMatch(o: MatchCliOptions): Promise<Verdict> {
       throw new KeyInputError(`cannot read public key ${o.publicKey}: ${(e as Error).message}`);
     }
   }
-  const keys: ExposureKey[] = await loadKeySource(o.keys, { cacheDir: o.cacheDir, publicKeyPem });
+  const maxAge = maxKeyAgeSeconds(o.maxKeyAgeDays);
+  const loaded = await loadKeySourceDetailed(o.keys, { cacheDir: o.cacheDir, publicKeyPem });
+  requireKeysToCheck(loaded, o.keys);
+  const src: KeySourceSummary = { spec: o.keys, loaded, freshness: keySourceFreshness(loaded, o.keys, Math.floor(Date.now() / 1000), maxAge) };
+  const keys = loaded.keys;
   const workers = workerCount(o.workers, keys.length);
   const bar = process.stderr.isTTY ? new SingleBar({ stream: process.stderr, format: "matching {bar} {percentage}% | {value}/{total} keys | {eta}s left", hideCursor: true }) : null;
   bar?.start(keys.length, 0);
@@ -157,14 +216,20 @@ async function runMatch(o: MatchCliOptions): Promise<Verdict> {
   } finally {
     bar?.stop();
   }
-  process.stdout.write(o.json ? JSON.stringify(reportJson(report)) + "\n" : reportText(report) + "\n");
+  if (o.json) {
+    // stdout stays one JSON object; a person watching still sees the warning.
+    for (const w of warnings(src)) process.stderr.write(`privatetracer: ${w}\n`);
+    process.stdout.write(JSON.stringify(reportJson(report, src)) + "\n");
+  } else process.stdout.write(reportText(report, src) + "\n");
   return "ok";
 }
 
 export function register(program: Command, run: RunAction): void {
   program
     .command("match")
-    .description("Match a sightings log against published diagnosis keys and grade the risk (none, low, medium, high).")
+    .description(
+      "Match a sightings log against published diagnosis keys and grade the risk (none, low, medium, high). A key source with no keys is refused (exit 2): nothing checked is not \"no risk\"."
+    )
     .requiredOption("--keys <src>", "published keys: an export .zip/.bin, a directory of them, or an index.txt (path or URL)")
     .requiredOption("--sightings <file>", "sightings, JSON Lines: {\"time\", \"rpi\", \"rssi\", \"aem\" or \"aemTx\"} a line (privatetracer log to-sightings makes them from a token)")
     .option("--risk-config <file>", "risk config JSON (any subset of the fields in docs/risk.md)")
@@ -172,6 +237,7 @@ export function register(program: Command, run: RunAction): void {
     .option("--workers <n>", `matching threads (default: one per core from ${PARALLEL_FROM_KEYS} keys, else 1)`)
     .option("--public-key <pem>", "require every export to verify with this public key")
     .option("--cache-dir <dir>", "keep exports fetched from URLs here")
+    .option("--max-key-age-days <days>", "warn when the newest published export is older than this", DEFAULT_MAX_KEY_AGE_DAYS)
     .option("--json", "print one JSON object {level, reason, matches: [...]}")
     .action(run((o: MatchCliOptions) => runMatch(o)));
 }
