@@ -8,6 +8,7 @@ import { buildExportZip, readExportFile } from "./export-file";
 import { parseUpload, Upload, uploadSignatureValid } from "./upload";
 import { ExposureKey, KeyExport } from "./types";
 import { keyDataId } from "./validate";
+import { INTERVAL_SECONDS, TEK_ROLLING_PERIOD } from "../../../firmware/src/wire/gaen";
 
 /**
  * The publisher's side of a diagnosis: check every pending upload (enrolled
@@ -19,7 +20,6 @@ import { keyDataId } from "./validate";
  * would count its sightings again wherever copies are not merged.
  */
 
-const INTERVAL = 600;
 const KEEP_DAYS = 14;
 /** An upload dated further ahead than this is refused: the kiosk's clock is wrong. */
 const MAX_CLOCK_AHEAD_S = 600;
@@ -81,7 +81,7 @@ export interface PublishResult {
 
 /** Days from the onset day to the key's day, clamped to the -14..14 GAEN range. */
 function daysSinceOnset(k: { rollingStartIntervalNumber: number }, onset: number): number {
-  const d = Math.floor((k.rollingStartIntervalNumber * INTERVAL) / 86400) - Math.floor(onset / 86400);
+  const d = Math.floor((k.rollingStartIntervalNumber * INTERVAL_SECONDS) / 86400) - Math.floor(onset / 86400);
   return Math.max(-KEEP_DAYS, Math.min(KEEP_DAYS, d));
 }
 
@@ -172,8 +172,8 @@ function checkUpload(text: string, file: string, o: PublishOptions, codes: CodeS
   const code = checkCode(codes, upload.authorisationCode, o.now);
   if (!code.ok) return { file, reason: code.reason };
 
-  const nowEnin = Math.floor(o.now / INTERVAL);
-  const oldest = nowEnin - KEEP_DAYS * 144;
+  const nowEnin = Math.floor(o.now / INTERVAL_SECONDS);
+  const oldest = nowEnin - KEEP_DAYS * TEK_ROLLING_PERIOD;
   const keys: ExposureKey[] = [];
   const dropped: string[] = [];
   const republished: RepublishedKey[] = [];

@@ -1,8 +1,10 @@
 import * as crypto from "node:crypto";
 import { ExposureKey, ReportType } from "./types";
+import { TEK_ROLLING_PERIOD } from "../../../firmware/src/wire/gaen";
 
 export const TEK_BYTES = 16;
-export const MAX_ROLLING_PERIOD = 144;
+/** GAEN's longest rolling period: one day of intervals. */
+export const MAX_ROLLING_PERIOD = TEK_ROLLING_PERIOD;
 const MAX_REPORT_TYPE = ReportType.Revoked;
 /** rolling_start_interval_number is an int32 on the wire: larger values would wrap or go negative. */
 export const MAX_ROLLING_START = 0x7fffffff;

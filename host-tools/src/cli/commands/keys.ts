@@ -12,6 +12,7 @@ import { KeyExport } from "../../keys/types";
 import { REPORT_TYPE_NAMES } from "../../keys/validate";
 import { readEnrolledKiosks } from "../../keys/kiosk-identity";
 import { publishUploads } from "../../keys/publish";
+import { INTERVAL_SECONDS } from "../../../../firmware/src/wire/gaen";
 
 function showText(file: string, f: ExportFile): string {
   const e = f.export;
@@ -112,7 +113,7 @@ export function register(program: Command, run: RunAction): void {
       run(async (opts: { keys: string; out: string; sign: string; keyId: string; keyVersion: string; region: string; start?: string; end?: string; batchNum: string; batchSize: string }): Promise<Verdict> => {
         const keyList = readKeysJson(opts.keys);
         const key = loadPrivateKey(opts.sign);
-        const earliest = keyList.length ? Math.min(...keyList.map((k) => k.rollingStartIntervalNumber)) * 600 : Math.floor(Date.now() / 1000);
+        const earliest = keyList.length ? Math.min(...keyList.map((k) => k.rollingStartIntervalNumber)) * INTERVAL_SECONDS : Math.floor(Date.now() / 1000);
         const end = opts.end !== undefined ? intOption(opts.end, "--end") : Math.floor(Date.now() / 1000);
         const start = opts.start !== undefined ? intOption(opts.start, "--start") : Math.min(earliest, end);
         const exp: KeyExport = {
