@@ -26,11 +26,32 @@ export default tseslint.config(
     languageOptions: {
       sourceType: "script",
       globals: {
-        require: "readonly", module: "writable", __dirname: "readonly", process: "readonly", console: "readonly",
-        print: "readonly", getTime: "readonly", setTime: "readonly", setTimeout: "readonly", setInterval: "readonly",
-        clearTimeout: "readonly", clearInterval: "readonly", global: "readonly", E: "readonly", NRF: "writable",
-        Bluetooth: "writable", quit: "readonly", LED1: "writable", LED2: "writable", LED3: "writable",
-        BTN: "writable", BTN1: "writable", digitalWrite: "writable", setWatch: "writable", g: "writable", Buffer: "readonly"
+        require: "readonly",
+        module: "writable",
+        __dirname: "readonly",
+        process: "readonly",
+        console: "readonly",
+        print: "readonly",
+        getTime: "readonly",
+        setTime: "readonly",
+        setTimeout: "readonly",
+        setInterval: "readonly",
+        clearTimeout: "readonly",
+        clearInterval: "readonly",
+        global: "readonly",
+        E: "readonly",
+        NRF: "writable",
+        Bluetooth: "writable",
+        quit: "readonly",
+        LED1: "writable",
+        LED2: "writable",
+        LED3: "writable",
+        BTN: "writable",
+        BTN1: "writable",
+        digitalWrite: "writable",
+        setWatch: "writable",
+        g: "writable",
+        Buffer: "readonly"
       }
     },
     rules: {

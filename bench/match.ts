@@ -38,7 +38,13 @@ function makeKeys(n: number): ExposureKey[] {
   const data = crypto.randomBytes(16 * n);
   const keys: ExposureKey[] = [];
   for (let i = 0; i < n; i++) {
-    keys.push({ keyData: data.subarray(16 * i, 16 * i + 16), rollingStartIntervalNumber: DAY0 + TEK_ROLLING_PERIOD * (i % DAYS), rollingPeriod: TEK_ROLLING_PERIOD, reportType: ReportType.ConfirmedTest, daysSinceOnsetOfSymptoms: 1 });
+    keys.push({
+      keyData: data.subarray(16 * i, 16 * i + 16),
+      rollingStartIntervalNumber: DAY0 + TEK_ROLLING_PERIOD * (i % DAYS),
+      rollingPeriod: TEK_ROLLING_PERIOD,
+      reportType: ReportType.ConfirmedTest,
+      daysSinceOnsetOfSymptoms: 1
+    });
   }
   return keys;
 }
@@ -128,16 +134,26 @@ async function main(): Promise<void> {
     const many = await timeMatch(keys, sightings, workers);
     if (many.seconds < parallel) coresUsed = many.cpu / many.seconds;
     parallel = Math.min(parallel, many.seconds);
-    if (one.matches < planted || many.matches !== one.matches) throw new Error(`matched ${one.matches} / ${many.matches} sightings, planted ${planted}`);
-    console.log(`round ${r + 1}: bound ${(nKeys / b.seconds).toFixed(0)} keys/s, 1 thread ${(nKeys / one.seconds).toFixed(0)} keys/s, ${workers} workers ${(nKeys / many.seconds).toFixed(0)} keys/s (${one.matches} matches)`);
+    if (one.matches < planted || many.matches !== one.matches)
+      throw new Error(`matched ${one.matches} / ${many.matches} sightings, planted ${planted}`);
+    console.log(
+      `round ${r + 1}: bound ${(nKeys / b.seconds).toFixed(0)} keys/s, 1 thread ${(nKeys / one.seconds).toFixed(0)} keys/s, ${workers} workers ${(nKeys / many.seconds).toFixed(0)} keys/s (${one.matches} matches)`
+    );
   }
   const keysPerSec = Math.round(nKeys / single);
   const boundKeysPerSec = Math.round(nKeys / bound);
   const parallelKeysPerSec = nKeys / parallel;
-  console.log(`per CPU second (robust to other load): bound ${(nKeys / boundCpu).toFixed(0)}, 1 thread ${(nKeys / singleCpu).toFixed(0)} keys, ratio ${(boundCpu / singleCpu).toFixed(3)}`);
+  console.log(
+    `per CPU second (robust to other load): bound ${(nKeys / boundCpu).toFixed(0)}, 1 thread ${(nKeys / singleCpu).toFixed(0)} keys, ratio ${(boundCpu / singleCpu).toFixed(3)}`
+  );
   // Under other load the OS may not hand out every core; this says how many the best parallel run got.
   console.log(`best parallel run kept ${coresUsed.toFixed(2)} of ${os.availableParallelism()} cores busy`);
-  console.log(`load average ${os.loadavg().map((x) => x.toFixed(2)).join(" ")} (figures are wall clock, best of ${rounds} rounds)`);
+  console.log(
+    `load average ${os
+      .loadavg()
+      .map((x) => x.toFixed(2))
+      .join(" ")} (figures are wall clock, best of ${rounds} rounds)`
+  );
   console.log(`${os.cpus().length} CPU(s), ${os.cpus()[0]?.model ?? "?"}; node ${process.version}`);
   console.log(
     JSON.stringify({

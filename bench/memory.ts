@@ -106,7 +106,15 @@ async function careHomeCase(board: BoardConfig, days: number, seed: number, ever
   };
 }
 
-function stationCase(board: BoardConfig, bundle: string, phones: number, hours: number, seed: number, every: number, start: number): CaseResult {
+function stationCase(
+  board: BoardConfig,
+  bundle: string,
+  phones: number,
+  hours: number,
+  seed: number,
+  every: number,
+  start: number
+): CaseResult {
   const t0 = Date.now();
   const r = runStation({ board, bundle, phones, seconds: hours * 3600, startUnix: start, seed, sampleEvery: every });
   const peakJsVars = r.peak ? r.peak.jsVars : 0;
@@ -134,7 +142,9 @@ async function realCases(): Promise<RealFigures[]> {
     if (!interpreter) continue;
     const bundle = await bundleBoard(loadBoard(id), { es5Dir: es5, outDir: path.join(dir, id), buildTime: 1735689600 });
     const f = realFigures(await runTokenScenario(id, interpreter, bundle.code));
-    console.log(`${id} on its real interpreter: peak ${f.jsVars.peak} of ${f.jsVarsTotal} JsVars (${f.peakPercent} %), ${JSON.stringify(f.jsVars)}; host ms ${JSON.stringify(f.hostMs)}`);
+    console.log(
+      `${id} on its real interpreter: peak ${f.jsVars.peak} of ${f.jsVarsTotal} JsVars (${f.peakPercent} %), ${JSON.stringify(f.jsVars)}; host ms ${JSON.stringify(f.hostMs)}`
+    );
     out.push(f);
   }
   return out;
@@ -150,10 +160,14 @@ async function main(): Promise<void> {
   const bundle = await firmwareBundle(BOARD);
 
   const home = await careHomeCase(board, days, seed, every);
-  console.log(`care home: peak ${home.peakJsVars} JsVars (${home.peakPercent} % of ${board.jsVars.count}) on ${String(home.peakToken)}, ${home.samples} samples, ${home.wallSeconds} s`);
+  console.log(
+    `care home: peak ${home.peakJsVars} JsVars (${home.peakPercent} % of ${board.jsVars.count}) on ${String(home.peakToken)}, ${home.samples} samples, ${home.wallSeconds} s`
+  );
   // The station starts where the care home does: after the bundle's build time.
   const station = stationCase(board, bundle, phones, hours, seed, every, Number(home.startUnix));
-  console.log(`station: peak ${station.peakJsVars} JsVars (${station.peakPercent} %), ${station.packetsDelivered} packets in ${String(station.scanWindows)} scan windows, ${station.wallSeconds} s`);
+  console.log(
+    `station: peak ${station.peakJsVars} JsVars (${station.peakPercent} %), ${station.packetsDelivered} packets in ${String(station.scanWindows)} scan windows, ${station.wallSeconds} s`
+  );
 
   const estimate = Math.max(home.peakJsVars, station.peakJsVars);
   const real = await realCases();
@@ -192,7 +206,11 @@ async function main(): Promise<void> {
       peakPercent: pct(peak, board.jsVars.count),
       goalPercent: GOAL_PERCENT,
       withinGoal: pct(peak, board.jsVars.count) <= GOAL_PERCENT,
-      emulationEstimate: { peakJsVars: estimate, peakPercent: pct(estimate, board.jsVars.count), differenceJsVars: puck ? estimate - puck.jsVars.peak : null },
+      emulationEstimate: {
+        peakJsVars: estimate,
+        peakPercent: pct(estimate, board.jsVars.count),
+        differenceJsVars: puck ? estimate - puck.jsVars.peak : null
+      },
       real,
       nrf52,
       scenario: { careHome: home, station }

@@ -7,12 +7,14 @@ require("ts-node").register({
   project: path.join(__dirname, "..", "tsconfig.json"),
   transpileOnly: true
 });
-require("../host-tools/src/cli/main").main(process.argv).then(
-  (code) => {
-    process.exitCode = code;
-  },
-  (err) => {
-    process.stderr.write(`privatetracer: internal error: ${err && err.stack ? err.stack : err}\n`);
-    process.exitCode = 70;
-  }
-);
+require("../host-tools/src/cli/main")
+  .main(process.argv)
+  .then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (err) => {
+      process.stderr.write(`privatetracer: internal error: ${err && err.stack ? err.stack : err}\n`);
+      process.exitCode = 70;
+    }
+  );

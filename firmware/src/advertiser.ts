@@ -73,7 +73,10 @@ export function createAdvertiser(p: Platform, ids: IdentifierSource, guard: Guar
     var now = p.now();
     var enin = Math.floor(now / INTERVAL_SECONDS);
     var back = last - enin;
-    var wait = (BOARD.schedule.rotationMinMinutes + (p.random32() / 4294967296) * (BOARD.schedule.rotationMaxMinutes - BOARD.schedule.rotationMinMinutes)) * 60000;
+    var wait =
+      (BOARD.schedule.rotationMinMinutes +
+        (p.random32() / 4294967296) * (BOARD.schedule.rotationMaxMinutes - BOARD.schedule.rotationMinMinutes)) *
+      60000;
     // Past the interval already sent (+1 s against rounding).
     var pass = ((last + 1) * INTERVAL_SECONDS - now) * 1000 + 1000;
     var keep = back >= 0 && back < TEK_ROLLING_PERIOD;

@@ -55,7 +55,10 @@ interface EspruinoScanOptions {
 interface EspruinoNRF {
   setAdvertising(data: number[] | Uint8Array | object, options?: EspruinoAdvertisingOptions): void;
   setScan(callback?: (device: EspruinoBluetoothDevice) => void, options?: EspruinoScanOptions): void;
-  findDevices(callback: (devices: EspruinoBluetoothDevice[]) => void, options?: { timeout?: number; filters?: EspruinoScanFilter[]; active?: boolean }): void;
+  findDevices(
+    callback: (devices: EspruinoBluetoothDevice[]) => void,
+    options?: { timeout?: number; filters?: EspruinoScanFilter[]; active?: boolean }
+  ): void;
   setAddress(address: string): void;
   getAddress(): string;
   setTxPower(dBm: number): void;
@@ -108,8 +111,16 @@ interface EspruinoStorage {
 }
 
 interface EspruinoAES {
-  encrypt(data: ArrayBuffer | Uint8Array | number[], key: ArrayBuffer | Uint8Array | number[], options?: { mode?: "ECB" | "CBC" | "CTR" | "OFB" | "CFB"; iv?: ArrayBuffer | Uint8Array | number[] }): ArrayBuffer;
-  decrypt(data: ArrayBuffer | Uint8Array | number[], key: ArrayBuffer | Uint8Array | number[], options?: { mode?: "ECB" | "CBC" | "CTR" | "OFB" | "CFB"; iv?: ArrayBuffer | Uint8Array | number[] }): ArrayBuffer;
+  encrypt(
+    data: ArrayBuffer | Uint8Array | number[],
+    key: ArrayBuffer | Uint8Array | number[],
+    options?: { mode?: "ECB" | "CBC" | "CTR" | "OFB" | "CFB"; iv?: ArrayBuffer | Uint8Array | number[] }
+  ): ArrayBuffer;
+  decrypt(
+    data: ArrayBuffer | Uint8Array | number[],
+    key: ArrayBuffer | Uint8Array | number[],
+    options?: { mode?: "ECB" | "CBC" | "CTR" | "OFB" | "CFB"; iv?: ArrayBuffer | Uint8Array | number[] }
+  ): ArrayBuffer;
 }
 
 interface EspruinoCrypto {
@@ -150,7 +161,11 @@ declare var process: { memory(gc?: boolean): { free: number; usage: number; tota
 declare function getTime(): number;
 declare function setTime(seconds: number): void;
 declare function digitalWrite(pin: EspruinoPin, value: boolean | number): void;
-declare function setWatch(cb: (e: EspruinoWatchEvent) => void, pin: EspruinoPin, options: { repeat?: boolean; edge?: "rising" | "falling" | "both"; debounce?: number }): number;
+declare function setWatch(
+  cb: (e: EspruinoWatchEvent) => void,
+  pin: EspruinoPin,
+  options: { repeat?: boolean; edge?: "rising" | "falling" | "both"; debounce?: number }
+): number;
 declare function clearWatch(id?: number): void;
 declare function setTimeout(cb: () => void, ms: number): number;
 declare function clearTimeout(id: number): void;

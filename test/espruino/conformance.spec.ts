@@ -44,29 +44,49 @@ interface Allowed {
   why: string;
 }
 
-const MESSAGES = "V8 writes its own error messages; the emulation cannot rewrite every engine message (the exception is thrown at the same place)";
-const NUMBER_TEXT = "number to text: Espruino prints about 11 significant digits and 1e21 as 10e+20; V8's shortest round-trip form cannot be replaced (string concatenation uses the engine's conversion)";
+const MESSAGES =
+  "V8 writes its own error messages; the emulation cannot rewrite every engine message (the exception is thrown at the same place)";
+const NUMBER_TEXT =
+  "number to text: Espruino prints about 11 significant digits and 1e21 as 10e+20; V8's shortest round-trip form cannot be replaced (string concatenation uses the engine's conversion)";
 
 /** Known differences the emulation cannot remove; each one is documented. */
 const ALLOWED: Allowed[] = [
-  { key: "typed-arrays/ctor-clamped", why: "Uint8ClampedArray truncates fractions on Espruino; V8 rounds, on every element write (a Proxy per array would be needed)" },
+  {
+    key: "typed-arrays/ctor-clamped",
+    why: "Uint8ClampedArray truncates fractions on Espruino; V8 rounds, on every element write (a Proxy per array would be needed)"
+  },
   { key: "typed-arrays/ctor-static", why: "BYTES_PER_ELEMENT is a non-configurable property in V8: it cannot be deleted" },
   { key: "typed-arrays/byteLength", why: "BYTES_PER_ELEMENT is a non-configurable property in V8: it cannot be deleted" },
-  { key: "typed-arrays/read-neg", why: "a negative typed-array index throws on Espruino; V8 reads undefined and only a Proxy per typed array could change it (breaks ArrayBuffer.isView, taxes every access)" },
+  {
+    key: "typed-arrays/read-neg",
+    why: "a negative typed-array index throws on Espruino; V8 reads undefined and only a Proxy per typed array could change it (breaks ArrayBuffer.isView, taxes every access)"
+  },
   { key: "typed-arrays/read-neg-var", why: "as read-neg" },
   { key: "typed-arrays/write-neg", why: "as read-neg (writes are ignored by V8)" },
   { key: "typed-arrays/ab-slice", why: MESSAGES },
-  { key: "int-wrap/big", why: "Espruino's Math.pow is not exact above 2^53 and it converts doubles beyond the 64-bit range to int32 as 0; V8 follows the standard ToInt32" },
+  {
+    key: "int-wrap/big",
+    why: "Espruino's Math.pow is not exact above 2^53 and it converts doubles beyond the 64-bit range to int32 as 0; V8 follows the standard ToInt32"
+  },
   { key: "int-wrap/float-fmt", why: NUMBER_TEXT },
   { key: "int-wrap/toFixed", why: "Espruino's toFixed rounds 2.5 to 2 (binary rounding); V8 gives 3" },
   { key: "math/pow-sqrt", why: NUMBER_TEXT },
   { key: "json/special-num", why: NUMBER_TEXT },
-  { key: "json/undefined-arr", why: "Espruino writes undefined inside an array as the word undefined (not JSON); V8 writes null and a replacer cannot emit a bare word" },
-  { key: "json/indent", why: "Espruino's indented layout (a space before each newline, closing brackets one column in) differs from V8's; stringify with indent is not used by the firmware" },
+  {
+    key: "json/undefined-arr",
+    why: "Espruino writes undefined inside an array as the word undefined (not JSON); V8 writes null and a replacer cannot emit a bare word"
+  },
+  {
+    key: "json/indent",
+    why: "Espruino's indented layout (a space before each newline, closing brackets one column in) differs from V8's; stringify with indent is not used by the firmware"
+  },
   { key: "json/key-order", why: "V8 orders integer-like keys first in every object; Espruino keeps insertion order" },
   { key: "json/parse-bad", why: MESSAGES },
   { key: "json/parse-trailing", why: "Espruino's JSON.parse accepts a trailing comma; V8's parser is strict" },
-  { key: "storage/json", why: "Storage.writeJSON writes Espruino's JSON (unquoted keys, read back by readJSON); the emulation writes standard JSON, which host tools parse; readJSON agrees" },
+  {
+    key: "storage/json",
+    why: "Storage.writeJSON writes Espruino's JSON (unquoted keys, read back by readJSON); the emulation writes standard JSON, which host tools parse; readJSON agrees"
+  },
   { key: "closures/const-assign", why: MESSAGES },
   { key: "exceptions/call-undefined", why: MESSAGES },
   { key: "exceptions/call-undefined-var", why: MESSAGES },
@@ -78,14 +98,28 @@ const ALLOWED: Allowed[] = [
   { key: "exceptions/error-props", why: "Espruino's errors have no name property; removing V8's would change how the engine prints them" },
   { key: "exceptions/type-error", why: "Espruino's TypeError is not an Error subclass and has no name; V8's is" },
   { key: "exceptions/catch-name", why: "Espruino throws a plain Error (no name) where V8 throws a TypeError" },
-  { key: "e-functions/require-unknown", why: "Espruino quotes the module name; the emulation's message is pinned by test/sim/espruino/realm.spec.ts and is left to its owner" },
+  {
+    key: "e-functions/require-unknown",
+    why: "Espruino quotes the module name; the emulation's message is pinned by test/sim/espruino/realm.spec.ts and is left to its owner"
+  },
   { key: "crypto/sha256", boards: ["pixljs"], why: MESSAGES },
-  { key: "crypto/sha512", why: `${MESSAGES}; on banglejs2 the real build has SHA512, which board-configs do not describe (the firmware does not use it)` },
-  { key: "crypto/has", boards: ["puckjs"], why: "crypto.AES is a class (typeof function) on Espruino; the emulation's plain object is pinned by test/sim/espruino/crypto.spec.ts" },
-  { key: "crypto/has", boards: ["banglejs2"], why: "SHA512 exists on the real Bangle.js 2 build; board-configs have no sha512 flag (the firmware does not use it)" },
+  {
+    key: "crypto/sha512",
+    why: `${MESSAGES}; on banglejs2 the real build has SHA512, which board-configs do not describe (the firmware does not use it)`
+  },
+  {
+    key: "crypto/has",
+    boards: ["puckjs"],
+    why: "crypto.AES is a class (typeof function) on Espruino; the emulation's plain object is pinned by test/sim/espruino/crypto.spec.ts"
+  },
+  {
+    key: "crypto/has",
+    boards: ["banglejs2"],
+    why: "SHA512 exists on the real Bangle.js 2 build; board-configs have no sha512 flag (the firmware does not use it)"
+  },
   { key: "crypto/aes-ecb", boards: ["mdbt42q", "pixljs", "banglejs2"], why: MESSAGES },
   { key: "crypto/aes-ctr-iv", boards: ["mdbt42q", "pixljs", "banglejs2"], why: MESSAGES },
-  { key: "crypto/aes-dec", boards: ["mdbt42q", "pixljs", "banglejs2"], why: MESSAGES },
+  { key: "crypto/aes-dec", boards: ["mdbt42q", "pixljs", "banglejs2"], why: MESSAGES }
 ];
 
 type Lines = Map<string, string>;
@@ -126,7 +160,8 @@ async function onInterpreter(topic: string, board: string): Promise<Lines> {
     fs.writeFileSync(file, source(topic));
     const res = await runScript(interpreterFor(board)!, file, { cwd, timeoutMs: 15000 });
     const lines = parse(res.stdout.split("\n"));
-    if (!res.exited || !lines.has("END")) throw new Error(`${topic} on ${board} did not finish:\n${res.stdout.slice(-1500)}\n${res.stderr.slice(-500)}`);
+    if (!res.exited || !lines.has("END"))
+      throw new Error(`${topic} on ${board} did not finish:\n${res.stdout.slice(-1500)}\n${res.stderr.slice(-500)}`);
     return lines;
   } finally {
     fs.rmSync(cwd, { recursive: true, force: true });
@@ -144,16 +179,19 @@ function runAll(pairs: Array<[string, string]>, parallel: number): Map<string, P
     queue.shift()!();
   };
   for (const [topic, board] of pairs) {
-    out.set(`${topic}@${board}`, new Promise<Lines>((resolve, reject) => {
-      queue.push(() => {
-        onInterpreter(topic, board)
-          .then(resolve, reject)
-          .finally(() => {
-            running--;
-            next();
-          });
-      });
-    }));
+    out.set(
+      `${topic}@${board}`,
+      new Promise<Lines>((resolve, reject) => {
+        queue.push(() => {
+          onInterpreter(topic, board)
+            .then(resolve, reject)
+            .finally(() => {
+              running--;
+              next();
+            });
+        });
+      })
+    );
   }
   for (let i = 0; i < parallel; i++) next();
   // Failures are reported by the spec that awaits them; keep Node from calling them unhandled meanwhile.

@@ -53,7 +53,10 @@ for (const board of listBoards().filter((b) => interpreterFor(b))) {
 
     it("resumes by itself once memory is back: scans the next crowd and advertises again", () => {
       const after = r.events.slice(r.lowUntil);
-      assert.ok(after.some((e) => e.type === "adv"), "advertising again");
+      assert.ok(
+        after.some((e) => e.type === "adv"),
+        "advertising again"
+      );
       useBoard(board);
       const log = readTokenLog(tokenFilesFromImage(r.flash, "flash"));
       const seeds = new Set(log.records.map((x) => x.rpiPrefix[2]));

@@ -1,7 +1,13 @@
 import { strict as assert } from "node:assert";
 import { listBoards, loadBoard } from "../../host-tools/src/build/boards";
 import { interpreterFor, espruinoDir } from "../../host-tools/src/real-espruino/interpreter";
-import { runTokenScenario, ScenarioResult, FIRST_BOOT_BURSTS, REBOOT_BURSTS, SessionResult } from "../../host-tools/src/real-espruino/token-scenario";
+import {
+  runTokenScenario,
+  ScenarioResult,
+  FIRST_BOOT_BURSTS,
+  REBOOT_BURSTS,
+  SessionResult
+} from "../../host-tools/src/real-espruino/token-scenario";
 import { expectedScan } from "../../host-tools/src/real-espruino/synthetic-crowd";
 import { tokenFilesFromImage } from "../../host-tools/src/tokenlog/token-files";
 import { readTokenLog } from "../../host-tools/src/tokenlog/read-log";
@@ -25,7 +31,9 @@ const boards = listBoards();
 const missing = boards.filter((b) => !interpreterFor(b));
 if (missing.length) {
   // Loud, once: CI always has the interpreters; a developer without them must know these specs did not run.
-  console.warn(`\n  !!! real-interpreter specs SKIPPED for ${missing.join(", ")}: no espruino-<board> in ${espruinoDir()} (set ESPRUINO_DIR)\n`);
+  console.warn(
+    `\n  !!! real-interpreter specs SKIPPED for ${missing.join(", ")}: no espruino-<board> in ${espruinoDir()} (set ESPRUINO_DIR)\n`
+  );
 }
 
 interface Adv {
@@ -97,7 +105,10 @@ for (const board of boards) {
             const rpi = deriveRpis(k.rpik, enin);
             return hex(buildAdvert(rpi, encryptMetadata(k.aemk, rpi, metadata)));
           };
-          assert.ok([packet(enIntervalNumber(v.t)), packet(enIntervalNumber(v.t) - 1)].includes(v.d), `advert at ${v.t} is not the GAEN packet of its interval`);
+          assert.ok(
+            [packet(enIntervalNumber(v.t)), packet(enIntervalNumber(v.t) - 1)].includes(v.d),
+            `advert at ${v.t} is not the GAEN packet of its interval`
+          );
           // An RPI never goes out under a second address, not even across the reboot.
           if (seen.has(v.d)) assert.equal(seen.get(v.d), addr);
           seen.set(v.d, addr);
@@ -123,7 +134,10 @@ for (const board of boards) {
       const bursts = [...FIRST_BOOT_BURSTS, ...REBOOT_BURSTS];
       const want = bursts.flatMap((b) => expectedScan(b[0], b[1], b[2], floor, TABLE_SLOTS, WINDOW_PACKETS).records);
       const got = log.records.map((x) => [hex(x.rpiPrefix), x.aem1, x.meanRssi, x.maxRssi, x.count]);
-      assert.deepEqual(got, want.map((x) => [hex(x.rpiPrefix), x.aem1, x.meanRssi, x.maxRssi, x.count]));
+      assert.deepEqual(
+        got,
+        want.map((x) => [hex(x.rpiPrefix), x.aem1, x.meanRssi, x.maxRssi, x.count])
+      );
       // Each record is placed at its scan's start (minute resolution).
       const starts = [...r.first.events, ...r.reboot.events].filter((e) => e.type === "burst").map((e) => (e.value as { at: number }).at);
       let i = 0;
@@ -135,7 +149,8 @@ for (const board of boards) {
         }
       });
       // Unrelated packets reached the firmware's callback and left no record.
-      for (const e of [...r.first.events, ...r.reboot.events].filter((x: TokenEvent) => x.type === "burst")) assert.ok((e.value as { unrelated: number }).unrelated > 0);
+      for (const e of [...r.first.events, ...r.reboot.events].filter((x: TokenEvent) => x.type === "burst"))
+        assert.ok((e.value as { unrelated: number }).unrelated > 0);
     });
 
     it("recovers a record torn by a power cut: skipped and counted, the log goes on after it into a new segment", () => {
@@ -148,7 +163,9 @@ for (const board of boards) {
 
     it("shows the wearer's status on a short press and opens and closes the sync window on long presses, identifiers held", () => {
       const ev = r.first.events;
-      const lit = ev.filter((e) => (e.type === "led" && (e.value as [string, number])[1] === 1) || (e.type === "screen" && (e.value as number[])[0] === 1));
+      const lit = ev.filter(
+        (e) => (e.type === "led" && (e.value as [string, number])[1] === 1) || (e.type === "screen" && (e.value as number[])[0] === 1)
+      );
       // High risk: six red flashes (a one-LED board flashes its LED, the screen turns red).
       const pressAt = ev.findIndex((e) => e.type === "ret" && (e.value as { v: unknown }).v === true);
       assert.ok(lit.filter((e) => e.index > pressAt).length >= 6, "six flashes");
@@ -161,8 +178,16 @@ for (const board of boards) {
       assert.equal(a[open + 1].d, a[open].d);
       const openIdx = ev.findIndex((e) => e.type === "adv" && (e.value as Adv).o.connectable === true);
       const closeIdx = ev.findIndex((e, j) => j > openIdx && e.type === "adv");
-      assert.equal(ev.slice(openIdx, closeIdx).some((e) => e.type === "addr"), false, "no address change in the window");
-      assert.equal(ev.slice(openIdx, closeIdx + 1).some((e) => e.type === "disconnect"), true, "a central is dropped as the window closes");
+      assert.equal(
+        ev.slice(openIdx, closeIdx).some((e) => e.type === "addr"),
+        false,
+        "no address change in the window"
+      );
+      assert.equal(
+        ev.slice(openIdx, closeIdx + 1).some((e) => e.type === "disconnect"),
+        true,
+        "a central is dropped as the window closes"
+      );
     });
 
     it("stays within its board's memory with room to spare at boot, in a 200-device scan, at a segment roll and in a rotation", () => {

@@ -22,7 +22,10 @@ function boot(code: string, local: number, seed = 1) {
 }
 
 function logRecords(token: ReturnType<typeof boot>["token"]): { prefix: string; time: number | null }[] {
-  const names = token.storage.list().filter((n) => n.startsWith("pt.log")).sort((a, b) => parseInt(a.slice(6), 10) - parseInt(b.slice(6), 10));
+  const names = token.storage
+    .list()
+    .filter((n) => n.startsWith("pt.log"))
+    .sort((a, b) => parseInt(a.slice(6), 10) - parseInt(b.slice(6), 10));
   const out: { prefix: string; time: number | null }[] = [];
   for (const n of names) {
     const b0 = token.storage.read(n);
@@ -45,7 +48,10 @@ describe("sim: the shipped token firmware on the Espruino emulation", function (
   it("puts the exact GAEN packet on the air, non-connectable, and changes address and RPI together over a day", () => {
     const r = boot(code, BUILD + 10 * 86400);
     r.scheduler.runUntil(1000 + 86400);
-    assert.deepEqual(r.token.uncaught.map((e) => e.message), []);
+    assert.deepEqual(
+      r.token.uncaught.map((e) => e.message),
+      []
+    );
     const states = r.radio.adverts.filter((a) => a && a.packet.length === 31);
     assert.ok(states.length >= 72, `${states.length} advert states`);
     for (const a of states) {
@@ -81,8 +87,14 @@ describe("sim: the shipped token firmware on the Espruino emulation", function (
     }
     const recs = logRecords(r.token);
     assert.ok(recs.length >= 5, `${recs.length} records in ${seconds} s`);
-    assert.ok(recs.every((x) => x.prefix === "4242424242" && x.time! >= BUILD + 86400 - 60), "only the near phone");
-    assert.deepEqual(r.token.uncaught.map((e) => e.message), []);
+    assert.ok(
+      recs.every((x) => x.prefix === "4242424242" && x.time! >= BUILD + 86400 - 60),
+      "only the near phone"
+    );
+    assert.deepEqual(
+      r.token.uncaught.map((e) => e.message),
+      []
+    );
   });
 
   it("goes off the air at boot: Espruino's default advert (board name, connectable) does not stay on", () => {
@@ -110,7 +122,10 @@ describe("sim: the shipped token firmware on the Espruino emulation", function (
       const shown = Buffer.from(r.radio.advert!.packet).toString("latin1");
       assert.ok(!shown.includes("Puck"), "no factory-derived name");
       assert.ok(shown.endsWith("Token"), shown);
-      assert.deepEqual(r.token.uncaught.map((e) => e.message), []);
+      assert.deepEqual(
+        r.token.uncaught.map((e) => e.message),
+        []
+      );
     }
     assert.equal(seen.size, 2, "each window a different address");
   });
@@ -130,7 +145,10 @@ describe("sim: the shipped token firmware on the Espruino emulation", function (
     r.scheduler.runUntil(1000 + 705 + 3600);
     const addrs = new Set(r.radio.adverts.filter((a) => a && a.packet.length === 31).map((a) => a!.address));
     assert.ok(addrs.size >= 3, `${addrs.size} addresses in an hour`);
-    assert.deepEqual(r.token.uncaught.map((e) => e.message), []);
+    assert.deepEqual(
+      r.token.uncaught.map((e) => e.message),
+      []
+    );
   });
 
   it("with a lost clock it does not advertise a GAEN packet but keeps logging against uptime", () => {
@@ -149,7 +167,10 @@ describe("sim: the shipped token firmware on the Espruino emulation", function (
     const r = boot(code, BUILD + 2 * 86400, 5);
     const pkt = (i: number) => buildAdvert(new Uint8Array(16).fill(i), new Uint8Array(4));
     const newestFreeSlot = (): number => {
-      const names = r.token.storage.list().filter((n) => /^pt\.log\d+$/.test(n)).sort((a, b) => parseInt(a.slice(6), 10) - parseInt(b.slice(6), 10));
+      const names = r.token.storage
+        .list()
+        .filter((n) => /^pt\.log\d+$/.test(n))
+        .sort((a, b) => parseInt(a.slice(6), 10) - parseInt(b.slice(6), 10));
       const b = names.length ? r.token.storage.read(names[names.length - 1]) : undefined;
       return b ? firstFreeSlot(b) : 100;
     };
@@ -174,11 +195,14 @@ describe("sim: the shipped token firmware on the Espruino emulation", function (
       cuts++;
       const now = logRecords(r.token).map((x) => x.prefix + "@" + x.time);
       assert.deepEqual(now.slice(0, before.length), before, `after cut ${cuts}: earlier records intact`);
-      assert.ok(now.length >= before.length + Math.floor(((cuts - 1) * 37 % 80) / 10), "the records before the cut are there");
+      assert.ok(now.length >= before.length + Math.floor((((cuts - 1) * 37) % 80) / 10), "the records before the cut are there");
       before = now;
       r.token.boot();
     }
     assert.ok(before.length > 100, `${before.length} records survived 30 cuts`);
-    assert.deepEqual(r.token.output.filter((l) => /corrupt/.test(l)), []);
+    assert.deepEqual(
+      r.token.output.filter((l) => /corrupt/.test(l)),
+      []
+    );
   });
 });

@@ -18,7 +18,13 @@ function records(st: FakeStorage): { prefix: string; time: number | null; mean: 
   for (const n of names) {
     const d = decodeSegment(st.read(n)!)!;
     const b = utcBase(d.header);
-    for (const r of d.records) out.push({ prefix: Buffer.from(r.rpiPrefix).toString("hex"), time: b === null ? null : b + r.minute * 60, mean: r.meanRssi, count: r.count });
+    for (const r of d.records)
+      out.push({
+        prefix: Buffer.from(r.rpiPrefix).toString("hex"),
+        time: b === null ? null : b + r.minute * 60,
+        mean: r.meanRssi,
+        count: r.count
+      });
   }
   return out;
 }
@@ -106,7 +112,11 @@ describe("token: advertising, scanning, clock, wearer interface (fake platform)"
       assert.ok(gapMin >= 10 && gapMin <= 20, `change after ${gapMin} min`);
       assert.notEqual(a.address, b.address);
       // beyond the fixed GAEN header (bytes 0–10), no byte position keeps its value across every change
-      for (let j = 11; j < 31; j++) assert.ok(log.some((x, n) => n > 0 && x.packet[j] !== log[n - 1].packet[j]), `byte ${j}`);
+      for (let j = 11; j < 31; j++)
+        assert.ok(
+          log.some((x, n) => n > 0 && x.packet[j] !== log[n - 1].packet[j]),
+          `byte ${j}`
+        );
       assert.notDeepEqual(a.packet.subarray(11), b.packet.subarray(11));
       assert.notDeepEqual(a.packet.subarray(27), b.packet.subarray(27), "the AEM changes too");
     }
@@ -125,7 +135,10 @@ describe("token: advertising, scanning, clock, wearer interface (fake platform)"
     const recs = records(p.storage);
     const scans = p.scanStarts;
     const most = 1 + Math.floor(seconds / (s.scanPeriodSec - s.scanJitterSec));
-    assert.ok(scans >= minScans(seconds) && scans <= most, `${scans} scans in 2 h (every ${s.scanPeriodSec - s.scanJitterSec}–${s.scanPeriodSec} s)`);
+    assert.ok(
+      scans >= minScans(seconds) && scans <= most,
+      `${scans} scans in 2 h (every ${s.scanPeriodSec - s.scanJitterSec}–${s.scanPeriodSec} s)`
+    );
     assert.equal(p.scanMs / scans, s.scanWindowMs, "the board's scan window");
     assert.equal(recs.length, 2 * scans, "one record per RPI per scan, for the two at or above the floor");
     assert.equal(recs.filter((r) => r.prefix === "b2b2b2b2b2").length, 0, "an RPI heard only below the floor is never logged");
@@ -142,7 +155,10 @@ describe("token: advertising, scanning, clock, wearer interface (fake platform)"
     const added: { prefix: number; mean: number; peak: number; count: number }[] = [];
     let dropped = 0;
     const log = {
-      add: (k: Uint8Array, o: number, _t: number, mean: number, peak: number, count: number) => (added.push({ prefix: k[o], mean, peak, count }), true),
+      add: (k: Uint8Array, o: number, _t: number, mean: number, peak: number, count: number) => (
+        added.push({ prefix: k[o], mean, peak, count }),
+        true
+      ),
       drop: (n: number) => void (dropped += n),
       anchor: () => undefined,
       dropped: () => dropped
@@ -159,7 +175,10 @@ describe("token: advertising, scanning, clock, wearer interface (fake platform)"
     p.advance(BOARD.schedule.scanWindowMs + 1000);
     assert.equal(dropped, 1, "only the fading RPI found the table full: weak packets took no slot");
     assert.equal(added.length, TABLE_SLOTS);
-    assert.ok(added.every((a) => a.prefix >= 100 && a.peak === floor + 10), "only the near ones");
+    assert.ok(
+      added.every((a) => a.prefix >= 100 && a.peak === floor + 10),
+      "only the near ones"
+    );
 
     // The floor applies to calibrated RSSI: a board that reads 5 dB low is corrected first.
     board.radio.rssiCalibrationDb = 5;
@@ -263,7 +282,10 @@ describe("token: advertising, scanning, clock, wearer interface (fake platform)"
     token.setTime(now);
     assert.ok(p.advertising, "advertises once the clock is set");
     const after = records(p.storage);
-    assert.ok(after.every((r) => r.time !== null && r.time <= now && r.time > now - span - 60), "re-anchored to real time");
+    assert.ok(
+      after.every((r) => r.time !== null && r.time <= now && r.time > now - span - 60),
+      "re-anchored to real time"
+    );
   });
 
   it("short press shows the risk level from the kiosk; long press opens a connectable sync window that closes by itself", () => {
@@ -351,7 +373,7 @@ describe("token: advertising, scanning, clock, wearer interface (fake platform)"
     };
     live(p, 3 * HOUR + 10, [{ data: null as unknown as Uint8Array, rssi: -60 }]); // a fault every scan
     const blue = p.ledLog.filter((l) => l.colour === "blue" && l.on).length;
-    assert.equal(blue, (3 * 60) / 5 * patternParts(PATTERN.needsSync)[3]);
+    assert.equal(blue, ((3 * 60) / 5) * patternParts(PATTERN.needsSync)[3]);
     assert.deepEqual(p.uncaught, []);
   });
 

@@ -1,5 +1,14 @@
 import * as crypto from "node:crypto";
-import { HeardAdvert, LedColour, LINK_DATA, LINK_DOWN, LINK_TX_BYTES, LINK_UP, Platform, PlatformStorage } from "../../firmware/src/platform-api";
+import {
+  HeardAdvert,
+  LedColour,
+  LINK_DATA,
+  LINK_DOWN,
+  LINK_TX_BYTES,
+  LINK_UP,
+  Platform,
+  PlatformStorage
+} from "../../firmware/src/platform-api";
 import { fileFootprint } from "../../firmware/src/wire/storage";
 import { Rng } from "../../host-tools/src/sim/prng";
 

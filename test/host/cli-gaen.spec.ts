@@ -46,7 +46,10 @@ describe("privatetracer gaen derive", () => {
 
   it("prints one JSON object per line with --json", async () => {
     const r = await cli("--tek", TEK, "--enin", ENIN, "--count", "2", "--json", "--metadata", "40080000");
-    const rows = r.out.trimEnd().split("\n").map((l) => JSON.parse(l));
+    const rows = r.out
+      .trimEnd()
+      .split("\n")
+      .map((l) => JSON.parse(l));
     assert.deepEqual(Object.keys(rows[0]), ["enin", "rpi", "aem"]);
     assert.deepEqual(rows[0], { enin: 2642976, rpi: "8be6cd371c5c891604bfbe49df845096", aem: "72033874" });
     assert.equal(rows[1].enin, 2642977);
@@ -76,7 +79,9 @@ describe("privatetracer gaen derive", () => {
 
   it("works from the installed command, exit code included", () => {
     const bin = path.join(repoRoot, "bin", "privatetracer.js");
-    const ok = spawnSync(process.execPath, [bin, "gaen", "derive", "--tek", TEK, "--enin", ENIN, "--metadata", "40080000"], { encoding: "utf8" });
+    const ok = spawnSync(process.execPath, [bin, "gaen", "derive", "--tek", TEK, "--enin", ENIN, "--metadata", "40080000"], {
+      encoding: "utf8"
+    });
     assert.equal(ok.status, 0, ok.stderr);
     assert.equal(ok.stdout, "2642976 8be6cd371c5c891604bfbe49df845096 72033874\n");
     const bad = spawnSync(process.execPath, [bin, "gaen", "derive", "--tek", "abc", "--enin", ENIN], { encoding: "utf8" });

@@ -78,7 +78,12 @@ describe("errors a service can use", () => {
     });
 
     it("keys: a malformed export, a bad signature, an unreadable source, a malformed keys file", async () => {
-      assertTyped(await rejection(parseExportFile(Buffer.from("PK\x03\x04 truncated"), "junk.zip")), ExportFormatError, "EXPORT_MALFORMED", "unusable");
+      assertTyped(
+        await rejection(parseExportFile(Buffer.from("PK\x03\x04 truncated"), "junk.zip")),
+        ExportFormatError,
+        "EXPORT_MALFORMED",
+        "unusable"
+      );
       const dir = tempDir("errors");
       fs.copyFileSync(OTHER_SIGNER, path.join(dir, "a.zip"));
       const bad = await rejection(loadKeySource(dir, { publicKeyPem: fs.readFileSync(PUB, "utf8") }));
@@ -87,12 +92,25 @@ describe("errors a service can use", () => {
       assertTyped(await rejection(loadKeySource(path.join(dir, "nothing-here"))), KeySourceError, "KEY_SOURCE_UNREADABLE", "unusable");
       const keys = path.join(dir, "keys.json");
       fs.writeFileSync(keys, "{ not json");
-      assertTyped(thrown(() => readKeysJson(keys)), KeyInputError, "KEY_INPUT_UNUSABLE", "unusable");
+      assertTyped(
+        thrown(() => readKeysJson(keys)),
+        KeyInputError,
+        "KEY_INPUT_UNUSABLE",
+        "unusable"
+      );
     });
 
     it("tokenlog: an empty image and a damaged one", () => {
-      assertTyped(thrown(() => tokenFilesFromImage(new Uint8Array(0), "empty.bin")), TokenFlashError, "TOKEN_FLASH_UNREADABLE", "unusable");
-      const img = image([["pt.log1", segment([rec(0, 0)])], ["pt.log2", segment([rec(1, 0), rec(2, 1)])]]);
+      assertTyped(
+        thrown(() => tokenFilesFromImage(new Uint8Array(0), "empty.bin")),
+        TokenFlashError,
+        "TOKEN_FLASH_UNREADABLE",
+        "unusable"
+      );
+      const img = image([
+        ["pt.log1", segment([rec(0, 0)])],
+        ["pt.log2", segment([rec(1, 0), rec(2, 1)])]
+      ]);
       // Cut inside pt.log2's first record: truncated in transfer, not a power cut.
       const cut = img.slice(0, dataOffset(img, "pt.log2") + slotAt(0) + 4);
       const e = thrown(() => readTokenLog(tokenFilesFromImage(cut, "cut.bin")));
@@ -101,8 +119,18 @@ describe("errors a service can use", () => {
     });
 
     it("match: bad sightings lines and a bad risk config", () => {
-      assertTyped(thrown(() => parseSightings('{"time": 1}\n', "s.jsonl")), SightingsFormatError, "SIGHTINGS_MALFORMED", "unusable");
-      assertTyped(thrown(() => riskConfigFrom({ bucketWieghts: {} })), UserError, "BAD_INPUT", "unusable");
+      assertTyped(
+        thrown(() => parseSightings('{"time": 1}\n', "s.jsonl")),
+        SightingsFormatError,
+        "SIGHTINGS_MALFORMED",
+        "unusable"
+      );
+      assertTyped(
+        thrown(() => riskConfigFrom({ bucketWieghts: {} })),
+        UserError,
+        "BAD_INPUT",
+        "unusable"
+      );
     });
   });
 
@@ -186,7 +214,8 @@ describe("errors a service can use", () => {
     }
 
     const isNumber = (n: ts.Node): boolean =>
-      ts.isNumericLiteral(n) || (ts.isPrefixUnaryExpression(n) && n.operator === ts.SyntaxKind.MinusToken && ts.isNumericLiteral(n.operand));
+      ts.isNumericLiteral(n) ||
+      (ts.isPrefixUnaryExpression(n) && n.operator === ts.SyntaxKind.MinusToken && ts.isNumericLiteral(n.operand));
 
     const parse = (file: string, source: string): ts.SourceFile =>
       ts.createSourceFile(file, source, ts.ScriptTarget.Latest, true, file.endsWith(".js") ? ts.ScriptKind.JS : ts.ScriptKind.TS);
@@ -206,7 +235,8 @@ describe("errors a service can use", () => {
         ts.forEachChild(n, visit);
       };
       sfs.forEach(visit);
-      const inFamily = (c: string | undefined, depth = 0): boolean => c === "PrivateTracerError" || (c !== undefined && depth < 20 && inFamily(parent.get(c), depth + 1));
+      const inFamily = (c: string | undefined, depth = 0): boolean =>
+        c === "PrivateTracerError" || (c !== undefined && depth < 20 && inFamily(parent.get(c), depth + 1));
       return new Set(["PrivateTracerError", ...[...parent.keys()].filter((c) => inFamily(c))]);
     }
 
@@ -231,7 +261,12 @@ describe("errors a service can use", () => {
           add(n, "exits the process");
         } else if (ts.isNewExpression(n) && family.has(n.expression.getText(sf)) && n.arguments?.some(isNumber)) {
           add(n, "gives an error a number (an exit code?)");
-        } else if (ts.isCallExpression(n) && n.expression.kind === ts.SyntaxKind.SuperKeyword && n.arguments.some(isNumber) && inFamilyClass(n)) {
+        } else if (
+          ts.isCallExpression(n) &&
+          n.expression.kind === ts.SyntaxKind.SuperKeyword &&
+          n.arguments.some(isNumber) &&
+          inFamilyClass(n)
+        ) {
           add(n, "gives an error's base class a number (an exit code?)");
         }
         ts.forEachChild(n, visit);
@@ -250,7 +285,11 @@ describe("errors a service can use", () => {
 
     it("the scan finds each way an exit code can creep back in, and passes code that has none", () => {
       const scanText = (src: string): Finding[] => {
-        const sf = parse("x.ts", "class PrivateTracerError extends Error {}\nclass UserError extends PrivateTracerError {}\nclass KeyInputError extends PrivateTracerError {}\n" + src);
+        const sf = parse(
+          "x.ts",
+          "class PrivateTracerError extends Error {}\nclass UserError extends PrivateTracerError {}\nclass KeyInputError extends PrivateTracerError {}\n" +
+            src
+        );
         return scan(sf, errorFamily([sf]));
       };
       const bad = [
@@ -279,7 +318,8 @@ describe("errors a service can use", () => {
       const files = sources(SRC).map((abs) => parse(path.relative(SRC, abs).split(path.sep).join("/"), fs.readFileSync(abs, "utf8")));
       assert.ok(files.length > 50, `only ${files.length} sources found under ${SRC}`);
       const family = errorFamily(files);
-      for (const c of ["UserError", "ExportFormatError", "SignatureError", "TokenFlashError", "DamagedFlashError", "SightingsFormatError"]) assert.ok(family.has(c), c);
+      for (const c of ["UserError", "ExportFormatError", "SignatureError", "TokenFlashError", "DamagedFlashError", "SightingsFormatError"])
+        assert.ok(family.has(c), c);
       const used = new Set<number>();
       const problems: string[] = [];
       for (const sf of files) {

@@ -9,7 +9,11 @@ describe("sim scheduler", () => {
     s.at(101, () => seen.push(["a", s.now]));
     s.at(102, () => seen.push(["b", s.now]));
     s.runAll();
-    assert.deepEqual(seen, [["a", 101], ["b", 102], ["c", 103]]);
+    assert.deepEqual(seen, [
+      ["a", 101],
+      ["b", 102],
+      ["c", 103]
+    ]);
   });
 
   it("runs ties in insertion order", () => {
@@ -17,7 +21,10 @@ describe("sim scheduler", () => {
     const seen: number[] = [];
     for (let i = 0; i < 50; i++) s.at(5, () => seen.push(i));
     s.runAll();
-    assert.deepEqual(seen, Array.from({ length: 50 }, (_, i) => i));
+    assert.deepEqual(
+      seen,
+      Array.from({ length: 50 }, (_, i) => i)
+    );
   });
 
   it("does not run a cancelled event", () => {
@@ -65,7 +72,7 @@ describe("sim scheduler", () => {
   it("keeps order through many random inserts and cancels", () => {
     const s = new EventScheduler();
     let x = 12345;
-    const rnd = (): number => ((x = (x * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff);
+    const rnd = (): number => (x = (x * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff;
     const ran: number[] = [];
     const ids: number[] = [];
     for (let i = 0; i < 5000; i++) {
@@ -93,7 +100,11 @@ describe("sim scheduler", () => {
     });
     s.at(5, () => seen.push(["queued", s.now]));
     assert.equal(s.runUntil(6), 3, "the inline work counts as an event");
-    assert.deepEqual(seen, [["event", 2], ["inline", 3], ["queued", 5]]);
+    assert.deepEqual(seen, [
+      ["event", 2],
+      ["inline", 3],
+      ["queued", 5]
+    ]);
   });
 
   it("advanceTo refuses outside a run, into the past, and after stop()", () => {

@@ -10,7 +10,17 @@ import { writeTek } from "../../firmware/src/gaen/tek-store";
 import { openLog } from "../../firmware/src/log/store";
 import { buildAdvert, parseAdvert } from "../../firmware/src/wire/advert";
 import { savedFaults } from "../../firmware/src/wire/fault-count";
-import { FLAG_UTC, HEADER_ANCHOR_OFFSET, HEADER_BYTES, LOG_PREFIX, RECORD_BYTES, SEGMENT_BYTES, encodeAnchor, encodeHeader, encodeRecord } from "../../firmware/src/wire/log-record";
+import {
+  FLAG_UTC,
+  HEADER_ANCHOR_OFFSET,
+  HEADER_BYTES,
+  LOG_PREFIX,
+  RECORD_BYTES,
+  SEGMENT_BYTES,
+  encodeAnchor,
+  encodeHeader,
+  encodeRecord
+} from "../../firmware/src/wire/log-record";
 import { encodeTekFile } from "../../firmware/src/wire/tek-file";
 import { parseAdvert as scannedFields } from "../../host-tools/src/sim/espruino/advert-packet";
 import { EspruinoStorage, Flash } from "../../host-tools/src/sim/espruino";
@@ -159,7 +169,10 @@ describe("wire golden bytes: token encoder and host decoder agree", () => {
       const log = readTokenLog(files([[LOG_PREFIX + 1, segmentFile(header, [bytes(f.hex)])]]));
       assert.equal(log.records.length, 1);
       const r = log.records[0];
-      assert.deepEqual({ time: r.time, rpiPrefix: hex(r.rpiPrefix), aem1: r.aem1, meanRssi: r.meanRssi, maxRssi: r.maxRssi, count: r.count }, f.decoded);
+      assert.deepEqual(
+        { time: r.time, rpiPrefix: hex(r.rpiPrefix), aem1: r.aem1, meanRssi: r.meanRssi, maxRssi: r.maxRssi, count: r.count },
+        f.decoded
+      );
     });
   });
 

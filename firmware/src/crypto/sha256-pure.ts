@@ -65,7 +65,14 @@ export function sha256Pure(data: Uint8Array): Uint8Array {
         w[i] = ((ror(x, 7) ^ ror(x, 18) ^ (x >>> 3)) + w[i - 7] + (ror(y, 17) ^ ror(y, 19) ^ (y >>> 10)) + w[i - 16]) | 0;
       }
     }
-    var a = h[0], b = h[1], cc = h[2], d = h[3], e = h[4], f = h[5], g = h[6], k = h[7];
+    var a = h[0],
+      b = h[1],
+      cc = h[2],
+      d = h[3],
+      e = h[4],
+      f = h[5],
+      g = h[6],
+      k = h[7];
     for (i = 0; i < 64; i++) {
       var t1 = (k + (ror(e, 6) ^ ror(e, 11) ^ ror(e, 25)) + ((e & f) ^ (~e & g)) + c[8 + i] + w[i]) | 0;
       var t2 = ((ror(a, 2) ^ ror(a, 13) ^ ror(a, 22)) + ((a & b) ^ (a & cc) ^ (b & cc))) | 0;

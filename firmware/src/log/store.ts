@@ -179,7 +179,8 @@ export function openLog(st: PlatformStorage): EncounterLog {
     anchor: function (oldLocal: number, newUtc: number) {
       for (var n = bootFirst; n > 0 && n <= seq; n++) {
         var h = header(n);
-        if (h && !(h.flags & FLAG_UTC) && h.anchor === null) st.write(name(n), encodeAnchor(h.base + newUtc - oldLocal), HEADER_ANCHOR_OFFSET);
+        if (h && !(h.flags & FLAG_UTC) && h.anchor === null)
+          st.write(name(n), encodeAnchor(h.base + newUtc - oldLocal), HEADER_ANCHOR_OFFSET);
       }
       cur = "";
     },

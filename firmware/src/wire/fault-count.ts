@@ -18,7 +18,11 @@ export function savedFaults(b: Uint8Array | undefined): number[] {
   var count = 0;
   var slot = 0;
   if (b)
-    for (; slot < FAULT_SLOTS && slot * 4 + 3 < b.length && (b[slot * 4] & b[slot * 4 + 1] & b[slot * 4 + 2] & b[slot * 4 + 3]) !== 255; slot++)
+    for (
+      ;
+      slot < FAULT_SLOTS && slot * 4 + 3 < b.length && (b[slot * 4] & b[slot * 4 + 1] & b[slot * 4 + 2] & b[slot * 4 + 3]) !== 255;
+      slot++
+    )
       if (b[slot * 4 + 3] !== 255) count = b[slot * 4] + b[slot * 4 + 1] * 256 + b[slot * 4 + 2] * 65536 + b[slot * 4 + 3] * 16777216;
   return [count, slot];
 }

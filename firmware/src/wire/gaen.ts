@@ -8,4 +8,3 @@
 export var INTERVAL_SECONDS = 600;
 /** Intervals per TEK: one TEK a UTC day, so a rolling start is a multiple of this. */
 export var TEK_ROLLING_PERIOD = 144;
-

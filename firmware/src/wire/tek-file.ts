@@ -88,7 +88,11 @@ export function readTeks(s: StorageReader & Partial<StorageEraser>, pruneKeeping
     // set wrong and corrected: erased, or it would stay among the newest for
     // good. Tomorrow stays (a clock a few minutes fast over midnight used it,
     // and it is used again tomorrow).
-    if (tek && (!prune || ((out.length < TEK_KEEP || starts[i] === pruneKeeping) && starts[i] <= (pruneKeeping as number) + TEK_ROLLING_PERIOD))) out.push({ rollingStart: starts[i], tek: tek });
+    if (
+      tek &&
+      (!prune || ((out.length < TEK_KEEP || starts[i] === pruneKeeping) && starts[i] <= (pruneKeeping as number) + TEK_ROLLING_PERIOD))
+    )
+      out.push({ rollingStart: starts[i], tek: tek });
     else if (prune) s.erase!(TEK_FILE_PREFIX + starts[i]);
   }
   return out;

@@ -28,16 +28,18 @@ export function buildProgram(onOutcome: (outcome: Outcome) => void): Command {
     .description("Build and flash PrivateTracer token firmware, simulate a care home, and read, sign, publish and match GAEN key exports.")
     .showHelpAfterError()
     .exitOverride();
-  const run: RunAction = (action) => async (...args) => {
-    try {
-      onOutcome(await action(...args));
-    } catch (e) {
-      // Anything else is a bug: let it reach bin/privatetracer.js, which prints the stack.
-      if (!(e instanceof PrivateTracerError)) throw e;
-      process.stderr.write(`privatetracer: ${e.message}\n`);
-      onOutcome(e.kind);
-    }
-  };
+  const run: RunAction =
+    (action) =>
+    async (...args) => {
+      try {
+        onOutcome(await action(...args));
+      } catch (e) {
+        // Anything else is a bug: let it reach bin/privatetracer.js, which prints the stack.
+        if (!(e instanceof PrivateTracerError)) throw e;
+        process.stderr.write(`privatetracer: ${e.message}\n`);
+        onOutcome(e.kind);
+      }
+    };
   const dir = path.join(__dirname, "commands");
   for (const f of fs.readdirSync(dir).sort()) {
     if (!/\.(ts|js)$/.test(f) || f.endsWith(".d.ts")) continue;

@@ -49,7 +49,10 @@ export function normaliseCode(code: string): string {
 }
 
 export function hashCode(code: string): string {
-  return crypto.createHash("sha256").update(HASH_DOMAIN + normaliseCode(code)).digest("hex");
+  return crypto
+    .createHash("sha256")
+    .update(HASH_DOMAIN + normaliseCode(code))
+    .digest("hex");
 }
 
 export function isWellFormedCode(code: string): boolean {
@@ -76,7 +79,8 @@ const isInt = (v: unknown): v is number => typeof v === "number" && Number.isSaf
 export function readCodeStore(file: string, createIfMissing = false): CodeStore {
   if (createIfMissing && !fs.existsSync(file)) return emptyStore();
   const doc = readJsonFile(file, "code store");
-  if (!isRecord(doc) || doc.format !== CODES_FORMAT || !Array.isArray(doc.codes)) throw new KeyInputError(`${file} is not a code store (expected "format": "${CODES_FORMAT}" and "codes": [...])`);
+  if (!isRecord(doc) || doc.format !== CODES_FORMAT || !Array.isArray(doc.codes))
+    throw new KeyInputError(`${file} is not a code store (expected "format": "${CODES_FORMAT}" and "codes": [...])`);
   doc.codes.forEach((c: unknown, i) => {
     const ok =
       isRecord(c) &&
@@ -114,7 +118,11 @@ function sleepMs(ms: number): void {
  * the same time cannot drop each other's changes. Waits up to `waitMs` for a
  * lock held by another run.
  */
-export function updateCodeStore<T>(file: string, change: (store: CodeStore) => T, opts: { createIfMissing?: boolean; waitMs?: number } = {}): T {
+export function updateCodeStore<T>(
+  file: string,
+  change: (store: CodeStore) => T,
+  opts: { createIfMissing?: boolean; waitMs?: number } = {}
+): T {
   const lock = `${file}.lock`;
   const deadline = Date.now() + (opts.waitMs ?? 10_000);
   let fd: number | undefined;
@@ -122,7 +130,8 @@ export function updateCodeStore<T>(file: string, change: (store: CodeStore) => T
     try {
       fd = fs.openSync(lock, "wx", 0o600);
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw new KeyInputError(`cannot lock the code store (${lock}): ${(e as Error).message}`);
+      if ((e as NodeJS.ErrnoException).code !== "EEXIST")
+        throw new KeyInputError(`cannot lock the code store (${lock}): ${(e as Error).message}`);
       let age: number;
       try {
         age = Date.now() - fs.statSync(lock).mtimeMs;
@@ -134,7 +143,9 @@ export function updateCodeStore<T>(file: string, change: (store: CodeStore) => T
         continue;
       }
       if (Date.now() > deadline) {
-        throw new KeyInputError(`the code store ${file} is locked by another publish or issue-code run; try again, or remove ${lock} if none is running`);
+        throw new KeyInputError(
+          `the code store ${file} is locked by another publish or issue-code run; try again, or remove ${lock} if none is running`
+        );
       }
       sleepMs(50);
     }
@@ -174,8 +185,10 @@ export function checkCode(store: CodeStore, code: string, now: number): CodeChec
   const h = hashCode(code);
   const rec = store.codes.find((c) => c.hash === h);
   if (!rec) return { ok: false, reason: "the authorisation code was not issued by the health authority" };
-  if (rec.usedAt !== undefined) return { ok: false, reason: `the authorisation code was already used (at ${new Date(rec.usedAt * 1000).toISOString()})` };
-  if (now >= rec.expiresAt) return { ok: false, reason: `the authorisation code expired at ${new Date(rec.expiresAt * 1000).toISOString()}` };
+  if (rec.usedAt !== undefined)
+    return { ok: false, reason: `the authorisation code was already used (at ${new Date(rec.usedAt * 1000).toISOString()})` };
+  if (now >= rec.expiresAt)
+    return { ok: false, reason: `the authorisation code expired at ${new Date(rec.expiresAt * 1000).toISOString()}` };
   return { ok: true, record: rec };
 }
 

@@ -77,7 +77,8 @@ function keyToWire(k: ExposureKey, where: string): WireKey {
 
 /** Parses export.bin (header + TemporaryExposureKeyExport); `source` names the file in errors. */
 export function decodeExportBin(bin: Uint8Array, source = "export.bin"): KeyExport {
-  if (bin.length < EXPORT_HEADER.length) throw new ExportFormatError(`${source}: export.bin is ${bin.length} bytes, too short for the 16-byte "EK Export v1" header`);
+  if (bin.length < EXPORT_HEADER.length)
+    throw new ExportFormatError(`${source}: export.bin is ${bin.length} bytes, too short for the 16-byte "EK Export v1" header`);
   if (!Buffer.from(bin.buffer, bin.byteOffset, EXPORT_HEADER.length).equals(EXPORT_HEADER))
     throw new ExportFormatError(`${source}: export.bin does not start with the header "EK Export v1    " (not a GAEN export)`);
   let wire: WireExport;
@@ -100,7 +101,12 @@ export function decodeExportBin(bin: Uint8Array, source = "export.bin"): KeyExpo
 
 /** Serialises an export to export.bin bytes (header included). Bad keys throw KeyInputError. */
 export function encodeExportBin(exp: KeyExport): Buffer {
-  if (!Number.isSafeInteger(exp.startTimestamp) || !Number.isSafeInteger(exp.endTimestamp) || exp.startTimestamp < 0 || exp.endTimestamp < exp.startTimestamp)
+  if (
+    !Number.isSafeInteger(exp.startTimestamp) ||
+    !Number.isSafeInteger(exp.endTimestamp) ||
+    exp.startTimestamp < 0 ||
+    exp.endTimestamp < exp.startTimestamp
+  )
     throw new KeyInputError(`export time window ${exp.startTimestamp}..${exp.endTimestamp} is not a valid pair of unix times`);
   const wire: WireExport = {
     start_timestamp: exp.startTimestamp,

@@ -60,7 +60,8 @@ async function readZipEntry(zip: JSZip, name: string, source: string): Promise<B
     } catch (e) {
       throw new ExportFormatError(`${source}: ${name} inside the zip is corrupt (${(e as Error).message})`);
     }
-    if (data.length > MAX_EXPORT_BYTES) throw new ExportFormatError(`${source}: ${name} is ${data.length} bytes, over the ${MAX_EXPORT_BYTES}-byte limit`);
+    if (data.length > MAX_EXPORT_BYTES)
+      throw new ExportFormatError(`${source}: ${name} is ${data.length} bytes, over the ${MAX_EXPORT_BYTES}-byte limit`);
     return Buffer.from(data);
   }
   if (typeof d.uncompressedSize !== "number" || typeof d.compression?.magic !== "string")
@@ -74,12 +75,16 @@ async function readZipEntry(zip: JSZip, name: string, source: string): Promise<B
       data = zlib.inflateRawSync(d.compressedContent, { maxOutputLength: MAX_EXPORT_BYTES });
     } catch (e) {
       if ((e as { code?: string }).code === "ERR_BUFFER_TOO_LARGE")
-        throw new ExportFormatError(`${source}: ${name} inflates to over the ${MAX_EXPORT_BYTES}-byte limit (its header claims ${d.uncompressedSize} bytes)`);
+        throw new ExportFormatError(
+          `${source}: ${name} inflates to over the ${MAX_EXPORT_BYTES}-byte limit (its header claims ${d.uncompressedSize} bytes)`
+        );
       throw new ExportFormatError(`${source}: ${name} inside the zip is corrupt (${(e as Error).message})`);
     }
   } else throw new ExportFormatError(`${source}: ${name} uses a zip compression method other than deflate or store`);
   if (data.length !== d.uncompressedSize)
-    throw new ExportFormatError(`${source}: ${name} inside the zip is corrupt (${data.length} bytes, its header says ${d.uncompressedSize})`);
+    throw new ExportFormatError(
+      `${source}: ${name} inside the zip is corrupt (${data.length} bytes, its header says ${d.uncompressedSize})`
+    );
   if (typeof d.crc32 === "number" && zlib.crc32(data) !== d.crc32 >>> 0)
     throw new ExportFormatError(`${source}: ${name} inside the zip is corrupt (CRC32 mismatch)`);
   return data;
@@ -87,7 +92,8 @@ async function readZipEntry(zip: JSZip, name: string, source: string): Promise<B
 
 /** Parses the bytes of a .zip export or a bare export.bin; `source` names it in errors. */
 export async function parseExportFile(data: Uint8Array, source: string): Promise<ExportFile> {
-  if (data.length > MAX_EXPORT_BYTES) throw new ExportFormatError(`${source}: ${data.length} bytes, over the ${MAX_EXPORT_BYTES}-byte limit for an export file`);
+  if (data.length > MAX_EXPORT_BYTES)
+    throw new ExportFormatError(`${source}: ${data.length} bytes, over the ${MAX_EXPORT_BYTES}-byte limit for an export file`);
   const buf = Buffer.from(data.buffer, data.byteOffset, data.length);
   if (buf.length < 2 || !buf.subarray(0, 2).equals(ZIP_MAGIC)) {
     // Not a zip: it must be a bare export.bin, whose header check says so if not.
@@ -115,7 +121,8 @@ export async function readExportFile(file: string): Promise<ExportFile> {
   let data: Buffer;
   try {
     const size = fs.statSync(file).size;
-    if (size > MAX_EXPORT_BYTES) throw new ExportFormatError(`${file}: ${size} bytes, over the ${MAX_EXPORT_BYTES}-byte limit for an export file`);
+    if (size > MAX_EXPORT_BYTES)
+      throw new ExportFormatError(`${file}: ${size} bytes, over the ${MAX_EXPORT_BYTES}-byte limit for an export file`);
     data = fs.readFileSync(file);
   } catch (e) {
     if (e instanceof ExportFormatError) throw e;
@@ -165,7 +172,9 @@ export async function buildExportZip(exp: KeyExport, sign?: SignOptions): Promis
   const withInfo: KeyExport = { ...exp, signatureInfos: info ? [info] : exp.signatureInfos };
   const bin = encodeExportBin(withInfo);
   const sigs: TekSignature[] =
-    sign && info ? [{ signatureInfo: info, batchNum: exp.batchNum, batchSize: exp.batchSize, signature: signExportBin(bin, sign.key) }] : [];
+    sign && info
+      ? [{ signatureInfo: info, batchNum: exp.batchNum, batchSize: exp.batchSize, signature: signExportBin(bin, sign.key) }]
+      : [];
   const zip = new JSZip();
   // A fixed entry date: the real one would only tell when the publisher ran.
   const date = new Date(Date.UTC(2020, 0, 1));

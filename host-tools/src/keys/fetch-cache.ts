@@ -29,7 +29,9 @@ async function fetchSameOrigin(url: string): Promise<Response> {
     await res.body?.cancel().catch(() => undefined);
     const next = new URL(location, current);
     if (next.origin !== origin) {
-      throw new KeySourceError(`cannot fetch ${url}: it redirects to another server (${next.origin}); give that URL directly if it is trusted`);
+      throw new KeySourceError(
+        `cannot fetch ${url}: it redirects to another server (${next.origin}); give that URL directly if it is trusted`
+      );
     }
     if (hops >= MAX_REDIRECTS) throw new KeySourceError(`cannot fetch ${url}: more than ${MAX_REDIRECTS} redirects`);
     current = next.toString();

@@ -34,7 +34,8 @@ function isRecord(v: unknown): v is Record<string, unknown> {
 function decodeKeyData(v: unknown, where: string): Uint8Array {
   if (typeof v !== "string") throw new KeyInputError(`${where}: key data must be a string of hex or base64`);
   if (/^[0-9a-fA-F]{32}$/.test(v)) return Uint8Array.from(Buffer.from(v, "hex"));
-  if (/^[A-Za-z0-9+/]{22}(==)?$/.test(v) || /^[A-Za-z0-9_-]{22}$/.test(v)) return Uint8Array.from(Buffer.from(v, /[_-]/.test(v) ? "base64url" : "base64"));
+  if (/^[A-Za-z0-9+/]{22}(==)?$/.test(v) || /^[A-Za-z0-9_-]{22}$/.test(v))
+    return Uint8Array.from(Buffer.from(v, /[_-]/.test(v) ? "base64url" : "base64"));
   throw new KeyInputError(`${where}: key data "${v.slice(0, 40)}" is neither 32 hex digits nor base64 of 16 bytes`);
 }
 
@@ -42,7 +43,8 @@ function optInt(o: Record<string, unknown>, names: string[], where: string): num
   for (const n of names) {
     if (o[n] === undefined || o[n] === null) continue;
     const v = o[n];
-    if (typeof v !== "number" || !Number.isInteger(v)) throw new KeyInputError(`${where}: ${n} must be an integer, got ${JSON.stringify(v)}`);
+    if (typeof v !== "number" || !Number.isInteger(v))
+      throw new KeyInputError(`${where}: ${n} must be an integer, got ${JSON.stringify(v)}`);
     return v;
   }
   return undefined;
@@ -77,7 +79,8 @@ export function keysFromJson(doc: unknown, source: string): ExposureKey[] {
   let list: unknown;
   if (Array.isArray(doc)) list = doc;
   else if (isRecord(doc)) list = doc.keys ?? doc.temporaryExposureKeys;
-  if (!Array.isArray(list)) throw new KeyInputError(`${source}: expected a JSON array of keys or an object with "keys" (or "temporaryExposureKeys")`);
+  if (!Array.isArray(list))
+    throw new KeyInputError(`${source}: expected a JSON array of keys or an object with "keys" (or "temporaryExposureKeys")`);
   return list.map((k, i) => keyFromJson(k, `${source}: key ${i + 1}`));
 }
 

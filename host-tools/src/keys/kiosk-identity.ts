@@ -31,7 +31,8 @@ function isRecord(v: unknown): v is Record<string, unknown> {
 }
 
 export function checkKioskId(id: unknown, where: string): string {
-  if (typeof id !== "string" || !KIOSK_ID.test(id)) throw new KeyInputError(`${where}: kiosk id must be 1-64 letters, digits, ".", "_" or "-", got ${JSON.stringify(id)}`);
+  if (typeof id !== "string" || !KIOSK_ID.test(id))
+    throw new KeyInputError(`${where}: kiosk id must be 1-64 letters, digits, ".", "_" or "-", got ${JSON.stringify(id)}`);
   return id;
 }
 
@@ -48,7 +49,9 @@ export function generateKioskKey(kioskId: string): KioskSecret {
 }
 
 export function kioskSecretToJson(k: KioskSecret): string {
-  return JSON.stringify({ format: KIOSK_KEY_FORMAT, kioskId: k.kioskId, secretKey: Buffer.from(k.secretKey).toString("base64") }, null, 2) + "\n";
+  return (
+    JSON.stringify({ format: KIOSK_KEY_FORMAT, kioskId: k.kioskId, secretKey: Buffer.from(k.secretKey).toString("base64") }, null, 2) + "\n"
+  );
 }
 
 export function enrolmentOf(k: KioskSecret): KioskEnrolment {
@@ -57,7 +60,10 @@ export function enrolmentOf(k: KioskSecret): KioskEnrolment {
 
 export function readKioskSecret(file: string): KioskSecret {
   const doc = readJsonFile(file, "kiosk key");
-  if (!isRecord(doc) || doc.format !== KIOSK_KEY_FORMAT) throw new KeyInputError(`${file} is not a kiosk key file (expected "format": "${KIOSK_KEY_FORMAT}"; make one with \`privatetracer report keygen\`)`);
+  if (!isRecord(doc) || doc.format !== KIOSK_KEY_FORMAT)
+    throw new KeyInputError(
+      `${file} is not a kiosk key file (expected "format": "${KIOSK_KEY_FORMAT}"; make one with \`privatetracer report keygen\`)`
+    );
   const kioskId = checkKioskId(doc.kioskId, file);
   const secretKey = base64Bytes(doc.secretKey, nacl.sign.secretKeyLength, "secretKey", file);
   return { kioskId, secretKey, publicKey: nacl.sign.keyPair.fromSecretKey(secretKey).publicKey };
@@ -83,6 +89,8 @@ export function writeNewFile(file: string, text: string, mode?: number): void {
   try {
     fs.writeFileSync(file, text, { flag: "wx", mode });
   } catch (e) {
-    throw new KeyInputError(`cannot write ${file}: ${(e as Error).message}${(e as NodeJS.ErrnoException).code === "EEXIST" ? " (refusing to overwrite)" : ""}`);
+    throw new KeyInputError(
+      `cannot write ${file}: ${(e as Error).message}${(e as NodeJS.ErrnoException).code === "EEXIST" ? " (refusing to overwrite)" : ""}`
+    );
   }
 }

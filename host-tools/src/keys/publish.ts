@@ -117,7 +117,9 @@ async function publishedKeys(outDir: string): Promise<Map<string, Published>> {
     // No index yet (or no directory: creating it reports that) means nothing was published.
     const code = (e as NodeJS.ErrnoException).code;
     if (code === "ENOENT" || code === "ENOTDIR") return out;
-    throw new KeyInputError(`cannot read ${index} to check which keys are already published: ${(e as Error).message}. Nothing was published.`);
+    throw new KeyInputError(
+      `cannot read ${index} to check which keys are already published: ${(e as Error).message}. Nothing was published.`
+    );
   }
   const entries = text
     .split(/\r?\n/)
@@ -129,7 +131,9 @@ async function publishedKeys(outDir: string): Promise<Map<string, Published>> {
     try {
       exp = (await readExportFile(file)).export;
     } catch (e) {
-      throw new KeyInputError(`cannot read ${file}, listed in ${index}, to check which keys are already published: ${(e as Error).message}. Nothing was published.`);
+      throw new KeyInputError(
+        `cannot read ${file}, listed in ${index}, to check which keys are already published: ${(e as Error).message}. Nothing was published.`
+      );
     }
     for (const k of [...exp.keys, ...exp.revisedKeys]) {
       const id = keyDataId(k);
@@ -141,7 +145,9 @@ async function publishedKeys(outDir: string): Promise<Map<string, Published>> {
 
 function republishReason(k: ExposureKey, p: Published): string {
   const same = p.start === k.rollingStartIntervalNumber && p.period === k.rollingPeriod;
-  const claim = same ? "with the same start" : `with start ${p.start} and period ${p.period} (this upload claims start ${k.rollingStartIntervalNumber} and period ${k.rollingPeriod})`;
+  const claim = same
+    ? "with the same start"
+    : `with start ${p.start} and period ${p.period} (this upload claims start ${k.rollingStartIntervalNumber} and period ${k.rollingPeriod})`;
   return `already published in ${p.exportFile} ${claim}; a key is published once, whatever start it claims`;
 }
 
@@ -154,7 +160,14 @@ interface Refused extends RejectedUpload {
   republished?: RepublishedKey[];
 }
 
-function checkUpload(text: string, file: string, o: PublishOptions, codes: CodeStore, seenKeys: Set<string>, published: Map<string, Published>): Checked | Refused | AlreadyPublished {
+function checkUpload(
+  text: string,
+  file: string,
+  o: PublishOptions,
+  codes: CodeStore,
+  seenKeys: Set<string>,
+  published: Map<string, Published>
+): Checked | Refused | AlreadyPublished {
   let upload: Upload;
   try {
     upload = parseUpload(text, file);
@@ -164,8 +177,16 @@ function checkUpload(text: string, file: string, o: PublishOptions, codes: CodeS
   const pub = o.kiosks.get(upload.kioskId);
   if (!pub) return { file, reason: `kiosk "${upload.kioskId}" is not enrolled` };
   // The signature is checked before the code, so nobody outside the enrolled kiosks can probe codes.
-  if (!uploadSignatureValid(upload, pub)) return { file, reason: `the signature does not verify with kiosk "${upload.kioskId}"'s enrolled key (upload altered or signed by another key)` };
-  if (upload.timestamp > o.now + MAX_CLOCK_AHEAD_S) return { file, reason: `the upload is dated ${new Date(upload.timestamp * 1000).toISOString()}, in the future: check the kiosk's clock` };
+  if (!uploadSignatureValid(upload, pub))
+    return {
+      file,
+      reason: `the signature does not verify with kiosk "${upload.kioskId}"'s enrolled key (upload altered or signed by another key)`
+    };
+  if (upload.timestamp > o.now + MAX_CLOCK_AHEAD_S)
+    return {
+      file,
+      reason: `the upload is dated ${new Date(upload.timestamp * 1000).toISOString()}, in the future: check the kiosk's clock`
+    };
   const digest = uploadDigest(text);
   // The identical upload used this code in an earlier run that stopped before moving it.
   if (findCode(codes, upload.authorisationCode)?.usedFor === digest) return { file, already: true };
@@ -198,7 +219,8 @@ function checkUpload(text: string, file: string, o: PublishOptions, codes: CodeS
   }
   // Refused without using the code: the kiosk can send the keys again once they can be published,
   // and a code is not spent on keys that are out already.
-  if (!keys.length) return { file, reason: `no key can be published${republished.length ? "" : " yet"}: ${dropped.join("; ")}`, republished };
+  if (!keys.length)
+    return { file, reason: `no key can be published${republished.length ? "" : " yet"}: ${dropped.join("; ")}`, republished };
   return { file, digest, upload, record: code.record, keys, dropped, republished };
 }
 
@@ -245,7 +267,10 @@ function saveUsedCodes(o: PublishOptions, accepted: Checked[]): void {
 export async function publishUploads(o: PublishOptions): Promise<PublishResult> {
   let names: string[];
   try {
-    names = fs.readdirSync(o.uploadsDir).filter((f) => f.endsWith(".json")).sort();
+    names = fs
+      .readdirSync(o.uploadsDir)
+      .filter((f) => f.endsWith(".json"))
+      .sort();
   } catch (e) {
     throw new KeyInputError(`cannot read the uploads directory ${o.uploadsDir}: ${(e as Error).message}`);
   }
@@ -271,7 +296,8 @@ export async function publishUploads(o: PublishOptions): Promise<PublishResult> 
     else if ("reason" in r) {
       rejected.push({ file: r.file, reason: r.reason });
       republished.push(...(r.republished ?? []));
-    } else if (usedInBatch.has(r.record)) rejected.push({ file, reason: "the authorisation code was already used (by another upload in this batch)" });
+    } else if (usedInBatch.has(r.record))
+      rejected.push({ file, reason: "the authorisation code was already used (by another upload in this batch)" });
     else {
       usedInBatch.add(r.record);
       accepted.push(r);
@@ -287,7 +313,16 @@ export async function publishUploads(o: PublishOptions): Promise<PublishResult> 
     const start = Math.min(o.now, ...accepted.map((a) => a.upload.timestamp));
     exportFile = `${start}-${o.now}-00001.zip`;
     const zip = await buildExportZip(
-      { startTimestamp: start, endTimestamp: o.now, region: o.region, batchNum: 1, batchSize: 1, signatureInfos: [], keys, revisedKeys: [] },
+      {
+        startTimestamp: start,
+        endTimestamp: o.now,
+        region: o.region,
+        batchNum: 1,
+        batchSize: 1,
+        signatureInfos: [],
+        keys,
+        revisedKeys: []
+      },
       { key: o.signingKey, keyId: o.keyId, keyVersion: o.keyVersion }
     );
     const nothingChanged = "Nothing was published; fix this and run again.";
@@ -302,13 +337,17 @@ export async function publishUploads(o: PublishOptions): Promise<PublishResult> 
     const index = path.join(o.outDir, "index.txt");
     const unlisted = `${out} is written but not listed; fix this and run again (the keys are published once more, and readers drop repeats).`;
     const before = writeStep("read", index, unlisted, () => (fs.existsSync(index) ? fs.readFileSync(index, "utf8") : ""));
-    writeStep("write", index, unlisted, () => writeFileAtomic(index, Buffer.from(before + (before && !before.endsWith("\n") ? "\n" : "") + exportFile + "\n")));
+    writeStep("write", index, unlisted, () =>
+      writeFileAtomic(index, Buffer.from(before + (before && !before.endsWith("\n") ? "\n" : "") + exportFile + "\n"))
+    );
     saveUsedCodes(o, accepted);
   }
-  const afterMove = "The keys are published and the codes marked used; fix this and run again to move the remaining uploads (each is recognised as already published).";
+  const afterMove =
+    "The keys are published and the codes marked used; fix this and run again to move the remaining uploads (each is recognised as already published).";
   for (const a of accepted) moveTo(path.join(o.uploadsDir, "published"), a.file, afterMove);
   for (const f of alreadyPublished) moveTo(path.join(o.uploadsDir, "published"), f, afterMove);
-  for (const r of rejected) if (fs.existsSync(r.file)) moveTo(path.join(o.uploadsDir, "rejected"), r.file, "Fix this and run again.", r.reason);
+  for (const r of rejected)
+    if (fs.existsSync(r.file)) moveTo(path.join(o.uploadsDir, "rejected"), r.file, "Fix this and run again.", r.reason);
   return {
     exportFile,
     keys: keys.length,

@@ -9,7 +9,9 @@ import { KeyInputError } from "./errors";
 
 function checkP256(key: crypto.KeyObject, what: string): void {
   if (key.asymmetricKeyType !== "ec" || key.asymmetricKeyDetails?.namedCurve !== "prime256v1")
-    throw new KeyInputError(`${what} is not an ECDSA P-256 key (got ${key.asymmetricKeyType ?? "?"} ${key.asymmetricKeyDetails?.namedCurve ?? ""}); GAEN exports are signed with P-256`);
+    throw new KeyInputError(
+      `${what} is not an ECDSA P-256 key (got ${key.asymmetricKeyType ?? "?"} ${key.asymmetricKeyDetails?.namedCurve ?? ""}); GAEN exports are signed with P-256`
+    );
 }
 
 function readPem(file: string, what: string): string {

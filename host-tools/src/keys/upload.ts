@@ -52,7 +52,11 @@ export function createUpload(keys: ExposureKey[], code: string, kiosk: KioskSecr
     kioskId: kiosk.kioskId,
     authorisationCode: code,
     timestamp,
-    keys: keys.map((k) => ({ keyData: k.keyData, rollingStartIntervalNumber: k.rollingStartIntervalNumber, rollingPeriod: k.rollingPeriod }))
+    keys: keys.map((k) => ({
+      keyData: k.keyData,
+      rollingStartIntervalNumber: k.rollingStartIntervalNumber,
+      rollingPeriod: k.rollingPeriod
+    }))
   };
   return { ...body, signature: nacl.sign.detached(canonicalBytes(body), kiosk.secretKey) };
 }
@@ -65,7 +69,11 @@ export function uploadToJson(u: Upload): string {
         kioskId: u.kioskId,
         authorisationCode: u.authorisationCode,
         timestamp: u.timestamp,
-        keys: u.keys.map((k) => ({ keyData: Buffer.from(k.keyData).toString("hex"), rollingStartIntervalNumber: k.rollingStartIntervalNumber, rollingPeriod: k.rollingPeriod })),
+        keys: u.keys.map((k) => ({
+          keyData: Buffer.from(k.keyData).toString("hex"),
+          rollingStartIntervalNumber: k.rollingStartIntervalNumber,
+          rollingPeriod: k.rollingPeriod
+        })),
         signature: Buffer.from(u.signature).toString("base64")
       },
       null,
@@ -92,24 +100,34 @@ export function parseUpload(text: string, source: string): Upload {
   } catch (e) {
     throw new KeyInputError(`${source} is not valid JSON (${(e as Error).message})`);
   }
-  if (!isRecord(doc) || doc.format !== UPLOAD_FORMAT) throw new KeyInputError(`${source} is not a diagnosis upload (expected "format": "${UPLOAD_FORMAT}")`);
+  if (!isRecord(doc) || doc.format !== UPLOAD_FORMAT)
+    throw new KeyInputError(`${source} is not a diagnosis upload (expected "format": "${UPLOAD_FORMAT}")`);
   onlyFields(doc, FIELDS, source);
   const kioskId = checkKioskId(doc.kioskId, source);
-  if (typeof doc.authorisationCode !== "string" || doc.authorisationCode.length > 64) throw new KeyInputError(`${source}: authorisationCode must be a string`);
-  if (typeof doc.timestamp !== "number" || !Number.isSafeInteger(doc.timestamp) || doc.timestamp < 0) throw new KeyInputError(`${source}: timestamp must be unix seconds`);
-  if (!Array.isArray(doc.keys) || doc.keys.length === 0 || doc.keys.length > MAX_UPLOAD_KEYS) throw new KeyInputError(`${source}: keys must be a list of 1 to ${MAX_UPLOAD_KEYS} keys`);
+  if (typeof doc.authorisationCode !== "string" || doc.authorisationCode.length > 64)
+    throw new KeyInputError(`${source}: authorisationCode must be a string`);
+  if (typeof doc.timestamp !== "number" || !Number.isSafeInteger(doc.timestamp) || doc.timestamp < 0)
+    throw new KeyInputError(`${source}: timestamp must be unix seconds`);
+  if (!Array.isArray(doc.keys) || doc.keys.length === 0 || doc.keys.length > MAX_UPLOAD_KEYS)
+    throw new KeyInputError(`${source}: keys must be a list of 1 to ${MAX_UPLOAD_KEYS} keys`);
   const keys = doc.keys.map((k: unknown, i): UploadKey => {
     const where = `${source}: key ${i + 1}`;
     if (!isRecord(k)) throw new KeyInputError(`${where}: expected an object`);
     onlyFields(k, KEY_FIELDS, where);
-    if (typeof k.keyData !== "string" || !/^[0-9a-f]{32}$/.test(k.keyData)) throw new KeyInputError(`${where}: keyData must be 32 lower-case hex digits`);
-    const key: UploadKey = { keyData: Uint8Array.from(Buffer.from(k.keyData, "hex")), rollingStartIntervalNumber: k.rollingStartIntervalNumber as number, rollingPeriod: k.rollingPeriod as number };
+    if (typeof k.keyData !== "string" || !/^[0-9a-f]{32}$/.test(k.keyData))
+      throw new KeyInputError(`${where}: keyData must be 32 lower-case hex digits`);
+    const key: UploadKey = {
+      keyData: Uint8Array.from(Buffer.from(k.keyData, "hex")),
+      rollingStartIntervalNumber: k.rollingStartIntervalNumber as number,
+      rollingPeriod: k.rollingPeriod as number
+    };
     const problem = keyProblem(key);
     if (problem) throw new KeyInputError(`${where}: ${problem}`);
     return key;
   });
   const sig = typeof doc.signature === "string" && /^[A-Za-z0-9+/]+=*$/.test(doc.signature) ? Buffer.from(doc.signature, "base64") : null;
-  if (!sig || sig.length !== nacl.sign.signatureLength) throw new KeyInputError(`${source}: signature must be base64 of ${nacl.sign.signatureLength} bytes`);
+  if (!sig || sig.length !== nacl.sign.signatureLength)
+    throw new KeyInputError(`${source}: signature must be base64 of ${nacl.sign.signatureLength} bytes`);
   return { kioskId, authorisationCode: doc.authorisationCode, timestamp: doc.timestamp, keys, signature: Uint8Array.from(sig) };
 }
 

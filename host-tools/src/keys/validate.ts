@@ -24,7 +24,11 @@ const INT32_MAX = 0x7fffffff;
 export function keyProblem(k: ExposureKey): string | null {
   if (!(k.keyData instanceof Uint8Array)) return "key_data is missing";
   if (k.keyData.length !== TEK_BYTES) return `key_data is ${k.keyData.length} bytes, expected ${TEK_BYTES}`;
-  if (!Number.isInteger(k.rollingStartIntervalNumber) || k.rollingStartIntervalNumber < 0 || k.rollingStartIntervalNumber > MAX_ROLLING_START)
+  if (
+    !Number.isInteger(k.rollingStartIntervalNumber) ||
+    k.rollingStartIntervalNumber < 0 ||
+    k.rollingStartIntervalNumber > MAX_ROLLING_START
+  )
     return `rolling_start_interval_number ${k.rollingStartIntervalNumber} is outside 0..${MAX_ROLLING_START} (an int32 on the wire)`;
   if (!Number.isInteger(k.rollingPeriod) || k.rollingPeriod < 1 || k.rollingPeriod > MAX_ROLLING_PERIOD)
     return `rolling_period ${k.rollingPeriod} is outside 1..${MAX_ROLLING_PERIOD}`;

@@ -83,7 +83,16 @@ export function buildExposureWindows(matches: readonly MatchedSighting[], cfg: R
     for (const raw of groupScans(list, scanMergeSeconds)) {
       const startsWindow = !w || raw.time - prevTime > windowGapSeconds;
       if (startsWindow) {
-        w = { keyIndex, key: list[0].key, start: raw.time, end: raw.time, scans: [], durationSeconds: 0, bucketSeconds: emptyBuckets(), weightedSeconds: 0 };
+        w = {
+          keyIndex,
+          key: list[0].key,
+          start: raw.time,
+          end: raw.time,
+          scans: [],
+          durationSeconds: 0,
+          bucketSeconds: emptyBuckets(),
+          weightedSeconds: 0
+        };
         windows.push(w);
       }
       const win = w as ExposureWindow;
@@ -91,7 +100,14 @@ export function buildExposureWindows(matches: readonly MatchedSighting[], cfg: R
       const typical = atts.reduce((a, b) => a + b, 0) / atts.length;
       const secs = Math.min(maxSecondsPerScan, startsWindow ? assumedScanIntervalSeconds : raw.time - prevTime);
       const bucket = attenuationBucket(typical, cfg.attenuationThresholdsDb);
-      win.scans.push({ time: raw.time, typicalAttenuationDb: typical, minAttenuationDb: Math.min(...atts), secondsSinceLastScan: secs, bucket, sightings: raw.sightings });
+      win.scans.push({
+        time: raw.time,
+        typicalAttenuationDb: typical,
+        minAttenuationDb: Math.min(...atts),
+        secondsSinceLastScan: secs,
+        bucket,
+        sightings: raw.sightings
+      });
       win.end = raw.sightings[raw.sightings.length - 1].sighting.time;
       win.durationSeconds += secs;
       win.bucketSeconds[bucket] += secs;

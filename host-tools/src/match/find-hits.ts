@@ -108,7 +108,15 @@ function spawnWorker(init: WorkerInit): Worker {
   if (workerSource === null) {
     const esbuild = require("esbuild") as typeof import("esbuild"); // eslint-disable-line @typescript-eslint/no-require-imports
     // An IIFE keeps the bundle's top-level names (e.g. `crypto`) off the worker's globals.
-    const out = esbuild.buildSync({ entryPoints: [file], bundle: true, platform: "node", format: "iife", target: "node20", write: false, logLevel: "silent" });
+    const out = esbuild.buildSync({
+      entryPoints: [file],
+      bundle: true,
+      platform: "node",
+      format: "iife",
+      target: "node20",
+      write: false,
+      logLevel: "silent"
+    });
     workerSource = out.outputFiles[0].text;
   }
   return new Worker(workerSource, { eval: true, workerData: init });
@@ -120,7 +128,14 @@ function spawnWorker(init: WorkerInit): Worker {
  * of the `threads`, keeps the count equal to the cores used. Between its chunks
  * it yields so worker results and progress get through.
  */
-async function findHitsInWorkers(keys: PackedKeys, index: SightingIndex, threads: number, chunk: number, useThisThread: boolean, onProgress?: (d: number, t: number) => void): Promise<FindHitsResult> {
+async function findHitsInWorkers(
+  keys: PackedKeys,
+  index: SightingIndex,
+  threads: number,
+  chunk: number,
+  useThisThread: boolean,
+  onProgress?: (d: number, t: number) => void
+): Promise<FindHitsResult> {
   // Keys are shared memory, so each worker reads them in place; the index is small and copied once.
   const init: WorkerInit = { index, keys: keys.data.buffer instanceof SharedArrayBuffer ? keys : sharedCopy(keys) };
   const flat: number[] = [];

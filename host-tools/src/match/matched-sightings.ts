@@ -61,7 +61,12 @@ export function txPowerFromAemTx(aemk: Buffer, fullRpi: Uint8Array, aemTx: numbe
   return md.readInt8(AEM_TX_BYTE);
 }
 
-export function resolveHits(hits: readonly MatchHit[], keys: readonly ExposureKey[], sightings: readonly Sighting[], defaultTxPowerDbm: number): MatchedSighting[] {
+export function resolveHits(
+  hits: readonly MatchHit[],
+  keys: readonly ExposureKey[],
+  sightings: readonly Sighting[],
+  defaultTxPowerDbm: number
+): MatchedSighting[] {
   const derived = new Map<number, TekKeys>();
   const out: MatchedSighting[] = [];
   for (const h of hits) {
@@ -91,7 +96,17 @@ export function resolveHits(hits: readonly MatchHit[], keys: readonly ExposureKe
         source = "aem";
       }
     }
-    const m: MatchedSighting = { keyIndex: h.keyIndex, key, enin: h.enin, rpi, sightingIndex: h.sightingIndex, sighting: s, txPowerDbm: tx, txPowerSource: source, attenuationDb: attenuationDb(tx, s.rssi) };
+    const m: MatchedSighting = {
+      keyIndex: h.keyIndex,
+      key,
+      enin: h.enin,
+      rpi,
+      sightingIndex: h.sightingIndex,
+      sighting: s,
+      txPowerDbm: tx,
+      txPowerSource: source,
+      attenuationDb: attenuationDb(tx, s.rssi)
+    };
     if (metadataValid !== undefined) m.metadataValid = metadataValid;
     out.push(m);
   }

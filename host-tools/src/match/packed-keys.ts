@@ -15,7 +15,10 @@ export interface PackedKeys {
 }
 
 export class KeyFormatError extends RangeError {
-  constructor(readonly keyIndex: number, message: string) {
+  constructor(
+    readonly keyIndex: number,
+    message: string
+  ) {
     super(`diagnosis key #${keyIndex}: ${message}`);
     this.name = "KeyFormatError";
   }
@@ -40,11 +43,14 @@ export function packKeys(keys: readonly ExposureKey[], shared = false): PackedKe
   };
   for (let i = 0; i < n; i++) {
     const k = keys[i];
-    if (!k.keyData || k.keyData.length !== 16) throw new KeyFormatError(i, `key data must be 16 bytes, got ${k.keyData ? k.keyData.length : "none"}`);
+    if (!k.keyData || k.keyData.length !== 16)
+      throw new KeyFormatError(i, `key data must be 16 bytes, got ${k.keyData ? k.keyData.length : "none"}`);
     const start = k.rollingStartIntervalNumber;
-    if (!Number.isInteger(start) || start < 0 || start > 0x7fffffff - 2 * TEK_ROLLING_PERIOD) throw new KeyFormatError(i, `rolling start interval ${start} is not a valid interval number`);
+    if (!Number.isInteger(start) || start < 0 || start > 0x7fffffff - 2 * TEK_ROLLING_PERIOD)
+      throw new KeyFormatError(i, `rolling start interval ${start} is not a valid interval number`);
     const period = effectivePeriod(k);
-    if (!Number.isInteger(period) || period > TEK_ROLLING_PERIOD) throw new KeyFormatError(i, `rolling period ${period} is outside 1…${TEK_ROLLING_PERIOD}`);
+    if (!Number.isInteger(period) || period > TEK_ROLLING_PERIOD)
+      throw new KeyFormatError(i, `rolling period ${period} is outside 1…${TEK_ROLLING_PERIOD}`);
     p.data.set(k.keyData, 16 * i);
     p.start[i] = start;
     p.period[i] = period;

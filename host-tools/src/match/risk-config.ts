@@ -94,7 +94,10 @@ const configSchema = obj({
   infectiousnessWeights: obj({ standard: nonNeg, high: nonNeg }),
   infectiousnessByDaysSinceOnset: {
     type: "array",
-    items: { ...obj({ fromDay: { type: "integer" }, toDay: { type: "integer" }, infectiousness: infect }), required: ["fromDay", "toDay", "infectiousness"] }
+    items: {
+      ...obj({ fromDay: { type: "integer" }, toDay: { type: "integer" }, infectiousness: infect }),
+      required: ["fromDay", "toDay", "infectiousness"]
+    }
   },
   infectiousnessWhenOnsetUnknown: infect,
   minimumWindowScore: nonNeg,
@@ -109,7 +112,10 @@ const configSchema = obj({
   })
 });
 
-const profileSchema = { ...obj({ $comment: { type: "string" }, vulnerability: { enum: ["standard", "high"] } }), required: ["vulnerability"] };
+const profileSchema = {
+  ...obj({ $comment: { type: "string" }, vulnerability: { enum: ["standard", "high"] } }),
+  required: ["vulnerability"]
+};
 
 const ajv = new Ajv({ allErrors: true, strict: false });
 const validateConfig = ajv.compile(configSchema);
@@ -118,7 +124,8 @@ const validateProfile = ajv.compile(profileSchema);
 function schemaErrors(errors: typeof validateConfig.errors): string {
   return (errors ?? [])
     .map((e) => {
-      const extra = e.keyword === "additionalProperties" ? ` (unknown field "${(e.params as { additionalProperty: string }).additionalProperty}")` : "";
+      const extra =
+        e.keyword === "additionalProperties" ? ` (unknown field "${(e.params as { additionalProperty: string }).additionalProperty}")` : "";
       return `${e.instancePath || "/"} ${e.message ?? ""}${extra}`;
     })
     .join("; ");
@@ -153,9 +160,11 @@ export function riskConfigFrom(data: unknown, source = "risk config"): RiskConfi
     scan: { ...d.scan, ...p.scan }
   };
   const t = cfg.attenuationThresholdsDb;
-  if (!(t[0] <= t[1] && t[1] <= t[2])) throw new UserError(`${source}: attenuationThresholdsDb must be ascending, got ${JSON.stringify(t)}`);
+  if (!(t[0] <= t[1] && t[1] <= t[2]))
+    throw new UserError(`${source}: attenuationThresholdsDb must be ascending, got ${JSON.stringify(t)}`);
   const c = cfg.levelCutoffs;
-  if (!(c.low <= c.medium && c.medium <= c.high)) throw new UserError(`${source}: levelCutoffs must satisfy low ≤ medium ≤ high, got ${JSON.stringify(c)}`);
+  if (!(c.low <= c.medium && c.medium <= c.high))
+    throw new UserError(`${source}: levelCutoffs must satisfy low ≤ medium ≤ high, got ${JSON.stringify(c)}`);
   for (const r of cfg.infectiousnessByDaysSinceOnset) {
     if (r.fromDay > r.toDay) throw new UserError(`${source}: infectiousness range fromDay ${r.fromDay} is after toDay ${r.toDay}`);
   }

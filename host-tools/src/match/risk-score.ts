@@ -70,7 +70,17 @@ export function scoreWindow(w: ExposureWindow, cfg: RiskConfig): ScoredWindow {
   const score = (w.weightedSeconds / 60) * reportTypeWeight * infectiousnessWeight;
   // A zero score never counts, even with a minimum of 0: nothing was risky.
   const counted = score > 0 && score >= cfg.minimumWindowScore;
-  return { window: w, reportType, reportTypeWeight, daysSinceOnset, infectiousness, infectiousnessWeight, score, counted, day: utcDay(w.start) };
+  return {
+    window: w,
+    reportType,
+    reportTypeWeight,
+    daysSinceOnset,
+    infectiousness,
+    infectiousnessWeight,
+    score,
+    counted,
+    day: utcDay(w.start)
+  };
 }
 
 export function dailyScores(windows: readonly ScoredWindow[]): DayScore[] {

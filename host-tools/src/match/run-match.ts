@@ -48,7 +48,11 @@ export interface MatchReport {
  * (mergeKeyCopies), so whatever the caller loaded, a TEK and each sighting of
  * it count once.
  */
-export async function matchExposures(keys: readonly ExposureKey[], sightings: readonly Sighting[], opts: MatchOptions = {}): Promise<MatchReport> {
+export async function matchExposures(
+  keys: readonly ExposureKey[],
+  sightings: readonly Sighting[],
+  opts: MatchOptions = {}
+): Promise<MatchReport> {
   const config = opts.config ?? DEFAULT_RISK_CONFIG;
   const profile = opts.profile ?? DEFAULT_PROFILE;
   const merged = mergeKeyCopies(keys);

@@ -33,7 +33,14 @@ export class PaddedDataCache {
   }
 }
 
-export function scanKeys(keys: PackedKeys, idx: SightingIndex, from: number, to: number, hits: number[], padded = new PaddedDataCache()): number {
+export function scanKeys(
+  keys: PackedKeys,
+  idx: SightingIndex,
+  from: number,
+  to: number,
+  hits: number[],
+  padded = new PaddedDataCache()
+): number {
   const { prefixes, prefixLen, enin, mask, slotKey, slotHead, next } = idx;
   let derived = 0;
   // node:crypto on a view of a SharedArrayBuffer takes a slow path; a private

@@ -57,7 +57,8 @@ export function buildSightingIndex(sightings: readonly Sighting[]): SightingInde
   // Insert in reverse so each chain lists sightings in file order.
   for (let s = n - 1; s >= 0; s--) {
     const sg = sightings[s];
-    if (sg.rpi.length < MIN_PREFIX_BYTES || sg.rpi.length > RPI_BYTES) throw new RangeError(`sighting ${s}: RPI prefix of ${sg.rpi.length} bytes`);
+    if (sg.rpi.length < MIN_PREFIX_BYTES || sg.rpi.length > RPI_BYTES)
+      throw new RangeError(`sighting ${s}: RPI prefix of ${sg.rpi.length} bytes`);
     idx.prefixes.set(sg.rpi, s * RPI_BYTES);
     idx.prefixLen[s] = sg.rpi.length;
     const enin = enIntervalNumber(sg.time);

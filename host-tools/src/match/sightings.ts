@@ -56,7 +56,10 @@ export class SightingsFormatError extends PrivateTracerError {
   readonly code = "SIGHTINGS_MALFORMED";
   readonly kind = "unusable";
 
-  constructor(readonly source: string, readonly problems: SightingProblem[]) {
+  constructor(
+    readonly source: string,
+    readonly problems: SightingProblem[]
+  ) {
     super(SightingsFormatError.describe(source, problems));
   }
 
@@ -85,13 +88,15 @@ function toSighting(obj: unknown, line: number): Sighting {
   if (typeof obj !== "object" || obj === null || Array.isArray(obj)) throw new Error("a sighting must be a JSON object");
   const o = obj as Record<string, unknown>;
   const time = o.time;
-  if (typeof time !== "number" || !Number.isFinite(time) || time < 0) throw new Error(`"time" must be unix seconds (a non-negative number), got ${JSON.stringify(time)}`);
+  if (typeof time !== "number" || !Number.isFinite(time) || time < 0)
+    throw new Error(`"time" must be unix seconds (a non-negative number), got ${JSON.stringify(time)}`);
   if (time > MAX_TIME_SECONDS) {
     const hint = time >= 1e11 && time / 1000 <= MAX_TIME_SECONDS ? `; it looks like milliseconds (${time / 1000} s?) — divide by 1000` : "";
     throw new Error(`"time" ${time} is after ${MAX_TIME_SECONDS} (year 2096): it must be unix seconds${hint}`);
   }
   const rssi = o.rssi;
-  if (typeof rssi !== "number" || !Number.isFinite(rssi) || rssi < -127 || rssi > 127) throw new Error(`"rssi" must be a number of dBm between -127 and 127, got ${JSON.stringify(rssi)}`);
+  if (typeof rssi !== "number" || !Number.isFinite(rssi) || rssi < -127 || rssi > 127)
+    throw new Error(`"rssi" must be a number of dBm between -127 and 127, got ${JSON.stringify(rssi)}`);
   const rpi = hexField(o.rpi, "rpi", MIN_PREFIX_BYTES, RPI_BYTES);
   const s: Sighting = { time, rpi, rssi, line };
   const hasAem = o.aem !== undefined && o.aem !== null;

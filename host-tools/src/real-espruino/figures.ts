@@ -11,7 +11,16 @@ export interface RealFigures {
   /** JsVars of the stand-ins before the firmware ran (subtracted from every figure below). */
   harnessJsVars: number;
   /** Peak JsVars in use by the firmware, sampled inside its calls, per load. */
-  jsVars: { boot: number; idle: number; rotation: number; scan200: number; windowEnd: number; segmentRoll: number; afterReboot: number; peak: number };
+  jsVars: {
+    boot: number;
+    idle: number;
+    rotation: number;
+    scan200: number;
+    windowEnd: number;
+    segmentRoll: number;
+    afterReboot: number;
+    peak: number;
+  };
   peakPercent: number;
   /** Milliseconds on this host: boot (bundle top level), self-test, per received packet in a 200-device scan, per window end (32 records). */
   hostMs: { boot: number; selfTest: number; perPacket: number; windowEnd200: number };
@@ -26,7 +35,9 @@ function maxOf(peaks: Record<string, number>, pred: (k: string) => boolean): num
 const ms = (tokenSeconds: number): number => Number(((tokenSeconds * 1000) / SCENARIO_TIME_SCALE).toFixed(3));
 
 function lit(s: SessionResult): number | undefined {
-  const e = s.events.find((x) => (x.type === "led" && (x.value as number[])[1] === 1) || (x.type === "screen" && (x.value as number[]).slice(0, 3).some((c) => c)));
+  const e = s.events.find(
+    (x) => (x.type === "led" && (x.value as number[])[1] === 1) || (x.type === "screen" && (x.value as number[]).slice(0, 3).some((c) => c))
+  );
   return e ? (e.value as number[])[e.type === "led" ? 2 : 3] : undefined;
 }
 
@@ -35,7 +46,12 @@ export function realFigures(r: ScenarioResult): RealFigures {
   const less = (n: number): number => (n ? n - f.base : 0);
   const rotation = (k: string): boolean => /:(aes|sha256|address|advertise)$/.test(k) && !k.startsWith("boot:");
   const jsVars = {
-    boot: less(Math.max(maxOf(f.peaks, (k) => k.startsWith("boot:")), f.booted)),
+    boot: less(
+      Math.max(
+        maxOf(f.peaks, (k) => k.startsWith("boot:")),
+        f.booted
+      )
+    ),
     idle: less(f.idle),
     rotation: less(maxOf(f.peaks, rotation)),
     scan200: less(maxOf(f.peaks, (k) => k === "scan200:packet")),

@@ -86,7 +86,9 @@ export function runScript(interpreter: string, scriptFile: string, o: RunOptions
 export async function installFiles(interpreter: string, cwd: string, files: Record<string, string>): Promise<void> {
   const lines = ['var S = require("Storage"), fs = require("fs");'];
   for (const [name, file] of Object.entries(files)) {
-    lines.push(`if (!S.write(${JSON.stringify(name)}, fs.readFileSync(${JSON.stringify(file)}))) print("@PT-INSTALL-FAILED " + ${JSON.stringify(name)});`);
+    lines.push(
+      `if (!S.write(${JSON.stringify(name)}, fs.readFileSync(${JSON.stringify(file)}))) print("@PT-INSTALL-FAILED " + ${JSON.stringify(name)});`
+    );
   }
   lines.push('print("@PT-INSTALLED"); quit();');
   const script = path.join(cwd, "install.js");

@@ -42,7 +42,14 @@ export const LOW_MEMORY_BURSTS: Burst[] = [
 
 export async function runLowMemoryScenario(interpreter: string, bundle: string, o: LowMemoryOptions): Promise<LowMemoryResult> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "pt-lowmem-"));
-  const t = await RealToken.boot({ interpreter, dir, bundle, time: SCENARIO_START - BOOT_LEAD, timeScale: SCENARIO_TIME_SCALE, bursts: LOW_MEMORY_BURSTS });
+  const t = await RealToken.boot({
+    interpreter,
+    dir,
+    bundle,
+    time: SCENARIO_START - BOOT_LEAD,
+    timeScale: SCENARIO_TIME_SCALE,
+    bursts: LOW_MEMORY_BURSTS
+  });
   try {
     // Scanning and advertising before memory runs short.
     const first = await t.waitFor((e) => e.type === "burst", 30000);

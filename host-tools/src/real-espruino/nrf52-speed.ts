@@ -37,11 +37,7 @@ import { runScript } from "./interpreter";
 
 /** The snippets bench/cpu-factor.js times (keys of its `snippets` output). */
 export type SnippetId =
-  | "mandelbrot32-ram"
-  | "mandelbrot32-ram-pretokenised"
-  | "mandelbrot32-storage"
-  | "mandelbrot32-storage-pretokenised"
-  | "leibniz";
+  "mandelbrot32-ram" | "mandelbrot32-ram-pretokenised" | "mandelbrot32-storage" | "mandelbrot32-storage-pretokenised" | "leibniz";
 
 export const SNIPPET_IDS: readonly SnippetId[] = [
   "mandelbrot32-ram",
@@ -155,7 +151,7 @@ export const PUBLISHED_TIMINGS: readonly PublishedTiming[] = [
     publishedIterations: 1000000,
     quote: "On the PyBoard, the code took 26 seconds to execute, while the Pico took 458 seconds.",
     source:
-      "Espruino forum post \"Float Speed: Espruino Pico vs Pyboard\" (23 Dec 2017), as stored in " +
+      'Espruino forum post "Float Speed: Espruino Pico vs Pyboard" (23 Dec 2017), as stored in ' +
       "https://huggingface.co/datasets/nvidia/Nemotron-CC-Math-v1 (a reworded copy; original forum URL not recovered)",
     usedForFactor: false,
     note:
@@ -253,7 +249,11 @@ export function parseBenchLine(line: string): BenchOutput {
     if (typeof s !== "object" || s === null) throw new Error(`cpu-factor bench: snippet ${id} missing`);
     const { wallMs, cpuMs } = s as Record<string, unknown>;
     if (!isNumberArray(wallMs) || wallMs.length === 0) throw new Error(`cpu-factor bench: ${id}.wallMs is not a list of numbers`);
-    if (!Array.isArray(cpuMs) || cpuMs.length !== wallMs.length || !cpuMs.every((v) => v === null || (typeof v === "number" && Number.isFinite(v))))
+    if (
+      !Array.isArray(cpuMs) ||
+      cpuMs.length !== wallMs.length ||
+      !cpuMs.every((v) => v === null || (typeof v === "number" && Number.isFinite(v)))
+    )
       throw new Error(`cpu-factor bench: ${id}.cpuMs does not match wallMs`);
     snippets[id] = { wallMs, cpuMs: cpuMs as (number | null)[] };
   }
@@ -285,7 +285,10 @@ export async function measureCpuFactor(interpreter: string, o: MeasureOptions = 
   try {
     const r = await runScript(interpreter, BENCH_FILE, { cwd, timeoutMs: o.timeoutMs ?? 600000 });
     const line = r.stdout.split(/\r?\n/).find((l) => l.startsWith('{"bench":"cpu-factor"'));
-    if (!line) throw new Error(`cpu-factor bench printed no result (${r.exited ? "exited" : "killed at the time limit"}):\n${r.stdout.slice(-2000)}\n${r.stderr.slice(-2000)}`);
+    if (!line)
+      throw new Error(
+        `cpu-factor bench printed no result (${r.exited ? "exited" : "killed at the time limit"}):\n${r.stdout.slice(-2000)}\n${r.stderr.slice(-2000)}`
+      );
     if (o.keepDir) fs.writeFileSync(path.join(cwd, "cpu-factor.json"), line + "\n");
     return deriveFactors(interpreter, parseBenchLine(line));
   } finally {
@@ -300,7 +303,13 @@ export function deriveFactors(interpreter: string, out: BenchOutput): CpuFactorR
     const host = hostTiming(out, p.snippet, scale);
     const lo = Math.min(...host.cpuMs);
     const hi = Math.max(...host.cpuMs);
-    return { published: p, host, factor: p.ms / host.cpuMedianMs, factorRange: [p.ms / hi, p.ms / lo], wallFactor: p.ms / host.wallMedianMs };
+    return {
+      published: p,
+      host,
+      factor: p.ms / host.cpuMedianMs,
+      factorRange: [p.ms / hi, p.ms / lo],
+      wallFactor: p.ms / host.wallMedianMs
+    };
   });
   const byId = (id: string): SnippetFactor => {
     const f = perSnippet.find((s) => s.published.id === id);

@@ -6,9 +6,22 @@
 // real interpreter, before the bundle, and its JsVars are counted apart
 // (`base`) so that the firmware's own use can be told from the harness's.
 var __h = (function () {
-  var h = { peak: {}, q: [], batt: 80, kicks: 0, scanCb: null, scanOpts: null, watch: null, phase: "boot", sample: 1, failWrites: 0, inBurst: 0 };
+  var h = {
+    peak: {},
+    q: [],
+    batt: 80,
+    kicks: 0,
+    scanCb: null,
+    scanOpts: null,
+    watch: null,
+    phase: "boot",
+    sample: 1,
+    failWrites: 0,
+    inBurst: 0
+  };
   h.hex = function (a) {
-    var b = new Uint8Array(a), s = "";
+    var b = new Uint8Array(a),
+      s = "";
     for (var i = 0; i < b.length; i++) s += (b[i] < 16 ? "0" : "") + b[i].toString(16);
     return s;
   };
@@ -19,7 +32,8 @@ var __h = (function () {
   // kept as the peak of "phase:tag".
   h.mem = function (tag) {
     if (!h.sample) return;
-    var u = process.memory().usage, k = h.phase + ":" + tag;
+    var u = process.memory().usage,
+      k = h.phase + ":" + tag;
     if (!(h.peak[k] >= u)) h.peak[k] = u;
   };
   h.ret = function (id, v) {
@@ -39,25 +53,52 @@ var __h = (function () {
     return k % 10 === 9 ? -75 - (r % 3) : -40 - (k % 20) - (r % 3);
   };
   h.device = function (k, seed, r) {
-    var d = h.sd(k, seed), raw = new Uint8Array(31);
+    var d = h.sd(k, seed),
+      raw = new Uint8Array(31);
     raw.set([2, 1, 0x1a, 3, 3, 0x6f, 0xfd, 0x17, 0x16, 0x6f, 0xfd]);
     raw.set(d, 11);
-    return { id: "e0:00:00:00:" + (k >> 8) + ":" + (k & 255) + " random", rssi: h.rssi(k, r), data: raw.buffer, services: ["fd6f"], serviceData: { fd6f: d.buffer } };
+    return {
+      id: "e0:00:00:00:" + (k >> 8) + ":" + (k & 255) + " random",
+      rssi: h.rssi(k, r),
+      data: raw.buffer,
+      services: ["fd6f"],
+      serviceData: { fd6f: d.buffer }
+    };
   };
   // Packets a GAEN scanner must ignore: not GAEN at all (no services), GAEN
   // service data cut short, and the GAEN UUID listed with another service's data.
   h.unrelated = function (k, r) {
     var x = k % 3;
-    if (!x) return { id: "e1:00:00:00:00:01 random", rssi: -45 - r, data: new Uint8Array([2, 1, 6, 5, 0xff, 0x90, 5, 1, 2]).buffer, manufacturerData: new Uint8Array([1, 2]).buffer };
-    if (x === 1) return { id: "e1:00:00:00:00:02 random", rssi: -45 - r, data: new Uint8Array(12).buffer, services: ["fd6f"], serviceData: { fd6f: new Uint8Array([k, 1, 2, 3, 4, 5, 6, 7]).buffer } };
-    return { id: "e1:00:00:00:00:03 random", rssi: -45 - r, data: new Uint8Array(12).buffer, services: ["fd6f"], serviceData: { feaa: new Uint8Array(20).buffer } };
+    if (!x)
+      return {
+        id: "e1:00:00:00:00:01 random",
+        rssi: -45 - r,
+        data: new Uint8Array([2, 1, 6, 5, 0xff, 0x90, 5, 1, 2]).buffer,
+        manufacturerData: new Uint8Array([1, 2]).buffer
+      };
+    if (x === 1)
+      return {
+        id: "e1:00:00:00:00:02 random",
+        rssi: -45 - r,
+        data: new Uint8Array(12).buffer,
+        services: ["fd6f"],
+        serviceData: { fd6f: new Uint8Array([k, 1, 2, 3, 4, 5, 6, 7]).buffer }
+      };
+    return {
+      id: "e1:00:00:00:00:03 random",
+      rssi: -45 - r,
+      data: new Uint8Array(12).buffer,
+      services: ["fd6f"],
+      serviceData: { feaa: new Uint8Array(20).buffer }
+    };
   };
   // As NRF.setScan's filters do: a device passes if one filter's services are all among its own.
   function passes(d, o) {
     var f = o && o.filters;
     if (!f) return true;
     for (var i = 0; i < f.length; i++) {
-      var s = f[i].services || [], ok = true;
+      var s = f[i].services || [],
+        ok = true;
       for (var j = 0; j < s.length; j++) if (!d.services || d.services.indexOf(s[j]) < 0) ok = false;
       if (ok) return true;
     }
@@ -69,7 +110,17 @@ var __h = (function () {
   // is the firmware's callback time alone; b[3] = 0 turns memory sampling off
   // (it collects garbage at every packet) for a burst that measures time.
   h.burst = function (b) {
-    var seed = b[0], n = b[1], reps = b[2], cb = h.scanCb, o = h.scanOpts, r, k, d, got = 0, other = 0, was = h.sample;
+    var seed = b[0],
+      n = b[1],
+      reps = b[2],
+      cb = h.scanCb,
+      o = h.scanOpts,
+      r,
+      k,
+      d,
+      got = 0,
+      other = 0,
+      was = h.sample;
     h.sample = b[3] === 0 ? 0 : was;
     h.phase = "scan" + n;
     var t0 = getTime();
@@ -212,10 +263,13 @@ __h.q = require("Storage").readJSON("harness.q", true) || [];
 // firmware's call they would count as the firmware's JsVars, which a token's
 // native modules do not cost.
 (function () {
-  var builtin = require, c = builtin("crypto"), s = builtin("Storage");
+  var builtin = require,
+    c = builtin("crypto"),
+    s = builtin("Storage");
   var wrapped = {
     crypto: {
-      SHA256: c.SHA256 &&
+      SHA256:
+        c.SHA256 &&
         function (d) {
           __h.mem("sha256");
           return c.SHA256(d);

@@ -32,7 +32,14 @@ export interface ExpectedScan {
  * round): the first `windowPackets` at or above the floor are processed, the
  * next one ends the window.
  */
-export function expectedScan(seed: number, devices: number, rounds: number, floorDbm: number, tableSlots: number, windowPackets: number): ExpectedScan {
+export function expectedScan(
+  seed: number,
+  devices: number,
+  rounds: number,
+  floorDbm: number,
+  tableSlots: number,
+  windowPackets: number
+): ExpectedScan {
   const rows = new Map<number, number[]>();
   let dropped = 0;
   let packets = 0;

@@ -74,7 +74,19 @@ async function finish(t: RealToken, bootMs: number): Promise<SessionResult> {
   );
   const booted = t.ofType("booted")[0]?.value as number;
   await t.quit();
-  return { events: t.events, errors: t.errors(), base: s.base, booted, idle: s.m.usage, peaks: s.peaks, total: s.m.total, watchdogKicks: s.kicks, endTime: s.now, bootMs, flash: t.flash() };
+  return {
+    events: t.events,
+    errors: t.errors(),
+    base: s.base,
+    booted,
+    idle: s.m.usage,
+    peaks: s.peaks,
+    total: s.m.total,
+    watchdogKicks: s.kicks,
+    endTime: s.now,
+    bootMs,
+    flash: t.flash()
+  };
 }
 
 /** Wait for the scan window that carried burst `seed` to end (its records written). */
@@ -91,7 +103,9 @@ async function scanDone(t: RealToken, seed: number): Promise<void> {
 function tearNextRecord(flashFile: string): { segment: string; slot: number } {
   const img = new Uint8Array(fs.readFileSync(flashFile));
   const { files, dataOffsets } = readStorageImage(img);
-  const segs = [...files.keys()].filter((n) => n.startsWith(LOG_PREFIX)).sort((a, b) => Number(a.slice(LOG_PREFIX.length)) - Number(b.slice(LOG_PREFIX.length)));
+  const segs = [...files.keys()]
+    .filter((n) => n.startsWith(LOG_PREFIX))
+    .sort((a, b) => Number(a.slice(LOG_PREFIX.length)) - Number(b.slice(LOG_PREFIX.length)));
   const segment = segs[segs.length - 1];
   const slot = firstFreeSlot(files.get(segment)!);
   const at = dataOffsets.get(segment)! + HEADER_BYTES + slot * RECORD_BYTES;
@@ -103,7 +117,14 @@ function tearNextRecord(flashFile: string): { segment: string; slot: number } {
 export async function runTokenScenario(board: string, interpreter: string, bundle: string): Promise<ScenarioResult> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), `pt-real-${board}-`));
   const t0 = Date.now();
-  const t = await RealToken.boot({ interpreter, dir, bundle, time: SCENARIO_START - BOOT_LEAD, timeScale: SCENARIO_TIME_SCALE, bursts: FIRST_BOOT_BURSTS });
+  const t = await RealToken.boot({
+    interpreter,
+    dir,
+    bundle,
+    time: SCENARIO_START - BOOT_LEAD,
+    timeScale: SCENARIO_TIME_SCALE,
+    bursts: FIRST_BOOT_BURSTS
+  });
   const bootMs = Date.now() - t0;
   try {
     await after(t, "adv");
@@ -130,7 +151,13 @@ export async function runTokenScenario(board: string, interpreter: string, bundl
   const first = await finish(t, bootMs);
   const torn = tearNextRecord(path.join(dir, "espruino.flash"));
   const t1 = Date.now();
-  const r = await RealToken.boot({ interpreter, dir, time: Math.ceil(first.endTime) + 60, timeScale: SCENARIO_TIME_SCALE, bursts: REBOOT_BURSTS });
+  const r = await RealToken.boot({
+    interpreter,
+    dir,
+    time: Math.ceil(first.endTime) + 60,
+    timeScale: SCENARIO_TIME_SCALE,
+    bursts: REBOOT_BURSTS
+  });
   const rebootMs = Date.now() - t1;
   try {
     for (const b of REBOOT_BURSTS) await scanDone(r, b[0]);

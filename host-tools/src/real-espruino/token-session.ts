@@ -67,7 +67,13 @@ export class RealToken {
       files[".bootcde"] = path.join(o.dir, "boot.js");
       fs.writeFileSync(
         files[".bootcde"],
-        [fs.readFileSync(STAND_INS_FILE, "latin1"), o.beforeFirmware ?? "", o.bundle, ';__h.out("booted", process.memory().usage); __h.out("bootTime", getTime() - __h.t0); __h.phase = "idle";', ""].join("\n"),
+        [
+          fs.readFileSync(STAND_INS_FILE, "latin1"),
+          o.beforeFirmware ?? "",
+          o.bundle,
+          ';__h.out("booted", process.memory().usage); __h.out("bootTime", getTime() - __h.t0); __h.phase = "idle";',
+          ""
+        ].join("\n"),
         "latin1"
       );
     }

@@ -17,7 +17,8 @@ export function skippedLines(log: TokenLog): string[] {
   const k = log.skipped;
   const out: string[] = [];
   if (k.torn) out.push(`${k.torn} torn record(s) skipped: failed the check byte (a power cut while being written)`);
-  if (k.unplaced) out.push(`${k.unplaced} record(s) not placed in time: logged against the uptime of a boot whose clock was lost and never set`);
+  if (k.unplaced)
+    out.push(`${k.unplaced} record(s) not placed in time: logged against the uptime of a boot whose clock was lost and never set`);
   if (k.unreadableSegment) out.push(`${k.unreadableSegment} written slot(s) skipped in segment(s) with an unreadable header`);
   if (k.cutOff) out.push(`${k.cutOff} written slot(s) cut off by the end of a damaged file`);
   return out;
@@ -28,16 +29,34 @@ export function logText(log: TokenLog): string {
   out.push(`${log.source}: ${log.kind === "image" ? "Storage image" : "token files"}, ${log.segments.length} log segment(s)`);
   if (log.segments.length) {
     const rows = [["segment", "status", "base", "records", "torn", "dropped", "first", "last"]];
-    for (const s of log.segments) rows.push([s.name, s.status, baseText(s), String(s.records), String(s.tornRecords), s.dropped === null ? "-" : String(s.dropped), iso(s.first), iso(s.last)]);
+    for (const s of log.segments)
+      rows.push([
+        s.name,
+        s.status,
+        baseText(s),
+        String(s.records),
+        String(s.tornRecords),
+        s.dropped === null ? "-" : String(s.dropped),
+        iso(s.first),
+        iso(s.last)
+      ]);
     const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
-    for (const r of rows) out.push("  " + r.map((v, c) => v.padEnd(widths[c])).join("  ").trimEnd());
+    for (const r of rows)
+      out.push(
+        "  " +
+          r
+            .map((v, c) => v.padEnd(widths[c]))
+            .join("  ")
+            .trimEnd()
+      );
     for (const s of log.segments) if (s.note && s.status !== "unplaced") out.push(`  ${s.name}: ${s.note}`);
   }
   out.push(`records: ${log.records.length} placed in time`);
   for (const l of skippedLines(log)) out.push(`  ${l}`);
   out.push(`dropped (counted by the token): ${log.dropped}`);
   out.push(`time span: ${log.span ? `${iso(log.span.first)} to ${iso(log.span.last)}` : "none"}`);
-  for (const d of log.damage) out.push(`DAMAGED (${d.kind}) at byte ${d.offset}${d.file ? ` in ${d.file}` : ""}: ${d.message}; only what was readable is shown`);
+  for (const d of log.damage)
+    out.push(`DAMAGED (${d.kind}) at byte ${d.offset}${d.file ? ` in ${d.file}` : ""}: ${d.message}; only what was readable is shown`);
   return out.join("\n");
 }
 

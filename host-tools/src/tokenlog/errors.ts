@@ -22,7 +22,10 @@ export class TokenFlashError extends PrivateTracerError {
   readonly code: "TOKEN_FLASH_UNREADABLE" | "TOKEN_FLASH_DAMAGED" = "TOKEN_FLASH_UNREADABLE";
   readonly kind = "unusable";
 
-  constructor(readonly source: string, message: string) {
+  constructor(
+    readonly source: string,
+    message: string
+  ) {
     super(`${source}: ${message}`);
   }
 }

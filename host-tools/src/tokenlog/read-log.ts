@@ -1,4 +1,15 @@
-import { FLAG_UTC, HEADER_BYTES, LOG_PREFIX, VERSION, RECORD_BYTES, SEGMENT_BYTES, SEGMENT_RECORDS, decodeSegment, isErased, utcBase } from "../../../firmware/src/wire/log-record";
+import {
+  FLAG_UTC,
+  HEADER_BYTES,
+  LOG_PREFIX,
+  VERSION,
+  RECORD_BYTES,
+  SEGMENT_BYTES,
+  SEGMENT_RECORDS,
+  decodeSegment,
+  isErased,
+  utcBase
+} from "../../../firmware/src/wire/log-record";
 import { DamagedFlashError, FlashDamage } from "./errors";
 import { TokenFiles } from "./token-files";
 
@@ -115,7 +126,20 @@ function noneSkipped(): SkippedRecords {
 export function readLogSegment(name: string, raw: Uint8Array): LogSegment {
   const seq = logSegmentSeq(name);
   if (seq === null) throw new RangeError(`${name} is not a log segment file (${LOG_PREFIX}<n>)`);
-  const info: SegmentInfo = { name, seq, status: "unreadable", clock: null, base: null, anchor: null, records: 0, tornRecords: 0, cutOffSlots: 0, dropped: null, first: null, last: null };
+  const info: SegmentInfo = {
+    name,
+    seq,
+    status: "unreadable",
+    clock: null,
+    base: null,
+    anchor: null,
+    records: 0,
+    tornRecords: 0,
+    cutOffSlots: 0,
+    dropped: null,
+    first: null,
+    last: null
+  };
   const out: LogSegment = { info, records: [], skipped: noneSkipped(), damage: [] };
   const { skipped, damage } = out;
   if (raw.length > SEGMENT_BYTES) {
@@ -143,10 +167,17 @@ export function readLogSegment(name: string, raw: Uint8Array): LogSegment {
     const n = writtenSlots(b, SEGMENT_RECORDS);
     skipped.unreadableSegment += n;
     const otherVersion = b[0] !== VERSION && b[0] !== 0xff;
-    info.note = otherVersion ? `format version ${b[0]}, which these tools do not read (this is version ${VERSION})` : "header torn (a power cut while the segment was created)";
+    info.note = otherVersion
+      ? `format version ${b[0]}, which these tools do not read (this is version ${VERSION})`
+      : "header torn (a power cut while the segment was created)";
     if (n) {
       info.note += `; ${n} written slot(s) skipped`;
-      damage.push({ kind: "corrupt", offset: 0, file: name, message: otherVersion ? `${info.note}: update the host tools` : `${n} written slot(s) under a header that fails its check` });
+      damage.push({
+        kind: "corrupt",
+        offset: 0,
+        file: name,
+        message: otherVersion ? `${info.note}: update the host tools` : `${n} written slot(s) under a header that fails its check`
+      });
     }
     return out;
   }
@@ -161,14 +192,23 @@ export function readLogSegment(name: string, raw: Uint8Array): LogSegment {
   const base = utcBase(h);
   if (base === null) {
     info.status = "unplaced";
-    info.note = (info.note ? info.note + "; " : "") + "uptime of a boot whose clock was lost, never anchored: its records cannot be placed in time";
+    info.note =
+      (info.note ? info.note + "; " : "") + "uptime of a boot whose clock was lost, never anchored: its records cannot be placed in time";
     skipped.unplaced += seg.records.length;
     return out;
   }
   info.status = "ok";
   for (const r of seg.records) {
     const time = base + r.minute * 60;
-    out.records.push({ time, rpiPrefix: r.rpiPrefix, aem1: r.aem1, meanRssi: r.meanRssi, maxRssi: r.maxRssi, count: r.count, segment: name });
+    out.records.push({
+      time,
+      rpiPrefix: r.rpiPrefix,
+      aem1: r.aem1,
+      meanRssi: r.meanRssi,
+      maxRssi: r.maxRssi,
+      count: r.count,
+      segment: name
+    });
     info.first = info.first === null ? time : Math.min(info.first, time);
     info.last = info.last === null ? time : Math.max(info.last, time);
   }
@@ -196,9 +236,14 @@ export function readTokenLog(t: TokenFiles, opts: ReadLogOptions = {}): TokenLog
   let dropped = 0;
   for (const s of segments) if (s.dropped !== null) dropped = Math.max(dropped, s.dropped);
   let span: TokenLog["span"] = null;
-  for (const r of records) span = span ? { first: Math.min(span.first, r.time), last: Math.max(span.last, r.time) } : { first: r.time, last: r.time };
+  for (const r of records)
+    span = span ? { first: Math.min(span.first, r.time), last: Math.max(span.last, r.time) } : { first: r.time, last: r.time };
   if (damage.length && !opts.partial) {
-    throw new DamagedFlashError(t.source, damage, { segments: segments.filter((s) => s.status !== "unreadable").length, records: records.length + skipped.unplaced, cutOffSlots: skipped.cutOff });
+    throw new DamagedFlashError(t.source, damage, {
+      segments: segments.filter((s) => s.status !== "unreadable").length,
+      records: records.length + skipped.unplaced,
+      cutOffSlots: skipped.cutOff
+    });
   }
   return { source: t.source, kind: t.kind, segments, records, skipped, dropped, span, damage };
 }

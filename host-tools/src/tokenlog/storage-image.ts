@@ -55,27 +55,46 @@ export function readStorageImage(b: Uint8Array): StorageImage {
   for (;;) {
     if (addr + STORAGE_HEADER_BYTES > len) {
       // No room for another header: complete only if the image is the whole Storage area.
-      if (!wholePages && !isErased(b, addr, len)) damage.push({ kind: "truncated", offset: len, message: `the image ends inside a file header (${len} bytes)` });
-      else if (!wholePages) damage.push({ kind: "truncated", offset: len, message: `the image is ${len} bytes, not a whole number of ${FLASH_PAGE_BYTES}-byte flash pages, and ends before the journal's erased end: files may be missing` });
+      if (!wholePages && !isErased(b, addr, len))
+        damage.push({ kind: "truncated", offset: len, message: `the image ends inside a file header (${len} bytes)` });
+      else if (!wholePages)
+        damage.push({
+          kind: "truncated",
+          offset: len,
+          message: `the image is ${len} bytes, not a whole number of ${FLASH_PAGE_BYTES}-byte flash pages, and ends before the journal's erased end: files may be missing`
+        });
       break;
     }
     const raw = (b[addr] | (b[addr + 1] << 8) | (b[addr + 2] << 16) | (b[addr + 3] << 24)) >>> 0;
     if (raw === 0xffffffff) {
       if (!isErased(b, addr, addr + STORAGE_HEADER_BYTES))
-        damage.push({ kind: "corrupt", offset: addr, message: "a half-written file header (a power cut while a file was created; Espruino wipes such a Storage at boot)" });
+        damage.push({
+          kind: "corrupt",
+          offset: addr,
+          message: "a half-written file header (a power cut while a file was created; Espruino wipes such a Storage at boot)"
+        });
       break;
     }
     const size = raw & STORAGE_SIZE_MASK;
     const trash = b[addr + 4] === 0 && b[addr + 5] === 0 && b[addr + 6] === 0 && b[addr + 7] === 0;
     const name = trash ? "" : nameOf(b, addr + 4);
     if (size === 0 || (!trash && !printable(name))) {
-      damage.push({ kind: "corrupt", offset: addr, message: `not a Storage file header (size ${size}, name ${JSON.stringify(name.slice(0, STORAGE_NAME_BYTES))})` });
+      damage.push({
+        kind: "corrupt",
+        offset: addr,
+        message: `not a Storage file header (size ${size}, name ${JSON.stringify(name.slice(0, STORAGE_NAME_BYTES))})`
+      });
       break;
     }
     const dataAt = addr + STORAGE_HEADER_BYTES;
     const end = dataAt + size;
     if (end > len) {
-      damage.push({ kind: "truncated", offset: len, file: trash ? undefined : name, message: `${trash ? "an erased file" : name} needs ${size} bytes but the image ends after ${len - dataAt}` });
+      damage.push({
+        kind: "truncated",
+        offset: len,
+        file: trash ? undefined : name,
+        message: `${trash ? "an erased file" : name} needs ${size} bytes but the image ends after ${len - dataAt}`
+      });
       if (!trash && !files.has(name)) {
         files.set(name, b.slice(dataAt, len));
         dataOffsets.set(name, dataAt);

@@ -85,7 +85,10 @@ export function loadTokenFiles(p: string): TokenFiles {
   try {
     st = fs.statSync(p);
   } catch (e) {
-    throw new TokenFlashError(p, `cannot read: ${(e as NodeJS.ErrnoException).code === "ENOENT" ? "no such file or directory" : (e as Error).message}`);
+    throw new TokenFlashError(
+      p,
+      `cannot read: ${(e as NodeJS.ErrnoException).code === "ENOENT" ? "no such file or directory" : (e as Error).message}`
+    );
   }
   if (st.isDirectory()) return readDirectory(p);
   let bytes: Buffer;

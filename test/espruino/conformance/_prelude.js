@@ -2,8 +2,17 @@
 // d(v) describes a value without relying on JSON.stringify or toString, so a
 // difference shows up in the topic that tests it and nowhere else.
 function tname(v) {
-  var T = [["U8", Uint8Array], ["I8", Int8Array], ["U8C", Uint8ClampedArray], ["U16", Uint16Array], ["I16", Int16Array],
-    ["U32", Uint32Array], ["I32", Int32Array], ["F32", Float32Array], ["F64", Float64Array]];
+  var T = [
+    ["U8", Uint8Array],
+    ["I8", Int8Array],
+    ["U8C", Uint8ClampedArray],
+    ["U16", Uint16Array],
+    ["I16", Int16Array],
+    ["U32", Uint32Array],
+    ["I32", Int32Array],
+    ["F32", Float32Array],
+    ["F64", Float64Array]
+  ];
   for (var i = 0; i < T.length; i++) if (v instanceof T[i][1]) return T[i][0];
   return "";
 }
@@ -18,7 +27,9 @@ function ds(s) {
 function d(v) {
   if (v === undefined) return "undefined";
   if (v === null) return "null";
-  var t = typeof v, s, i;
+  var t = typeof v,
+    s,
+    i;
   if (t === "string") return ds(v);
   if (t === "number" || t === "boolean") return String(v);
   if (t === "function") return "function";

@@ -8,8 +8,16 @@ import { CRYPTO_PATHS, hex, toHex, useCryptoPath } from "./vectors";
 
 // RFC 4231 test cases 1, 2 and 4: every key the token uses is at most one block.
 const RFC4231 = [
-  { key: "0b".repeat(20), data: Buffer.from("Hi There").toString("hex"), mac: "b0344c61d8db38535ca8afceaf0bf12b881dc200c9833da726e9376c2e32cff7" },
-  { key: Buffer.from("Jefe").toString("hex"), data: Buffer.from("what do ya want for nothing?").toString("hex"), mac: "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843" },
+  {
+    key: "0b".repeat(20),
+    data: Buffer.from("Hi There").toString("hex"),
+    mac: "b0344c61d8db38535ca8afceaf0bf12b881dc200c9833da726e9376c2e32cff7"
+  },
+  {
+    key: Buffer.from("Jefe").toString("hex"),
+    data: Buffer.from("what do ya want for nothing?").toString("hex"),
+    mac: "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"
+  },
   {
     key: "0102030405060708090a0b0c0d0e0f10111213141516171819",
     data: "cd".repeat(50),

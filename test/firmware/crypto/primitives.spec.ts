@@ -40,7 +40,10 @@ describe("token crypto: pure-JS SHA-256", () => {
 
 describe("token crypto: pure-JS AES-128", () => {
   it("encrypts the FIPS 197 appendix C.1 block", () => {
-    assert.equal(toHex(aes128Pure(hex("00112233445566778899aabbccddeeff"), hex("000102030405060708090a0b0c0d0e0f"))), "69c4e0d86a7b0430d8cdb78070b4c55a");
+    assert.equal(
+      toHex(aes128Pure(hex("00112233445566778899aabbccddeeff"), hex("000102030405060708090a0b0c0d0e0f"))),
+      "69c4e0d86a7b0430d8cdb78070b4c55a"
+    );
   });
   it("agrees with node:crypto on 500 random keys and blocks, leaving its inputs intact", () => {
     const next = prng(11);

@@ -66,7 +66,10 @@ describe("GAEN own TEKs in flash", () => {
     s.write("pt.tek" + (DAY0 + 144), f);
     s.write("pt.tek" + (DAY0 + 288), f.subarray(0, 10));
     assert.equal(readTek(s, DAY0 + 144), undefined);
-    assert.deepEqual(readTeks(s).map((t) => t.rollingStart), [DAY0]);
+    assert.deepEqual(
+      readTeks(s).map((t) => t.rollingStart),
+      [DAY0]
+    );
     writeTek(s, DAY0 + 432, tekOf(3));
     assert.deepEqual(s.list("pt.tek").sort(), ["pt.tek" + DAY0, "pt.tek" + (DAY0 + 432)]);
   });
@@ -80,7 +83,10 @@ describe("GAEN own TEKs in flash", () => {
     assert.equal(readTeks(s).length, 2);
     s.write("big", new Uint8Array(440));
     assert.throws(() => writeTek(s, DAY0 + 288, tekOf(2)), /Unable to find or create file/);
-    assert.deepEqual(readTeks(s).map((t) => t.rollingStart), [DAY0 + 144, DAY0]);
+    assert.deepEqual(
+      readTeks(s).map((t) => t.rollingStart),
+      [DAY0 + 144, DAY0]
+    );
   });
 
   it("reads days with gaps in between, newest first", () => {
@@ -97,14 +103,21 @@ describe("GAEN own TEKs in flash", () => {
     writeTek(s, DAY0, tekOf(0));
     s.write("pt.tek" + (DAY0 + 144), s.read("pt.tek" + DAY0)!);
     assert.equal(readTek(s, DAY0 + 144), undefined);
-    assert.deepEqual(readTeks(s).map((t) => t.rollingStart), [DAY0]);
+    assert.deepEqual(
+      readTeks(s).map((t) => t.rollingStart),
+      [DAY0]
+    );
   });
 
   it("never lists a day twice and the next write clears names it does not write", () => {
     const s = new FakeStorage();
     writeTek(s, DAY0, tekOf(0));
-    for (const alias of ["pt.tek0" + DAY0, "pt.tek" + DAY0 + ".0", "pt.tek" + DAY0 + "x", "pt.tek"]) s.write(alias, s.read("pt.tek" + DAY0)!);
-    assert.deepEqual(readTeks(s).map((t) => t.rollingStart), [DAY0]);
+    for (const alias of ["pt.tek0" + DAY0, "pt.tek" + DAY0 + ".0", "pt.tek" + DAY0 + "x", "pt.tek"])
+      s.write(alias, s.read("pt.tek" + DAY0)!);
+    assert.deepEqual(
+      readTeks(s).map((t) => t.rollingStart),
+      [DAY0]
+    );
     writeTek(s, DAY0 + 144, tekOf(1));
     assert.deepEqual(s.list("pt.tek").sort(), ["pt.tek" + DAY0, "pt.tek" + (DAY0 + 144)]);
   });

@@ -2,7 +2,14 @@ import { strict as assert } from "node:assert";
 import { useBoard } from "../../helpers/board";
 import { FakeStorage, prng } from "../../helpers/fake-platform";
 import { openLog } from "../../../firmware/src/log/store";
-import { LOG_PREFIX, RESERVE_BYTES, SEGMENT_FOOTPRINT, SEGMENT_RECORDS, decodeSegment, utcBase } from "../../../firmware/src/wire/log-record";
+import {
+  LOG_PREFIX,
+  RESERVE_BYTES,
+  SEGMENT_FOOTPRINT,
+  SEGMENT_RECORDS,
+  decodeSegment,
+  utcBase
+} from "../../../firmware/src/wire/log-record";
 import { fileFootprint } from "../../../firmware/src/wire/storage";
 
 const BUILD = 1735689600; // 2025-01-01 00:00 UTC
@@ -55,7 +62,10 @@ describe("log/store: the encounter log in flash", () => {
       assert.ok(log.add(keyOf(i), 0, t0 + i * 120, -60 - (i % 30), -55, 3));
     }
     const { seen, torn } = readLog(st);
-    assert.deepEqual(seen.map((s) => s.id), [...Array(250).keys()]);
+    assert.deepEqual(
+      seen.map((s) => s.id),
+      [...Array(250).keys()]
+    );
     assert.equal(seen[249].time, t0 + 249 * 120);
     assert.equal(seen[7].meanRssi, -67);
     assert.equal(torn, 0);
@@ -77,8 +87,16 @@ describe("log/store: the encounter log in flash", () => {
     const check = (label: string): void => {
       const ids = readLog(st).seen.map((s) => s.id);
       const committedSet = new Set(committed);
-      assert.deepEqual(ids.filter((x) => committedSet.has(x)), committed, `every committed record, in order (${label})`);
-      assert.deepEqual(ids.filter((x) => !committedSet.has(x) && !inFlight.has(x)), [], `nothing else (${label})`);
+      assert.deepEqual(
+        ids.filter((x) => committedSet.has(x)),
+        committed,
+        `every committed record, in order (${label})`
+      );
+      assert.deepEqual(
+        ids.filter((x) => !committedSet.has(x) && !inFlight.has(x)),
+        [],
+        `nothing else (${label})`
+      );
     };
     for (let cuts = 1; cuts <= 1000; cuts++) {
       // anywhere in the next ~40 records, segment headers included
@@ -123,7 +141,10 @@ describe("log/store: the encounter log in flash", () => {
     assert.ok(now - oldest <= 16 * DAY, "nothing much older than the retention is kept");
     // every sighting of the last 14 days is there, in order, none lost in between
     const ids = seen.map((s) => s.id);
-    assert.deepEqual(ids, ids.slice().sort((a, b) => a - b));
+    assert.deepEqual(
+      ids,
+      ids.slice().sort((a, b) => a - b)
+    );
     assert.equal(ids[ids.length - 1] - ids[0] + 1, ids.length);
     assert.equal(st.list("pt.tek").length, 15, "own keys are never evicted");
     assert.ok(st.read("pt.cfg"));
@@ -183,7 +204,11 @@ describe("log/store: the encounter log in flash", () => {
     log.add(keyOf(1), 0, 100, -60, -60, 1); // uptime 100 s after a power cut
     log.add(keyOf(2), 0, 100 + 600, -60, -60, 1);
     let { seen } = readLog(st);
-    assert.deepEqual(seen.map((s) => s.time), [null, null], "not yet placed in time");
+    assert.deepEqual(
+      seen.map((s) => s.time),
+      [null, null],
+      "not yet placed in time"
+    );
     const utcNow = BUILD + 20 * DAY;
     log.anchor(1000, utcNow); // the kiosk sets the clock at uptime 1000 s
     log.add(keyOf(3), 0, utcNow + 60, -60, -60, 1);

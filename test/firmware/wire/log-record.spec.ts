@@ -19,7 +19,14 @@ describe("wire/log-record: encounter log format", () => {
   it("a record is 10 bytes and round-trips prefix, AEM byte, minute, RSSI and count", () => {
     const r = encodeRecord(key, 1, 1234, -67, -60, 5);
     assert.equal(r.length, RECORD_BYTES);
-    assert.deepEqual(decodeRecord(r, 0), { rpiPrefix: new Uint8Array([1, 2, 3, 4, 5]), aem1: 0xc4, minute: 1234, meanRssi: -67, maxRssi: -61, count: 5 });
+    assert.deepEqual(decodeRecord(r, 0), {
+      rpiPrefix: new Uint8Array([1, 2, 3, 4, 5]),
+      aem1: 0xc4,
+      minute: 1234,
+      meanRssi: -67,
+      maxRssi: -61,
+      count: 5
+    });
   });
 
   it("clamps what does not fit instead of wrapping (very close or far, long scans)", () => {
@@ -59,7 +66,10 @@ describe("wire/log-record: encounter log format", () => {
     seg.set(encodeRecord(key, 1, 2, -50, -50, 1).subarray(0, 4), HEADER_BYTES + RECORD_BYTES);
     seg.set(encodeRecord(key, 1, 3, -50, -50, 1), HEADER_BYTES + 2 * RECORD_BYTES);
     const d = decodeSegment(seg)!;
-    assert.deepEqual(d.records.map((r) => r.minute), [1, 3]);
+    assert.deepEqual(
+      d.records.map((r) => r.minute),
+      [1, 3]
+    );
     assert.equal(d.torn, 1);
   });
 });

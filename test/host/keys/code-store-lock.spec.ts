@@ -9,7 +9,10 @@ describe("code store lock (issue-code and publish never drop each other's change
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "codes-lock-"));
   const file = path.join(dir, "codes.json");
   const issue = (waitMs?: number) =>
-    updateCodeStore(file, (s) => issueCode(s, { now: 1_900_000_000, validSeconds: 3600, reportType: ReportType.ConfirmedTest }), { createIfMissing: true, waitMs });
+    updateCodeStore(file, (s) => issueCode(s, { now: 1_900_000_000, validSeconds: 3600, reportType: ReportType.ConfirmedTest }), {
+      createIfMissing: true,
+      waitMs
+    });
 
   it("writes the change and leaves no lock behind", () => {
     issue();
@@ -38,7 +41,13 @@ describe("code store lock (issue-code and publish never drop each other's change
   });
 
   it("releases the lock when the change throws, and writes nothing", () => {
-    assert.throws(() => updateCodeStore(file, () => { throw new Error("boom"); }), /boom/);
+    assert.throws(
+      () =>
+        updateCodeStore(file, () => {
+          throw new Error("boom");
+        }),
+      /boom/
+    );
     assert.ok(!fs.existsSync(`${file}.lock`));
     assert.equal(readCodeStore(file).codes.length, 3);
   });

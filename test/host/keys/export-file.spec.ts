@@ -21,8 +21,22 @@ function sampleExport(): KeyExport {
     batchSize: 1,
     signatureInfos: [],
     keys: [
-      { keyData: Buffer.from("75c734c6dd1a782de7a965da5eb93125", "hex"), rollingStartIntervalNumber: 2642976, rollingPeriod: 144, reportType: ReportType.ConfirmedTest, daysSinceOnsetOfSymptoms: -3, transmissionRiskLevel: 4 },
-      { keyData: Buffer.alloc(16, 7), rollingStartIntervalNumber: 2643120, rollingPeriod: 100, reportType: ReportType.SelfReport, daysSinceOnsetOfSymptoms: 14, variantOfConcern: 2 }
+      {
+        keyData: Buffer.from("75c734c6dd1a782de7a965da5eb93125", "hex"),
+        rollingStartIntervalNumber: 2642976,
+        rollingPeriod: 144,
+        reportType: ReportType.ConfirmedTest,
+        daysSinceOnsetOfSymptoms: -3,
+        transmissionRiskLevel: 4
+      },
+      {
+        keyData: Buffer.alloc(16, 7),
+        rollingStartIntervalNumber: 2643120,
+        rollingPeriod: 100,
+        reportType: ReportType.SelfReport,
+        daysSinceOnsetOfSymptoms: 14,
+        variantOfConcern: 2
+      }
     ],
     revisedKeys: [{ keyData: Buffer.alloc(16, 9), rollingStartIntervalNumber: 2642832, rollingPeriod: 144, reportType: ReportType.Revoked }]
   };
@@ -34,7 +48,12 @@ describe("GAEN export files: Google's fixtures", () => {
     const expected = keysFromJson(JSON.parse(fs.readFileSync(fixture("testExport-2-records-keys.json"), "utf8")), "keys.json");
     assert.equal(f.export.keys.length, 2);
     assert.deepEqual(
-      f.export.keys.map((k) => [Buffer.from(k.keyData).toString("hex"), k.rollingStartIntervalNumber, k.rollingPeriod, k.transmissionRiskLevel]),
+      f.export.keys.map((k) => [
+        Buffer.from(k.keyData).toString("hex"),
+        k.rollingStartIntervalNumber,
+        k.rollingPeriod,
+        k.transmissionRiskLevel
+      ]),
       expected.map((k) => [Buffer.from(k.keyData).toString("hex"), k.rollingStartIntervalNumber, k.rollingPeriod, k.transmissionRiskLevel])
     );
     assert.equal(f.export.region, "US");
@@ -60,7 +79,10 @@ describe("GAEN export files: Google's fixtures", () => {
     const f = await readExportFile(fixture("1605818700-1605819000-0001-ff23e2.zip"));
     assert.equal(f.export.keys.length, 50);
     assert.ok(f.export.keys.every((k) => k.reportType !== undefined && k.daysSinceOnsetOfSymptoms !== undefined));
-    assert.ok(f.export.keys.some((k) => (k.daysSinceOnsetOfSymptoms ?? 0) < 0), "sint32 negatives decode");
+    assert.ok(
+      f.export.keys.some((k) => (k.daysSinceOnsetOfSymptoms ?? 0) < 0),
+      "sint32 negatives decode"
+    );
     assert.equal(f.export.keys[0].reportType, ReportType.ConfirmedTest);
     assert.equal(f.export.keys[0].daysSinceOnsetOfSymptoms, 10);
     const v = verifyExportFile(f, pub());
@@ -83,8 +105,16 @@ describe("GAEN export files: our own exports", () => {
     const e = sampleExport();
     const back = decodeExportBin(encodeExportBin(e));
     assert.deepEqual(
-      { ...back, keys: back.keys.map((k) => ({ ...k, keyData: Buffer.from(k.keyData) })), revisedKeys: back.revisedKeys.map((k) => ({ ...k, keyData: Buffer.from(k.keyData) })) },
-      { ...e, keys: e.keys.map((k) => ({ ...k, keyData: Buffer.from(k.keyData) })), revisedKeys: e.revisedKeys.map((k) => ({ ...k, keyData: Buffer.from(k.keyData) })) }
+      {
+        ...back,
+        keys: back.keys.map((k) => ({ ...k, keyData: Buffer.from(k.keyData) })),
+        revisedKeys: back.revisedKeys.map((k) => ({ ...k, keyData: Buffer.from(k.keyData) }))
+      },
+      {
+        ...e,
+        keys: e.keys.map((k) => ({ ...k, keyData: Buffer.from(k.keyData) })),
+        revisedKeys: e.revisedKeys.map((k) => ({ ...k, keyData: Buffer.from(k.keyData) }))
+      }
     );
   });
 
@@ -93,14 +123,19 @@ describe("GAEN export files: our own exports", () => {
     const zip = await buildExportZip(sampleExport(), { key: parsePrivateKey(pair.privateKeyPem), keyId: "PT", keyVersion: "v1" });
     const f = await parseExportFile(zip, "ours.zip");
     assert.equal(f.export.keys.length, 2);
-    assert.deepEqual(f.export.signatureInfos, [{ verificationKeyId: "PT", verificationKeyVersion: "v1", signatureAlgorithm: "1.2.840.10045.4.3.2" }]);
+    assert.deepEqual(f.export.signatureInfos, [
+      { verificationKeyId: "PT", verificationKeyVersion: "v1", signatureAlgorithm: "1.2.840.10045.4.3.2" }
+    ]);
     assert.equal(verifyExportFile(f, parsePublicKey(pair.publicKeyPem)).valid, true);
     assert.equal(verifyExportFile(f, parsePublicKey(generateSigningKeyPair().publicKeyPem)).valid, false);
   });
 
   it("detects one changed byte in a signed export.bin", async () => {
     const pair = generateSigningKeyPair();
-    const f = await parseExportFile(await buildExportZip(sampleExport(), { key: parsePrivateKey(pair.privateKeyPem), keyId: "PT", keyVersion: "v1" }), "ours.zip");
+    const f = await parseExportFile(
+      await buildExportZip(sampleExport(), { key: parsePrivateKey(pair.privateKeyPem), keyId: "PT", keyVersion: "v1" }),
+      "ours.zip"
+    );
     f.bin[f.bin.length - 1] ^= 1;
     assert.equal(verifyExportFile(f, parsePublicKey(pair.publicKeyPem)).valid, false);
   });
@@ -119,11 +154,27 @@ describe("GAEN export files: malformed input", () => {
   const cases: Array<[string, Uint8Array, RegExp]> = [
     ["an empty file", new Uint8Array(0), /too short/],
     ["a wrong header", Buffer.from("EK Export v2    \x00"), /does not start with the header/],
-    ["a header and a broken protobuf", Buffer.concat([EXPORT_HEADER, Buffer.from([0x3a, 0x7f, 0x0a])]), /not a valid TemporaryExposureKeyExport/],
+    [
+      "a header and a broken protobuf",
+      Buffer.concat([EXPORT_HEADER, Buffer.from([0x3a, 0x7f, 0x0a])]),
+      /not a valid TemporaryExposureKeyExport/
+    ],
     ["a key of 15 bytes", encodeRaw([0x3a, 0x13, 0x0a, 0x0f, ...new Array(15).fill(1), 0x18, 0x01]), /key 1: key_data is 15 bytes/],
-    ["a key without a start interval", encodeRaw([0x3a, 0x12, 0x0a, 0x10, ...new Array(16).fill(1)]), /key 1 has no rolling_start_interval_number/],
-    ["a rolling period of 0", encodeRaw([0x3a, 0x16, 0x0a, 0x10, ...new Array(16).fill(1), 0x18, 0x01, 0x20, 0x00]), /rolling_period 0 is outside/],
-    ["report type 9", encodeRaw([0x3a, 0x16, 0x0a, 0x10, ...new Array(16).fill(1), 0x18, 0x01, 0x28, 0x09]), /report_type 9 is outside 0..5/],
+    [
+      "a key without a start interval",
+      encodeRaw([0x3a, 0x12, 0x0a, 0x10, ...new Array(16).fill(1)]),
+      /key 1 has no rolling_start_interval_number/
+    ],
+    [
+      "a rolling period of 0",
+      encodeRaw([0x3a, 0x16, 0x0a, 0x10, ...new Array(16).fill(1), 0x18, 0x01, 0x20, 0x00]),
+      /rolling_period 0 is outside/
+    ],
+    [
+      "report type 9",
+      encodeRaw([0x3a, 0x16, 0x0a, 0x10, ...new Array(16).fill(1), 0x18, 0x01, 0x28, 0x09]),
+      /report_type 9 is outside 0..5/
+    ],
     ["a zip without export.bin", Buffer.from("504b0506000000000000000000000000000000000000", "hex"), /not a readable zip|no export.bin/]
   ];
   function encodeRaw(body: number[]): Buffer {
@@ -131,7 +182,10 @@ describe("GAEN export files: malformed input", () => {
   }
   for (const [what, data, msg] of cases) {
     it(`names the problem in ${what}`, async () => {
-      await assert.rejects(parseExportFile(data, "bad.bin"), (e: unknown) => e instanceof ExportFormatError && e.kind === "unusable" && msg.test(e.message));
+      await assert.rejects(
+        parseExportFile(data, "bad.bin"),
+        (e: unknown) => e instanceof ExportFormatError && e.kind === "unusable" && msg.test(e.message)
+      );
     });
   }
 
@@ -187,18 +241,27 @@ describe("GAEN export files: oversized and damaged zip entries", () => {
     EXPORT_HEADER.copy(raw);
     const bomb = handMadeZip(raw, 100, zlib.crc32(raw));
     assert.ok(bomb.length < 100_000, "a small file");
-    await assert.rejects(parseExportFile(bomb, "bomb.zip"), (e: unknown) => e instanceof ExportFormatError && /bomb\.zip: export\.bin inflates to over the 16777216-byte limit/.test(e.message));
+    await assert.rejects(
+      parseExportFile(bomb, "bomb.zip"),
+      (e: unknown) => e instanceof ExportFormatError && /bomb\.zip: export\.bin inflates to over the 16777216-byte limit/.test(e.message)
+    );
   });
 
   it("refuses an entry whose header declares more than the limit", async () => {
     const raw = Buffer.alloc(17 * 1024 * 1024);
-    await assert.rejects(parseExportFile(handMadeZip(raw, raw.length, zlib.crc32(raw)), "big.zip"), /big\.zip: export\.bin would be 17825792 bytes, over the 16777216-byte limit/);
+    await assert.rejects(
+      parseExportFile(handMadeZip(raw, raw.length, zlib.crc32(raw)), "big.zip"),
+      /big\.zip: export\.bin would be 17825792 bytes, over the 16777216-byte limit/
+    );
   });
 
   it("reads a stored (uncompressed) entry and still catches a CRC mismatch", async () => {
     const bin = encodeExportBin(sampleExport());
     const f = await parseExportFile(handMadeZip(bin, bin.length, zlib.crc32(bin), false), "stored.zip");
     assert.equal(f.export.keys.length, 2);
-    await assert.rejects(parseExportFile(handMadeZip(bin, bin.length, zlib.crc32(bin) ^ 1), "crc.zip"), (e: unknown) => e instanceof ExportFormatError && /crc\.zip: export\.bin .*CRC32/.test(e.message));
+    await assert.rejects(
+      parseExportFile(handMadeZip(bin, bin.length, zlib.crc32(bin) ^ 1), "crc.zip"),
+      (e: unknown) => e instanceof ExportFormatError && /crc\.zip: export\.bin .*CRC32/.test(e.message)
+    );
   });
 });

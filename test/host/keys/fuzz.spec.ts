@@ -59,7 +59,10 @@ async function fuzz(target: Buffer, seed: number, name: string): Promise<{ parse
       verifyExportFile(f, pub);
       parsed++;
     } catch (e) {
-      if (!(e instanceof ExportFormatError)) assert.fail(`seed ${seed} run ${i}: ${name} threw ${e instanceof PrivateTracerError ? e.name : "a non-user error"}: ${(e as Error).stack}`);
+      if (!(e instanceof ExportFormatError))
+        assert.fail(
+          `seed ${seed} run ${i}: ${name} threw ${e instanceof PrivateTracerError ? e.name : "a non-user error"}: ${(e as Error).stack}`
+        );
       assert.ok(e.message.startsWith(name), `seed ${seed} run ${i}: message does not name the file: ${e.message}`);
       rejected++;
     }

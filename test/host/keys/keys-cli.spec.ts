@@ -59,13 +59,34 @@ describe("privatetracer keys (CLI)", () => {
     const out = path.join(dir, "out.zip");
     assert.equal((await runCli(["keys", "keygen", "--private-out", priv, "--public-out", pub])).code, 0);
     assert.equal(fs.statSync(priv).mode & 0o077, 0, "private key readable by owner only");
-    const ex = await runCli(["keys", "export", "--keys", fixture("testExport-2-records-keys.json"), "--out", out, "--sign", priv, "--key-id", "PT", "--key-version", "1", "--region", "GB"]);
+    const ex = await runCli([
+      "keys",
+      "export",
+      "--keys",
+      fixture("testExport-2-records-keys.json"),
+      "--out",
+      out,
+      "--sign",
+      priv,
+      "--key-id",
+      "PT",
+      "--key-version",
+      "1",
+      "--region",
+      "GB"
+    ]);
     assert.equal(ex.code, 0, ex.stderr);
     assert.equal((await runCli(["keys", "verify", out, "--public-key", pub])).code, 0);
     assert.equal((await runCli(["keys", "verify", out, "--public-key", PUB])).code, 1);
-    const shown = JSON.parse((await runCli(["keys", "show", out, "--json"])).stdout) as { region: string; keys: Array<{ keyData: string }> };
+    const shown = JSON.parse((await runCli(["keys", "show", out, "--json"])).stdout) as {
+      region: string;
+      keys: Array<{ keyData: string }>;
+    };
     assert.equal(shown.region, "GB");
-    assert.deepEqual(shown.keys.map((k) => k.keyData), ["172fc480e598490c34177604339b1543", "2b63053ac483238de176169e861f3dcd"]);
+    assert.deepEqual(
+      shown.keys.map((k) => k.keyData),
+      ["172fc480e598490c34177604339b1543", "2b63053ac483238de176169e861f3dcd"]
+    );
     const again = await runCli(["keys", "keygen", "--private-out", priv, "--public-out", pub]);
     assert.equal(again.code, 2, "does not overwrite a private key");
   });
@@ -88,16 +109,46 @@ describe("privatetracer keys (CLI)", () => {
     fs.writeFileSync(keys, JSON.stringify({ keys: [{ keyData: "00112233", rollingStartIntervalNumber: 1 }] }));
     const priv = path.join(dir, "p.pem");
     await runCli(["keys", "keygen", "--private-out", priv, "--public-out", path.join(dir, "q.pem")]);
-    const r = await runCli(["keys", "export", "--keys", keys, "--out", path.join(dir, "o.zip"), "--sign", priv, "--key-id", "a", "--key-version", "1", "--region", "GB"]);
+    const r = await runCli([
+      "keys",
+      "export",
+      "--keys",
+      keys,
+      "--out",
+      path.join(dir, "o.zip"),
+      "--sign",
+      priv,
+      "--key-id",
+      "a",
+      "--key-version",
+      "1",
+      "--region",
+      "GB"
+    ]);
     assert.equal(r.code, 2);
     assert.match(r.stderr, /key 1: key data "00112233" is neither 32 hex digits nor base64/);
     assert.equal(fs.existsSync(path.join(dir, "o.zip")), false);
   });
 
   for (const [what, field, value, msg] of [
-    ["a start interval of 2^32+5 (would be written as 5)", "rollingStartIntervalNumber", 2 ** 32 + 5, /key 2: rolling_start_interval_number 4294967301 is outside 0\.\.2147483647/],
-    ["a start interval of 2^31+5 (would be signed but unreadable)", "rollingStartIntervalNumber", 2 ** 31 + 5, /key 2: rolling_start_interval_number 2147483653 is outside 0\.\.2147483647/],
-    ["days since onset of 2^33", "daysSinceOnsetOfSymptoms", 2 ** 33, /key 2: days_since_onset_of_symptoms 8589934592 is outside -14\.\.14/],
+    [
+      "a start interval of 2^32+5 (would be written as 5)",
+      "rollingStartIntervalNumber",
+      2 ** 32 + 5,
+      /key 2: rolling_start_interval_number 4294967301 is outside 0\.\.2147483647/
+    ],
+    [
+      "a start interval of 2^31+5 (would be signed but unreadable)",
+      "rollingStartIntervalNumber",
+      2 ** 31 + 5,
+      /key 2: rolling_start_interval_number 2147483653 is outside 0\.\.2147483647/
+    ],
+    [
+      "days since onset of 2^33",
+      "daysSinceOnsetOfSymptoms",
+      2 ** 33,
+      /key 2: days_since_onset_of_symptoms 8589934592 is outside -14\.\.14/
+    ],
     ["days since onset of -15", "daysSinceOnsetOfSymptoms", -15, /key 2: days_since_onset_of_symptoms -15 is outside -14\.\.14/],
     ["transmission risk 9", "transmissionRiskLevel", 9, /key 2: transmission_risk_level 9 is outside 0\.\.8/],
     ["variant 2^31", "variantOfConcern", 2 ** 31, /key 2: variant_of_concern 2147483648 is not an int32/]
@@ -109,7 +160,22 @@ describe("privatetracer keys (CLI)", () => {
       fs.writeFileSync(keys, JSON.stringify({ keys: [good, { ...good, keyData: "ffeeddccbbaa99887766554433221100", [field]: value }] }));
       const priv = path.join(dir, "p.pem");
       await runCli(["keys", "keygen", "--private-out", priv, "--public-out", path.join(dir, "q.pem")]);
-      const r = await runCli(["keys", "export", "--keys", keys, "--out", path.join(dir, "o.zip"), "--sign", priv, "--key-id", "a", "--key-version", "1", "--region", "GB"]);
+      const r = await runCli([
+        "keys",
+        "export",
+        "--keys",
+        keys,
+        "--out",
+        path.join(dir, "o.zip"),
+        "--sign",
+        priv,
+        "--key-id",
+        "a",
+        "--key-version",
+        "1",
+        "--region",
+        "GB"
+      ]);
       assert.equal(r.code, 2, r.stderr);
       assert.match(r.stderr, msg);
       assert.equal(fs.existsSync(path.join(dir, "o.zip")), false);
@@ -120,12 +186,43 @@ describe("privatetracer keys (CLI)", () => {
     const dir = tempDir("cli-edge");
     const keys = path.join(dir, "keys.json");
     const out = path.join(dir, "o.zip");
-    fs.writeFileSync(keys, JSON.stringify({ keys: [{ keyData: "00112233445566778899aabbccddeeff", rollingStartIntervalNumber: 0x7fffffff, rollingPeriod: 1, daysSinceOnsetOfSymptoms: -14, transmissionRiskLevel: 8, variantOfConcern: 0x7fffffff }] }));
+    fs.writeFileSync(
+      keys,
+      JSON.stringify({
+        keys: [
+          {
+            keyData: "00112233445566778899aabbccddeeff",
+            rollingStartIntervalNumber: 0x7fffffff,
+            rollingPeriod: 1,
+            daysSinceOnsetOfSymptoms: -14,
+            transmissionRiskLevel: 8,
+            variantOfConcern: 0x7fffffff
+          }
+        ]
+      })
+    );
     const priv = path.join(dir, "p.pem");
     await runCli(["keys", "keygen", "--private-out", priv, "--public-out", path.join(dir, "q.pem")]);
-    const r = await runCli(["keys", "export", "--keys", keys, "--out", out, "--sign", priv, "--key-id", "a", "--key-version", "1", "--region", "GB"]);
+    const r = await runCli([
+      "keys",
+      "export",
+      "--keys",
+      keys,
+      "--out",
+      out,
+      "--sign",
+      priv,
+      "--key-id",
+      "a",
+      "--key-version",
+      "1",
+      "--region",
+      "GB"
+    ]);
     assert.equal(r.code, 0, r.stderr);
-    const shown = JSON.parse((await runCli(["keys", "show", out, "--json"])).stdout) as { keys: Array<{ rollingStartIntervalNumber: number; daysSinceOnsetOfSymptoms: number }> };
+    const shown = JSON.parse((await runCli(["keys", "show", out, "--json"])).stdout) as {
+      keys: Array<{ rollingStartIntervalNumber: number; daysSinceOnsetOfSymptoms: number }>;
+    };
     assert.equal(shown.keys[0].rollingStartIntervalNumber, 0x7fffffff);
     assert.equal(shown.keys[0].daysSinceOnsetOfSymptoms, -14);
   });

@@ -15,7 +15,11 @@ import { tempDir } from "./helpers";
 const DAY = 86400;
 const NOW = 1_700_006_400; // a UTC midnight
 const midnightEnin = (daysAgo: number): number => (NOW - daysAgo * DAY) / 600;
-const tek = (n: number, daysAgo: number): ExposureKey => ({ keyData: Buffer.alloc(16, n), rollingStartIntervalNumber: midnightEnin(daysAgo), rollingPeriod: 144 });
+const tek = (n: number, daysAgo: number): ExposureKey => ({
+  keyData: Buffer.alloc(16, n),
+  rollingStartIntervalNumber: midnightEnin(daysAgo),
+  rollingPeriod: 144
+});
 
 interface World {
   dir: string;
@@ -47,7 +51,12 @@ function world(): World {
 
 function issue(w: World, extra: { validSeconds?: number; reportType?: ReportType; symptomOnset?: number } = {}): string {
   const store = readCodeStore(w.codesFile);
-  const code = issueCode(store, { now: NOW - DAY, validSeconds: extra.validSeconds ?? 3 * DAY, reportType: extra.reportType ?? ReportType.ConfirmedTest, symptomOnset: extra.symptomOnset });
+  const code = issueCode(store, {
+    now: NOW - DAY,
+    validSeconds: extra.validSeconds ?? 3 * DAY,
+    reportType: extra.reportType ?? ReportType.ConfirmedTest,
+    symptomOnset: extra.symptomOnset
+  });
   writeCodeStore(w.codesFile, store);
   return code;
 }
@@ -59,7 +68,17 @@ function submit(w: World, name: string, keys: ExposureKey[], code: string, kiosk
 }
 
 function publish(w: World, now = NOW): Promise<PublishResult> {
-  return publishUploads({ uploadsDir: w.uploads, codesFile: w.codesFile, kiosks: w.kiosks, signingKey: parsePrivateKey(w.signer.privateKeyPem), keyId: "HA", keyVersion: "1", region: "GB", outDir: w.out, now });
+  return publishUploads({
+    uploadsDir: w.uploads,
+    codesFile: w.codesFile,
+    kiosks: w.kiosks,
+    signingKey: parsePrivateKey(w.signer.privateKeyPem),
+    keyId: "HA",
+    keyVersion: "1",
+    region: "GB",
+    outDir: w.out,
+    now
+  });
 }
 
 describe("reporting a diagnosis: upload and publish", () => {
@@ -149,7 +168,10 @@ describe("reporting a diagnosis: upload and publish", () => {
   it("parses what it writes, and the code check ignores case and dashes", () => {
     const k = generateKioskKey("k1");
     const u = createUpload([tek(1, 1)], "abcd efgh jkmn pqrs", k, NOW);
-    assert.deepEqual(parseUpload(uploadToJson(u), "u.json"), { ...u, keys: u.keys.map((x) => ({ ...x, keyData: Uint8Array.from(x.keyData) })) });
+    assert.deepEqual(parseUpload(uploadToJson(u), "u.json"), {
+      ...u,
+      keys: u.keys.map((x) => ({ ...x, keyData: Uint8Array.from(x.keyData) }))
+    });
     const store = { format: CODES_FORMAT, codes: [] } as ReturnType<typeof emptyStore>;
     const code = issueCode(store, { now: NOW, validSeconds: 60, reportType: ReportType.ConfirmedTest });
     assert.equal(checkCode(store, code.toLowerCase().replace(/-/g, " "), NOW).ok, true);
@@ -161,7 +183,10 @@ describe("reporting a diagnosis: upload and publish", () => {
     const file = submit(w, "a.json", [tek(1, 1)], code);
     // Something in the way of the published/ directory makes the move fail after the export is out.
     fs.writeFileSync(path.join(w.uploads, "published"), "in the way");
-    await assert.rejects(publish(w), (e: unknown) => e instanceof PublishWriteError && e.kind === "unusable" && e.message.includes(file) && /run again/.test(e.message));
+    await assert.rejects(
+      publish(w),
+      (e: unknown) => e instanceof PublishWriteError && e.kind === "unusable" && e.message.includes(file) && /run again/.test(e.message)
+    );
     assert.equal(fs.readFileSync(path.join(w.out, "index.txt"), "utf8").trim().split("\n").length, 1, "the export was published");
     assert.match(readCodeStore(w.codesFile).codes[0].usedFor ?? "", /^[0-9a-f]{64}$/);
     fs.unlinkSync(path.join(w.uploads, "published"));
@@ -181,7 +206,10 @@ describe("reporting a diagnosis: upload and publish", () => {
     const other = submit(w, "b.json", [tek(2, 1)], code);
     const r = await publish(w, NOW + 60);
     assert.deepEqual(r.alreadyPublished, []);
-    assert.deepEqual(r.rejected.map((x) => x.file), [other]);
+    assert.deepEqual(
+      r.rejected.map((x) => x.file),
+      [other]
+    );
     assert.match(r.rejected[0].reason, /already used/);
   });
 
@@ -189,7 +217,11 @@ describe("reporting a diagnosis: upload and publish", () => {
     const w = world();
     submit(w, "a.json", [tek(1, 1)], issue(w));
     fs.writeFileSync(w.out, "a file where the output directory should be");
-    await assert.rejects(publish(w), (e: unknown) => e instanceof PublishWriteError && e.kind === "unusable" && e.message.includes(w.out) && /Nothing was published/.test(e.message));
+    await assert.rejects(
+      publish(w),
+      (e: unknown) =>
+        e instanceof PublishWriteError && e.kind === "unusable" && e.message.includes(w.out) && /Nothing was published/.test(e.message)
+    );
     assert.equal(readCodeStore(w.codesFile).codes[0].usedAt, undefined, "the code is still unused");
   });
 

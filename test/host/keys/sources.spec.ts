@@ -12,10 +12,24 @@ import { fixture, tempDir } from "./helpers";
 
 const pair = generateSigningKeyPair();
 const tek = (n: number): Buffer => Buffer.alloc(16, n);
-const key = (n: number, reportType = ReportType.ConfirmedTest): ExposureKey => ({ keyData: tek(n), rollingStartIntervalNumber: 2700000 + 144 * n, rollingPeriod: 144, reportType });
+const key = (n: number, reportType = ReportType.ConfirmedTest): ExposureKey => ({
+  keyData: tek(n),
+  rollingStartIntervalNumber: 2700000 + 144 * n,
+  rollingPeriod: 144,
+  reportType
+});
 
 async function writeExport(file: string, keys: ExposureKey[], revisedKeys: ExposureKey[] = []): Promise<void> {
-  const exp: KeyExport = { startTimestamp: 1620000000, endTimestamp: 1620003600, region: "GB", batchNum: 1, batchSize: 1, signatureInfos: [], keys, revisedKeys };
+  const exp: KeyExport = {
+    startTimestamp: 1620000000,
+    endTimestamp: 1620003600,
+    region: "GB",
+    batchNum: 1,
+    batchSize: 1,
+    signatureInfos: [],
+    keys,
+    revisedKeys
+  };
   fs.writeFileSync(file, await buildExportZip(exp, { key: parsePrivateKey(pair.privateKeyPem), keyId: "PT", keyVersion: "1" }));
 }
 
@@ -61,7 +75,10 @@ describe("key sources for matching", () => {
     await writeExport(path.join(dir, "a.zip"), [key(6)]);
     assert.equal((await loadKeySource(dir, { publicKeyPem: pair.publicKeyPem })).length, 1);
     fs.copyFileSync(fixture("sample-export.zip"), path.join(dir, "b.zip"));
-    await assert.rejects(loadKeySource(dir, { publicKeyPem: pair.publicKeyPem }), (e: unknown) => e instanceof SignatureError && /b\.zip/.test(e.message));
+    await assert.rejects(
+      loadKeySource(dir, { publicKeyPem: pair.publicKeyPem }),
+      (e: unknown) => e instanceof SignatureError && /b\.zip/.test(e.message)
+    );
   });
 
   it("fails with a named error on a missing source or a broken file", async () => {
@@ -75,7 +92,10 @@ describe("key sources for matching", () => {
     const dir = tempDir("dangling");
     await writeExport(path.join(dir, "1.zip"), [key(1)]);
     fs.symlinkSync(path.join(dir, "gone.zip"), path.join(dir, "2.zip"));
-    await assert.rejects(loadKeySource(dir), (e: unknown) => e instanceof KeySourceError && e.kind === "unusable" && e.message.includes(path.join(dir, "2.zip")));
+    await assert.rejects(
+      loadKeySource(dir),
+      (e: unknown) => e instanceof KeySourceError && e.kind === "unusable" && e.message.includes(path.join(dir, "2.zip"))
+    );
   });
 
   describe("over HTTP (a local server on 127.0.0.1)", () => {
@@ -125,7 +145,16 @@ describe("key sources for matching", () => {
     it("never caches a forged export: once the server is fixed, the genuine file matches", async () => {
       const cacheDir = tempDir("cache-forged");
       const forger = generateSigningKeyPair();
-      const exp: KeyExport = { startTimestamp: 1620000000, endTimestamp: 1620003600, region: "GB", batchNum: 1, batchSize: 1, signatureInfos: [], keys: [key(10)], revisedKeys: [] };
+      const exp: KeyExport = {
+        startTimestamp: 1620000000,
+        endTimestamp: 1620003600,
+        region: "GB",
+        batchNum: 1,
+        batchSize: 1,
+        signatureInfos: [],
+        keys: [key(10)],
+        revisedKeys: []
+      };
       const forged = await buildExportZip(exp, { key: parsePrivateKey(forger.privateKeyPem), keyId: "PT", keyVersion: "1" });
       files.set("/v1/exports/c.zip", forged);
       await assert.rejects(loadKeySource(`${base}/v1/exports/c.zip`, { cacheDir, publicKeyPem: pair.publicKeyPem }), SignatureError);
@@ -138,8 +167,20 @@ describe("key sources for matching", () => {
     it("fetches again when a cached copy does not verify (cached before a key was given)", async () => {
       const cacheDir = tempDir("cache-unverified");
       const forger = generateSigningKeyPair();
-      const exp: KeyExport = { startTimestamp: 1620000000, endTimestamp: 1620003600, region: "GB", batchNum: 1, batchSize: 1, signatureInfos: [], keys: [key(11)], revisedKeys: [] };
-      files.set("/v1/exports/d.zip", await buildExportZip(exp, { key: parsePrivateKey(forger.privateKeyPem), keyId: "PT", keyVersion: "1" }));
+      const exp: KeyExport = {
+        startTimestamp: 1620000000,
+        endTimestamp: 1620003600,
+        region: "GB",
+        batchNum: 1,
+        batchSize: 1,
+        signatureInfos: [],
+        keys: [key(11)],
+        revisedKeys: []
+      };
+      files.set(
+        "/v1/exports/d.zip",
+        await buildExportZip(exp, { key: parsePrivateKey(forger.privateKeyPem), keyId: "PT", keyVersion: "1" })
+      );
       await loadKeySource(`${base}/v1/exports/d.zip`, { cacheDir });
       files.set("/v1/exports/d.zip", await buildExportZip(exp, { key: parsePrivateKey(pair.privateKeyPem), keyId: "PT", keyVersion: "1" }));
       requests.length = 0;
@@ -165,7 +206,10 @@ describe("key sources for matching", () => {
       const rBase = `http://127.0.0.1:${(redirects.address() as AddressInfo).port}`;
       try {
         assert.deepEqual(hexes(await loadKeySource(`${rBase}/same.zip`)), hexes([key(7)]));
-        await assert.rejects(loadKeySource(`${rBase}/away.zip`), (e: unknown) => e instanceof KeySourceError && /redirects to another server/.test(e.message));
+        await assert.rejects(
+          loadKeySource(`${rBase}/away.zip`),
+          (e: unknown) => e instanceof KeySourceError && /redirects to another server/.test(e.message)
+        );
       } finally {
         await new Promise<void>((resolve) => other.close(() => resolve()));
         await new Promise<void>((resolve) => redirects.close(() => resolve()));
@@ -173,7 +217,10 @@ describe("key sources for matching", () => {
     });
 
     it("names the URL that could not be fetched", async () => {
-      await assert.rejects(loadKeySource(`${base}/v1/bad-index.txt`, { cacheDir: tempDir("cache2") }), (e: unknown) => e instanceof KeySourceError && /missing\.zip: HTTP 404/.test(e.message));
+      await assert.rejects(
+        loadKeySource(`${base}/v1/bad-index.txt`, { cacheDir: tempDir("cache2") }),
+        (e: unknown) => e instanceof KeySourceError && /missing\.zip: HTTP 404/.test(e.message)
+      );
     });
   });
 });

@@ -28,9 +28,17 @@ function cliProcess(args: string[]): Run {
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
-
 async function writeExport(file: string, keys: ExposureKey[]): Promise<void> {
-  const zip = await buildExportZip({ startTimestamp: DAY0 * 600, endTimestamp: DAY0 * 600 + 86400, region: "XX", batchNum: 1, batchSize: 1, signatureInfos: [], keys, revisedKeys: [] });
+  const zip = await buildExportZip({
+    startTimestamp: DAY0 * 600,
+    endTimestamp: DAY0 * 600 + 86400,
+    region: "XX",
+    batchNum: 1,
+    batchSize: 1,
+    signatureInfos: [],
+    keys,
+    revisedKeys: []
+  });
   fs.writeFileSync(file, zip);
 }
 
@@ -92,7 +100,10 @@ describe("privatetracer match (CLI)", function () {
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /6 of 8 sighting\(s\) matched 1 of 22 published key\(s\)/);
     assert.match(r.stdout, /Exposure 1: confirmed test, 0 day\(s\) since symptom onset \(high infectiousness\)/);
-    assert.match(r.stdout, /2020-04-02T10:00:10Z to 2020-04-02T10:42:30Z, about 18\.3 min: immediate 4\.3 min, near 4 min, medium 5 min, other 5 min/);
+    assert.match(
+      r.stdout,
+      /2020-04-02T10:00:10Z to 2020-04-02T10:42:30Z, about 18\.3 min: immediate 4\.3 min, near 4 min, medium 5 min, other 5 min/
+    );
     assert.match(r.stdout, /score 19\.31 weighted min/);
     assert.match(r.stdout, /Level: MEDIUM/);
   });
@@ -141,7 +152,10 @@ describe("privatetracer match (CLI)", function () {
     const byTek = (k: ExposureKey) => out.matches.filter((m: { tek: string }) => m.tek === Buffer.from(k.keyData).toString("hex"));
     assert.equal(byTek(infectious).length, 4);
     assert.ok(byTek(infectious).every((m: { infectiousness: string; counted: boolean }) => m.infectiousness === "high" && m.counted));
-    assert.deepEqual(byTek(late).map((m: { infectiousness: string; counted: boolean }) => [m.infectiousness, m.counted]), [["none", false]]);
+    assert.deepEqual(
+      byTek(late).map((m: { infectiousness: string; counted: boolean }) => [m.infectiousness, m.counted]),
+      [["none", false]]
+    );
     // 975 s immediate × 1.5 = 24.4 weighted min × high infectiousness 1.5 = 36.6 ≥ 30.
     assert.equal(out.level, "high");
   });

@@ -114,7 +114,11 @@ describe("transmit power and attenuation", () => {
   const j = DAY0 + 70;
 
   it("decrypts the planted transmit power from the AEM (also for a prefix sighting)", async () => {
-    for (const [tx, prefixBytes] of [[-12, 16], [7, 5], [-30, 6]]) {
+    for (const [tx, prefixBytes] of [
+      [-12, 16],
+      [7, 5],
+      [-30, 6]
+    ]) {
       const r = await matchExposures([key], [plant(key, j, { txPower: tx, rssi: -70, prefixBytes })]);
       const m = r.matches[0];
       assert.equal(m.txPowerSource, "aem");
@@ -125,7 +129,13 @@ describe("transmit power and attenuation", () => {
 
   it("decrypts Google's test vector AEM to its metadata's 8 dBm", async () => {
     const vk = { keyData: Buffer.from("75c734c6dd1a782de7a965da5eb93125", "hex"), rollingStartIntervalNumber: 2642976, rollingPeriod: 144 };
-    const s = { time: 1585785600 + 30, rpi: Buffer.from("8be6cd371c5c891604bfbe49df845096", "hex"), aem: Buffer.from("72033874", "hex"), rssi: -50, line: 1 };
+    const s = {
+      time: 1585785600 + 30,
+      rpi: Buffer.from("8be6cd371c5c891604bfbe49df845096", "hex"),
+      aem: Buffer.from("72033874", "hex"),
+      rssi: -50,
+      line: 1
+    };
     const r = await matchExposures([vk], [s]);
     assert.equal(r.matches[0].txPowerDbm, 8);
     assert.equal(r.matches[0].attenuationDb, 58);

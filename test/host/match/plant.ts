@@ -9,7 +9,14 @@ import { Sighting } from "../../../host-tools/src/match/sightings";
 export const DAY0 = 2642976;
 
 export function randomKey(start = DAY0, extra: Partial<ExposureKey> = {}): ExposureKey {
-  return { keyData: crypto.randomBytes(16), rollingStartIntervalNumber: start, rollingPeriod: 144, reportType: ReportType.ConfirmedTest, daysSinceOnsetOfSymptoms: 0, ...extra };
+  return {
+    keyData: crypto.randomBytes(16),
+    rollingStartIntervalNumber: start,
+    rollingPeriod: 144,
+    reportType: ReportType.ConfirmedTest,
+    daysSinceOnsetOfSymptoms: 0,
+    ...extra
+  };
 }
 
 export interface PlantOptions {
@@ -56,4 +63,3 @@ export function handExample(): { key: ExposureKey; sightings: Sighting[] } {
   const at = (dt: number, rssi: number) => plantAt(key, T + dt, { rssi, txPower: -4 });
   return { key, sightings: [at(0, -55), at(3, -61), at(240, -64), at(840, -74), at(2540, -90), at(4341, -60)] };
 }
-

@@ -107,7 +107,10 @@ describe("risk config and wearer profile files", () => {
   });
 
   it("names an unknown (misspelt) field", () => {
-    assert.throws(() => riskConfigFrom({ bucketWieghts: {} }), (e: unknown) => e instanceof UserError && e.kind === "unusable" && /unknown field "bucketWieghts"/.test(e.message));
+    assert.throws(
+      () => riskConfigFrom({ bucketWieghts: {} }),
+      (e: unknown) => e instanceof UserError && e.kind === "unusable" && /unknown field "bucketWieghts"/.test(e.message)
+    );
   });
 
   it("rejects cut-offs or thresholds out of order, and negative weights", () => {

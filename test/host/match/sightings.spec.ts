@@ -71,7 +71,11 @@ describe("sightings interchange format (JSON Lines)", () => {
 
   it("rejects times in milliseconds (which would match nothing), saying so with the line number", () => {
     const ms = 1585785660123;
-    const text = [`{"time": 1585785660, "rpi": "${FULL}", "rssi": -62}`, `{"time": ${ms}, "rpi": "${FULL}", "rssi": -62}`, `{"time": 4000000001, "rpi": "${FULL}", "rssi": -62}`].join("\n");
+    const text = [
+      `{"time": 1585785660, "rpi": "${FULL}", "rssi": -62}`,
+      `{"time": ${ms}, "rpi": "${FULL}", "rssi": -62}`,
+      `{"time": 4000000001, "rpi": "${FULL}", "rssi": -62}`
+    ].join("\n");
     let err: unknown;
     try {
       parseSightings(text, "ms.jsonl");

@@ -45,6 +45,9 @@ describe("parallel matching on worker threads", () => {
     assert.ok(one.matches.length >= 60);
     assert.deepEqual(summary(many), summary(one));
     assert.equal(progress[progress.length - 1], keys.length);
-    assert.ok(progress.every((d, i) => i === 0 || d > progress[i - 1]), "progress only grows");
+    assert.ok(
+      progress.every((d, i) => i === 0 || d > progress[i - 1]),
+      "progress only grows"
+    );
   });
 });

@@ -38,11 +38,19 @@ const scenario: Scenario = {
   people: [sit("a", 2, "10:00", "11:00"), sit("b", 3, "10:00", "11:00"), sit("c", 3, "14:00", "15:00")]
 };
 
-
 async function writeExport(file: string, keys: ExposureKey[]): Promise<void> {
   const diagnosed = keys.map((k) => ({ ...k, reportType: ReportType.ConfirmedTest, daysSinceOnsetOfSymptoms: 0 }));
   const start = Math.min(...keys.map((k) => k.rollingStartIntervalNumber)) * 600;
-  const zip = await buildExportZip({ startTimestamp: start, endTimestamp: start + 86400, region: "XX", batchNum: 1, batchSize: 1, signatureInfos: [], keys: diagnosed, revisedKeys: [] });
+  const zip = await buildExportZip({
+    startTimestamp: start,
+    endTimestamp: start + 86400,
+    region: "XX",
+    batchNum: 1,
+    batchSize: 1,
+    signatureInfos: [],
+    keys: diagnosed,
+    revisedKeys: []
+  });
   fs.writeFileSync(file, zip);
 }
 
@@ -55,7 +63,16 @@ describe("tokenlog end to end: token flash → sightings → match", function ()
   before(async () => {
     const code = (await testBundle(BOARD)).code;
     const board = loadBoard(BOARD);
-    const world = runWorld({ scenario, days: 1, seed: 11, defaultBoard: BOARD, loadBoard: () => board, bundleFor: () => code, makeToken: createEmulatedToken, keepTokens: true });
+    const world = runWorld({
+      scenario,
+      days: 1,
+      seed: 11,
+      defaultBoard: BOARD,
+      loadBoard: () => board,
+      bundleFor: () => code,
+      makeToken: createEmulatedToken,
+      keepTokens: true
+    });
     for (const [id, t] of world.emulated!) flashOf[id] = (t as unknown as { flash: { bytes: Uint8Array } }).flash.bytes.slice();
     fs.writeFileSync(path.join(dir, "a.bin"), flashOf.a);
     await writeExport(path.join(dir, "b.zip"), readOwnKeys(tokenFilesFromImage(flashOf.b, "b.bin")));
@@ -73,7 +90,10 @@ describe("tokenlog end to end: token flash → sightings → match", function ()
   it("matches b's keys, with b's transmit power (−6 dBm) decrypted from the one logged AEM byte", async () => {
     const r = await cli(["match", "--keys", path.join(dir, "b.zip"), "--sightings", path.join(dir, "a.jsonl"), "--json"]);
     assert.equal(r.code, 0, r.stderr);
-    const j = JSON.parse(r.stdout) as { level: string; matches: Array<{ tek: string; txPowerDbm: number; txPowerSource: string; time: number }> };
+    const j = JSON.parse(r.stdout) as {
+      level: string;
+      matches: Array<{ tek: string; txPowerDbm: number; txPowerSource: string; time: number }>;
+    };
     assert.ok(j.matches.length >= 4, `${j.matches.length} matched sightings`);
     const bKeys = new Set(readOwnKeys(tokenFilesFromImage(flashOf.b, "b.bin")).map((k) => Buffer.from(k.keyData).toString("hex")));
     for (const m of j.matches) {
@@ -82,7 +102,10 @@ describe("tokenlog end to end: token flash → sightings → match", function ()
       assert.equal(m.txPowerDbm, loadBoard(BOARD).radio.radiatedTxPowerDbm);
     }
     const start = Date.parse("2030-02-04T10:00:00Z") / 1000;
-    assert.ok(j.matches.every((m) => m.time >= start - 600 && m.time <= start + 3600 + 600), "matches lie in the hour a and b sat together");
+    assert.ok(
+      j.matches.every((m) => m.time >= start - 600 && m.time <= start + 3600 + 600),
+      "matches lie in the hour a and b sat together"
+    );
     assert.notEqual(j.level, "none", "an hour at 1 m is an exposure");
   });
 

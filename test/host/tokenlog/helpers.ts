@@ -1,5 +1,14 @@
 import { EspruinoStorage, Flash } from "../../../host-tools/src/sim/espruino";
-import { FLAG_UTC, HEADER_ANCHOR_OFFSET, HEADER_BYTES, RECORD_BYTES, SEGMENT_BYTES, encodeAnchor, encodeHeader, encodeRecord } from "../../../firmware/src/wire/log-record";
+import {
+  FLAG_UTC,
+  HEADER_ANCHOR_OFFSET,
+  HEADER_BYTES,
+  RECORD_BYTES,
+  SEGMENT_BYTES,
+  encodeAnchor,
+  encodeHeader,
+  encodeRecord
+} from "../../../firmware/src/wire/log-record";
 
 /** Test helpers: segment files built with the firmware's own encoders, and Storage images with the emulated journal. */
 

@@ -9,7 +9,6 @@ import { BASE, image, rec, segment, slotAt } from "./helpers";
 /** `privatetracer log …` in this process. */
 const logCli = (args: string[]) => runCli(["log", ...args]);
 
-
 describe("privatetracer log (CLI)", () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "log-cli-"));
   const flash = path.join(dir, "a.bin");

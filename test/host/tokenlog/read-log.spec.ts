@@ -153,7 +153,12 @@ describe("tokenlog: a token's encounter log out of its flash", () => {
     it("marks a segment whose header was cut while it was created unreadable, and loses nothing", () => {
       const seg = new Uint8Array(1016).fill(0xff);
       seg.set(segment([]).subarray(0, 5));
-      const log = fromImage(image([["pt.log1", seg], ["pt.log2", segment([rec(2, 0)])]]));
+      const log = fromImage(
+        image([
+          ["pt.log1", seg],
+          ["pt.log2", segment([rec(2, 0)])]
+        ])
+      );
       assert.equal(log.segments[0].status, "unreadable");
       assert.match(log.segments[0].note!, /header torn/);
       assert.equal(log.skipped.unreadableSegment, 0);
@@ -168,7 +173,10 @@ describe("tokenlog: a token's encounter log out of its flash", () => {
       ] as const) {
         const seg = segment([rec(0, 0), rec(1, 1)]);
         spoil(seg);
-        const img = image([["pt.log1", seg], ["pt.log2", segment([rec(2, 0)])]]);
+        const img = image([
+          ["pt.log1", seg],
+          ["pt.log2", segment([rec(2, 0)])]
+        ]);
         const e = thrown(() => fromImage(img));
         assert.ok(e instanceof DamagedFlashError, what);
         assert.match(e.message, msg);

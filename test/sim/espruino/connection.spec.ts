@@ -44,7 +44,8 @@ function connectInWindow(r: Rig, central = new RecordingCentral(r.scheduler)): {
 }
 
 /** The token-side events a link layer would listen to, recorded in the token. */
-const LISTEN = "var linkEvents = []; NRF.on('connect', function (a) { linkEvents.push('connect ' + a); }); NRF.on('disconnect', function (r) { linkEvents.push('disconnect ' + r); });";
+const LISTEN =
+  "var linkEvents = []; NRF.on('connect', function (a) { linkEvents.push('connect ' + a); }); NRF.on('disconnect', function (r) { linkEvents.push('disconnect ' + r); });";
 
 const bytes = (n: number, from = 0): Uint8Array => Uint8Array.from({ length: n }, (_, i) => (from + i) & 0xff);
 
@@ -63,9 +64,16 @@ describe("sim Espruino: a central's link to the shipped firmware", function () {
     assert.equal(r.radio.advert!.connectable, true);
     const link = r.token.connect(new RecordingCentral(r.scheduler));
     assert.ok(link && link.connected);
-    assert.equal(r.token.connect(new RecordingCentral(r.scheduler, "11:22:33:44:55:66 public")), null, "a second central while one is connected");
+    assert.equal(
+      r.token.connect(new RecordingCentral(r.scheduler, "11:22:33:44:55:66 public")),
+      null,
+      "a second central while one is connected"
+    );
     assert.equal(r.radio.advert, null, "nothing on the air while connected");
-    assert.deepEqual(r.token.uncaught.map((e) => e.message), []);
+    assert.deepEqual(
+      r.token.uncaught.map((e) => e.message),
+      []
+    );
   });
 
   it("tells both ends when either ends the link, and the window's end drops a central still connected", () => {
@@ -93,7 +101,10 @@ describe("sim Espruino: a central's link to the shipped firmware", function () {
     ]);
     assert.equal(r.radio.advert!.connectable, false);
     assert.equal(r.token.connect(new RecordingCentral(r.scheduler)), null, "closed window");
-    assert.deepEqual(r.token.uncaught.map((e) => e.message), []);
+    assert.deepEqual(
+      r.token.uncaught.map((e) => e.message),
+      []
+    );
   });
 
   it("a central loses the link when the token loses power", () => {
@@ -112,14 +123,19 @@ describe("sim Espruino: a central's link to the shipped firmware", function () {
     const sent = [bytes(7), bytes(45, 7), bytes(1, 52), bytes(200, 53)];
     for (const b of sent) assert.equal(link.write(b), true);
     const got = plain(r.token.evaluate("rx")) as string[];
-    assert.ok(got.every((d) => d.length >= 1 && d.length <= NUS_PAYLOAD_BYTES), got.map((d) => d.length).join(","));
+    assert.ok(
+      got.every((d) => d.length >= 1 && d.length <= NUS_PAYLOAD_BYTES),
+      got.map((d) => d.length).join(",")
+    );
     assert.deepEqual(Buffer.from(got.join(""), "latin1"), Buffer.from(bytes(253)));
   });
 
   it("never runs what a central writes: the firmware takes the console off Bluetooth at boot", () => {
     const r = boot(code);
     const { central, link } = connectInWindow(r);
-    const attack = ["global.pwned = 1", "\x10LED1.set()", "Bluetooth.write('pwned')", "E.reboot()", "reset()"].map((l) => l + "\n").join("");
+    const attack = ["global.pwned = 1", "\x10LED1.set()", "Bluetooth.write('pwned')", "E.reboot()", "reset()"]
+      .map((l) => l + "\n")
+      .join("");
     assert.equal(link.write(Buffer.from(attack, "latin1")), true, "the link took the bytes");
     r.scheduler.runUntil(r.scheduler.now + 2);
     assert.equal(r.token.evaluate("typeof global.pwned"), "undefined", "the first line did not run");

@@ -18,13 +18,18 @@ describe("sim Espruino crypto", () => {
 
   it("AES CTR ignores the iv inside the token too", () => {
     const r = rig("");
-    const v = ev(r, 'var A=require("crypto").AES, k=new Uint8Array(16), d=new Uint8Array(16);' +
-      '[new Uint8Array(A.encrypt(d,k,{mode:"CTR",iv:[1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16]}))[0], new Uint8Array(A.encrypt(d,k,{mode:"CTR"}))[0]]') as number[];
+    const v = ev(
+      r,
+      'var A=require("crypto").AES, k=new Uint8Array(16), d=new Uint8Array(16);' +
+        '[new Uint8Array(A.encrypt(d,k,{mode:"CTR",iv:[1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16]}))[0], new Uint8Array(A.encrypt(d,k,{mode:"CTR"}))[0]]'
+    ) as number[];
     assert.equal(v[0], v[1]);
   });
 
   it("AES ECB matches the FIPS-197 vector", () => {
-    const out = espruinoAes(true, fromHex("00112233445566778899aabbccddeeff"), fromHex("000102030405060708090a0b0c0d0e0f"), { mode: "ECB" });
+    const out = espruinoAes(true, fromHex("00112233445566778899aabbccddeeff"), fromHex("000102030405060708090a0b0c0d0e0f"), {
+      mode: "ECB"
+    });
     assert.equal(hex(out), "69c4e0d86a7b0430d8cdb78070b4c55a");
   });
 
@@ -50,7 +55,10 @@ describe("sim Espruino crypto", () => {
 
   it("SHA1 and SHA256 return ArrayBuffers of the right digest", () => {
     const r = rig("");
-    assert.equal(r.token.evaluate('var h=new Uint8Array(require("crypto").SHA256("abc")); h.length+":"+h[0].toString(16)+h[1].toString(16)'), "32:ba78");
+    assert.equal(
+      r.token.evaluate('var h=new Uint8Array(require("crypto").SHA256("abc")); h.length+":"+h[0].toString(16)+h[1].toString(16)'),
+      "32:ba78"
+    );
     assert.equal(r.token.evaluate('new Uint8Array(require("crypto").SHA1("abc")).length'), 20);
   });
 
@@ -66,7 +74,9 @@ describe("sim Espruino crypto", () => {
 
   it("SHA256 calls and AES blocks are counted for the energy model", () => {
     const r = rig("");
-    r.token.evaluate('var c=require("crypto"); c.SHA256("a"); c.SHA256("b"); c.AES.encrypt(new Uint8Array(48), new Uint8Array(16), {mode:"ECB"})');
+    r.token.evaluate(
+      'var c=require("crypto"); c.SHA256("a"); c.SHA256("b"); c.AES.encrypt(new Uint8Array(48), new Uint8Array(16), {mode:"ECB"})'
+    );
     assert.equal(r.token.counters.sha256Calls, 2);
     assert.equal(r.token.counters.aesBlocks, 3);
   });

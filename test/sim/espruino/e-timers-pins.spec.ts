@@ -21,7 +21,9 @@ describe("sim Espruino E, timers and pins", () => {
   });
 
   it("E.reboot runs E.on('kill') handlers, loses RAM and runs the boot code again", () => {
-    const r = rig("var s=require('Storage'); s.write('n', String(Number(s.read('n')||0)+1)); E.on('kill', function(){ s.write('killed','1'); }); global.ram = 1;");
+    const r = rig(
+      "var s=require('Storage'); s.write('n', String(Number(s.read('n')||0)+1)); E.on('kill', function(){ s.write('killed','1'); }); global.ram = 1;"
+    );
     r.token.evaluate("global.ram = 2; E.reboot()");
     r.scheduler.runUntil(1001);
     assert.equal(r.token.evaluate("require('Storage').read('n')"), "2");
@@ -31,7 +33,9 @@ describe("sim Espruino E, timers and pins", () => {
   });
 
   it("a watchdog that is not kicked in time resets the token", () => {
-    const r = rig("E.enableWatchdog(5, false); var k = setInterval(function(){ E.kickWatchdog(); }, 1000); global.stop = function(){ clearInterval(k); };");
+    const r = rig(
+      "E.enableWatchdog(5, false); var k = setInterval(function(){ E.kickWatchdog(); }, 1000); global.stop = function(){ clearInterval(k); };"
+    );
     r.scheduler.runUntil(1020);
     assert.equal(r.token.resets.watchdog, 0);
     r.token.evaluate("stop()");
@@ -48,7 +52,10 @@ describe("sim Espruino E, timers and pins", () => {
 
   it("E.toUint8Array flattens numbers, strings, arrays and {data,count}", () => {
     const r = rig("");
-    assert.deepEqual(Array.from(r.token.evaluate("E.toUint8Array(1, 'AB', [3,4], {data: 9, count: 2})") as Uint8Array), [1, 65, 66, 3, 4, 9, 9]);
+    assert.deepEqual(
+      Array.from(r.token.evaluate("E.toUint8Array(1, 'AB', [3,4], {data: 9, count: 2})") as Uint8Array),
+      [1, 65, 66, 3, 4, 9, 9]
+    );
   });
 
   it("E.lockConsole locks the console only when a password was set", () => {
@@ -110,7 +117,9 @@ describe("sim Espruino E, timers and pins", () => {
   });
 
   it("setWatch on the button reports state, time and lastTime (press start) on the falling edge", () => {
-    const r = rig("var evs=[]; setWatch(function(e){ evs.push([e.state, e.time, e.lastTime]); }, BTN, {repeat: true, edge: 'falling', debounce: 30});");
+    const r = rig(
+      "var evs=[]; setWatch(function(e){ evs.push([e.state, e.time, e.lastTime]); }, BTN, {repeat: true, edge: 'falling', debounce: 30});"
+    );
     r.scheduler.runUntil(1010);
     r.token.pressButton(700);
     r.scheduler.runUntil(1020);

@@ -31,7 +31,10 @@ describe("sim Espruino running the shipped firmware", function () {
     it(`${id}: the bundle boots without an uncaught exception`, () => {
       const r = rig(code[id], { board: id });
       r.scheduler.runUntil(1010);
-      assert.deepEqual(r.token.uncaught.map((e) => e.message), []);
+      assert.deepEqual(
+        r.token.uncaught.map((e) => e.message),
+        []
+      );
     });
   }
 });
@@ -50,7 +53,11 @@ describe("sim Espruino determinism", () => {
       r.scheduler.runUntil(1000 + i * 0.7);
       r.token.deliver({ address: "c1:22:33:44:55:66 random", rssi: -50, packet: new Uint8Array([2, 1, 6]) });
     }
-    return { adverts: r.radio.adverts.map((a) => a && a.address), flash: Buffer.from(r.token.flash.bytes).toString("base64"), counters: { ...r.token.counters } };
+    return {
+      adverts: r.radio.adverts.map((a) => a && a.address),
+      flash: Buffer.from(r.token.flash.bytes).toString("base64"),
+      counters: { ...r.token.counters }
+    };
   };
 
   it("the same seed gives the same radio reports, flash and counters", () => {

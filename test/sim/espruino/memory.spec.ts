@@ -9,7 +9,10 @@ import { instrumentScopes } from "../../../host-tools/src/sim/espruino/scope-ins
 import { TEST_BUILD_TIME, testBundle } from "../../helpers/firmware";
 import { RecordingRadio } from "./helpers";
 
-function boot(bundle: string, opts: { board?: string; memory?: boolean; start?: number } = {}): { token: EspruinoToken; scheduler: EventScheduler; radio: RecordingRadio } {
+function boot(
+  bundle: string,
+  opts: { board?: string; memory?: boolean; start?: number } = {}
+): { token: EspruinoToken; scheduler: EventScheduler; radio: RecordingRadio } {
   const start = opts.start ?? 1000;
   const scheduler = new EventScheduler(start);
   const radio = new RecordingRadio();
@@ -35,7 +38,14 @@ describe("sim Espruino memory (JsVars)", () => {
     it("Puck.js (2630): 13-byte blocks, names of 4 chars, strings 8 + 9 per block, packed integers −2048…2047", () => {
       const l = jsVarLayout(2630);
       assert.deepEqual(
-        { blockBytes: l.blockBytes, nameChars: l.nameChars, stringChars: l.stringChars, extChars: l.extChars, packedMin: l.packedMin, packedMax: l.packedMax },
+        {
+          blockBytes: l.blockBytes,
+          nameChars: l.nameChars,
+          stringChars: l.stringChars,
+          extChars: l.extChars,
+          packedMin: l.packedMin,
+          packedMax: l.packedMax
+        },
         { blockBytes: 13, nameChars: 4, stringChars: 8, extChars: 9, packedMin: -2048, packedMax: 2047 }
       );
     });
@@ -75,7 +85,8 @@ describe("sim Espruino memory (JsVars)", () => {
       assert.ok(programVars(token) >= 96, String(programVars(token)));
     });
     it("measuring does not change what the code computes (instrumented program, same results)", () => {
-      const src = '"use strict";var out=[];(function(){function a(x){var y=2;if(x){function c(){return 3}out.push(c())}return function n(q){return q*y}}out.push(a(1)(5),typeof a);})();out.join(",")';
+      const src =
+        '"use strict";var out=[];(function(){function a(x){var y=2;if(x){function c(){return 3}out.push(c())}return function n(q){return q*y}}out.push(a(1)(5),typeof a);})();out.join(",")';
       const plain = (0, eval)(src) as string;
       const { token } = boot("var nothing;");
       assert.ok(instrumentScopes(src).code.indexOf("__jsv$") >= 0);
@@ -118,7 +129,11 @@ describe("sim Espruino memory (JsVars)", () => {
         const r = boot(bundle, { memory, start });
         r.scheduler.runUntil(start + 1800);
         assert.ok(r.radio.adverts.filter((a) => a !== null).length >= 2, "the firmware advertised and rotated");
-        return { adverts: r.radio.adverts.map((a) => a && Buffer.from(a.packet).toString("hex")), flash: Buffer.from(r.token.flash.bytes).toString("base64"), uncaught: r.token.uncaught.length };
+        return {
+          adverts: r.radio.adverts.map((a) => a && Buffer.from(a.packet).toString("hex")),
+          flash: Buffer.from(r.token.flash.bytes).toString("base64"),
+          uncaught: r.token.uncaught.length
+        };
       };
       assert.deepEqual(run(true), run(false));
     });
@@ -128,7 +143,10 @@ describe("sim Espruino memory (JsVars)", () => {
       const r = runStation({ board: loadBoard("puckjs"), bundle, phones: 200, seconds: 1500, startUnix: start });
       assert.deepEqual(r.uncaught, []);
       // 200 phones send ~1,600 packets in a window; the radio stops after the limit.
-      assert.ok(r.scanWindows >= 2 && r.packetsDelivered >= r.scanWindows * WINDOW_PACKETS && r.packetsDelivered < r.scanWindows * 1600, JSON.stringify(r));
+      assert.ok(
+        r.scanWindows >= 2 && r.packetsDelivered >= r.scanWindows * WINDOW_PACKETS && r.packetsDelivered < r.scanWindows * 1600,
+        JSON.stringify(r)
+      );
       assert.ok(r.peak !== null);
       assert.ok(r.peak.jsVars < 2630, `peak ${r.peak.jsVars}`);
       // It measures something real: the firmware's closures and tables, not only the boot share.

@@ -18,7 +18,9 @@ describe("sim Espruino NRF", () => {
 
   it("raw advertising data is sent verbatim", () => {
     const r = rig("");
-    r.token.evaluate(`NRF.setAdvertising(new Uint8Array(${JSON.stringify(GAEN)}), {interval: 500, connectable: false, scannable: false, showName: false})`);
+    r.token.evaluate(
+      `NRF.setAdvertising(new Uint8Array(${JSON.stringify(GAEN)}), {interval: 500, connectable: false, scannable: false, showName: false})`
+    );
     assert.deepEqual(Array.from(r.radio.advert!.packet), GAEN);
     assert.equal(r.radio.advert!.intervalMs, 500);
     assert.equal(r.radio.advert!.connectable, false);
@@ -38,7 +40,10 @@ describe("sim Espruino NRF", () => {
   it("the object form builds flags, service data, UUID list, manufacturer data 0x0590, then the name", () => {
     const r = rig("");
     r.token.evaluate('NRF.setAdvertising({"180f":[95], "180d":undefined}, {manufacturerData:[1,2], name:"x"})');
-    assert.deepEqual(Array.from(r.radio.advert!.packet), [2, 1, 6, 4, 0x16, 0x0f, 0x18, 95, 3, 3, 0x0d, 0x18, 5, 0xff, 0x90, 0x05, 1, 2, 2, 0x09, 0x78]);
+    assert.deepEqual(
+      Array.from(r.radio.advert!.packet),
+      [2, 1, 6, 4, 0x16, 0x0f, 0x18, 95, 3, 3, 0x0d, 0x18, 5, 0xff, 0x90, 0x05, 1, 2, 2, 0x09, 0x78]
+    );
   });
 
   it("the name is shortened to fit 31 bytes", () => {
@@ -51,7 +56,10 @@ describe("sim Espruino NRF", () => {
 
   it("non-connectable advertising below 100 ms is refused", () => {
     const r = rig("");
-    assert.throws(() => r.token.evaluate("NRF.setAdvertising([2,1,6], {interval: 50, connectable: false, scannable: false})"), /INVALID_PARAM/);
+    assert.throws(
+      () => r.token.evaluate("NRF.setAdvertising([2,1,6], {interval: 50, connectable: false, scannable: false})"),
+      /INVALID_PARAM/
+    );
     r.token.evaluate("NRF.setAdvertising([2,1,6], {interval: 50})");
     assert.equal(r.radio.advert!.intervalMs, 50, "connectable advertising may go down to 20 ms");
   });
@@ -108,7 +116,10 @@ describe("sim Espruino NRF", () => {
     const r = rig("var got=[]; NRF.setScan(function(d){ got.push(d); }, {filters:[{services:['fd6f']}]});");
     assert.deepEqual(r.radio.scan, { active: false, services: ["fd6f"] });
     r.token.deliver({ address: "c1:22:33:44:55:66 random", rssi: -61, packet: gaenPacket() });
-    const d = ev(r, "({id: got[0].id, rssi: got[0].rssi, n: new Uint8Array(got[0].data).length, services: got[0].services, sd: new Uint8Array(got[0].serviceData.fd6f).length, first: new Uint8Array(got[0].serviceData['fd6f'])[0]})");
+    const d = ev(
+      r,
+      "({id: got[0].id, rssi: got[0].rssi, n: new Uint8Array(got[0].data).length, services: got[0].services, sd: new Uint8Array(got[0].serviceData.fd6f).length, first: new Uint8Array(got[0].serviceData['fd6f'])[0]})"
+    );
     assert.deepEqual(d, { id: "c1:22:33:44:55:66 random", rssi: -61, n: 31, services: ["fd6f"], sd: 20, first: 0xab });
   });
 
@@ -117,14 +128,38 @@ describe("sim Espruino NRF", () => {
       "var got=[]; NRF.setScan(function(d){ got.push(d); new Uint8Array(d.serviceData.fd6f)[0] = 1; new Uint8Array(d.data)[30] = 2; new Uint8Array(d.manufacturerData)[0] = 3; });"
     );
     // One packet object (31 bytes: flags, UUID list, 15 bytes of service data, manufacturer data), handed over again and again as the world does.
-    const packet = new Uint8Array([2, 1, 0x1a, 3, 3, 0x6f, 0xfd, 0x12, 0x16, 0x6f, 0xfd, ...new Array(15).fill(0xab), 4, 0xff, 0x90, 0x05, 9]);
+    const packet = new Uint8Array([
+      2,
+      1,
+      0x1a,
+      3,
+      3,
+      0x6f,
+      0xfd,
+      0x12,
+      0x16,
+      0x6f,
+      0xfd,
+      ...new Array(15).fill(0xab),
+      4,
+      0xff,
+      0x90,
+      0x05,
+      9
+    ]);
     for (let i = 0; i < 3; i++) r.token.deliver({ address: "c1:22:33:44:55:66 random", rssi: -50 - i, packet });
     assert.deepEqual(
       ev(r, "got.map(function(d){ return [d.rssi, got.indexOf(d), new Uint8Array(d.data)[30], new Uint8Array(d.manufacturerData)[0]]; })"),
-      [[-50, 0, 2, 3], [-51, 1, 2, 3], [-52, 2, 2, 3]],
+      [
+        [-50, 0, 2, 3],
+        [-51, 1, 2, 3],
+        [-52, 2, 2, 3]
+      ],
       "each callback wrote into what it was given"
     );
-    r.token.evaluate("got=[]; NRF.setScan(function(d){ got.push([new Uint8Array(d.serviceData.fd6f)[0], new Uint8Array(d.data)[30], new Uint8Array(d.manufacturerData)[0]]); });");
+    r.token.evaluate(
+      "got=[]; NRF.setScan(function(d){ got.push([new Uint8Array(d.serviceData.fd6f)[0], new Uint8Array(d.data)[30], new Uint8Array(d.manufacturerData)[0]]); });"
+    );
     r.token.deliver({ address: "c1:22:33:44:55:66 random", rssi: -50, packet });
     assert.deepEqual(ev(r, "got"), [[0xab, 9, 9]], "the next delivery still carries the packet's own bytes");
     assert.deepEqual(Array.from(packet.slice(26)), [4, 0xff, 0x90, 0x05, 9], "the world's packet is untouched");
@@ -132,7 +167,11 @@ describe("sim Espruino NRF", () => {
 
   it("manufacturer data and the name are parsed from the packet", () => {
     const r = rig("var got=[]; NRF.setScan(function(d){ got.push(d); });");
-    r.token.deliver({ address: "c1:22:33:44:55:66 random", rssi: -50, packet: new Uint8Array([5, 0xff, 0x90, 0x05, 7, 8, 3, 0x09, 0x41, 0x42]) });
+    r.token.deliver({
+      address: "c1:22:33:44:55:66 random",
+      rssi: -50,
+      packet: new Uint8Array([5, 0xff, 0x90, 0x05, 7, 8, 3, 0x09, 0x41, 0x42])
+    });
     assert.deepEqual(ev(r, "[got[0].manufacturer, new Uint8Array(got[0].manufacturerData).length, got[0].name]"), [0x0590, 2, "AB"]);
   });
 
@@ -166,7 +205,10 @@ describe("sim Espruino NRF", () => {
     r.token.deliver({ address: "c1:22:33:44:55:66 random", rssi: -40, packet: gaenPacket() });
     r.token.deliver({ address: "c2:22:33:44:55:66 random", rssi: -70, packet: gaenPacket() });
     r.scheduler.runUntil(1002);
-    assert.deepEqual(ev(r, "res.map(function(d){ return d.id + ' ' + d.rssi; })"), ["c1:22:33:44:55:66 random -40", "c2:22:33:44:55:66 random -70"]);
+    assert.deepEqual(ev(r, "res.map(function(d){ return d.id + ' ' + d.rssi; })"), [
+      "c1:22:33:44:55:66 random -40",
+      "c2:22:33:44:55:66 random -70"
+    ]);
     assert.equal(r.radio.scan, null);
   });
 

@@ -10,7 +10,13 @@ describe("sim Espruino language globals", () => {
     });
   }
 
-  for (const [obj, member] of [["Array", "from"], ["Math", "trunc"], ["Number", "isInteger"], ["Object", "freeze"], ["Uint8Array", "from"]]) {
+  for (const [obj, member] of [
+    ["Array", "from"],
+    ["Math", "trunc"],
+    ["Number", "isInteger"],
+    ["Object", "freeze"],
+    ["Uint8Array", "from"]
+  ]) {
     it(`${obj}.${member} is absent`, () => {
       const r = rig("");
       assert.equal(r.token.evaluate(`typeof ${obj}.${member}`), "undefined");
@@ -32,7 +38,10 @@ describe("sim Espruino language globals", () => {
 
   it("require of an unknown module throws Module X not found", () => {
     const r = rig("");
-    assert.throws(() => r.token.evaluate('require("fs")'), (e: Error) => e.message === "Module fs not found");
+    assert.throws(
+      () => r.token.evaluate('require("fs")'),
+      (e: Error) => e.message === "Module fs not found"
+    );
   });
 
   it("Storage and crypto are built-in modules", () => {
@@ -54,7 +63,7 @@ describe("sim Espruino language globals", () => {
   });
 
   it("promise reactions run at the virtual time they were queued, not after the run", () => {
-    const r = rig('var seen=[]; setTimeout(function(){ Promise.resolve(1).then(function(v){ seen.push([v, getTime()]); }); }, 1000);');
+    const r = rig("var seen=[]; setTimeout(function(){ Promise.resolve(1).then(function(v){ seen.push([v, getTime()]); }); }, 1000);");
     r.scheduler.runUntil(1001);
     assert.deepEqual(ev(r, "seen"), [[1, 1]]);
   });

@@ -129,7 +129,10 @@ describe("sim Espruino Storage", () => {
 
   it("readArrayBuffer returns the file's bytes", () => {
     const r = rig("");
-    const v = ev(r, 'require("Storage").write("b",[1,2,255]); Array.prototype.slice.call(new Uint8Array(require("Storage").readArrayBuffer("b")))');
+    const v = ev(
+      r,
+      'require("Storage").write("b",[1,2,255]); Array.prototype.slice.call(new Uint8Array(require("Storage").readArrayBuffer("b")))'
+    );
     assert.deepEqual(v, [1, 2, 255]);
   });
 

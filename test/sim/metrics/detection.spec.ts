@@ -56,14 +56,18 @@ describe("sim/metrics: close contacts from the tokens' logs alone", function () 
     metrics = await runMetrics(world, { thresholdDb: DEFAULT_THRESHOLD_DB, schedule: board.schedule, logs });
   });
 
-  const flashOf = (id: string) => readTokenFlash((world.emulated!.get(id) as unknown as { storage: Parameters<typeof readTokenFlash>[0] }).storage);
+  const flashOf = (id: string) =>
+    readTokenFlash((world.emulated!.get(id) as unknown as { storage: Parameters<typeof readTokenFlash>[0] }).storage);
 
   it("each token's flash holds its own TEK and a log of what it heard nearby", () => {
     for (const id of ["a", "b"]) {
       const f = flashOf(id);
       assert.ok(f.teks.length >= 1, `${id}: own TEK in flash`);
       assert.ok(f.encounters.length >= 5, `${id}: ${f.encounters.length} records`);
-      assert.ok(f.encounters.every((e) => e.time >= Date.parse("2030-02-04T10:00:00Z") / 1000 - 600), `${id}: records placed in UTC time`);
+      assert.ok(
+        f.encounters.every((e) => e.time >= Date.parse("2030-02-04T10:00:00Z") / 1000 - 600),
+        `${id}: records placed in UTC time`
+      );
     }
   });
 
@@ -110,6 +114,9 @@ describe("sim/metrics: close contacts from the tokens' logs alone", function () 
       assert.ok(t.avgCurrentUA > 3 && t.batteryDays > 0);
       assert.equal(t.faults + t.uncaught, 0);
     }
-    assert.equal(metrics.encounters, metrics.tokens.reduce((n, t) => n + t.encounters, 0));
+    assert.equal(
+      metrics.encounters,
+      metrics.tokens.reduce((n, t) => n + t.encounters, 0)
+    );
   });
 });

@@ -68,7 +68,8 @@ describe("privatetracer simulate: figures from the tokens' flash", function () {
     const r = simulate(["--scenario", file, "--days", "1", "--seed", "2"]);
     assert.equal(r.status, 0, r.stderr);
     for (const id of ["a", "b", "c", "d"]) assert.match(r.stdout, new RegExp(`^${id}\\s+\\d+`, "m"));
-    for (const label of ["encounters", "flash", "retention", "power", "faults", "detection"]) assert.match(r.stdout, new RegExp(`^${label}\\s`, "m"));
+    for (const label of ["encounters", "flash", "retention", "power", "faults", "detection"])
+      assert.match(r.stdout, new RegExp(`^${label}\\s`, "m"));
     assert.match(r.stdout, /precision [\d.]+ %, recall [\d.]+ % at attenuation ≤ 53 dB/);
     assert.match(r.stderr, /simulated day 1\/1/, "progress off a terminal: a line per day");
   });

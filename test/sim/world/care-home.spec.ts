@@ -31,9 +31,16 @@ describe("sim/world care home", () => {
   });
 
   it("serves three meals a day with every resident seated in the dining room", () => {
-    for (const [hh, mm] of [[8, 20], [12, 30], [17, 45]]) {
+    for (const [hh, mm] of [
+      [8, 20],
+      [12, 30],
+      [17, 45]
+    ]) {
       const residents = s.people.filter((p) => p.role === "resident");
-      assert.ok(residents.every((r) => room(r.id, 3, hh, mm) === "dining"), `not all residents dine at ${hh}:${mm}`);
+      assert.ok(
+        residents.every((r) => room(r.id, 3, hh, mm) === "dining"),
+        `not all residents dine at ${hh}:${mm}`
+      );
     }
   });
 
@@ -47,7 +54,9 @@ describe("sim/world care home", () => {
     }
     const staffIds = m.personIds.filter((id) => id.startsWith("staff-"));
     for (const id of staffIds) {
-      const days = [0, 1, 2, 3, 4, 5, 6].filter((d) => presentAt(m, (x) => x === id, d, id.endsWith("night") ? 23 : id.endsWith("late") ? 19 : 10, 30).length > 0);
+      const days = [0, 1, 2, 3, 4, 5, 6].filter(
+        (d) => presentAt(m, (x) => x === id, d, id.endsWith("night") ? 23 : id.endsWith("late") ? 19 : 10, 30).length > 0
+      );
       assert.ok(days.length < 7 && days.length >= 4, `${id} works ${days.length} days a week`);
     }
   });
@@ -75,7 +84,10 @@ describe("sim/world care home", () => {
         }
         offered++;
         if (minutes.length) made++;
-        assert.ok(minutes.length === 0 || (minutes.length === to - from && minutes[0] === from), `${v.id} on day ${day}: the whole visit or none`);
+        assert.ok(
+          minutes.length === 0 || (minutes.length === to - from && minutes[0] === from),
+          `${v.id} on day ${day}: the whole visit or none`
+        );
       }
     }
     // Whether a visit happens is drawn per day with the entry's chance: the count stays within 3 σ of it.
@@ -96,7 +108,13 @@ describe("sim/world care home", () => {
 
   it("rejects a scenario file with a clear list of problems", () => {
     const bad = { ...s, people: [{ id: "x", role: "r", schedule: [{ from: "23:00", to: "07:00", rooms: ["nowhere"] }] }] };
-    assert.throws(() => validateScenario(bad), (e: unknown) => e instanceof UserError && /after "from"/.test(e.message) && /unknown room "nowhere"/.test(e.message));
-    assert.throws(() => loadScenario("no-such-scenario", 1), (e: unknown) => e instanceof UserError && /care-home/.test(e.message));
+    assert.throws(
+      () => validateScenario(bad),
+      (e: unknown) => e instanceof UserError && /after "from"/.test(e.message) && /unknown room "nowhere"/.test(e.message)
+    );
+    assert.throws(
+      () => loadScenario("no-such-scenario", 1),
+      (e: unknown) => e instanceof UserError && /care-home/.test(e.message)
+    );
   });
 });

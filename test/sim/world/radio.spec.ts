@@ -41,8 +41,21 @@ function listen(s: Scenario, windows: Array<[number, number]>, opts: { intervalM
   const medium = new RadioMedium(sch, movement, params, opts.seed ?? 1);
   const heard: Heard[] = [];
   const txPort = medium.attach({ id: "tx", person: 0, txGainDb: 0, rxOffsetDb: 0, deliver: () => undefined });
-  const rxPort = medium.attach({ id: "rx", person: 1, txGainDb: 0, rxOffsetDb: 0, deliver: (a) => heard.push({ time: sch.now, rssi: a.rssi }) });
-  txPort.advertising({ packet: buildAdvert(new Uint8Array(16), new Uint8Array(4)), intervalMs: opts.intervalMs ?? 100, address: "c0:00:00:00:00:01 random", txPowerDbm: TX_DBM, connectable: false, scannable: false });
+  const rxPort = medium.attach({
+    id: "rx",
+    person: 1,
+    txGainDb: 0,
+    rxOffsetDb: 0,
+    deliver: (a) => heard.push({ time: sch.now, rssi: a.rssi })
+  });
+  txPort.advertising({
+    packet: buildAdvert(new Uint8Array(16), new Uint8Array(4)),
+    intervalMs: opts.intervalMs ?? 100,
+    address: "c0:00:00:00:00:01 random",
+    txPowerDbm: TX_DBM,
+    connectable: false,
+    scannable: false
+  });
   for (const [a, b] of windows) {
     sch.at(movement.start + a, () => rxPort.scanning({ active: false, services: ["fd6f"] }));
     sch.at(movement.start + b, () => rxPort.scanning(null));
@@ -111,11 +124,24 @@ describe("sim/world radio", () => {
   });
 
   it("delivers only advertising events inside the scan window, about window / interval of them", () => {
-    const { heard } = listen(twoPoints([1, 5], [2, 5], CLEAN), [[100.3, 102.3], [400.7, 401.7]], { intervalMs: 100 });
+    const { heard } = listen(
+      twoPoints([1, 5], [2, 5], CLEAN),
+      [
+        [100.3, 102.3],
+        [400.7, 401.7]
+      ],
+      { intervalMs: 100 }
+    );
     const first = heard.filter((h) => h.time < 200);
     const second = heard.filter((h) => h.time > 200);
-    assert.ok(first.every((h) => h.time >= 100.3 && h.time <= 102.3), "a packet outside the first window");
-    assert.ok(second.every((h) => h.time >= 400.7 && h.time <= 401.7), "a packet outside the second window");
+    assert.ok(
+      first.every((h) => h.time >= 100.3 && h.time <= 102.3),
+      "a packet outside the first window"
+    );
+    assert.ok(
+      second.every((h) => h.time >= 400.7 && h.time <= 401.7),
+      "a packet outside the second window"
+    );
     // 2 s / (100 ms + 5 ms mean advDelay) ≈ 19; 1 s ≈ 9.5.
     assert.ok(first.length >= 17 && first.length <= 21, `first window: ${first.length} packets`);
     assert.ok(second.length >= 8 && second.length <= 11, `second window: ${second.length} packets`);
@@ -153,13 +179,23 @@ describe("sim/world radio", () => {
       name: "five",
       startDate: "2024-01-01",
       rooms: [{ id: "r", kind: "room", x: 0, y: 0, w: 10, h: 10 }],
-      people: ["a", "b", "c", "d", "e"].map((id, i) => ({ id, role: "test", schedule: [{ from: "00:00", to: "24:00", rooms: ["r"], at: [1 + i, 5] as [number, number] }] }))
+      people: ["a", "b", "c", "d", "e"].map((id, i) => ({
+        id,
+        role: "test",
+        schedule: [{ from: "00:00", to: "24:00", rooms: ["r"], at: [1 + i, 5] as [number, number] }]
+      }))
     };
     const run = (inline: boolean): string[] => {
       const movement = new Movement(scenario, 3);
       const sch = new EventScheduler(movement.start);
       // The same queue without advanceTo: every packet is its own event.
-      const queueOnly = { get now() { return sch.now; }, at: (t: number, fn: () => void) => sch.at(t, fn), cancel: (id: number) => sch.cancel(id) };
+      const queueOnly = {
+        get now() {
+          return sch.now;
+        },
+        at: (t: number, fn: () => void) => sch.at(t, fn),
+        cancel: (id: number) => sch.cancel(id)
+      };
       const medium = new RadioMedium(inline ? sch : queueOnly, movement, { ...DEFAULT_PROPAGATION }, 3);
       const log: string[] = [];
       const ports = scenario.people.map((p, i) =>
@@ -175,7 +211,14 @@ describe("sim/world radio", () => {
         })
       );
       for (let i = 0; i < 3; i++)
-        ports[i].advertising({ packet: buildAdvert(new Uint8Array(16).fill(i), new Uint8Array(4)), intervalMs: 100 + 7 * i, address: `c0:00:00:00:00:0${i} random`, txPowerDbm: TX_DBM, connectable: false, scannable: false });
+        ports[i].advertising({
+          packet: buildAdvert(new Uint8Array(16).fill(i), new Uint8Array(4)),
+          intervalMs: 100 + 7 * i,
+          address: `c0:00:00:00:00:0${i} random`,
+          txPowerDbm: TX_DBM,
+          connectable: false,
+          scannable: false
+        });
       for (const i of [3, 4])
         for (let m = 0; m < 20; m++) {
           sch.at(movement.start + m * 60 + i, () => ports[i].scanning({ active: false, services: ["fd6f"] }));
@@ -197,7 +240,14 @@ describe("sim/world radio", () => {
     const heard: number[] = [];
     const txPort = medium.attach({ id: "tx", person: 0, txGainDb: 0, rxOffsetDb: 0, deliver: () => undefined });
     const rxPort = medium.attach({ id: "rx", person: 1, txGainDb: 0, rxOffsetDb: 0, deliver: () => heard.push(sch.now - movement.start) });
-    const advert = (txPowerDbm: number) => ({ packet: buildAdvert(new Uint8Array(16), new Uint8Array(4)), intervalMs: 100, address: "c0:00:00:00:00:01 random", txPowerDbm, connectable: false, scannable: false });
+    const advert = (txPowerDbm: number) => ({
+      packet: buildAdvert(new Uint8Array(16), new Uint8Array(4)),
+      intervalMs: 100,
+      address: "c0:00:00:00:00:01 random",
+      txPowerDbm,
+      connectable: false,
+      scannable: false
+    });
     // One window, 5 s to 12 s, all in one minute: on at 5.5 s, down to −40 dBm (out of reach at 1 m) at 7.5 s, up at 9.5 s, off at 10.5 s.
     sch.at(movement.start + 5, () => rxPort.scanning({ active: false, services: ["fd6f"] }));
     sch.at(movement.start + 5.5, () => txPort.advertising(advert(TX_DBM)));

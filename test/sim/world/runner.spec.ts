@@ -32,7 +32,9 @@ function run(seed: number) {
  */
 function fixedSpotPairs(s: Scenario): Map<string, number> {
   const out = new Map<string, number>();
-  const spots = s.people.flatMap((p) => p.schedule.filter((e) => e.at && !e.weekdays && !e.days && (e.chance ?? 1) === 1).map((e) => ({ id: p.id, e })));
+  const spots = s.people.flatMap((p) =>
+    p.schedule.filter((e) => e.at && !e.weekdays && !e.days && (e.chance ?? 1) === 1).map((e) => ({ id: p.id, e }))
+  );
   for (let i = 0; i < spots.length; i++)
     for (let j = i + 1; j < spots.length; j++) {
       const a = spots[i];
@@ -57,7 +59,12 @@ describe("sim/world runner (scripted tokens)", () => {
     const tokenPackets = a.tokenResults.reduce((n, t) => n + t.packetsHeard, 0);
     const phonePackets = a.phoneResults.reduce((n, p) => n + p.packetsHeard, 0);
     assert.equal(a.radio.delivered, tokenPackets + phonePackets);
-    for (const t of a.tokenResults) assert.equal((a.emulated!.get(t.person) as ScriptedToken).heard, t.packetsHeard, `${t.person}: what the token got is what the radio delivered`);
+    for (const t of a.tokenResults)
+      assert.equal(
+        (a.emulated!.get(t.person) as ScriptedToken).heard,
+        t.packetsHeard,
+        `${t.person}: what the token got is what the radio delivered`
+      );
   });
 
   it("every token scans on its board's schedule all day", () => {
@@ -68,7 +75,10 @@ describe("sim/world runner (scripted tokens)", () => {
     const most = Math.floor((86400 - windowS) / (s.scanPeriodSec - s.scanJitterSec)) + 1;
     for (const t of a.tokenResults) {
       const windows = t.counters.scanMs / s.scanWindowMs;
-      assert.ok(Number.isInteger(windows) && windows >= fewest && windows <= most, `${t.person}: ${windows} windows, expected ${fewest}..${most}`);
+      assert.ok(
+        Number.isInteger(windows) && windows >= fewest && windows <= most,
+        `${t.person}: ${windows} windows, expected ${fewest}..${most}`
+      );
     }
   });
 
@@ -77,7 +87,10 @@ describe("sim/world runner (scripted tokens)", () => {
       assert.ok(p.sightings <= p.packetsHeard, `${p.person}: ${p.sightings} sightings of ${p.packetsHeard} packets`);
       assert.equal(p.sightings > 0, p.packetsHeard > 0, p.person);
     }
-    assert.ok(a.phoneResults.some((p) => p.sightings > 0), "no phone heard anything");
+    assert.ok(
+      a.phoneResults.some((p) => p.sightings > 0),
+      "no phone heard anything"
+    );
   });
 
   it("counts as close contacts at least the residents who share a dining table, with every meal minute", () => {
@@ -97,7 +110,10 @@ describe("sim/world runner (scripted tokens)", () => {
     const b = run(5);
     assert.deepEqual(b.radio, a.radio);
     assert.deepEqual(b.groundTruth, a.groundTruth);
-    assert.deepEqual(b.tokenResults.map((t) => t.packetsHeard), a.tokenResults.map((t) => t.packetsHeard));
+    assert.deepEqual(
+      b.tokenResults.map((t) => t.packetsHeard),
+      a.tokenResults.map((t) => t.packetsHeard)
+    );
   });
 
   it("gives different packets and ground truth for another seed", () => {

@@ -20,8 +20,20 @@ const ward: Scenario = {
     { id: "corridor", kind: "corridor", x: 0, y: 4, w: 12, h: 2 }
   ],
   people: ["a", "b", "c"]
-    .map((id, i) => ({ id, role: "resident", device: { kind: "token" as const }, schedule: [{ from: "00:00", to: "24:00", rooms: ["ward"], at: [1 + 2 * i, 2] as [number, number] }] }))
-    .concat([{ id: "nurse", role: "staff", device: { kind: "phone" as const }, schedule: [{ from: "08:00", to: "16:00", rooms: ["ward", "corridor"], dwellMinutes: 10 }] } as never])
+    .map((id, i) => ({
+      id,
+      role: "resident",
+      device: { kind: "token" as const },
+      schedule: [{ from: "00:00", to: "24:00", rooms: ["ward"], at: [1 + 2 * i, 2] as [number, number] }]
+    }))
+    .concat([
+      {
+        id: "nurse",
+        role: "staff",
+        device: { kind: "phone" as const },
+        schedule: [{ from: "08:00", to: "16:00", rooms: ["ward", "corridor"], dwellMinutes: 10 }]
+      } as never
+    ])
 };
 
 describe("privatetracer simulate", () => {
@@ -45,13 +57,24 @@ describe("privatetracer simulate", () => {
       assert.doesNotMatch(r.stderr, /simulating/);
       const gt = JSON.parse(fs.readFileSync(path.join(out, "ground-truth.json"), "utf8"));
       assert.equal(gt.closeContactPairs, j.groundTruth.closeContactPairs);
-      const sightings = fs.readFileSync(path.join(out, "sightings", "a.jsonl"), "utf8").trim().split("\n");
+      const sightings = fs
+        .readFileSync(path.join(out, "sightings", "a.jsonl"), "utf8")
+        .trim()
+        .split("\n");
       assert.deepEqual(Object.keys(JSON.parse(sightings[0])), ["time", "rpi", "rssi", "aem"]);
-      const tokens: Array<{ person: string; packetsHeard: number; sightings: number }> = JSON.parse(fs.readFileSync(path.join(out, "tokens.json"), "utf8"));
+      const tokens: Array<{ person: string; packetsHeard: number; sightings: number }> = JSON.parse(
+        fs.readFileSync(path.join(out, "tokens.json"), "utf8")
+      );
       const phones: Array<{ packetsHeard: number }> = JSON.parse(fs.readFileSync(path.join(out, "phones.json"), "utf8"));
-      assert.deepEqual(tokens.map((t) => t.person), ["a", "b", "c"]);
+      assert.deepEqual(
+        tokens.map((t) => t.person),
+        ["a", "b", "c"]
+      );
       // Every packet the radio delivered reached one token or phone, and each sighting written is one the token logged.
-      assert.equal(j.packets, [...tokens, ...phones].reduce((n, d) => n + d.packetsHeard, 0));
+      assert.equal(
+        j.packets,
+        [...tokens, ...phones].reduce((n, d) => n + d.packetsHeard, 0)
+      );
       assert.equal(sightings.length, tokens[0].sightings);
       // The ward's definition: a, b and c sit 2 m apart in a row all day (a and c 4 m apart), so a-b and b-c are
       // within 2 m for all 1440 minutes and a-c is never within 3 m; the nurse can only add contacts.

@@ -26,7 +26,10 @@ export function register(program: Command, run: RunAction): void {
           throw new UserError("refusing to flash a bundle that fails the Espruino lint", "invalid");
         }
         if (!built.size.withinBudget) {
-          throw new UserError(`refusing to flash: bundle is ${built.size.bytes} bytes, over the ${cfg.name} budget of ${built.size.budgetBytes}`, "invalid");
+          throw new UserError(
+            `refusing to flash: bundle is ${built.size.bytes} bytes, over the ${cfg.name} budget of ${built.size.budgetBytes}`,
+            "invalid"
+          );
         }
         const plan = planFlash(cfg, built.file, opts.port);
         if (opts.dryRun) {
@@ -34,7 +37,11 @@ export function register(program: Command, run: RunAction): void {
           return "ok";
         }
         const r = spawnSync(plan.argv[0], plan.argv.slice(1), { stdio: "inherit" });
-        if (r.status !== 0) throw new UserError(`the espruino uploader failed (exit ${r.status ?? r.signal}); is the token in range and in recovery boot?`, "invalid");
+        if (r.status !== 0)
+          throw new UserError(
+            `the espruino uploader failed (exit ${r.status ?? r.signal}); is the token in range and in recovery boot?`,
+            "invalid"
+          );
         return "ok";
       })
     );

@@ -46,7 +46,9 @@ function intOption(v: string, name: string): number {
 }
 
 export function register(program: Command, run: RunAction): void {
-  const keys = program.command("keys").description("Read, verify, write, sign and publish GAEN key export files (export.zip = export.bin + export.sig).");
+  const keys = program
+    .command("keys")
+    .description("Read, verify, write, sign and publish GAEN key export files (export.zip = export.bin + export.sig).");
 
   keys
     .command("show")
@@ -78,7 +80,9 @@ export function register(program: Command, run: RunAction): void {
 
   keys
     .command("verify")
-    .description("Check an export's signature over the whole export.bin. Exit 0 valid, 1 invalid or unsigned, 2 unreadable or malformed file.")
+    .description(
+      "Check an export's signature over the whole export.bin. Exit 0 valid, 1 invalid or unsigned, 2 unreadable or malformed file."
+    )
     .argument("<file>", "export .zip")
     .requiredOption("--public-key <pem>", "the publisher's ECDSA P-256 public key (PEM)")
     .action(
@@ -110,31 +114,46 @@ export function register(program: Command, run: RunAction): void {
     .option("--batch-num <n>", "batch number", "1")
     .option("--batch-size <n>", "batch size", "1")
     .action(
-      run(async (opts: { keys: string; out: string; sign: string; keyId: string; keyVersion: string; region: string; start?: string; end?: string; batchNum: string; batchSize: string }): Promise<Verdict> => {
-        const keyList = readKeysJson(opts.keys);
-        const key = loadPrivateKey(opts.sign);
-        const earliest = keyList.length ? Math.min(...keyList.map((k) => k.rollingStartIntervalNumber)) * INTERVAL_SECONDS : Math.floor(Date.now() / 1000);
-        const end = opts.end !== undefined ? intOption(opts.end, "--end") : Math.floor(Date.now() / 1000);
-        const start = opts.start !== undefined ? intOption(opts.start, "--start") : Math.min(earliest, end);
-        const exp: KeyExport = {
-          startTimestamp: start,
-          endTimestamp: end,
-          region: opts.region,
-          batchNum: intOption(opts.batchNum, "--batch-num"),
-          batchSize: intOption(opts.batchSize, "--batch-size"),
-          signatureInfos: [],
-          keys: keyList,
-          revisedKeys: []
-        };
-        const zip = await buildExportZip(exp, { key, keyId: opts.keyId, keyVersion: opts.keyVersion });
-        try {
-          writeFileAtomic(opts.out, zip);
-        } catch (e) {
-          throw new UserError(`cannot write ${opts.out}: ${(e as Error).message}`);
+      run(
+        async (opts: {
+          keys: string;
+          out: string;
+          sign: string;
+          keyId: string;
+          keyVersion: string;
+          region: string;
+          start?: string;
+          end?: string;
+          batchNum: string;
+          batchSize: string;
+        }): Promise<Verdict> => {
+          const keyList = readKeysJson(opts.keys);
+          const key = loadPrivateKey(opts.sign);
+          const earliest = keyList.length
+            ? Math.min(...keyList.map((k) => k.rollingStartIntervalNumber)) * INTERVAL_SECONDS
+            : Math.floor(Date.now() / 1000);
+          const end = opts.end !== undefined ? intOption(opts.end, "--end") : Math.floor(Date.now() / 1000);
+          const start = opts.start !== undefined ? intOption(opts.start, "--start") : Math.min(earliest, end);
+          const exp: KeyExport = {
+            startTimestamp: start,
+            endTimestamp: end,
+            region: opts.region,
+            batchNum: intOption(opts.batchNum, "--batch-num"),
+            batchSize: intOption(opts.batchSize, "--batch-size"),
+            signatureInfos: [],
+            keys: keyList,
+            revisedKeys: []
+          };
+          const zip = await buildExportZip(exp, { key, keyId: opts.keyId, keyVersion: opts.keyVersion });
+          try {
+            writeFileAtomic(opts.out, zip);
+          } catch (e) {
+            throw new UserError(`cannot write ${opts.out}: ${(e as Error).message}`);
+          }
+          process.stdout.write(`${opts.out}: ${keyList.length} key(s), signed by "${opts.keyId}" v${opts.keyVersion}\n`);
+          return "ok";
         }
-        process.stdout.write(`${opts.out}: ${keyList.length} key(s), signed by "${opts.keyId}" v${opts.keyVersion}\n`);
-        return "ok";
-      })
+      )
     );
 
   keys
@@ -147,7 +166,8 @@ export function register(program: Command, run: RunAction): void {
         // Both checked before either is written: a half-replaced pair (new private key, old
         // public key, or the reverse) would make every later export fail to verify.
         if (fs.existsSync(opts.privateOut)) throw new UserError(`${opts.privateOut} exists; refusing to overwrite a private key`);
-        if (fs.existsSync(opts.publicOut)) throw new UserError(`${opts.publicOut} exists; refusing to overwrite a public key (kiosks may already trust it)`);
+        if (fs.existsSync(opts.publicOut))
+          throw new UserError(`${opts.publicOut} exists; refusing to overwrite a public key (kiosks may already trust it)`);
         const pair = generateSigningKeyPair();
         try {
           fs.writeFileSync(opts.privateOut, pair.privateKeyPem, { mode: 0o600, flag: "wx" });
@@ -177,7 +197,7 @@ export function registerPublish(keys: Command, run: RunAction): void {
     )
     .requiredOption("--uploads <dir>", "directory of pending upload JSON files")
     .requiredOption("--codes <file>", "authorisation code store (from `report issue-code`); used codes are marked in it")
-    .requiredOption("--kiosks <file>", "enrolled kiosks JSON: {\"kiosks\": [{\"kioskId\", \"publicKey\"}]}")
+    .requiredOption("--kiosks <file>", 'enrolled kiosks JSON: {"kiosks": [{"kioskId", "publicKey"}]}')
     .requiredOption("--sign <pem>", "ECDSA P-256 private key (PEM) to sign the export with")
     .requiredOption("--key-id <id>", "verification_key_id for the signature info")
     .requiredOption("--key-version <v>", "verification_key_version for the signature info")
@@ -185,35 +205,52 @@ export function registerPublish(keys: Command, run: RunAction): void {
     .requiredOption("--out <dir>", "directory of published exports and index.txt")
     .option("--json", "print the outcome as one JSON object")
     .action(
-      run(async (opts: { uploads: string; codes: string; kiosks: string; sign: string; keyId: string; keyVersion: string; region: string; out: string; json?: boolean }): Promise<Verdict> => {
-        const r = await publishUploads({
-          uploadsDir: opts.uploads,
-          codesFile: opts.codes,
-          kiosks: readEnrolledKiosks(opts.kiosks),
-          signingKey: loadPrivateKey(opts.sign),
-          keyId: opts.keyId,
-          keyVersion: opts.keyVersion,
-          region: opts.region,
-          outDir: opts.out,
-          now: Math.floor(Date.now() / 1000)
-        });
-        if (opts.json) process.stdout.write(JSON.stringify(r, null, 2) + "\n");
-        else {
-          process.stdout.write(r.exportFile ? `published ${r.keys} key(s) from ${r.accepted.length} upload(s) in ${opts.out}/${r.exportFile}\n` : "nothing published\n");
-          for (const a of r.accepted) for (const d of a.dropped) process.stdout.write(`  ${a.file}: left out ${d}\n`);
-          for (const f of r.alreadyPublished) process.stdout.write(`moved ${f} to published/ (its keys were published by an earlier run)\n`);
+      run(
+        async (opts: {
+          uploads: string;
+          codes: string;
+          kiosks: string;
+          sign: string;
+          keyId: string;
+          keyVersion: string;
+          region: string;
+          out: string;
+          json?: boolean;
+        }): Promise<Verdict> => {
+          const r = await publishUploads({
+            uploadsDir: opts.uploads,
+            codesFile: opts.codes,
+            kiosks: readEnrolledKiosks(opts.kiosks),
+            signingKey: loadPrivateKey(opts.sign),
+            keyId: opts.keyId,
+            keyVersion: opts.keyVersion,
+            region: opts.region,
+            outDir: opts.out,
+            now: Math.floor(Date.now() / 1000)
+          });
+          if (opts.json) process.stdout.write(JSON.stringify(r, null, 2) + "\n");
+          else {
+            process.stdout.write(
+              r.exportFile
+                ? `published ${r.keys} key(s) from ${r.accepted.length} upload(s) in ${opts.out}/${r.exportFile}\n`
+                : "nothing published\n"
+            );
+            for (const a of r.accepted) for (const d of a.dropped) process.stdout.write(`  ${a.file}: left out ${d}\n`);
+            for (const f of r.alreadyPublished)
+              process.stdout.write(`moved ${f} to published/ (its keys were published by an earlier run)\n`);
+          }
+          for (const x of r.rejected) process.stderr.write(`rejected ${x.file}: ${x.reason}\n`);
+          if (r.republished.length) {
+            // Worse than a rejected upload: someone re-sent a published key, perhaps under a second code.
+            const list = r.republished.map((x) => `${x.key} from ${path.basename(x.file)} (in ${x.publishedIn})`).join(", ");
+            throw new KeyAlreadyPublishedError(
+              `refused ${r.republished.length} key(s) that an earlier run already published: ${list}. ` +
+                "A key is published once, whatever start it claims; the other keys were handled as listed above. " +
+                "Find out why these keys were sent again (a second code for the same person, or a token whose clock moved) before publishing more for that person."
+            );
+          }
+          return r.rejected.length ? "invalid" : "ok";
         }
-        for (const x of r.rejected) process.stderr.write(`rejected ${x.file}: ${x.reason}\n`);
-        if (r.republished.length) {
-          // Worse than a rejected upload: someone re-sent a published key, perhaps under a second code.
-          const list = r.republished.map((x) => `${x.key} from ${path.basename(x.file)} (in ${x.publishedIn})`).join(", ");
-          throw new KeyAlreadyPublishedError(
-            `refused ${r.republished.length} key(s) that an earlier run already published: ${list}. ` +
-              "A key is published once, whatever start it claims; the other keys were handled as listed above. " +
-              "Find out why these keys were sent again (a second code for the same person, or a token whose clock moved) before publishing more for that person."
-          );
-        }
-        return r.rejected.length ? "invalid" : "ok";
-      })
+      )
     );
 }

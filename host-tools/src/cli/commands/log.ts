@@ -7,7 +7,8 @@ import { readTokenLog, TokenLog } from "../../tokenlog/read-log";
 import { logToSightingsText } from "../../tokenlog/to-sightings";
 import { loadTokenFiles } from "../../tokenlog/token-files";
 
-const FLASH_HELP = "a token's flash image (simulate --out DIR writes DIR/flash/<token>.bin) or a directory of its Storage files (pt.log1, …)";
+const FLASH_HELP =
+  "a token's flash image (simulate --out DIR writes DIR/flash/<token>.bin) or a directory of its Storage files (pt.log1, …)";
 const PARTIAL_HELP = "use what is readable from a damaged (truncated or corrupt) image instead of refusing it";
 
 function readLog(flash: string, partial: boolean | undefined): TokenLog {
@@ -50,8 +51,12 @@ export function register(program: Command, run: RunAction): void {
             throw new UserError(`cannot write ${opts.out}: ${(e as Error).message}`);
           }
         } else process.stdout.write(text);
-        const notes = [`${l.records.length} sighting(s) from ${l.segments.length} segment(s)${opts.out ? ` written to ${opts.out}` : ""}`, ...skippedLines(l)];
-        for (const d of l.damage) notes.push(`damaged input (${d.kind}${d.file ? `, ${d.file}` : ""}): ${d.message}; converted what was readable`);
+        const notes = [
+          `${l.records.length} sighting(s) from ${l.segments.length} segment(s)${opts.out ? ` written to ${opts.out}` : ""}`,
+          ...skippedLines(l)
+        ];
+        for (const d of l.damage)
+          notes.push(`damaged input (${d.kind}${d.file ? `, ${d.file}` : ""}): ${d.message}; converted what was readable`);
         process.stderr.write(notes.map((n) => `${flash}: ${n}`).join("\n") + "\n");
         return "ok";
       })

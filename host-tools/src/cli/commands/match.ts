@@ -52,7 +52,8 @@ function workerCount(opt: string | undefined, keys: number): number {
 
 function maxKeyAgeSeconds(opt: string): number {
   const days = Number(opt);
-  if (!/^\d+(\.\d+)?$/.test(opt) || !Number.isFinite(days)) throw new UserError(`--max-key-age-days must be a number of days (e.g. 3 or 0.5), got "${opt}"`);
+  if (!/^\d+(\.\d+)?$/.test(opt) || !Number.isFinite(days))
+    throw new UserError(`--max-key-age-days must be a number of days (e.g. 3 or 0.5), got "${opt}"`);
   return days * 86400;
 }
 
@@ -122,8 +123,12 @@ function notes(r: MatchReport, src: KeySourceSummary | undefined): string[] {
   const out: string[] = [];
   const merged = (src?.loaded.duplicates ?? 0) + r.duplicateKeysMerged;
   if (merged) {
-    const clipped = src?.loaded.clipped ? `; ${src.loaded.clipped} key(s) had copies whose windows together span more than a day, which cannot all be true, and were cut to one day around the first-published copy` : "";
-    out.push(`${merged} duplicate key(s) merged: the same key was published more than once (some with a different start); each key and each sighting counts once${clipped}.`);
+    const clipped = src?.loaded.clipped
+      ? `; ${src.loaded.clipped} key(s) had copies whose windows together span more than a day, which cannot all be true, and were cut to one day around the first-published copy`
+      : "";
+    out.push(
+      `${merged} duplicate key(s) merged: the same key was published more than once (some with a different start); each key and each sighting counts once${clipped}.`
+    );
   }
   if (r.sightingsMatchedTwice) out.push(`${r.sightingsMatchedTwice} sighting(s) matched more than one key or interval; each counts once.`);
   return out;
@@ -161,13 +166,17 @@ export function reportText(r: MatchReport, src?: KeySourceSummary): string {
     const onset = w.daysSinceOnset === null ? "onset unknown" : `${w.daysSinceOnset} day(s) since symptom onset`;
     const buckets = BUCKETS.map((b) => `${b} ${minutes(w.window.bucketSeconds[b])}`).join(", ");
     out.push("");
-    out.push(`Exposure ${i + 1}: ${REPORT_TYPE_TEXT[w.reportType]}, ${onset} (${w.infectiousness} infectiousness), key ${Buffer.from(w.window.key.keyData).toString("hex")}`);
+    out.push(
+      `Exposure ${i + 1}: ${REPORT_TYPE_TEXT[w.reportType]}, ${onset} (${w.infectiousness} infectiousness), key ${Buffer.from(w.window.key.keyData).toString("hex")}`
+    );
     out.push(`  ${iso(w.window.start)} to ${iso(w.window.end)}, about ${minutes(w.window.durationSeconds)}: ${buckets}`);
     out.push(`  score ${round(w.score, 2)} weighted min${w.counted ? "" : " (below the minimum: not counted)"}`);
     for (const scan of w.window.scans) {
       for (const m of scan.sightings) {
         const tx = `tx ${m.txPowerDbm} dBm (${m.txPowerSource === "aem" ? "AEM" : "assumed"})`;
-        out.push(`    ${iso(m.sighting.time)}  line ${m.sighting.line}  rpi ${m.rpi.toString("hex")}  rssi ${m.sighting.rssi}  ${tx}  attenuation ${m.attenuationDb} dB  ${scan.bucket}`);
+        out.push(
+          `    ${iso(m.sighting.time)}  line ${m.sighting.line}  rpi ${m.rpi.toString("hex")}  rssi ${m.sighting.rssi}  ${tx}  attenuation ${m.attenuationDb} dB  ${scan.bucket}`
+        );
       }
     }
   });
@@ -179,7 +188,9 @@ export function reportText(r: MatchReport, src?: KeySourceSummary): string {
   out.push("");
   // Next to the level, where it is read: a stale source can hide risk the level does not show.
   out.push(...warnings(src));
-  out.push(`Level: ${r.level.toUpperCase()}  (cut-offs low ${round(c.low, 2)}, medium ${round(c.medium, 2)}, high ${round(c.high, 2)}; vulnerability ${r.profile.vulnerability})`);
+  out.push(
+    `Level: ${r.level.toUpperCase()}  (cut-offs low ${round(c.low, 2)}, medium ${round(c.medium, 2)}, high ${round(c.high, 2)}; vulnerability ${r.profile.vulnerability})`
+  );
   out.push(r.reason);
   return out.join("\n");
 }
@@ -200,10 +211,20 @@ async function runMatch(o: MatchCliOptions): Promise<Verdict> {
   const maxAge = maxKeyAgeSeconds(o.maxKeyAgeDays);
   const loaded = await loadKeySourceDetailed(o.keys, { cacheDir: o.cacheDir, publicKeyPem });
   requireKeysToCheck(loaded, o.keys);
-  const src: KeySourceSummary = { spec: o.keys, loaded, freshness: keySourceFreshness(loaded, o.keys, Math.floor(Date.now() / 1000), maxAge) };
+  const src: KeySourceSummary = {
+    spec: o.keys,
+    loaded,
+    freshness: keySourceFreshness(loaded, o.keys, Math.floor(Date.now() / 1000), maxAge)
+  };
   const keys = loaded.keys;
   const workers = workerCount(o.workers, keys.length);
-  const bar = process.stderr.isTTY ? new SingleBar({ stream: process.stderr, format: "matching {bar} {percentage}% | {value}/{total} keys | {eta}s left", hideCursor: true }) : null;
+  const bar = process.stderr.isTTY
+    ? new SingleBar({
+        stream: process.stderr,
+        format: "matching {bar} {percentage}% | {value}/{total} keys | {eta}s left",
+        hideCursor: true
+      })
+    : null;
   bar?.start(keys.length, 0);
   let report: MatchReport;
   try {
@@ -228,10 +249,13 @@ export function register(program: Command, run: RunAction): void {
   program
     .command("match")
     .description(
-      "Match a sightings log against published diagnosis keys and grade the risk (none, low, medium, high). A key source with no keys is refused (exit 2): nothing checked is not \"no risk\"."
+      'Match a sightings log against published diagnosis keys and grade the risk (none, low, medium, high). A key source with no keys is refused (exit 2): nothing checked is not "no risk".'
     )
     .requiredOption("--keys <src>", "published keys: an export .zip/.bin, a directory of them, or an index.txt (path or URL)")
-    .requiredOption("--sightings <file>", "sightings, JSON Lines: {\"time\", \"rpi\", \"rssi\", \"aem\" or \"aemTx\"} a line (privatetracer log to-sightings makes them from a token)")
+    .requiredOption(
+      "--sightings <file>",
+      'sightings, JSON Lines: {"time", "rpi", "rssi", "aem" or "aemTx"} a line (privatetracer log to-sightings makes them from a token)'
+    )
     .option("--risk-config <file>", "risk config JSON (any subset of the fields in docs/risk.md)")
     .option("--profile <file>", 'wearer profile JSON, e.g. {"vulnerability": "high"}')
     .option("--workers <n>", `matching threads (default: one per core from ${PARALLEL_FROM_KEYS} keys, else 1)`)

@@ -10,7 +10,6 @@ import { ReportType } from "../../keys/types";
 import { INTERVAL_SECONDS, TEK_ROLLING_PERIOD } from "../../../../firmware/src/wire/gaen";
 import { TEK_KEEP } from "../../../../firmware/src/wire/tek-file";
 
-
 function nowSeconds(): number {
   return Math.floor(Date.now() / 1000);
 }
@@ -47,9 +46,13 @@ export function register(program: Command, run: RunAction): void {
     .action(
       run((opts: { codes: string; validHours: string; reportType: string; onset?: string }) => {
         const hours = Number(opts.validHours);
-        if (!Number.isFinite(hours) || hours <= 0 || hours > 24 * 14) throw new UserError(`--valid-hours must be between 0 and ${24 * 14}, got "${opts.validHours}"`);
+        if (!Number.isFinite(hours) || hours <= 0 || hours > 24 * 14)
+          throw new UserError(`--valid-hours must be between 0 and ${24 * 14}, got "${opts.validHours}"`);
         const rt = parseReportType(opts.reportType);
-        if (rt === null || rt === ReportType.Revoked || rt === ReportType.Unknown) throw new UserError(`--report-type "${opts.reportType}" is not one of confirmed-test, clinical-diagnosis, self-report, recursive`);
+        if (rt === null || rt === ReportType.Revoked || rt === ReportType.Unknown)
+          throw new UserError(
+            `--report-type "${opts.reportType}" is not one of confirmed-test, clinical-diagnosis, self-report, recursive`
+          );
         let onset: number | undefined;
         if (opts.onset !== undefined) {
           const t = /^\d{4}-\d{2}-\d{2}$/.test(opts.onset) ? Date.parse(`${opts.onset}T00:00:00Z`) : NaN;
@@ -57,7 +60,11 @@ export function register(program: Command, run: RunAction): void {
           onset = t / 1000;
         }
         const now = nowSeconds();
-        const code = updateCodeStore(opts.codes, (store) => issueCode(store, { now, validSeconds: Math.round(hours * 3600), reportType: rt, symptomOnset: onset }), { createIfMissing: true });
+        const code = updateCodeStore(
+          opts.codes,
+          (store) => issueCode(store, { now, validSeconds: Math.round(hours * 3600), reportType: rt, symptomOnset: onset }),
+          { createIfMissing: true }
+        );
         process.stdout.write(code + "\n");
         return "ok";
       })
@@ -65,27 +72,40 @@ export function register(program: Command, run: RunAction): void {
 
   report
     .command("create")
-    .description("Kiosk: package a token's own keys (read with the wearer's consent) into an upload bound to an authorisation code and signed with this kiosk's key.")
+    .description(
+      "Kiosk: package a token's own keys (read with the wearer's consent) into an upload bound to an authorisation code and signed with this kiosk's key."
+    )
     .requiredOption("--keys <file>", "the token's keys, JSON (see docs/keys.md)")
     .requiredOption("--code <code>", "authorisation code from the health authority")
     .requiredOption("--kiosk-key <file>", "this kiosk's secret key (from `report keygen`)")
     .requiredOption("--out <file>", "upload JSON to write")
     .action(
       run((opts: { keys: string; code: string; kioskKey: string; out: string }) => {
-        if (!isWellFormedCode(opts.code)) throw new UserError(`"${opts.code}" is not a well-formed authorisation code (16 letters and digits, e.g. ABCD-EFGH-JKMN-PQRS)`);
+        if (!isWellFormedCode(opts.code))
+          throw new UserError(`"${opts.code}" is not a well-formed authorisation code (16 letters and digits, e.g. ABCD-EFGH-JKMN-PQRS)`);
         const kiosk = readKioskSecret(opts.kioskKey);
         const now = nowSeconds();
         const nowEnin = Math.floor(now / INTERVAL_SECONDS);
         const all = readKeysJson(opts.keys);
         // The key in use today is left out: publishing a live key would let
         // anyone replay the token's identifiers for the rest of the day.
-        const keys = all.filter((k) => k.rollingStartIntervalNumber + k.rollingPeriod <= nowEnin && k.rollingStartIntervalNumber + k.rollingPeriod >= nowEnin - TEK_KEEP * TEK_ROLLING_PERIOD);
+        const keys = all.filter(
+          (k) =>
+            k.rollingStartIntervalNumber + k.rollingPeriod <= nowEnin &&
+            k.rollingStartIntervalNumber + k.rollingPeriod >= nowEnin - TEK_KEEP * TEK_ROLLING_PERIOD
+        );
         const left = all.length - keys.length;
-        if (!keys.length) throw new UserError(`${opts.keys}: none of the ${all.length} key(s) is both expired and from the last 14 days; nothing to upload`);
-        if (keys.length > MAX_UPLOAD_KEYS) throw new UserError(`${opts.keys}: ${keys.length} keys, more than the ${MAX_UPLOAD_KEYS} a token keeps`);
+        if (!keys.length)
+          throw new UserError(
+            `${opts.keys}: none of the ${all.length} key(s) is both expired and from the last 14 days; nothing to upload`
+          );
+        if (keys.length > MAX_UPLOAD_KEYS)
+          throw new UserError(`${opts.keys}: ${keys.length} keys, more than the ${MAX_UPLOAD_KEYS} a token keeps`);
         const upload = createUpload(keys, opts.code, kiosk, now);
         writeNewFile(opts.out, uploadToJson(upload));
-        process.stdout.write(`${opts.out}: ${keys.length} key(s) signed by kiosk "${kiosk.kioskId}"${left ? `, ${left} left out (still in use or older than 14 days)` : ""}\n`);
+        process.stdout.write(
+          `${opts.out}: ${keys.length} key(s) signed by kiosk "${kiosk.kioskId}"${left ? `, ${left} left out (still in use or older than 14 days)` : ""}\n`
+        );
         return "ok";
       })
     );

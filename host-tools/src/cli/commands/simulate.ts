@@ -26,99 +26,143 @@ function wholeNumber(name: string, min: number) {
 export function register(program: Command, run: RunAction): void {
   program
     .command("simulate")
-    .description("Run tokens (the real firmware bundle, each in an emulated Espruino) and phones in a simulated building for N days; print what happened and the ground truth.")
+    .description(
+      "Run tokens (the real firmware bundle, each in an emulated Espruino) and phones in a simulated building for N days; print what happened and the ground truth."
+    )
     .option("-s, --scenario <name|file>", "built-in scenario (care-home) or a scenario JSON file", "care-home")
     .option("-d, --days <n>", "virtual days to simulate", wholeNumber("days", 1), 14)
     .option("--seed <n>", "seed: the same seed gives the same run", wholeNumber("seed", 0), 1)
     .option("--start <date>", "first day, YYYY-MM-DD (UTC); default: the scenario's own")
     .option("-b, --board <id>", "board of tokens whose scenario entry names none", "puckjs")
-    .option("--firmware <which>", "real (dist/firmware/<board>.js, built if missing), stand-in (a tiny advertise-and-scan bundle), or auto (real if it scans)", "real")
+    .option(
+      "--firmware <which>",
+      "real (dist/firmware/<board>.js, built if missing), stand-in (a tiny advertise-and-scan bundle), or auto (real if it scans)",
+      "real"
+    )
     .option("-o, --out <dir>", "write summary, ground truth, per-token results, sightings (JSON Lines) and flash images here")
     .option("--json", "print one JSON object instead of the summary text")
-    .option("--schedule <spec>", "override the boards' advertising/scan schedule and rebuild the firmware, e.g. advert=250,window=1000,period=300,jitter=90")
-    .option("--threshold-db <n>", "attenuation threshold (dB) for close contacts found from the logs", wholeNumber("threshold-db", 0), DEFAULT_THRESHOLD_DB)
+    .option(
+      "--schedule <spec>",
+      "override the boards' advertising/scan schedule and rebuild the firmware, e.g. advert=250,window=1000,period=300,jitter=90"
+    )
+    .option(
+      "--threshold-db <n>",
+      "attenuation threshold (dB) for close contacts found from the logs",
+      wholeNumber("threshold-db", 0),
+      DEFAULT_THRESHOLD_DB
+    )
     .option("--no-tokens", "leave the per-token table out of the text output")
     .action(
-      run(async (opts: { scenario: string; days: number; seed: number; start?: string; board: string; firmware: string; out?: string; json?: boolean; schedule?: string; thresholdDb: number; tokens: boolean }): Promise<Verdict> => {
-        if (!["real", "stand-in", "auto"].includes(opts.firmware)) throw new UserError(`--firmware must be real, stand-in or auto, got "${opts.firmware}"`);
-        let scenario = loadScenario(opts.scenario, opts.seed);
-        if (opts.start !== undefined) scenario = validateScenario({ ...scenario, startDate: opts.start }, "--start");
-        const schedule = opts.schedule !== undefined ? parseSchedule(opts.schedule) : undefined;
-        let bar: SingleBar | undefined;
-        let lastDay = -1;
-        // Off a terminal (make demo in a log, CI) a line per virtual day instead of a bar.
-        const dayLine = (f: number): void => {
-          const day = Math.floor(f * opts.days + 1e-9);
-          if (day > lastDay && day > 0) process.stderr.write(`simulated day ${day}/${opts.days}\n`);
-          lastDay = day;
-        };
-        if (process.stderr.isTTY) {
-          bar = new SingleBar({ stream: process.stderr, format: "simulating {bar} {percentage}% | day {day}/{days} | ETA {eta_formatted}", hideCursor: true });
-          bar.start(opts.days * 24, 0, { day: 0, days: opts.days });
+      run(
+        async (opts: {
+          scenario: string;
+          days: number;
+          seed: number;
+          start?: string;
+          board: string;
+          firmware: string;
+          out?: string;
+          json?: boolean;
+          schedule?: string;
+          thresholdDb: number;
+          tokens: boolean;
+        }): Promise<Verdict> => {
+          if (!["real", "stand-in", "auto"].includes(opts.firmware))
+            throw new UserError(`--firmware must be real, stand-in or auto, got "${opts.firmware}"`);
+          let scenario = loadScenario(opts.scenario, opts.seed);
+          if (opts.start !== undefined) scenario = validateScenario({ ...scenario, startDate: opts.start }, "--start");
+          const schedule = opts.schedule !== undefined ? parseSchedule(opts.schedule) : undefined;
+          let bar: SingleBar | undefined;
+          let lastDay = -1;
+          // Off a terminal (make demo in a log, CI) a line per virtual day instead of a bar.
+          const dayLine = (f: number): void => {
+            const day = Math.floor(f * opts.days + 1e-9);
+            if (day > lastDay && day > 0) process.stderr.write(`simulated day ${day}/${opts.days}\n`);
+            lastDay = day;
+          };
+          if (process.stderr.isTTY) {
+            bar = new SingleBar({
+              stream: process.stderr,
+              format: "simulating {bar} {percentage}% | day {day}/{days} | ETA {eta_formatted}",
+              hideCursor: true
+            });
+            bar.start(opts.days * 24, 0, { day: 0, days: opts.days });
+          }
+          const result = await simulateForMetrics({
+            scenario,
+            days: opts.days,
+            seed: opts.seed,
+            board: opts.board,
+            firmware: opts.firmware as FirmwareChoice,
+            record: !!opts.out,
+            schedule,
+            onProgress: bar
+              ? (f) => bar!.update(Math.round(f * opts.days * 24), { day: Math.floor(f * opts.days), days: opts.days })
+              : opts.json
+                ? undefined
+                : dayLine
+          }).finally(() => bar?.stop());
+          const runBoard = result.boards.get(opts.board)!;
+          const metrics = await runMetrics(result.world, { thresholdDb: opts.thresholdDb, schedule: runBoard.schedule, logs: result.logs });
+          const base = summarise(result, opts.board);
+          const summary = {
+            ...base,
+            schedule: runBoard.schedule,
+            encounters: metrics.encounters,
+            encountersRetained: metrics.retained,
+            encountersPerTokenDay: metrics.encountersPerTokenDay,
+            maxEncountersPerDay: metrics.maxEncountersPerDay,
+            bytesPerEncounter: metrics.bytesPerEncounter,
+            retentionDays: metrics.retentionDays,
+            retentionBoard: metrics.retentionBoard,
+            avgCurrentUA: metrics.avgCurrentUA,
+            batteryDays: metrics.batteryDays,
+            detection: {
+              precision: round3(metrics.detection.precision),
+              recall: round3(metrics.detection.recall),
+              thresholdDb: metrics.detection.thresholdDb,
+              truePositives: metrics.detection.truePositives,
+              falsePositives: metrics.detection.falsePositives,
+              falseNegatives: metrics.detection.falseNegatives,
+              falsePositivesWithin3m: metrics.detection.falsePositivesWithin3m,
+              groundTruthContacts: metrics.detection.groundTruthContacts,
+              atEnd: { precision: round3(metrics.detection.atEnd.precision), recall: round3(metrics.detection.atEnd.recall) },
+              curve: metrics.detection.curve.map((c) => ({
+                thresholdDb: c.thresholdDb,
+                precision: round3(c.precision),
+                recall: round3(c.recall),
+                falsePositivesWithin3m: c.falsePositivesWithin3m
+              }))
+            },
+            faults: metrics.faults,
+            perToken: metrics.tokens
+          };
+          const written = opts.out ? writeOutput(opts.out, result, summary) : [];
+          if (opts.json) {
+            process.stdout.write(JSON.stringify(summary) + "\n");
+          } else {
+            const lines = opts.tokens ? [tokenTable(metrics.tokens), ""] : [];
+            lines.push(
+              `scenario        ${summary.scenario} (seed ${summary.seed}, firmware ${summary.firmware}, board ${summary.board})`,
+              `devices         ${summary.tokens} tokens, ${summary.phones} phones, ${summary.people} people`,
+              `virtual time    ${summary.days} days (${summary.virtualSeconds} s)`,
+              `packets         ${summary.packets} delivered in ${summary.radio.scanWindows} scan windows (${summary.radio.belowThreshold} below threshold, ${summary.radio.lost} lost)`,
+              `ground truth    ${summary.groundTruth.closeContactPairs} close contacts (pair-days ≥ 15 min within 2 m)`,
+              `energy          mean ${summary.energy.meanUA} µA, worst ${summary.energy.maxUA} µA, shortest battery ${summary.energy.minBatteryDays} days`,
+              `schedule        advertise every ${runBoard.schedule.advertIntervalMs} ms; scan ${runBoard.schedule.scanWindowMs} ms every ${runBoard.schedule.scanPeriodSec} s minus 0–${runBoard.schedule.scanJitterSec} s`,
+              ...metricsSummary(metrics),
+              `wall clock      ${summary.wallSeconds.toFixed(1)} s (${summary.events} events)`
+            );
+            if (opts.out) lines.push(`output          ${written.length} files in ${opts.out}`);
+            process.stdout.write(lines.join("\n") + "\n");
+          }
+          if (summary.tokensWithErrors > 0) {
+            process.stderr.write(
+              `warning: the firmware threw uncaught exceptions on ${summary.tokensWithErrors} tokens (see tokens.json with --out)\n`
+            );
+          }
+          return "ok";
         }
-        const result = await simulateForMetrics({
-          scenario,
-          days: opts.days,
-          seed: opts.seed,
-          board: opts.board,
-          firmware: opts.firmware as FirmwareChoice,
-          record: !!opts.out,
-          schedule,
-          onProgress: bar ? (f) => bar!.update(Math.round(f * opts.days * 24), { day: Math.floor(f * opts.days), days: opts.days }) : opts.json ? undefined : dayLine
-        }).finally(() => bar?.stop());
-        const runBoard = result.boards.get(opts.board)!;
-        const metrics = await runMetrics(result.world, { thresholdDb: opts.thresholdDb, schedule: runBoard.schedule, logs: result.logs });
-        const base = summarise(result, opts.board);
-        const summary = {
-          ...base,
-          schedule: runBoard.schedule,
-          encounters: metrics.encounters,
-          encountersRetained: metrics.retained,
-          encountersPerTokenDay: metrics.encountersPerTokenDay,
-          maxEncountersPerDay: metrics.maxEncountersPerDay,
-          bytesPerEncounter: metrics.bytesPerEncounter,
-          retentionDays: metrics.retentionDays,
-          retentionBoard: metrics.retentionBoard,
-          avgCurrentUA: metrics.avgCurrentUA,
-          batteryDays: metrics.batteryDays,
-          detection: {
-            precision: round3(metrics.detection.precision),
-            recall: round3(metrics.detection.recall),
-            thresholdDb: metrics.detection.thresholdDb,
-            truePositives: metrics.detection.truePositives,
-            falsePositives: metrics.detection.falsePositives,
-            falseNegatives: metrics.detection.falseNegatives,
-            falsePositivesWithin3m: metrics.detection.falsePositivesWithin3m,
-            groundTruthContacts: metrics.detection.groundTruthContacts,
-            atEnd: { precision: round3(metrics.detection.atEnd.precision), recall: round3(metrics.detection.atEnd.recall) },
-            curve: metrics.detection.curve.map((c) => ({ thresholdDb: c.thresholdDb, precision: round3(c.precision), recall: round3(c.recall), falsePositivesWithin3m: c.falsePositivesWithin3m }))
-          },
-          faults: metrics.faults,
-          perToken: metrics.tokens
-        };
-        const written = opts.out ? writeOutput(opts.out, result, summary) : [];
-        if (opts.json) {
-          process.stdout.write(JSON.stringify(summary) + "\n");
-        } else {
-          const lines = opts.tokens ? [tokenTable(metrics.tokens), ""] : [];
-          lines.push(
-            `scenario        ${summary.scenario} (seed ${summary.seed}, firmware ${summary.firmware}, board ${summary.board})`,
-            `devices         ${summary.tokens} tokens, ${summary.phones} phones, ${summary.people} people`,
-            `virtual time    ${summary.days} days (${summary.virtualSeconds} s)`,
-            `packets         ${summary.packets} delivered in ${summary.radio.scanWindows} scan windows (${summary.radio.belowThreshold} below threshold, ${summary.radio.lost} lost)`,
-            `ground truth    ${summary.groundTruth.closeContactPairs} close contacts (pair-days ≥ 15 min within 2 m)`,
-            `energy          mean ${summary.energy.meanUA} µA, worst ${summary.energy.maxUA} µA, shortest battery ${summary.energy.minBatteryDays} days`,
-            `schedule        advertise every ${runBoard.schedule.advertIntervalMs} ms; scan ${runBoard.schedule.scanWindowMs} ms every ${runBoard.schedule.scanPeriodSec} s minus 0–${runBoard.schedule.scanJitterSec} s`,
-            ...metricsSummary(metrics),
-            `wall clock      ${summary.wallSeconds.toFixed(1)} s (${summary.events} events)`
-          );
-          if (opts.out) lines.push(`output          ${written.length} files in ${opts.out}`);
-          process.stdout.write(lines.join("\n") + "\n");
-        }
-        if (summary.tokensWithErrors > 0) {
-          process.stderr.write(`warning: the firmware threw uncaught exceptions on ${summary.tokensWithErrors} tokens (see tokens.json with --out)\n`);
-        }
-        return "ok";
-      })
+      )
     );
 }

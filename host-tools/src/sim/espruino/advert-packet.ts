@@ -17,7 +17,10 @@ export const MAX_ADV_BYTES = 31;
 export const ESPRUINO_COMPANY_ID = 0x0590;
 
 export class BleError extends Error {
-  constructor(readonly code: number, readonly codeName: string) {
+  constructor(
+    readonly code: number,
+    readonly codeName: string
+  ) {
     super(`Got BLE error 0x${code.toString(16)} ${codeName}`);
     this.name = "BleError";
   }
@@ -36,7 +39,7 @@ export interface AdvertisingOptions {
 
 /** A service UUID key: "180f"/"180F"/6159 → 16-bit; a 36-char string → 128-bit bytes (little-endian). */
 export function uuidBytes(key: string | number): Uint8Array {
-  if (typeof key === "number" || /^\d+$/.test(key) && key.length !== 4) {
+  if (typeof key === "number" || (/^\d+$/.test(key) && key.length !== 4)) {
     const n = Number(key);
     if (!(n >= 0 && n <= 0xffff)) throw new Error(`Invalid Service UUID: ${key}`);
     return new Uint8Array([n & 0xff, n >> 8]);
@@ -59,7 +62,11 @@ function field(type: number, data: Uint8Array): number[] {
 }
 
 /** The packet Espruino builds for the object form of setAdvertising. */
-export function buildAdvertisingData(data: Record<string, unknown> | undefined, options: AdvertisingOptions | undefined, deviceName: string): Uint8Array {
+export function buildAdvertisingData(
+  data: Record<string, unknown> | undefined,
+  options: AdvertisingOptions | undefined,
+  deviceName: string
+): Uint8Array {
   const o = options ?? {};
   const out: number[] = [];
   out.push(...field(0x01, new Uint8Array([o.discoverable === false ? 0x05 : 0x06])));
@@ -72,7 +79,7 @@ export function buildAdvertisingData(data: Record<string, unknown> | undefined, 
         listed.push(uuid);
         continue;
       }
-      const bytes = typeof value === "number" ? new Uint8Array([value & 0xff]) : toBytes(value) ?? new Uint8Array(0);
+      const bytes = typeof value === "number" ? new Uint8Array([value & 0xff]) : (toBytes(value) ?? new Uint8Array(0));
       if (uuid.length !== 2) throw new BleError(NRF_ERROR_INVALID_PARAM, "INVALID_PARAM");
       const sd = new Uint8Array(2 + bytes.length);
       sd.set(uuid, 0);

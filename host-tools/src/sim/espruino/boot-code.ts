@@ -20,7 +20,24 @@ import * as acorn from "acorn";
 import type { Realm } from "./realm";
 
 /** Not bindable as parameters, or bound differently on purpose (direct eval must stay direct). */
-const UNBOUND = new Set(["eval", "arguments", "undefined", "NaN", "Infinity", "globalThis", "let", "static", "yield", "await", "implements", "interface", "package", "private", "protected", "public"]);
+const UNBOUND = new Set([
+  "eval",
+  "arguments",
+  "undefined",
+  "NaN",
+  "Infinity",
+  "globalThis",
+  "let",
+  "static",
+  "yield",
+  "await",
+  "implements",
+  "interface",
+  "package",
+  "private",
+  "protected",
+  "public"
+]);
 const IDENTIFIER = /^[A-Za-z_$][A-Za-z0-9_$]*$/;
 
 const declaresNothingCache = new Map<string, boolean>();

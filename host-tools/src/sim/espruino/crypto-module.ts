@@ -64,7 +64,12 @@ export function espruinoAes(encrypt: boolean, data: Uint8Array, key: Uint8Array,
   return new Uint8Array(Buffer.concat([c.update(Buffer.from(data)), c.final()]));
 }
 
-export function createCryptoModule(board: BoardConfig, R: Intrinsics, counters: CryptoCounters, guard: () => void): Record<string, unknown> {
+export function createCryptoModule(
+  board: BoardConfig,
+  R: Intrinsics,
+  counters: CryptoCounters,
+  guard: () => void
+): Record<string, unknown> {
   const m = new R.Object() as Record<string, unknown>;
   const hash = (algo: string) =>
     function (data: unknown): ArrayBuffer {

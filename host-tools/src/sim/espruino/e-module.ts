@@ -40,7 +40,13 @@ export interface EModule {
   watchdog: { enabled: boolean; auto: boolean; timeoutSec: number };
 }
 
-export function installE(rt: TokenRuntime, prng: HwRng, hooks: EHooks, g: Record<string, unknown>, requireModule: (name: string) => unknown): EModule {
+export function installE(
+  rt: TokenRuntime,
+  prng: HwRng,
+  hooks: EHooks,
+  g: Record<string, unknown>,
+  requireModule: (name: string) => unknown
+): EModule {
   const R = rt.realm.intrinsics;
   const E = new R.Object() as Record<string, unknown>;
   const consoleState: ConsoleState = { device: null, forced: false, password: null, locked: false };
@@ -113,13 +119,16 @@ export function installE(rt: TokenRuntime, prng: HwRng, hooks: EHooks, g: Record
   };
   g.E = E;
 
-  const show = (v: unknown): string => (typeof v === "string" ? v : (() => {
-    try {
-      return R.JSON.stringify(v) ?? String(v);
-    } catch {
-      return String(v);
-    }
-  })());
+  const show = (v: unknown): string =>
+    typeof v === "string"
+      ? v
+      : (() => {
+          try {
+            return R.JSON.stringify(v) ?? String(v);
+          } catch {
+            return String(v);
+          }
+        })();
   const print = (...args: unknown[]): void => {
     rt.guard();
     rt.print(args.map(show).join(" "));

@@ -44,8 +44,12 @@ export class Flash {
   /** Told about a power cut before the interrupted write throws, so the token can die first. */
   onPowerCut: (() => void) | undefined;
 
-  constructor(readonly size: number, readonly pageBytes: number) {
-    if (size <= 0 || size % pageBytes !== 0) throw new RangeError(`flash: size ${size} must be a positive multiple of the page size ${pageBytes}`);
+  constructor(
+    readonly size: number,
+    readonly pageBytes: number
+  ) {
+    if (size <= 0 || size % pageBytes !== 0)
+      throw new RangeError(`flash: size ${size} must be a positive multiple of the page size ${pageBytes}`);
     this.bytes = new Uint8Array(size).fill(0xff);
     this.eraseCounts = new Uint32Array(size / pageBytes);
   }
@@ -73,7 +77,8 @@ export class Flash {
 
   /** Program bytes: each byte becomes old AND new. */
   program(addr: number, data: Uint8Array): void {
-    if (addr < 0 || addr + data.length > this.size) throw new RangeError(`flash: write of ${data.length} bytes at ${addr} is outside 0..${this.size}`);
+    if (addr < 0 || addr + data.length > this.size)
+      throw new RangeError(`flash: write of ${data.length} bytes at ${addr} is outside 0..${this.size}`);
     const b = this.bytes;
     this.changes++;
     if (this.cutCountdown <= 0) {

@@ -144,10 +144,11 @@ export class TokenMemory {
           markNative(p, depth + 1);
         }
       }
-      if (depth < 2) for (const k of Object.getOwnPropertyNames(o)) {
-        const d = Object.getOwnPropertyDescriptor(o, k);
-        if (d && "value" in d) markNative(d.value, depth + 1);
-      }
+      if (depth < 2)
+        for (const k of Object.getOwnPropertyNames(o)) {
+          const d = Object.getOwnPropertyDescriptor(o, k);
+          if (d && "value" in d) markNative(d.value, depth + 1);
+        }
     };
     for (const v of this.baseline.values()) markNative(v, 0);
     for (const m of modules) markNative(m, 0);
@@ -182,13 +183,20 @@ export class TokenMemory {
   private installHooks(suffix: string, codeInRam: boolean): void {
     const g = this.realm!.global;
     const table = (): FunctionInfo[] => this.functionTables.get(suffix) ?? [];
-    const scopeHook = (id: number, parent: ScopeRecord | null, get: () => unknown[]): ScopeRecord => ({ info: table()[id], parent, values: get });
+    const scopeHook = (id: number, parent: ScopeRecord | null, get: () => unknown[]): ScopeRecord => ({
+      info: table()[id],
+      parent,
+      values: get
+    });
     const tags = (): WeakMap<AnyFunction, FunctionTag> => this.tags;
     const fnHook = (fn: unknown, id: number, scope: ScopeRecord | null): unknown => {
       if (typeof fn === "function") tags().set(fn as AnyFunction, { info: table()[id], scope, codeInRam });
       return fn;
     };
-    for (const [name, value] of [[SCOPE_HOOK + suffix, scopeHook], [FUNCTION_HOOK + suffix, fnHook]] as const)
+    for (const [name, value] of [
+      [SCOPE_HOOK + suffix, scopeHook],
+      [FUNCTION_HOOK + suffix, fnHook]
+    ] as const)
       Object.defineProperty(g, name, { value, writable: false, enumerable: false, configurable: true });
   }
 
@@ -245,7 +253,10 @@ export class TokenMemory {
     }
     // setWatch: element + object with "pin", "recur", "debounce", "edge", "callback"; "lastTime" once it fired.
     for (const w of r.watches()) {
-      c.add("system", 2 + (c.nameVars(3) + 1) + (c.nameVars(5) + 1) + c.nameVars(8) + c.nameVars(4) + c.nameVars(8) + (w.fired ? c.nameVars(8) + 1 : 0));
+      c.add(
+        "system",
+        2 + (c.nameVars(3) + 1) + (c.nameVars(5) + 1) + c.nameVars(8) + c.nameVars(4) + c.nameVars(8) + (w.fired ? c.nameVars(8) + 1 : 0)
+      );
       c.held(w.fn);
     }
     const scan = r.scan();

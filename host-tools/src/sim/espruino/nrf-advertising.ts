@@ -85,7 +85,9 @@ export function installAdvertising(NRF: Record<string, unknown>, o: AdvertisingO
   let onAir = false;
 
   const state = (): AdvertState | null =>
-    rt.dead || sleeping || (hooks.connected() && !whenConnected) ? null : { packet, intervalMs, address, txPowerDbm, connectable, scannable };
+    rt.dead || sleeping || (hooks.connected() && !whenConnected)
+      ? null
+      : { packet, intervalMs, address, txPowerDbm, connectable, scannable };
 
   const report = (): void => {
     hooks.accrue();
@@ -105,7 +107,8 @@ export function installAdvertising(NRF: Record<string, unknown>, o: AdvertisingO
 
   NRF.setAdvertising = (data: unknown, options?: unknown): void => {
     rt.guard();
-    if (options !== undefined && (options === null || typeof options !== "object")) throw new R.TypeError(`Expecting 'options' to be object or undefined, got ${typeof options}`);
+    if (options !== undefined && (options === null || typeof options !== "object"))
+      throw new R.TypeError(`Expecting 'options' to be object or undefined, got ${typeof options}`);
     const opt = (options ?? {}) as Record<string, unknown>;
     // The name is a setting of the stack: it stays for later object-form adverts too.
     if (typeof opt.name === "string") deviceName = opt.name;
@@ -131,7 +134,9 @@ export function installAdvertising(NRF: Record<string, unknown>, o: AdvertisingO
     const nextConnectable = opt.connectable === undefined ? connectable : Boolean(opt.connectable);
     const nextScannable = opt.scannable === undefined ? scannable : Boolean(opt.scannable);
     if (nextConnectable && !nextScannable)
-      throw new R.Error("connectable:true with scannable:false selects directed advertising (ADV_DIRECT_IND), which needs a peer address; use connectable:false, scannable:false for ADV_NONCONN_IND");
+      throw new R.Error(
+        "connectable:true with scannable:false selects directed advertising (ADV_DIRECT_IND), which needs a peer address; use connectable:false, scannable:false for ADV_NONCONN_IND"
+      );
     if (!nextConnectable && nextInterval < 100) throw hooks.bleError(NRF_ERROR_INVALID_PARAM, "INVALID_PARAM");
     packet = next;
     intervalMs = nextInterval;
@@ -146,7 +151,8 @@ export function installAdvertising(NRF: Record<string, unknown>, o: AdvertisingO
     const m = ADDRESS_RE.exec(String(addr));
     if (!m) throw new R.Error("Expecting a mac address of the form aa:bb:cc:dd:ee:ff");
     const type = m[2] ?? "public";
-    if (type === "random" && (parseInt(m[1].slice(0, 2), 16) & 0xc0) !== 0xc0) throw hooks.bleError(BLE_ERROR_GAP_INVALID_BLE_ADDR, "INVALID_BLE_ADDR");
+    if (type === "random" && (parseInt(m[1].slice(0, 2), 16) & 0xc0) !== 0xc0)
+      throw hooks.bleError(BLE_ERROR_GAP_INVALID_BLE_ADDR, "INVALID_BLE_ADDR");
     pendingAddress = `${m[1].toLowerCase()} ${type}`;
     if (hooks.connected()) {
       rt.print("BLE Connected, queueing BLE restart for later");

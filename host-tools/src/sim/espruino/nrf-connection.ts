@@ -20,13 +20,7 @@
  *   are queued at once (they reach the central at the same times) and the
  *   blocked time is counted in `txStalledMs`.
  */
-import {
-  type Central,
-  type CentralLink,
-  HCI_CONNECTION_TIMEOUT,
-  HCI_LOCAL_HOST_TERMINATED,
-  HCI_REMOTE_USER_TERMINATED
-} from "../types";
+import { type Central, type CentralLink, HCI_CONNECTION_TIMEOUT, HCI_LOCAL_HOST_TERMINATED, HCI_REMOTE_USER_TERMINATED } from "../types";
 import type { ConsoleState } from "./e-module";
 import type { TokenRuntime } from "./runtime";
 import { bytesToString, flattenBytes } from "./values";
@@ -83,7 +77,12 @@ interface Link {
   stalledUntil: number;
 }
 
-export function installConnection(NRF: Record<string, unknown>, Bluetooth: Record<string, unknown>, o: ConnectionOptions, hooks: ConnectionHooks): Connection {
+export function installConnection(
+  NRF: Record<string, unknown>,
+  Bluetooth: Record<string, unknown>,
+  o: ConnectionOptions,
+  hooks: ConnectionHooks
+): Connection {
   const { rt } = o;
   let link: Link | null = null;
   let consoleAuto = false;
@@ -235,7 +234,8 @@ export function installConnection(NRF: Record<string, unknown>, Bluetooth: Recor
         },
         write(bytes: Uint8Array): boolean {
           if (!l.up || rt.dead) return false;
-          for (let i = 0; i < bytes.length && l.up; i += NUS_PAYLOAD_BYTES) receive(bytesToString(bytes.subarray(i, i + NUS_PAYLOAD_BYTES)));
+          for (let i = 0; i < bytes.length && l.up; i += NUS_PAYLOAD_BYTES)
+            receive(bytesToString(bytes.subarray(i, i + NUS_PAYLOAD_BYTES)));
           return true;
         },
         disconnect(reason = HCI_REMOTE_USER_TERMINATED): void {

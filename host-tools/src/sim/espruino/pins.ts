@@ -143,10 +143,24 @@ export function createPins(board: BoardConfig, rt: TokenRuntime): Pins {
         rt.guard();
         if (typeof fn !== "function") throw new R.TypeError("Function or String not supplied!");
         const name = resolve(pin);
-        const o = (options !== null && typeof options === "object" ? options : {}) as { edge?: unknown; repeat?: unknown; debounce?: unknown };
+        const o = (options !== null && typeof options === "object" ? options : {}) as {
+          edge?: unknown;
+          repeat?: unknown;
+          debounce?: unknown;
+        };
         const e = o.edge === "rising" || o.edge === 1 ? "rising" : o.edge === "falling" || o.edge === -1 ? "falling" : "both";
         const id = nextWatch++;
-        watches.set(id, { fn, pin: name, edge: e, repeat: o.repeat === true, debounceMs: Number(o.debounce) > 0 ? Number(o.debounce) : 0, level: read(name), lastTime: rt.localNow(), pendingId: 0, fired: false });
+        watches.set(id, {
+          fn,
+          pin: name,
+          edge: e,
+          repeat: o.repeat === true,
+          debounceMs: Number(o.debounce) > 0 ? Number(o.debounce) : 0,
+          level: read(name),
+          lastTime: rt.localNow(),
+          pendingId: 0,
+          fired: false
+        });
         return id;
       };
       g.clearWatch = (id?: unknown): void => {

@@ -14,17 +14,47 @@ import * as walk from "acorn-walk";
 
 /** Globals deleted from the context: the language has them, Espruino does not. */
 export const REMOVED_GLOBALS: readonly string[] = [
-  "Map", "Set", "WeakMap", "WeakSet", "WeakRef", "FinalizationRegistry", "Symbol", "Proxy", "Reflect", "BigInt",
-  "BigInt64Array", "BigUint64Array", "Atomics", "SharedArrayBuffer", "WebAssembly", "Intl", "AggregateError",
-  "EvalError", "URIError", "escape", "unescape", "console"
+  "Map",
+  "Set",
+  "WeakMap",
+  "WeakSet",
+  "WeakRef",
+  "FinalizationRegistry",
+  "Symbol",
+  "Proxy",
+  "Reflect",
+  "BigInt",
+  "BigInt64Array",
+  "BigUint64Array",
+  "Atomics",
+  "SharedArrayBuffer",
+  "WebAssembly",
+  "Intl",
+  "AggregateError",
+  "EvalError",
+  "URIError",
+  "escape",
+  "unescape",
+  "console"
 ];
 
 /** `Object.member` statics deleted from the context's intrinsics. */
 export const REMOVED_STATICS: ReadonlyArray<[string, string]> = [
-  ["Array", "from"], ["Array", "of"], ["Math", "trunc"], ["Number", "isInteger"], ["Number", "isSafeInteger"],
-  ["Object", "freeze"], ["Object", "isFrozen"], ["Object", "seal"], ["Object", "isSealed"],
-  ["Object", "getOwnPropertySymbols"], ["Object", "fromEntries"], ["Promise", "allSettled"], ["Promise", "any"],
-  ["Number", "isFinite"], ["Number", "isNaN"]
+  ["Array", "from"],
+  ["Array", "of"],
+  ["Math", "trunc"],
+  ["Number", "isInteger"],
+  ["Number", "isSafeInteger"],
+  ["Object", "freeze"],
+  ["Object", "isFrozen"],
+  ["Object", "seal"],
+  ["Object", "isSealed"],
+  ["Object", "getOwnPropertySymbols"],
+  ["Object", "fromEntries"],
+  ["Promise", "allSettled"],
+  ["Promise", "any"],
+  ["Number", "isFinite"],
+  ["Number", "isNaN"]
 ];
 
 /**

@@ -28,7 +28,10 @@ export class TokenRuntime {
   /** Runs when a callback returned, while its arguments are still held (memory sampling). */
   onCallbackEnd: ((args: readonly unknown[]) => void) | null = null;
 
-  constructor(readonly scheduler: SimScheduler, readonly clock: TokenClock) {}
+  constructor(
+    readonly scheduler: SimScheduler,
+    readonly clock: TokenClock
+  ) {}
 
   /** What getTime() returns now. */
   localNow(): number {

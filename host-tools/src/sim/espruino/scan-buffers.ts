@@ -84,7 +84,11 @@ export class PacketBuffers {
       const sdViews = parsed.serviceData ? parsed.serviceData.map((x) => this.copy(x[1])) : [];
       const mdView = parsed.manufacturerData ? this.copy(parsed.manufacturerData) : undefined;
       e = {
-        set: { data: dataView.buffer as ArrayBuffer, serviceData: sdViews.map((v) => v.buffer as ArrayBuffer), manufacturerData: mdView && (mdView.buffer as ArrayBuffer) },
+        set: {
+          data: dataView.buffer as ArrayBuffer,
+          serviceData: sdViews.map((v) => v.buffer as ArrayBuffer),
+          manufacturerData: mdView && (mdView.buffer as ArrayBuffer)
+        },
         dataView,
         sdViews,
         mdView

@@ -76,7 +76,10 @@ function children(n: AnyNode): AnyNode[] {
   for (const k of Object.keys(n)) {
     if (k === "type" || k === "start" || k === "end" || k === "loc" || k === "range") continue;
     const v = n[k];
-    if (Array.isArray(v)) for (const c of v) { if (isNode(c)) out.push(c); }
+    if (Array.isArray(v))
+      for (const c of v) {
+        if (isNode(c)) out.push(c);
+      }
     else if (isNode(v)) out.push(v);
   }
   return out;
@@ -89,7 +92,10 @@ function identifierNames(pattern: AnyNode, out: string[]): void {
   if (pattern.type === "Identifier") out.push(pattern.name as string);
   else if (pattern.type === "AssignmentPattern") identifierNames(pattern.left as AnyNode, out);
   else if (pattern.type === "RestElement") identifierNames(pattern.argument as AnyNode, out);
-  else if (pattern.type === "ArrayPattern") for (const e of pattern.elements as Array<AnyNode | null>) { if (e) identifierNames(e, out); }
+  else if (pattern.type === "ArrayPattern")
+    for (const e of pattern.elements as Array<AnyNode | null>) {
+      if (e) identifierNames(e, out);
+    }
   else if (pattern.type === "ObjectPattern")
     for (const p of pattern.properties as AnyNode[]) identifierNames((p.type === "RestElement" ? p : p.value) as AnyNode, out);
 }
@@ -172,9 +178,20 @@ export function instrumentScopes(source: string, hookSuffix = ""): InstrumentedS
       const scopeNames = names.filter((x, i) => names.indexOf(x) === i);
       const internalName = n.type === "FunctionExpression" && n.id ? ((n.id as AnyNode).name as string) : null;
       const pro = expressionBody ? { pos: 0, ram: false } : prologueEnd(body);
-      functions[id] = { id, params, scopeNames, internalName, expressionBody, ram: pro.ram, codeChars: (n.end as number) - (n.start as number), start: n.start as number };
+      functions[id] = {
+        id,
+        params,
+        scopeNames,
+        internalName,
+        expressionBody,
+        ram: pro.ram,
+        codeChars: (n.end as number) - (n.start as number),
+        start: n.start as number
+      };
 
-      const isMethod = parent !== null && (parent.type === "MethodDefinition" || (parent.type === "Property" && (parent.method === true || parent.kind !== "init")));
+      const isMethod =
+        parent !== null &&
+        (parent.type === "MethodDefinition" || (parent.type === "Property" && (parent.method === true || parent.kind !== "init")));
       if (n.type !== "FunctionDeclaration" && !isMethod) {
         ins.push({ pos: n.start as number, text: `${FHOOK}(`, kind: 1, depth });
         ins.push({ pos: n.end as number, text: `,${id},${scopeRef(enclosing)})`, kind: 0, depth });
@@ -184,7 +201,8 @@ export function instrumentScopes(source: string, hookSuffix = ""): InstrumentedS
         const getter = `function(){return[${scopeNames.join(",")}]}`;
         let text = `var ${SCOPE_VAR}${id}=${SHOOK}(${id},${scopeRef(enclosing)},${getter});`;
         // Declarations directly in this body are hoisted: tag them now.
-        for (const s of body.body as AnyNode[]) if (s.type === "FunctionDeclaration") text += `${FHOOK}(${(s.id as AnyNode).name as string},${idOf(s)},${SCOPE_VAR}${id});`;
+        for (const s of body.body as AnyNode[])
+          if (s.type === "FunctionDeclaration") text += `${FHOOK}(${(s.id as AnyNode).name as string},${idOf(s)},${SCOPE_VAR}${id});`;
         ins.push({ pos: pro.pos, text, kind: 1, depth: depth + 1 });
       }
       for (const c of children(n)) walk(c, n, inner, depth + 1);
@@ -193,15 +211,23 @@ export function instrumentScopes(source: string, hookSuffix = ""): InstrumentedS
     if (n.type === "Program") {
       const pro = prologueEnd(n);
       let text = "";
-      for (const s of n.body as AnyNode[]) if (s.type === "FunctionDeclaration") text += `void ${FHOOK}(${(s.id as AnyNode).name as string},${idOf(s)},null);`; // void: the script's completion value stays what it was
+      for (const s of n.body as AnyNode[])
+        if (s.type === "FunctionDeclaration") text += `void ${FHOOK}(${(s.id as AnyNode).name as string},${idOf(s)},null);`; // void: the script's completion value stays what it was
       if (text) ins.push({ pos: pro.pos, text: (pro.pos > 0 ? ";" : "") + text, kind: 1, depth });
     } else if (n.type === "BlockStatement" || n.type === "SwitchCase") {
       // A declaration nested in a block (not a function body, which is handled above) is tagged after its statement.
       const list = (n.type === "SwitchCase" ? n.consequent : n.body) as AnyNode[];
       const isBody = parent !== null && isFunction(parent);
-      if (!isBody) for (const s of list) if (s.type === "FunctionDeclaration") {
-        ins.push({ pos: s.end as number, text: `${FHOOK}(${(s.id as AnyNode).name as string},${idOf(s)},${scopeRef(enclosing)});`, kind: 0, depth: depth + 1 });
-      }
+      if (!isBody)
+        for (const s of list)
+          if (s.type === "FunctionDeclaration") {
+            ins.push({
+              pos: s.end as number,
+              text: `${FHOOK}(${(s.id as AnyNode).name as string},${idOf(s)},${scopeRef(enclosing)});`,
+              kind: 0,
+              depth: depth + 1
+            });
+          }
     }
     for (const c of children(n)) walk(c, n, enclosing, depth + 1);
   };

@@ -23,7 +23,12 @@ export class StorageFileHandle {
   private len = 0;
   private mode: StorageFileMode | 0;
 
-  constructor(private readonly storage: EspruinoStorage, name: string, mode: StorageFileMode, private readonly chunkBytes: number) {
+  constructor(
+    private readonly storage: EspruinoStorage,
+    name: string,
+    mode: StorageFileMode,
+    private readonly chunkBytes: number
+  ) {
     this.base = nameBytes(name.slice(0, 28));
     let i = 27;
     while (i > 0 && this.base[i - 1] === 0) i--;
@@ -153,4 +158,3 @@ export class StorageFileHandle {
     this.mode = 0;
   }
 }
-

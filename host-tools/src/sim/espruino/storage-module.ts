@@ -38,7 +38,13 @@ export function createStorageModule(o: StorageModuleOptions): Record<string, unk
     let bytes: Uint8Array | undefined;
     let off = num(offset);
     let sz = num(size);
-    if (data !== null && typeof data === "object" && !Array.isArray(data) && !ArrayBuffer.isView(data) && Object.prototype.toString.call(data) !== "[object ArrayBuffer]") {
+    if (
+      data !== null &&
+      typeof data === "object" &&
+      !Array.isArray(data) &&
+      !ArrayBuffer.isView(data) &&
+      Object.prototype.toString.call(data) !== "[object ArrayBuffer]"
+    ) {
       // An object is written as its JSON text, always as a whole new file.
       bytes = toBytes(R.JSON.stringify(data));
       off = 0;
@@ -71,7 +77,10 @@ export function createStorageModule(o: StorageModuleOptions): Record<string, unk
   });
   m.eraseAll = wrap((): void => storage.eraseAll());
   m.list = wrap((regex?: unknown, filter?: unknown): string[] => {
-    const f = filter !== null && typeof filter === "object" && "sf" in (filter as object) ? { sf: Boolean((filter as { sf: unknown }).sf) } : undefined;
+    const f =
+      filter !== null && typeof filter === "object" && "sf" in (filter as object)
+        ? { sf: Boolean((filter as { sf: unknown }).sf) }
+        : undefined;
     let names = storage.list(f);
     if (regex !== undefined && regex !== null) names = names.filter((s) => s.match(regex as RegExp) !== null);
     return toContextArray(R, names);

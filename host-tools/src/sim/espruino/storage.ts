@@ -9,7 +9,12 @@
  * appended after the last header. Everything here works on host values
  * (Uint8Array, string); `storage-module.ts` binds it to the emulated globals.
  */
-import { STORAGE_ALIGN as ALIGN, STORAGE_HEADER_BYTES as HEADER_BYTES, STORAGE_NAME_BYTES as NAME_BYTES, STORAGE_SIZE_MASK as SIZE_MASK } from "../../../../firmware/src/wire/storage";
+import {
+  STORAGE_ALIGN as ALIGN,
+  STORAGE_HEADER_BYTES as HEADER_BYTES,
+  STORAGE_NAME_BYTES as NAME_BYTES,
+  STORAGE_SIZE_MASK as SIZE_MASK
+} from "../../../../firmware/src/wire/storage";
 import { Flash } from "./flash";
 
 /** Header flag of a StorageFile chunk (`open(name, "a")`), which the token never writes. */
@@ -328,7 +333,14 @@ export class EspruinoStorage {
 
   getStats(): StorageStats {
     const { headers, end } = this.index();
-    const s: StorageStats = { totalBytes: this.flash.size, freeBytes: this.flash.size - end, fileBytes: 0, fileCount: 0, trashBytes: 0, trashCount: 0 };
+    const s: StorageStats = {
+      totalBytes: this.flash.size,
+      freeBytes: this.flash.size - end,
+      fileBytes: 0,
+      fileCount: 0,
+      trashBytes: 0,
+      trashCount: 0
+    };
     for (const h of headers) {
       const bytes = align(h.size) + HEADER_BYTES;
       if (h.trash) {
@@ -376,6 +388,7 @@ export class EspruinoStorage {
 
   /** Erase every page (Espruino's `Storage.eraseAll()` and its answer to corrupt storage at boot). */
   eraseAll(): void {
-    for (let page = 0; page < this.flash.pages; page++) if (!this.flash.isErased(page * this.flash.pageBytes, this.flash.pageBytes)) this.flash.erasePage(page);
+    for (let page = 0; page < this.flash.pages; page++)
+      if (!this.flash.isErased(page * this.flash.pageBytes, this.flash.pageBytes)) this.flash.erasePage(page);
   }
 }

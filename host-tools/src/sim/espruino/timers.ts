@@ -92,5 +92,9 @@ export function installTimers(rt: TokenRuntime, g: Record<string, unknown>): Tim
     t.lastTrue = rt.scheduler.now;
     arm(Number(id), t, t.lastTrue, delay);
   };
-  return { clearAll, count: () => timers.size, list: () => [...timers.values()].map((t) => ({ fn: t.fn, args: t.args, interval: t.intervalMs > 0 })) };
+  return {
+    clearAll,
+    count: () => timers.size,
+    list: () => [...timers.values()].map((t) => ({ fn: t.fn, args: t.args, interval: t.intervalMs > 0 }))
+  };
 }

@@ -93,7 +93,9 @@ export class EspruinoToken implements EmulatedToken {
     const capacity = board.storage.shared && board.storage.dataBytes ? board.storage.dataBytes : board.storage.bytes;
     this.flash = opts.storage ?? new Flash(capacity, board.storage.pageBytes);
     if (this.flash.size !== capacity || this.flash.pageBytes !== board.storage.pageBytes)
-      throw new RangeError(`token ${opts.id}: the given flash is ${this.flash.size} B in ${this.flash.pageBytes} B pages; board ${board.id} needs ${capacity} B in ${board.storage.pageBytes} B pages`);
+      throw new RangeError(
+        `token ${opts.id}: the given flash is ${this.flash.size} B in ${this.flash.pageBytes} B pages; board ${board.id} needs ${capacity} B in ${board.storage.pageBytes} B pages`
+      );
     this.storage = new EspruinoStorage(this.flash);
     this.flash.onPowerCut = () => this.powerCut();
     // The factory address: random static (top two bits 11), fixed per token.
@@ -107,7 +109,7 @@ export class EspruinoToken implements EmulatedToken {
     this.mem = new TokenMemory({
       board,
       instrument: m !== undefined && m !== false,
-      sampleEvery: m === undefined || m === false ? 0 : m === true ? 1 : m.sampleEvery ?? 1
+      sampleEvery: m === undefined || m === false ? 0 : m === true ? 1 : (m.sampleEvery ?? 1)
     });
   }
 
@@ -186,7 +188,8 @@ export class EspruinoToken implements EmulatedToken {
   leds(): { red: boolean; green: boolean; blue: boolean } {
     // A board with no LED shows its signals on the screen: report that light.
     const l = this.opts.board.leds;
-    if (!l.red && !l.green && !l.blue && this.opts.board.screen) return this.alive ? this.screen.colour() : { red: false, green: false, blue: false };
+    if (!l.red && !l.green && !l.blue && this.opts.board.screen)
+      return this.alive ? this.screen.colour() : { red: false, green: false, blue: false };
     return { red: this.pins.ledColour("red"), green: this.pins.ledColour("green"), blue: this.pins.ledColour("blue") };
   }
 
@@ -247,20 +250,31 @@ export class EspruinoToken implements EmulatedToken {
       this.storage.eraseAll();
     }
     const guard = (): void => rt.guard();
-    const storageModule = createStorageModule({ storage: this.storage, boardStorageBytes: this.opts.board.storage.bytes, R: realm.intrinsics, guard });
+    const storageModule = createStorageModule({
+      storage: this.storage,
+      boardStorageBytes: this.opts.board.storage.bytes,
+      R: realm.intrinsics,
+      guard
+    });
     const cryptoModule = createCryptoModule(this.opts.board, realm.intrinsics, rt.counters, guard);
     this.timers = installTimers(rt, g);
     this.pins.install(g);
     this.screen.install(g);
-    this.e = installE(rt, this.prng, {
-      reset: (reason) => this.reset(reason),
-      battery: this.opts.battery ?? (() => 100),
-      temperature: this.opts.temperature ?? (() => 22)
-    }, g, (name) => {
-      if (name === "Storage") return storageModule;
-      if (name === "crypto") return cryptoModule;
-      throw new realm.intrinsics.Error(`Module ${name} not found`);
-    });
+    this.e = installE(
+      rt,
+      this.prng,
+      {
+        reset: (reason) => this.reset(reason),
+        battery: this.opts.battery ?? (() => 100),
+        temperature: this.opts.temperature ?? (() => 22)
+      },
+      g,
+      (name) => {
+        if (name === "Storage") return storageModule;
+        if (name === "crypto") return cryptoModule;
+        throw new realm.intrinsics.Error(`Module ${name} not found`);
+      }
+    );
     this.nrf = installNrf({
       board: this.opts.board,
       rt,
@@ -282,13 +296,18 @@ export class EspruinoToken implements EmulatedToken {
     this.nrf.start();
     const nrf = this.nrf;
     const timers = this.timers;
-    this.mem.attach(realm, {
-      timers: () => timers.list(),
-      watches: () => this.pins.watchList(),
-      scan: () => nrf.scanHeld(),
-      advertising: () => nrf.advertisingHeld(),
-      listeners: () => rt.listenerEntries()
-    }, [storageModule, cryptoModule], () => rt.localNow());
+    this.mem.attach(
+      realm,
+      {
+        timers: () => timers.list(),
+        watches: () => this.pins.watchList(),
+        scan: () => nrf.scanHeld(),
+        advertising: () => nrf.advertisingHeld(),
+        listeners: () => rt.listenerEntries()
+      },
+      [storageModule, cryptoModule],
+      () => rt.localNow()
+    );
     rt.onCallbackEnd = this.mem.instrumented ? (args) => this.mem.afterCallback(args) : null;
 
     let code: string | undefined = this.opts.bundle;

@@ -41,7 +41,8 @@ export function toBytes(v: unknown): Uint8Array | undefined {
 export function bytesToString(b: Uint8Array): string {
   let s = "";
   const CHUNK = 8192;
-  for (let i = 0; i < b.length; i += CHUNK) s += String.fromCharCode.apply(null, Array.prototype.slice.call(b.subarray(i, i + CHUNK)) as number[]);
+  for (let i = 0; i < b.length; i += CHUNK)
+    s += String.fromCharCode.apply(null, Array.prototype.slice.call(b.subarray(i, i + CHUNK)) as number[]);
   return s;
 }
 

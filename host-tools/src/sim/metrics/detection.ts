@@ -173,7 +173,12 @@ export function nearMisses(truth: GroundTruth): Set<string> {
   return out;
 }
 
-export function scoreDetection(exposure: ExposureByPairDay, truth: ReadonlySet<string>, thresholdDb: number, near: ReadonlySet<string> = new Set()): DetectionScore {
+export function scoreDetection(
+  exposure: ExposureByPairDay,
+  truth: ReadonlySet<string>,
+  thresholdDb: number,
+  near: ReadonlySet<string> = new Set()
+): DetectionScore {
   let tp = 0;
   let fp = 0;
   let fp3 = 0;

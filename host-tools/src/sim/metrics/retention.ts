@@ -69,11 +69,24 @@ export function boardBundle(board: BoardConfig, dir: string = distFirmwareDir): 
 
 /** The board whose log has least room (smallest Storage after its bundle): the retention that can be promised everywhere. */
 export function tightestBoard(boards: BoardConfig[] = listBoards().map((id) => loadBoard(id)), dir: string = distFirmwareDir): BoardBundle {
-  const room = (b: BoardBundle) => retention({ storageBytes: dataBytes(b.board), shared: !!b.board.storage.shared, bundleBytes: b.bundleBytes, otherFileBytes: 0, encountersPerDay: 1 }).logBytes;
+  const room = (b: BoardBundle) =>
+    retention({
+      storageBytes: dataBytes(b.board),
+      shared: !!b.board.storage.shared,
+      bundleBytes: b.bundleBytes,
+      otherFileBytes: 0,
+      encountersPerDay: 1
+    }).logBytes;
   const all = boards.map((b) => boardBundle(b, dir));
   return all.reduce((a, b) => (room(b) < room(a) ? b : a));
 }
 
 export function retentionOn(b: BoardBundle, otherFileBytes: number, encountersPerDay: number): Retention {
-  return retention({ storageBytes: dataBytes(b.board), shared: !!b.board.storage.shared, bundleBytes: b.bundleBytes, otherFileBytes, encountersPerDay });
+  return retention({
+    storageBytes: dataBytes(b.board),
+    shared: !!b.board.storage.shared,
+    bundleBytes: b.bundleBytes,
+    otherFileBytes,
+    encountersPerDay
+  });
 }

@@ -50,7 +50,14 @@ export interface RunMetrics {
   retentionDays: number;
   /** The same at the mean rate. */
   retentionDaysAtMean: number;
-  retentionBoard: { id: string; storageBytes: number; bundleBytes: number; bundleSource: "dist" | "budget"; segments: number; encounters: number };
+  retentionBoard: {
+    id: string;
+    storageBytes: number;
+    bundleBytes: number;
+    bundleSource: "dist" | "budget";
+    segments: number;
+    encounters: number;
+  };
   /** Mean average current over tokens, µA. */
   avgCurrentUA: number;
   /** Battery life of the token that draws most, days. */
@@ -128,12 +135,21 @@ export async function runMetrics(world: WorldResult, o: MetricsOptions): Promise
 
   // Keys are read from the flash at the end: a token keeps its last 14 TEKs, every day of a ≤ 14-day run.
   const teks = (p: string) => flashes.get(p)!.teks;
-  const schedule: ScanScheduleFigures = { meanScanIntervalSeconds: o.schedule.scanPeriodSec - o.schedule.scanJitterSec / 2, scanPeriodSec: o.schedule.scanPeriodSec };
+  const schedule: ScanScheduleFigures = {
+    meanScanIntervalSeconds: o.schedule.scanPeriodSec - o.schedule.scanJitterSec / 2,
+    scanPeriodSec: o.schedule.scanPeriodSec
+  };
   const people = new Set(world.tokenResults.map((t) => t.person));
   const truth = trueCloseContacts(world.groundTruth, people);
   const near = nearMisses(world.groundTruth);
-  const everything = await exposuresFromLogs(world.tokenResults.map((t) => ({ person: t.person, encounters: logged.get(t.person)!, teks: teks(t.person) })), schedule);
-  const atEnd = await exposuresFromLogs(world.tokenResults.map((t) => ({ person: t.person, encounters: flashes.get(t.person)!.encounters, teks: teks(t.person) })), schedule);
+  const everything = await exposuresFromLogs(
+    world.tokenResults.map((t) => ({ person: t.person, encounters: logged.get(t.person)!, teks: teks(t.person) })),
+    schedule
+  );
+  const atEnd = await exposuresFromLogs(
+    world.tokenResults.map((t) => ({ person: t.person, encounters: flashes.get(t.person)!.encounters, teks: teks(t.person) })),
+    schedule
+  );
   const detection = detectionReport(everything, truth, o.thresholdDb, { exposure: atEnd, truth }, near);
 
   const encounters = tokens.reduce((n, t) => n + t.encounters, 0);
@@ -142,7 +158,10 @@ export async function runMetrics(world: WorldResult, o: MetricsOptions): Promise
   const meanRate = tokens.length ? encounters / tokens.length / days : 0;
   const maxRate = Math.max(0, ...tokens.map((t) => t.encounters / days));
   const atMax = retentionOn(board, otherFiles, maxRate);
-  const worst = world.tokenResults.reduce<WorldResult["tokenResults"][number] | undefined>((a, t) => (!a || t.energy.totalUA > a.energy.totalUA ? t : a), undefined);
+  const worst = world.tokenResults.reduce<WorldResult["tokenResults"][number] | undefined>(
+    (a, t) => (!a || t.energy.totalUA > a.energy.totalUA ? t : a),
+    undefined
+  );
   return {
     tokens,
     encounters,

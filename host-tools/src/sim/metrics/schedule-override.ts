@@ -26,11 +26,16 @@ const FIELDS: Record<string, keyof Schedule> = {
 
 export function parseSchedule(spec: string): Partial<Schedule> {
   const out: Partial<Schedule> = {};
-  for (const part of spec.split(",").map((s) => s.trim()).filter(Boolean)) {
+  for (const part of spec
+    .split(",")
+    .map((s) => s.trim())
+    .filter(Boolean)) {
     const m = /^([a-z]+)=(\d+)$/.exec(part);
     const field = m ? FIELDS[m[1]] : undefined;
     if (!m || !field) {
-      throw new UserError(`--schedule: "${part}" is not NAME=whole number with NAME one of ${Object.keys(FIELDS).join(", ")} (e.g. advert=250,window=1000,period=300,jitter=90)`);
+      throw new UserError(
+        `--schedule: "${part}" is not NAME=whole number with NAME one of ${Object.keys(FIELDS).join(", ")} (e.g. advert=250,window=1000,period=300,jitter=90)`
+      );
     }
     out[field] = Number(m[2]);
   }
@@ -42,7 +47,9 @@ export function parseSchedule(spec: string): Partial<Schedule> {
 export function withSchedule(board: BoardConfig, schedule: Partial<Schedule>): BoardConfig {
   const cfg = { ...board, schedule: { ...board.schedule, ...schedule } };
   if (cfg.schedule.scanJitterSec >= cfg.schedule.scanPeriodSec) {
-    throw new UserError(`--schedule: scan jitter (${cfg.schedule.scanJitterSec} s) must be shorter than the scan period (${cfg.schedule.scanPeriodSec} s)`);
+    throw new UserError(
+      `--schedule: scan jitter (${cfg.schedule.scanJitterSec} s) must be shorter than the scan period (${cfg.schedule.scanPeriodSec} s)`
+    );
   }
   if (cfg.schedule.scanWindowMs >= cfg.schedule.scanPeriodSec * 1000) {
     throw new UserError(`--schedule: the scan window (${cfg.schedule.scanWindowMs} ms) must be shorter than the scan period`);

@@ -48,7 +48,11 @@ export function runStation(o: StationOptions): StationResult {
   const seconds = o.seconds ?? 3600;
   const rng = new Rng(o.seed ?? 1);
   const scheduler = new EventScheduler(o.startUnix);
-  const crowd: Array<{ rssi: number; packet: Uint8Array; address: string }> = Array.from({ length: phones }, (_, i) => ({ rssi: -50 - (i % 18), packet: new Uint8Array(0), address: "" }));
+  const crowd: Array<{ rssi: number; packet: Uint8Array; address: string }> = Array.from({ length: phones }, (_, i) => ({
+    rssi: -50 - (i % 18),
+    packet: new Uint8Array(0),
+    address: ""
+  }));
   const rotate = (): void => {
     for (const p of crowd) {
       const rpi = new Uint8Array(16);

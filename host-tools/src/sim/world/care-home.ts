@@ -44,7 +44,13 @@ const SHIFTS: Array<{ name: string; parts: Array<[string, string, number]> }> = 
   { name: "early", parts: [["07:00", "15:00", 0]] },
   { name: "late", parts: [["15:00", "23:00", 0]] },
   // A night shift crosses midnight: its second part falls on the next weekday.
-  { name: "night", parts: [["23:00", "24:00", 0], ["00:00", "07:00", 1]] }
+  {
+    name: "night",
+    parts: [
+      ["23:00", "24:00", 0],
+      ["00:00", "07:00", 1]
+    ]
+  }
 ];
 
 function shuffle<T>(rng: Rng, xs: T[]): T[] {
@@ -106,7 +112,10 @@ export function careHome(opts: CareHomeOptions): Scenario {
       seats.push([cx - 0.6, cy - 0.5], [cx + 0.6, cy - 0.5], [cx - 0.6, cy + 0.5], [cx + 0.6, cy + 0.5]);
     }
   }
-  const seatOf = shuffle(rng, seats.map((_, i) => i));
+  const seatOf = shuffle(
+    rng,
+    seats.map((_, i) => i)
+  );
 
   const people: ScenarioPerson[] = [];
   for (let i = 0; i < residents; i++) {
@@ -143,7 +152,13 @@ export function careHome(opts: CareHomeOptions): Scenario {
           schedule.push({ from, to, weekdays, rooms: ["corridor", "lounge", "office", ...bedroomIds], dwellMinutes: 4 });
         } else {
           // Nights: mostly in the office, with rounds.
-          schedule.push({ from, to, weekdays, rooms: ["office", "office", "office", "corridor", ...bedroomIds.slice(0, 6)], dwellMinutes: 10 });
+          schedule.push({
+            from,
+            to,
+            weekdays,
+            rooms: ["office", "office", "office", "corridor", ...bedroomIds.slice(0, 6)],
+            dwellMinutes: 10
+          });
         }
       }
       staffNo++;
@@ -163,7 +178,9 @@ export function careHome(opts: CareHomeOptions): Scenario {
       id: `visitor-${pad(v + 1)}`,
       role: "visitor",
       device: v % 4 === 3 ? undefined : { kind: "phone" },
-      schedule: [{ from: `${startH}:00`, to: `${startH + 1}:30`, weekdays, chance: 0.8, rooms: [beds[resident].room], at, dwellMinutes: 30 }]
+      schedule: [
+        { from: `${startH}:00`, to: `${startH + 1}:30`, weekdays, chance: 0.8, rooms: [beds[resident].room], at, dwellMinutes: 30 }
+      ]
     });
   }
 

@@ -109,5 +109,11 @@ export function wallLossDb(rooms: readonly WalledRoom[], a: Point, b: Point): nu
 
 /** Number of distinct walls crossed (for tests and reports). */
 export function wallsCrossed(rooms: readonly Rect[], a: Point, b: Point): number {
-  return Math.round(wallLossDb(rooms.map((r) => ({ ...r, wallLossDb: 1 })), a, b));
+  return Math.round(
+    wallLossDb(
+      rooms.map((r) => ({ ...r, wallLossDb: 1 })),
+      a,
+      b
+    )
+  );
 }

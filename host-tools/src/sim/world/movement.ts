@@ -49,23 +49,28 @@ export class Movement {
   private readonly lastKey: number[];
   private readonly lastPose: Array<Pose | null>;
 
-  constructor(scenario: Scenario, private readonly seed: number) {
+  constructor(
+    scenario: Scenario,
+    private readonly seed: number
+  ) {
     this.start = startUnix(scenario);
     this.startDay = Math.floor(this.start / 86400);
     this.rooms = scenario.rooms.map((r) => ({ x: r.x, y: r.y, w: r.w, h: r.h, wallLossDb: r.wallLossDb ?? DEFAULT_WALL_LOSS_DB }));
     this.roomIds = scenario.rooms.map((r) => r.id);
     const roomIndex = new Map(this.roomIds.map((id, i) => [id, i]));
     this.personIds = scenario.people.map((p) => p.id);
-    this.entries = scenario.people.map((p) => p.schedule.map((e: ScheduleEntry) => ({
-      from: parseClock(e.from) ?? 0,
-      to: parseClock(e.to) ?? 1440,
-      weekdays: e.weekdays ? [0, 1, 2, 3, 4, 5, 6].map((d) => e.weekdays!.indexOf(d) >= 0) : null,
-      days: e.days ? new Set(e.days) : null,
-      chance: e.chance ?? 1,
-      rooms: e.rooms.map((r) => roomIndex.get(r)!),
-      at: e.at ?? null,
-      dwell: e.dwellMinutes ?? DEFAULT_DWELL_MIN
-    })));
+    this.entries = scenario.people.map((p) =>
+      p.schedule.map((e: ScheduleEntry) => ({
+        from: parseClock(e.from) ?? 0,
+        to: parseClock(e.to) ?? 1440,
+        weekdays: e.weekdays ? [0, 1, 2, 3, 4, 5, 6].map((d) => e.weekdays!.indexOf(d) >= 0) : null,
+        days: e.days ? new Set(e.days) : null,
+        chance: e.chance ?? 1,
+        rooms: e.rooms.map((r) => roomIndex.get(r)!),
+        at: e.at ?? null,
+        dwell: e.dwellMinutes ?? DEFAULT_DWELL_MIN
+      }))
+    );
     this.lastMinute = this.personIds.map(() => -1);
     this.lastKey = this.personIds.map(() => -1);
     this.lastPose = this.personIds.map(() => null);

@@ -86,7 +86,10 @@ export function writeOutput(dir: string, r: SimulateResult, summary: SimulateSum
   put("tokens.json", JSON.stringify(w.tokenResults, null, 2) + "\n");
   put("phones.json", JSON.stringify(w.phoneResults, null, 2) + "\n");
   for (const [id, list] of w.sightings ?? []) {
-    put(path.join("sightings", `${fileName(id)}.jsonl`), list.map((s) => JSON.stringify({ time: s.time, rpi: s.rpi, rssi: s.rssi, aem: s.aem })).join("\n") + (list.length ? "\n" : ""));
+    put(
+      path.join("sightings", `${fileName(id)}.jsonl`),
+      list.map((s) => JSON.stringify({ time: s.time, rpi: s.rpi, rssi: s.rssi, aem: s.aem })).join("\n") + (list.length ? "\n" : "")
+    );
   }
   if (w.emulated) {
     fs.mkdirSync(path.join(dir, "flash"), { recursive: true });

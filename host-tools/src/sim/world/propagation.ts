@@ -129,7 +129,10 @@ export class Shadowing {
   private value = 0;
   private started = false;
 
-  constructor(private readonly p: PropagationParams, private readonly rng: Rng) {}
+  constructor(
+    private readonly p: PropagationParams,
+    private readonly rng: Rng
+  ) {}
 
   at(minute: number): number {
     if (!this.started) {

@@ -84,7 +84,11 @@ class Node {
   readonly fading: Rng;
   readonly key: number;
 
-  constructor(readonly index: number, readonly spec: RadioNodeSpec, seed: number) {
+  constructor(
+    readonly index: number,
+    readonly spec: RadioNodeSpec,
+    seed: number
+  ) {
     this.key = hashString(spec.id);
     this.jitter = new Rng(mix(seed, hashString("advertiser"), this.key));
     this.fading = new Rng(mix(seed, hashString("receiver"), this.key));
@@ -248,7 +252,8 @@ export class RadioMedium {
     const minute = Math.floor(now / 60);
     // Poses change with the movement's minute (counted from the scenario start), shadowing with this one.
     const poseMinute = this.movement.minuteOf(now);
-    if (rx.reachMinute === minute && rx.reachPoseMinute === poseMinute && rx.reachEpoch === this.reachEpoch && rx.reachScan === rx.scan) return;
+    if (rx.reachMinute === minute && rx.reachPoseMinute === poseMinute && rx.reachEpoch === this.reachEpoch && rx.reachScan === rx.scan)
+      return;
     const p = this.params;
     const filter = rx.scan!.services;
     let k = 0;

@@ -121,7 +121,8 @@ class ScanRecorder {
       if (this.keep) {
         for (const [packet, rssi] of this.heard) {
           const g = parseAdvert(packet);
-          if (g) this.kept.push({ time: this.start, rpi: Buffer.from(g.rpi).toString("hex"), rssi, aem: Buffer.from(g.aem).toString("hex") });
+          if (g)
+            this.kept.push({ time: this.start, rpi: Buffer.from(g.rpi).toString("hex"), rssi, aem: Buffer.from(g.aem).toString("hex") });
         }
       }
     }
@@ -178,14 +179,30 @@ export function runWorld(o: WorldOptions): WorldResult {
         }
       };
       const offset = (rng.next() * 2 - 1) * CLOCK_OFFSET_MAX_S;
-      const clock = new DriftingClock({ driftPpm: (rng.next() * 2 - 1) * CLOCK_DRIFT_MAX_PPM, startTrue: movement.start, startLocal: movement.start + offset });
+      const clock = new DriftingClock({
+        driftPpm: (rng.next() * 2 - 1) * CLOCK_DRIFT_MAX_PPM,
+        startTrue: movement.start,
+        startLocal: movement.start + offset
+      });
       token = o.makeToken({ id: person.id, board, bundle: o.bundleFor(boardId), scheduler, clock, radio, seed: rng.u32() });
       const t = token;
       scheduler.at(movement.start + rng.next() * BOOT_SPREAD_S, () => t.boot());
       tokens.push({ token, person: person.id, board, rec });
     } else {
-      const phone = new GaenPhone({ id: person.id, scheduler, seed: rng.u32(), txPowerDbm: dev.txPowerDbm ?? PHONE_TX_DBM, record: !!o.record });
-      const port = medium.attach({ id: person.id, person: personIndex, txGainDb: 0, rxOffsetDb: dev.rssiOffsetDb ?? 0, deliver: (a) => phone.deliver(a) });
+      const phone = new GaenPhone({
+        id: person.id,
+        scheduler,
+        seed: rng.u32(),
+        txPowerDbm: dev.txPowerDbm ?? PHONE_TX_DBM,
+        record: !!o.record
+      });
+      const port = medium.attach({
+        id: person.id,
+        person: personIndex,
+        txGainDb: 0,
+        rxOffsetDb: dev.rssiOffsetDb ?? 0,
+        deliver: (a) => phone.deliver(a)
+      });
       scheduler.at(movement.start + rng.next() * BOOT_SPREAD_S, () => phone.start(port));
       phones.push({ phone, person: person.id });
     }
@@ -212,7 +229,12 @@ export function runWorld(o: WorldOptions): WorldResult {
     uncaught: token.uncaught.map((e) => String(e && e.message ? e.message : e)),
     leds: token.leds()
   }));
-  const phoneResults: PhoneResult[] = phones.map(({ phone, person }) => ({ id: person, person, packetsHeard: phone.packetsHeard, sightings: phone.sightingCount }));
+  const phoneResults: PhoneResult[] = phones.map(({ phone, person }) => ({
+    id: person,
+    person,
+    packetsHeard: phone.packetsHeard,
+    sightings: phone.sightingCount
+  }));
   let sightings: Map<string, Sighting[]> | undefined;
   if (o.record) {
     sightings = new Map();

@@ -34,11 +34,14 @@ function checkEntry(where: string, e: ScheduleEntry, roomIds: Set<string>, probl
   }
   if (!Array.isArray(e.rooms) || e.rooms.length === 0) problems.push(`${where}.rooms: give at least one room id`);
   else for (const r of e.rooms) if (!roomIds.has(r)) problems.push(`${where}.rooms: unknown room "${r}"`);
-  if (e.weekdays && !e.weekdays.every((d) => Number.isInteger(d) && d >= 0 && d <= 6)) problems.push(`${where}.weekdays: use 0 (Sunday) … 6 (Saturday)`);
+  if (e.weekdays && !e.weekdays.every((d) => Number.isInteger(d) && d >= 0 && d <= 6))
+    problems.push(`${where}.weekdays: use 0 (Sunday) … 6 (Saturday)`);
   if (e.days && !e.days.every((d) => Number.isInteger(d) && d >= 0)) problems.push(`${where}.days: use day numbers from 0`);
   if (e.chance !== undefined && !(e.chance >= 0 && e.chance <= 1)) problems.push(`${where}.chance: must be between 0 and 1`);
-  if (e.dwellMinutes !== undefined && !(Number.isInteger(e.dwellMinutes) && e.dwellMinutes >= 1)) problems.push(`${where}.dwellMinutes: must be a whole number ≥ 1`);
-  if (e.at !== undefined && !(Array.isArray(e.at) && e.at.length === 2 && e.at.every(Number.isFinite))) problems.push(`${where}.at: must be [x, y] in metres`);
+  if (e.dwellMinutes !== undefined && !(Number.isInteger(e.dwellMinutes) && e.dwellMinutes >= 1))
+    problems.push(`${where}.dwellMinutes: must be a whole number ≥ 1`);
+  if (e.at !== undefined && !(Array.isArray(e.at) && e.at.length === 2 && e.at.every(Number.isFinite)))
+    problems.push(`${where}.at: must be [x, y] in metres`);
 }
 
 function checkPerson(i: number, p: ScenarioPerson, roomIds: Set<string>, ids: Set<string>, problems: string[]): void {
@@ -66,7 +69,8 @@ export function validateScenario(s: Scenario, source = "scenario"): Scenario {
     s.rooms.forEach((r, i) => {
       if (roomIds.has(r.id)) problems.push(`rooms[${i}].id: "${r.id}" is used twice`);
       roomIds.add(r.id);
-      if (![r.x, r.y, r.w, r.h].every(Number.isFinite) || r.w <= 0 || r.h <= 0) problems.push(`rooms[${i}] "${r.id}": x, y, w, h must be numbers with w, h > 0`);
+      if (![r.x, r.y, r.w, r.h].every(Number.isFinite) || r.w <= 0 || r.h <= 0)
+        problems.push(`rooms[${i}] "${r.id}": x, y, w, h must be numbers with w, h > 0`);
     });
   const ids = new Set<string>();
   if (!Array.isArray(s.people)) problems.push("people: must be a list");
@@ -79,7 +83,9 @@ export function validateScenario(s: Scenario, source = "scenario"): Scenario {
 export function loadScenario(nameOrPath: string, seed: number): Scenario {
   if (nameOrPath === "care-home") return careHome({ seed });
   if (!fs.existsSync(nameOrPath)) {
-    throw new UserError(`unknown scenario "${nameOrPath}": use a built-in one (${BUILT_IN_SCENARIOS.join(", ")}) or the path of a scenario JSON file`);
+    throw new UserError(
+      `unknown scenario "${nameOrPath}": use a built-in one (${BUILT_IN_SCENARIOS.join(", ")}) or the path of a scenario JSON file`
+    );
   }
   let data: unknown;
   try {

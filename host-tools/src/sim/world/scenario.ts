@@ -21,7 +21,11 @@ export interface ScenarioRoom {
 
 export type ScenarioDevice =
   | { kind: "token"; /** board id from board-configs/ (default: the run's --board) */ board?: string }
-  | { kind: "phone"; /** radiated power, dBm (default −8) */ txPowerDbm?: number; /** receiver offset, dB (default 0) */ rssiOffsetDb?: number };
+  | {
+      kind: "phone";
+      /** radiated power, dBm (default −8) */ txPowerDbm?: number;
+      /** receiver offset, dB (default 0) */ rssiOffsetDb?: number;
+    };
 
 export interface ScheduleEntry {
   /** "HH:MM" UTC, inclusive. */

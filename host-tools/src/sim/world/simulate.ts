@@ -47,7 +47,8 @@ export async function firmwareBundle(board: string): Promise<string> {
   const file = path.join(distFirmwareDir, `${board}.js`);
   if (!fs.existsSync(file)) {
     const [r] = await buildBoards([board]);
-    if (r.lint.length) throw new UserError(`the firmware for ${board} fails the Espruino lint; run \`privatetracer build --board ${board}\` to see why`);
+    if (r.lint.length)
+      throw new UserError(`the firmware for ${board} fails the Espruino lint; run \`privatetracer build --board ${board}\` to see why`);
   }
   return fs.readFileSync(file, "utf8");
 }
