@@ -21,8 +21,17 @@ demo: $(DEPS)
 	$(CLI) build
 	$(CLI) simulate --scenario care-home --days 14 --seed 1
 
-## The whole test suite: type check, firmware bundles (linted, within budget), mocha specs.
-test: $(DEPS) licenses typecheck firmware mocha
+## The whole test suite: licences, type check, lint and format check, firmware bundles (linted, within budget), mocha specs.
+test: $(DEPS) licenses typecheck lint firmware mocha
+
+## ESLint (typescript-eslint) and Prettier's check over every source file; `make format` rewrites them.
+.PHONY: lint format
+lint: $(DEPS)
+	$(NODE_BIN)/eslint .
+	$(NODE_BIN)/prettier --check --log-level warn "**/*.{ts,js,mjs}"
+
+format: $(DEPS)
+	$(NODE_BIN)/prettier --write --log-level warn "**/*.{ts,js,mjs}"
 
 typecheck: $(DEPS)
 	$(NODE_BIN)/tsc -p tsconfig.json --noEmit
