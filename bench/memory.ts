@@ -175,17 +175,19 @@ async function main(): Promise<void> {
   if (!puck) console.log(`!!! no real interpreter in ${espruinoDir()}: figures below are the emulation's estimate only`);
   const peak = puck ? puck.jsVars.peak : estimate;
   // The host's times, converted to a Puck.js with a factor measured now, on
-  // this host, from a published nRF52 timing (nrf52-speed.ts). The figures are
-  // getTime() on the host, so the wall-clock factor applies.
+  // this host, from a published nRF52 timing (nrf52-speed.ts): CPU time with
+  // the CPU factor where the host can tell, else the clock with the wall factor.
   let nrf52: Record<string, unknown> | null = null;
   const puckInterpreter = interpreterFor(BOARD);
   if (puck && puckInterpreter) {
     const cf = await measureCpuFactor(puckInterpreter);
-    const perPacketMs = hostToNrf52Ms(puck.hostMs.perPacket, cf.wallFactor);
-    const windowEndMs = hostToNrf52Ms(puck.hostMs.windowEnd200, cf.wallFactor);
+    const onCpu = puck.hostCpuMs.perPacket !== null && puck.hostCpuMs.windowEnd200 !== null;
+    const factor = onCpu ? cf.factor : cf.wallFactor;
+    const perPacketMs = hostToNrf52Ms(onCpu ? puck.hostCpuMs.perPacket! : puck.hostMs.perPacket, factor);
+    const windowEndMs = hostToNrf52Ms(onCpu ? puck.hostCpuMs.windowEnd200! : puck.hostMs.windowEnd200, factor);
     nrf52 = {
-      wallFactor: Number(cf.wallFactor.toFixed(1)),
-      cpuFactor: Number(cf.factor.toFixed(1)),
+      from: onCpu ? "host CPU time" : "host clock",
+      factor: Number(factor.toFixed(1)),
       perPacketMs: Number(perPacketMs.toFixed(2)),
       windowEndMs: Number(windowEndMs.toFixed(0)),
       // A window that reaches the firmware's packet limit: the most CPU one scan can cost.
@@ -193,7 +195,7 @@ async function main(): Promise<void> {
       windowPackets: WINDOW_PACKETS,
       scanWindowMs: board.schedule.scanWindowMs
     };
-    console.log(`Puck.js estimate (factor ${nrf52.wallFactor} from the host's wall clock): ${JSON.stringify(nrf52)}`);
+    console.log(`Puck.js estimate: ${JSON.stringify(nrf52)}`);
   }
   console.log(
     JSON.stringify({

@@ -9,7 +9,7 @@ import { Burst, RealToken, TokenEvent } from "./token-session";
 /**
  * The day of a token on its board's real interpreter that the specs check and
  * the benchmarks measure: boot, advertise, three scan windows (30 devices, 200
- * devices with memory sampled, 200 devices timed), the wearer's button (status,
+ * devices with memory sampled, 150 devices timed), the wearer's button (status,
  * sync window opened and closed), then a power cut that tears a log record
  * being written, a reboot on the same flash and one more scan, which fills the
  * first log segment and starts the next.
@@ -23,13 +23,13 @@ export const SCENARIO_TIME_SCALE = 100;
 export const BOOT_LEAD = 120;
 /**
  * The 200-device crowd with memory sampled runs into the firmware's packet
- * limit per window (540 packets at or above the floor); the timed one (360)
+ * limit per window (540 packets at or above the floor); the timed one (135)
  * stays under it, so that its time is per packet processed.
  */
 export const FIRST_BOOT_BURSTS: Burst[] = [
   [1, 30, 3, 1],
   [2, 200, 3, 1],
-  [3, 200, 2, 0]
+  [3, 150, 1, 0]
 ];
 export const REBOOT_BURSTS: Burst[] = [[4, 30, 3, 1]];
 /** The risk level written before the status press: high (a pattern every board shows). */

@@ -21,12 +21,13 @@ export interface PowerFigures {
 export const CPU_COST_MS = {
   /**
    * Waking the interpreter, running a short callback, going back to sleep.
-   * Measured for the commonest one, a scan packet: 0.21 ms on the real
-   * interpreter on an x86 host (token-scenario's timed 200-device crowd, code
-   * run from Storage) × 11 (nRF52832 vs this host, from a published timing:
-   * real-espruino/nrf52-speed.ts) ≈ 2.3 ms. `make bench-memory` prints both.
+   * Measured for the commonest one, a scan packet: 0.6-1.1 ms (median 0.8) of
+   * CPU on the real interpreter on an x86 host (token-scenario's timed crowd,
+   * code run from Storage) × 11.8-13.5 (nRF52832 vs this host, from a
+   * published timing: real-espruino/nrf52-speed.ts) ≈ 10 ms. `make
+   * bench-memory` prints both.
    */
-  callback: 2.3,
+  callback: 10,
   /** One native crypto.SHA256 call on a short message, with the interpreter's call overhead. */
   sha256: 1,
   /** One AES-128 block through native crypto.AES, with call overhead. */
