@@ -40,11 +40,14 @@ function maxOf(peaks: Record<string, number>, pred: (k: string) => boolean): num
 
 const ms = (tokenSeconds: number): number => Number(((tokenSeconds * 1000) / SCENARIO_TIME_SCALE).toFixed(3));
 
-function lit(s: SessionResult): number | undefined {
-  const e = s.events.find(
-    (x) => (x.type === "led" && (x.value as number[])[1] === 1) || (x.type === "screen" && (x.value as number[]).slice(0, 3).some((c) => c))
-  );
-  return e ? (e.value as number[])[e.type === "led" ? 2 : 3] : undefined;
+/**
+ * When the token started after its self-test: its first call of the running
+ * token (the advertiser sets the transmit power). Not the green blink: a board
+ * without a green LED blinks nothing.
+ */
+function started(s: SessionResult): number | undefined {
+  const e = s.events.find((x) => x.type === "tx");
+  return e ? (e.value as { t: number }).t : undefined;
 }
 
 export function realFigures(r: ScenarioResult): RealFigures {
@@ -81,7 +84,7 @@ export function realFigures(r: ScenarioResult): RealFigures {
     peakPercent: Number(((100 * jsVars.peak) / f.total).toFixed(1)),
     hostMs: {
       boot: ms(f.events.find((e) => e.type === "bootTime")!.value as number),
-      selfTest: ms((lit(f) ?? sleep) - sleep),
+      selfTest: ms((started(f) ?? sleep) - sleep),
       perPacket: Number((ms(b.sec) / b.packets).toFixed(3)),
       windowEnd200: ms(end.sec)
     },

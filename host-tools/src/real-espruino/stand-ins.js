@@ -193,7 +193,7 @@ global.NRF = {
     __h.out("addr", a);
   },
   setTxPower: function (p) {
-    __h.out("tx", p);
+    __h.out("tx", { dbm: p, t: getTime() });
   },
   setScan: function (cb, o) {
     if (!cb) {
