@@ -33,7 +33,13 @@ export type ErrorCode =
   | "TOKEN_FLASH_UNREADABLE"
   | "TOKEN_FLASH_DAMAGED"
   /** match/sightings.ts */
-  | "SIGHTINGS_MALFORMED";
+  | "SIGHTINGS_MALFORMED"
+  /** provision/errors.ts */
+  | "STORE_UNREADABLE"
+  | "STORE_LOCKED"
+  | "STORE_WRITE_FAILED"
+  | "PASSPHRASE_UNAVAILABLE"
+  | "UPLOAD_FAILED";
 
 /** The common base: catch this to tell a person's problem from a bug. */
 export abstract class PrivateTracerError extends Error {
