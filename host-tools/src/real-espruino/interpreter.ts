@@ -78,6 +78,9 @@ export function runScript(interpreter: string, scriptFile: string, o: RunOptions
   });
 }
 
+/** Bytes per Storage write when installing a file. */
+const INSTALL_CHUNK = 1024;
+
 /**
  * Copy host files into the Storage of `cwd`/espruino.flash (created if
  * missing), as `privatetracer flash` puts a bundle on a token: Storage name →
@@ -86,9 +89,19 @@ export function runScript(interpreter: string, scriptFile: string, o: RunOptions
 export async function installFiles(interpreter: string, cwd: string, files: Record<string, string>): Promise<void> {
   const lines = ['var S = require("Storage"), fs = require("fs");'];
   for (const [name, file] of Object.entries(files)) {
-    lines.push(
-      `if (!S.write(${JSON.stringify(name)}, fs.readFileSync(${JSON.stringify(file)}))) print("@PT-INSTALL-FAILED " + ${JSON.stringify(name)});`
-    );
+    // In chunks: the whole file read into the interpreter's RAM at once ran a
+    // 2,630-JsVar build out of memory for a bundle over ~12.9 KB (with the
+    // stand-ins), which a token's uploader never needs either.
+    const bytes = fs.readFileSync(file);
+    for (let at = 0, n = 0; at < bytes.length || at === 0; at += INSTALL_CHUNK, n++) {
+      const chunk = `${file}.${n}`;
+      fs.writeFileSync(chunk, bytes.subarray(at, at + INSTALL_CHUNK));
+      const args = at === 0 ? `, 0, ${bytes.length}` : `, ${at}`;
+      lines.push(
+        `if (!S.write(${JSON.stringify(name)}, fs.readFileSync(${JSON.stringify(chunk)})${args})) print("@PT-INSTALL-FAILED " + ${JSON.stringify(name)});`
+      );
+      if (!bytes.length) break;
+    }
   }
   lines.push('print("@PT-INSTALLED"); quit();');
   const script = path.join(cwd, "install.js");
