@@ -68,6 +68,12 @@ bench-sim: $(DEPS)
 bench-match: $(DEPS)
 	node -r ts-node/register/transpile-only bench/match.ts
 
+## Log flooding: a token's real close contacts kept under a 30-hour flood of fresh RPIs (the token's scanner and log on a
+## Puck.js Storage; it drives firmware modules directly, so it lives with the specs); last line is JSON.
+.PHONY: bench-flood
+bench-flood: $(DEPS)
+	node -r ts-node/register/transpile-only test/sim/log-flood-bench.ts
+
 ## RAM budget: peak JsVars of the Puck.js firmware in the care home and at a 200-phone station; last line is JSON.
 bench-memory: $(DEPS)
 	node -r ts-node/register/transpile-only bench/memory.ts

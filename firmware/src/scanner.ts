@@ -23,7 +23,8 @@ export interface Scanner {
  * packet costs one or two comparisons rather than a search of all 32 rows.
  * Packets below the board's logging floor (logMinRssiDbm) are ignored before
  * the table is searched. At the end of the window, one log record per RPI heard
- * at or above the floor.
+ * at or above the floor, or only the strongest few while the log declares a
+ * flood (log/store.ts).
  */
 export function createScanner(p: Platform, log: EncounterLog, guard: Guard): Scanner {
   var keys = new Uint8Array(TABLE_SLOTS * 6);
@@ -85,9 +86,31 @@ export function createScanner(p: Platform, log: EncounterLog, guard: Guard): Sca
     p.stopScan();
     var n = used;
     used = 0;
-    for (var i = 0; i < n; i++) log.add(keys, i * 6, t0, sum[i] / cnt[i], peak[i], cnt[i]);
-    if (overflow) log.drop(overflow);
+    var keep = log.window(t0, n, overflow);
     overflow = 0;
+    for (var j = 0; j < keep; j++) {
+      var b = j;
+      // A flood: the strongest rows heard more than once, by mean RSSI plus
+      // 2 dB a packet. A phone close by is heard in most of the
+      // window's packets, a flood of fresh RPIs once each; the rest are
+      // counted as dropped.
+      if (keep < n) {
+        b = -1;
+        for (var i = 0, s = -999; i < n; i++) {
+          var v = cnt[i] > 1 ? sum[i] / cnt[i] + 2 * cnt[i] : -999;
+          if (v > s) {
+            s = v;
+            b = i;
+          }
+        }
+        if (b < 0) {
+          log.window(t0, 0, keep - j);
+          break;
+        }
+      }
+      log.add(keys, b * 6, t0, sum[b] / cnt[b], peak[b], cnt[b]);
+      cnt[b] = 0;
+    }
   }
 
   function cycle(): void {
@@ -109,7 +132,10 @@ export function createScanner(p: Platform, log: EncounterLog, guard: Guard): Sca
     t0 = p.now();
     // Low on memory (a sync in progress, a leak): hear nothing rather than run
     // out mid-window, which would stop whatever timer was running. Counted.
-    if (p.freeJsVars() < WINDOW_RESERVE_JSVARS) return log.drop(1);
+    if (p.freeJsVars() < WINDOW_RESERVE_JSVARS) {
+      log.window(t0, 0, 1);
+      return;
+    }
     p.startScan(heard);
     win = p.setTimeout(guard(end), BOARD.schedule.scanWindowMs);
   }

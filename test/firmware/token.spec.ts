@@ -159,7 +159,7 @@ describe("token: advertising, scanning, clock, wearer interface (fake platform)"
         added.push({ prefix: k[o], mean, peak, count }),
         true
       ),
-      drop: (n: number) => void (dropped += n),
+      window: (_t: number, rows: number, lost: number) => ((dropped += lost), rows),
       anchor: () => undefined,
       dropped: () => dropped
     };
@@ -232,7 +232,12 @@ describe("token: advertising, scanning, clock, wearer interface (fake platform)"
     const p = new FakePlatform({ startTime: BUILD + 86400 });
     let added = 0;
     let dropped = 0;
-    const log = { add: () => (added++, true), drop: (n: number) => void (dropped += n), anchor: () => undefined, dropped: () => dropped };
+    const log = {
+      add: () => (added++, true),
+      window: (_t: number, rows: number, lost: number) => ((dropped += lost), rows),
+      anchor: () => undefined,
+      dropped: () => dropped
+    };
     const s = createScanner(p, log, (fn: (a?: unknown) => void) => fn);
     s.start();
     for (let i = 0; i < 50; i++) p.deliver(-60, phone(i));
@@ -245,7 +250,12 @@ describe("token: advertising, scanning, clock, wearer interface (fake platform)"
     const p = new FakePlatform({ startTime: BUILD + 86400 });
     let added = 0;
     let dropped = 0;
-    const log = { add: () => (added++, true), drop: (n: number) => void (dropped += n), anchor: () => undefined, dropped: () => dropped };
+    const log = {
+      add: () => (added++, true),
+      window: (_t: number, rows: number, lost: number) => ((dropped += lost), rows),
+      anchor: () => undefined,
+      dropped: () => dropped
+    };
     const s = createScanner(p, log, (fn: (a?: unknown) => void) => fn);
     s.start();
     const starts = p.scanStarts;

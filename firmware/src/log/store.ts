@@ -1,7 +1,13 @@
 import { PlatformStorage } from "../platform-api";
+import { DROP_FILE } from "../wire/drop-count";
+import { FAULT_SLOTS, savedFaults } from "../wire/fault-count";
+import { FLOOD_KEEP, HOUR_BUDGET } from "../wire/scan-limits";
 import {
+  FLAG_FLOOD,
   FLAG_UTC,
+  FLOOD_MARK,
   HEADER_ANCHOR_OFFSET,
+  HEADER_FLOOD_OFFSET,
   HEADER_BYTES,
   LOG_CAP_BUNDLE_BYTES,
   LOG_PREFIX,
@@ -27,6 +33,15 @@ import {
  * than the retention go whatever the space. Only `pt.log*` files are ever
  * erased here, and RESERVE_BYTES stay free for the token's own keys and
  * settings.
+ *
+ * Flooding (docs/encounter-log.md, "Flooding"): a transmitter sending fresh
+ * RPIs in every scan would otherwise push the whole history out of flash in a
+ * day. Once an hour is offered more than HOUR_BUDGET new records (table rows)
+ * a flood is declared: windows log only their FLOOD_KEEP strongest RPIs heard
+ * more than once, the segment being written gets a flood mark, and the log
+ * makes room only by erasing segments created during a flood; with none left,
+ * new records are dropped (counted) and history stays. Every lost sighting is
+ * counted, and the count reaches flash within about an hour (wire/drop-count.ts).
  */
 export var RETENTION_SECONDS = 14 * 86400;
 // Still exported from here for real-espruino/token-scenario.ts, which imports it
@@ -39,11 +54,17 @@ export interface EncounterLog {
    * as dropped).
    */
   add(key: Uint8Array, k: number, t: number, meanRssi: number, maxRssi: number, count: number): boolean;
-  /** Count sightings lost elsewhere (e.g. a full scan table). */
-  drop(n: number): void;
+  /**
+   * A scan window started at `t` ended with `rows` RPIs in its table and
+   * `lost` sightings it could not hold (counted as dropped). Returns how many
+   * of the rows to log, the strongest first: all of them, or FLOOD_KEEP while
+   * a flood is declared (the others counted as dropped). Also where the
+   * dropped count is persisted, once an hour at most.
+   */
+  window(t: number, rows: number, lost: number): number;
   /** The clock was set from `oldLocal` to `newUtc`: re-anchor this boot's uptime segments. */
   anchor(oldLocal: number, newUtc: number): void;
-  /** Sightings dropped since the log began (persisted at each new segment). */
+  /** Sightings dropped since the log began (persisted at each new segment and within about an hour in DROP_FILE). */
   dropped(): number;
 }
 
@@ -57,6 +78,14 @@ export function openLog(st: PlatformStorage): EncounterLog {
   var bootFirst = 0;
   var fullFree = -1;
   var fullAt = 0;
+  // Flood bookkeeping: the clock hour, sightings offered in it, whether a flood is declared.
+  var hour = 0;
+  var demand = 0;
+  var flood = false;
+  var db = st.read(DROP_FILE);
+  var sd = savedFaults(db);
+  // Where the next drop count goes (FAULT_SLOTS: write the file anew).
+  var dslot = db ? sd[1] : FAULT_SLOTS;
   // Cap for boards whose Storage is shared (see LOG_CAP_BUNDLE_BYTES). (Read
   // here, not at load: BOARD is inlined.)
   var maxSegs = Math.floor((BOARD.storage.dataBytes - LOG_CAP_BUNDLE_BYTES) / SEGMENT_FOOTPRINT);
@@ -105,6 +134,9 @@ export function openLog(st: PlatformStorage): EncounterLog {
       }
     }
   }
+  // The drop file is newer than any header when records were lost since.
+  if (sd[0] > dropped) dropped = sd[0];
+  var saved = dropped;
 
   function evict(t: number, isUtc: boolean): void {
     var all = seqs();
@@ -122,7 +154,18 @@ export function openLog(st: PlatformStorage): EncounterLog {
     var need = SEGMENT_FOOTPRINT + RESERVE_BYTES;
     if (st.getFree() < need) st.compact();
     while (all.length && (all.length >= maxSegs || st.getFree() < need)) {
-      var n = name(all.shift() as number);
+      // Segments written during a flood go first, oldest first; while a flood
+      // is declared nothing else goes: the flood's own records make room for
+      // it, never the history before it.
+      for (i = 0; i < all.length; i++) {
+        h = header(all[i]);
+        if (h && h.flags & FLAG_FLOOD) break;
+      }
+      if (i === all.length) {
+        if (flood) throw new Error("flood: log full");
+        i = 0;
+      }
+      var n = name(all.splice(i, 1)[0]);
       var b = st.read(n);
       if (b) dropped += firstFreeSlot(b);
       st.erase(n);
@@ -137,7 +180,7 @@ export function openLog(st: PlatformStorage): EncounterLog {
     utc = isUtc;
     slot = 0;
     seq++;
-    st.write(name(seq), encodeHeader(base, isUtc ? FLAG_UTC : 0, dropped), 0, SEGMENT_BYTES);
+    st.write(name(seq), encodeHeader(base, (isUtc ? FLAG_UTC : 0) | (flood ? FLAG_FLOOD : 0), dropped), 0, SEGMENT_BYTES);
     cur = name(seq);
     if (!bootFirst) bootFirst = seq;
   }
@@ -164,8 +207,9 @@ export function openLog(st: PlatformStorage): EncounterLog {
         st.write(cur, encodeRecord(key, k, m, meanRssi, maxRssi, count), at);
         return true;
       } catch (e) {
-        // Only a lack of room backs off; another failure is retried at once.
-        if (!cur && st.getFree() < SEGMENT_FOOTPRINT) {
+        // Only a lack of room (or a flood that may not evict) backs off;
+        // another failure is retried at once.
+        if (!cur && (flood || st.getFree() < SEGMENT_FOOTPRINT)) {
           fullFree = st.getFree();
           fullAt = t;
         }
@@ -173,8 +217,45 @@ export function openLog(st: PlatformStorage): EncounterLog {
         return false;
       }
     },
-    drop: function (n: number) {
-      dropped += n;
+    window: function (t: number, rows: number, lost: number) {
+      var h = Math.floor(t / 3600);
+      if (h !== hour) {
+        // At most once an hour, so a lost sighting reaches flash within about
+        // an hour and a scan period, 4 bytes a write (wire/drop-count.ts).
+        if (dropped !== saved)
+          try {
+            var w = new Uint8Array(4);
+            for (var i = 0; i < 4; i++) w[i] = (dropped >>> (8 * i)) & (i === 3 ? 127 : 255);
+            if (dslot >= FAULT_SLOTS) {
+              st.write(DROP_FILE, w, 0, FAULT_SLOTS * 4);
+              dslot = 1;
+            } else st.write(DROP_FILE, w, 4 * dslot++);
+            saved = dropped;
+          } catch (x) {
+            // Flash full: the count stays in RAM and goes into the next segment header.
+          }
+        // A flood goes on while the hour before was over the budget.
+        flood = h === hour + 1 && demand > HOUR_BUDGET;
+        hour = h;
+        demand = 0;
+      }
+      // Rows only: a crowd's overflow is counted as dropped but is no sign of a flood.
+      demand += rows;
+      if (demand > HOUR_BUDGET && !flood) {
+        flood = true;
+        // Declared: the segment being written gets the flood mark (in place;
+        // writing it again changes no bit) and every segment created while it
+        // lasts carries FLAG_FLOOD, so the flood shows even when the log has
+        // no room for a new segment.
+        try {
+          if (cur) st.write(cur, new Uint8Array([FLOOD_MARK]), HEADER_FLOOD_OFFSET);
+        } catch (x) {
+          // The drops still count it.
+        }
+      }
+      var keep = flood && rows > FLOOD_KEEP ? FLOOD_KEEP : rows;
+      dropped += lost + rows - keep;
+      return keep;
     },
     anchor: function (oldLocal: number, newUtc: number) {
       for (var n = bootFirst; n > 0 && n <= seq; n++) {

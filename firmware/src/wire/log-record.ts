@@ -11,10 +11,15 @@ import { STORAGE_HEADER_BYTES } from "./storage";
  * written; its CRC then fails and readers skip it.
  *
  * Header: 0 version | 1..4 base seconds (uint32 LE) | 5 flags (bit 0: base is
- * UTC; clear: base is the uptime of a boot whose clock was lost) | 6..8 records
- * dropped before this segment, cumulative (uint24 LE) | 9 check of 0..8 |
- * 10..13 anchor: UTC seconds at `base` for an uptime segment, written when the
- * clock is set (uint32 LE) | 14 check of 10..13 | 15 spare.
+ * UTC; clear: base is the uptime of a boot whose clock was lost; bit 1,
+ * FLAG_FLOOD: created during a flood, so every record in it was logged under
+ * the flood rule) | 6..8 records dropped before this segment, cumulative
+ * (uint24 LE) | 9 check of 0..8 | 10..13 anchor: UTC seconds at `base` for an
+ * uptime segment, written when the clock is set (uint32 LE) | 14 check of
+ * 10..13 | 15 flood mark: erased (0xFF) unless a flood was declared while
+ * this segment was the one being written, then FLOOD_MARK (written in place).
+ * Both flood fields are new in version 1 (byte 15 was spare, FLAG_FLOOD clear)
+ * and read as "no flood" in older logs: readers that ignore them lose nothing.
  *
  * Record (one RPI heard in one scan): 0..4 RPI prefix | 5 AEM byte 1 (the
  * encrypted transmit power, decrypted at match time) | 6..8 uint24 LE:
@@ -31,6 +36,11 @@ export var RPI_PREFIX_BYTES = 5;
 /** Largest minute offset a record can hold; a later scan starts a new segment. */
 export var MAX_MINUTE = 2047;
 export var FLAG_UTC = 1;
+/** Header flag: the segment was created during a flood (docs/encounter-log.md, "Flooding"). */
+export var FLAG_FLOOD = 2;
+/** Header byte written in place when a flood is declared while the segment is the one being written. */
+export var HEADER_FLOOD_OFFSET = 15;
+export var FLOOD_MARK = 0;
 
 /** Segment files are named LOG_PREFIX + n, n = 1, 2, … counting up. */
 export var LOG_PREFIX = "pt.log";
@@ -153,6 +163,11 @@ export function decodeHeader(b: Uint8Array): SegmentHeader | null {
     dropped: getU32(b, 6, 3),
     anchor: !isErased(b, 10, 5) && check(b, 10, 14) === b[14] ? getU32(b, 10, 4) : null
   };
+}
+
+/** Host side: whether a flood was declared while this segment file was the one being written. */
+export function floodMarked(b: Uint8Array): boolean {
+  return b.length > HEADER_FLOOD_OFFSET && b[HEADER_FLOOD_OFFSET] === FLOOD_MARK;
 }
 
 /** UTC seconds of the segment's base, or null for an uptime segment never anchored. */

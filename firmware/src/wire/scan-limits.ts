@@ -18,3 +18,19 @@ export var TABLE_SLOTS = 32;
  * (and the battery) for many seconds every scan.
  */
 export var WINDOW_PACKETS = 160;
+
+/**
+ * Flooding (docs/encounter-log.md, "Flooding"): new records (RPIs in the
+ * window's table) a token may be offered in one clock hour before it declares
+ * a flood: four full tables. 150 encounters a day is ~10 an hour; a
+ * transmitter of fresh RPIs fills the table in every window, 192-270 an hour.
+ * A crowd of more than 32 devices in logging range does too, and is treated
+ * the same (the busiest care-home tokens reach it in some hours; make demo
+ * measures the cost). While a flood is declared (the rest of that hour, and
+ * every following hour still over the budget) a window logs only its
+ * FLOOD_KEEP strongest RPIs heard more than once and the log evicts only
+ * segments created during a flood, never older history.
+ */
+export var HOUR_BUDGET = 128;
+/** RPIs a window logs while flooding: the strongest heard more than once, by mean RSSI plus 2 dB a packet heard. */
+export var FLOOD_KEEP = 4;

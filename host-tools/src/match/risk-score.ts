@@ -131,6 +131,38 @@ export function levelReason(level: Level, worst: DayScore | null, anyMatch: bool
   return `${when}; ${vulnerable}${advice}.`;
 }
 
+/**
+ * Sightings the log behind a match did not keep (docs/risk.md, "A log that
+ * lost records"): `from`/`to` bound when, UTC seconds, null where the log
+ * cannot say.
+ */
+export interface LostSightings {
+  sightings: number;
+  from: number | null;
+  to: number | null;
+  /** The token declared a flood (a transmitter sending fresh identifiers) in that time. */
+  flood: boolean;
+}
+
+function isoMinute(t: number): string {
+  return new Date(t * 1000).toISOString().slice(0, 16).replace("T", " ") + " UTC";
+}
+
+/** "Risk may be higher than shown: …": goes after the level's sentence whenever the log lost records. */
+export function incompleteSentence(l: LostSightings): string {
+  const n = l.sightings.toLocaleString("en-GB");
+  const when =
+    l.from !== null && l.to !== null
+      ? `between ${isoMinute(l.from)} and ${isoMinute(l.to)}`
+      : l.from !== null
+        ? `after ${isoMinute(l.from)}`
+        : l.to !== null
+          ? `before ${isoMinute(l.to)}`
+          : "at times the log cannot place";
+  const why = l.flood ? " (the token's log was flooded: something near it sent more new identifiers than any crowd)" : "";
+  return `Risk may be higher than shown: ${n} sighting(s) were not kept ${when}${why}.`;
+}
+
 export function gradeRisk(days: readonly DayScore[], anyMatch: boolean, cfg: RiskConfig, profile: WearerProfile): RiskLevel {
   const cutoffs = effectiveCutoffs(cfg, profile);
   let worst: DayScore | null = null;

@@ -6,7 +6,7 @@ import { findHits, oneHitPerSighting } from "./find-hits";
 import { MatchedSighting, resolveHits } from "./matched-sightings";
 import { packKeys } from "./packed-keys";
 import { DEFAULT_PROFILE, DEFAULT_RISK_CONFIG, Level, RiskConfig, WearerProfile } from "./risk-config";
-import { dailyScores, DayScore, gradeRisk, RiskLevel, ScoredWindow, scoreWindow } from "./risk-score";
+import { dailyScores, DayScore, gradeRisk, incompleteSentence, LostSightings, RiskLevel, ScoredWindow, scoreWindow } from "./risk-score";
 import { buildSightingIndex } from "./sighting-index";
 import { Sighting } from "./sightings";
 
@@ -19,11 +19,16 @@ export interface MatchOptions {
   workers?: number;
   chunkKeys?: number;
   onProgress?: (done: number, total: number) => void;
+  /** What the log behind the sightings lost (tokenlog's recentLosses): the level is then reported as incomplete. */
+  losses?: LostSightings | null;
 }
 
 export interface MatchReport {
   level: Level;
+  /** The level's sentence; for an incomplete log it ends with "Risk may be higher than shown: …". */
   reason: string;
+  /** Set when the log lost records: the level is a lower bound (docs/risk.md, "A log that lost records"). */
+  incomplete: LostSightings | null;
   cutoffs: RiskLevel["cutoffs"];
   profile: WearerProfile;
   /** Distinct keys given (copies of one key data count once), revoked ones included. */
@@ -70,9 +75,11 @@ export async function matchExposures(
   const windows = buildExposureWindows(matches, config).map((w) => scoreWindow(w, config));
   const days = dailyScores(windows);
   const risk = gradeRisk(days, matches.length > 0, config, profile);
+  const incomplete = opts.losses ?? null;
   return {
     level: risk.level,
-    reason: risk.reason,
+    reason: incomplete ? `${risk.reason} ${incompleteSentence(incomplete)}` : risk.reason,
+    incomplete,
     cutoffs: risk.cutoffs,
     profile,
     keys: merged.keys.length,

@@ -24,6 +24,29 @@ export function skippedLines(log: TokenLog): string[] {
   return out;
 }
 
+function spanText(from: number | null, to: number | null): string {
+  if (from === null && to === null) return "at a time the log cannot place";
+  if (from === null) return `before ${iso(to)}`;
+  if (to === null) return `after ${iso(from)}`;
+  return `between ${iso(from)} and ${iso(to)}`;
+}
+
+/** One line per loss the token counted or the log shows (empty when nothing was lost). */
+export function lossLines(log: TokenLog): string[] {
+  const l = log.losses;
+  const out: string[] = [];
+  if (l.flood || l.floodSegments.length)
+    out.push(
+      `FLOOD: ${l.floodSegments.length} segment(s) (${l.floodSegments.join(", ")}) written while the token had declared a flood or when it began${l.flood ? ` (records ${spanText(l.flood.first, l.flood.last)})` : ""}: more new identifiers an hour than any crowd gives; only the strongest few of each scan were kept, the rest counted as dropped, and history before the flood was not evicted for it`
+    );
+  for (const s of l.spans) out.push(`lost: ${s.sightings} sighting(s) not kept ${spanText(s.from, s.to)}`);
+  if (l.missingSegments.length)
+    out.push(
+      `missing segment(s): ${l.missingSegments.join(", ")} (erased out of order: written during a flood and evicted first, or lost; what the token evicted is in the dropped count)`
+    );
+  return out;
+}
+
 export function logText(log: TokenLog): string {
   const out: string[] = [];
   out.push(`${log.source}: ${log.kind === "image" ? "Storage image" : "token files"}, ${log.segments.length} log segment(s)`);
@@ -32,7 +55,7 @@ export function logText(log: TokenLog): string {
     for (const s of log.segments)
       rows.push([
         s.name,
-        s.status,
+        s.flood ? `${s.status} (flood)` : s.floodMarked ? `${s.status} (flood began)` : s.status,
         baseText(s),
         String(s.records),
         String(s.tornRecords),
@@ -53,7 +76,8 @@ export function logText(log: TokenLog): string {
   }
   out.push(`records: ${log.records.length} placed in time`);
   for (const l of skippedLines(log)) out.push(`  ${l}`);
-  out.push(`dropped (counted by the token): ${log.dropped}`);
+  out.push(`dropped (counted by the token): ${log.dropped}${log.droppedFile !== null ? ` (drop-count file: ${log.droppedFile})` : ""}`);
+  for (const l of lossLines(log)) out.push(`  ${l}`);
   out.push(`time span: ${log.span ? `${iso(log.span.first)} to ${iso(log.span.last)}` : "none"}`);
   for (const d of log.damage)
     out.push(`DAMAGED (${d.kind}) at byte ${d.offset}${d.file ? ` in ${d.file}` : ""}: ${d.message}; only what was readable is shown`);
@@ -68,6 +92,8 @@ export function logJson(log: TokenLog): Record<string, unknown> {
     records: log.records.length,
     skipped: log.skipped,
     dropped: log.dropped,
+    droppedFile: log.droppedFile,
+    losses: log.losses,
     span: log.span,
     damage: log.damage
   };

@@ -1,4 +1,7 @@
+import { DROP_FILE } from "../../../firmware/src/wire/drop-count";
+import { savedFaults } from "../../../firmware/src/wire/fault-count";
 import {
+  FLAG_FLOOD,
   FLAG_UTC,
   HEADER_BYTES,
   LOG_PREFIX,
@@ -7,6 +10,7 @@ import {
   SEGMENT_BYTES,
   SEGMENT_RECORDS,
   decodeSegment,
+  floodMarked,
   isErased,
   utcBase
 } from "../../../firmware/src/wire/log-record";
@@ -52,6 +56,10 @@ export interface SegmentInfo {
   cutOffSlots: number;
   /** Cumulative dropped count in this header. */
   dropped: number | null;
+  /** Created while the token had declared a flood (FLAG_FLOOD): its records were logged under the flood rule. */
+  flood: boolean;
+  /** A flood was declared while this segment was the one being written (its header's flood mark). */
+  floodMarked: boolean;
   /** UTC span of this segment's records, when placed. */
   first: number | null;
   last: number | null;
@@ -70,6 +78,33 @@ export interface SkippedRecords {
   cutOff: number;
 }
 
+/** Sightings the token lost between two points of its log (null: before the oldest segment kept / after the newest one began). */
+export interface LossSpan {
+  from: number | null;
+  to: number | null;
+  sightings: number;
+}
+
+/**
+ * Everything that makes the log incomplete: what the token counted as not
+ * kept (scan table full, a flood, segments evicted for space), when, and the
+ * records present that cannot be used. `match --flash` says these next to its
+ * level (docs/risk.md, "A log that lost records").
+ */
+export interface LogLosses {
+  /** Sightings the token counted as not kept, since the log began (the newest of the headers and DROP_FILE). */
+  dropped: number;
+  /** When they were lost, from the counter in consecutive segment headers and DROP_FILE (UTC; null where unknown). */
+  spans: LossSpan[];
+  /** Sequence numbers missing between the oldest and the newest segment: segments erased out of order (written during a flood, evicted first) or lost. */
+  missingSegments: number[];
+  /** Segments created during a flood or being written when one was declared, and the UTC span of their records. */
+  floodSegments: string[];
+  flood: { first: number; last: number } | null;
+  /** Records in flash that cannot be matched: torn, not placed in time, under an unreadable header, cut off. */
+  unusable: number;
+}
+
 export interface TokenLog {
   source: string;
   kind: TokenFiles["kind"];
@@ -77,8 +112,11 @@ export interface TokenLog {
   /** Placed records, in log order (segment sequence, then slot). */
   records: LoggedRecord[];
   skipped: SkippedRecords;
-  /** Sightings the token itself counted as lost (full scan table, evicted segments), from its newest readable header. */
+  /** Sightings the token itself counted as lost (full scan table, flood, evicted segments): the newest of its readable headers and its drop-count file. */
   dropped: number;
+  /** The count in DROP_FILE, written within about an hour of a loss (null: no such file). */
+  droppedFile: number | null;
+  losses: LogLosses;
   /** UTC span of the placed records. */
   span: { first: number; last: number } | null;
   damage: FlashDamage[];
@@ -137,6 +175,8 @@ export function readLogSegment(name: string, raw: Uint8Array): LogSegment {
     tornRecords: 0,
     cutOffSlots: 0,
     dropped: null,
+    flood: false,
+    floodMarked: false,
     first: null,
     last: null
   };
@@ -186,6 +226,8 @@ export function readLogSegment(name: string, raw: Uint8Array): LogSegment {
   info.base = h.base;
   info.anchor = h.anchor;
   info.dropped = h.dropped;
+  info.flood = !!(h.flags & FLAG_FLOOD);
+  info.floodMarked = floodMarked(b);
   info.records = seg.records.length;
   info.tornRecords = seg.torn;
   skipped.torn += seg.torn;
@@ -235,6 +277,9 @@ export function readTokenLog(t: TokenFiles, opts: ReadLogOptions = {}): TokenLog
   }
   let dropped = 0;
   for (const s of segments) if (s.dropped !== null) dropped = Math.max(dropped, s.dropped);
+  const dropFile = t.files.get(DROP_FILE);
+  const droppedFile = dropFile ? savedFaults(dropFile)[0] : null;
+  if (droppedFile !== null) dropped = Math.max(dropped, droppedFile);
   let span: TokenLog["span"] = null;
   for (const r of records)
     span = span ? { first: Math.min(span.first, r.time), last: Math.max(span.last, r.time) } : { first: r.time, last: r.time };
@@ -245,5 +290,76 @@ export function readTokenLog(t: TokenFiles, opts: ReadLogOptions = {}): TokenLog
       cutOffSlots: skipped.cutOff
     });
   }
-  return { source: t.source, kind: t.kind, segments, records, skipped, dropped, span, damage };
+  const losses = logLosses(segments, skipped, dropped);
+  return { source: t.source, kind: t.kind, segments, records, skipped, dropped, droppedFile, losses, span, damage };
+}
+
+/** UTC time of a segment's base, or its first record, or null. */
+function segmentTime(s: SegmentInfo): number | null {
+  if (s.status !== "ok" || s.base === null) return s.first;
+  return s.clock === "utc" ? s.base : s.anchor;
+}
+
+function logLosses(segments: SegmentInfo[], skipped: SkippedRecords, dropped: number): LogLosses {
+  // The counter is cumulative: its growth between two headers was lost
+  // between their bases; what DROP_FILE (or a later header) adds after the
+  // newest header was lost after that segment began.
+  const spans: LossSpan[] = [];
+  let prev: { time: number | null; dropped: number } | null = null;
+  for (const s of segments) {
+    if (s.dropped === null) continue;
+    const time = segmentTime(s);
+    const grew = s.dropped - (prev ? prev.dropped : 0);
+    if (grew > 0) spans.push({ from: prev ? prev.time : null, to: time, sightings: grew });
+    if (!prev || s.dropped >= prev.dropped) prev = { time, dropped: s.dropped };
+  }
+  const after = dropped - (prev ? prev.dropped : 0);
+  if (after > 0) spans.push({ from: prev ? prev.time : null, to: null, sightings: after });
+  const missingSegments: number[] = [];
+  for (let i = 1; i < segments.length; i++) for (let n = segments[i - 1].seq + 1; n < segments[i].seq; n++) missingSegments.push(n);
+  const flooded = segments.filter((s) => s.flood || s.floodMarked);
+  let flood: LogLosses["flood"] = null;
+  for (const s of flooded)
+    if (s.first !== null && s.last !== null)
+      flood = flood ? { first: Math.min(flood.first, s.first), last: Math.max(flood.last, s.last) } : { first: s.first, last: s.last };
+  return {
+    dropped,
+    spans,
+    missingSegments,
+    floodSegments: flooded.map((s) => s.name),
+    flood,
+    unusable: skipped.torn + skipped.unplaced + skipped.unreadableSegment + skipped.cutOff
+  };
+}
+
+/**
+ * The losses that matter for a risk graded now: those of the last `days`
+ * before the log's end (a loss older than that could only have held
+ * sightings too old to match). Null when the log lost nothing that matters.
+ */
+export interface RecentLosses {
+  /** Sightings not kept, and records kept but unusable. */
+  sightings: number;
+  /** Earliest and latest time the losses can be placed in (null: before the oldest segment / until the log was read). */
+  from: number | null;
+  to: number | null;
+  flood: boolean;
+}
+
+export function recentLosses(log: TokenLog, days = 14): RecentLosses | null {
+  const l = log.losses;
+  const end = log.span ? log.span.last : null;
+  const since = end === null ? null : end - days * 86400;
+  const spans = l.spans.filter((s) => since === null || s.to === null || s.to >= since);
+  const sightings = spans.reduce((a, s) => a + s.sightings, 0) + l.unusable;
+  const flood = l.flood !== null && (since === null || l.flood.last >= since);
+  if (!sightings && !flood) return null;
+  let from: number | null = spans.length ? Infinity : null;
+  let to: number | null = spans.length ? -Infinity : null;
+  for (const s of spans) {
+    from = s.from === null || from === null ? null : Math.min(from, s.from);
+    to = s.to === null || to === null ? null : Math.max(to, s.to);
+  }
+  if (from !== null && since !== null && from < since) from = since;
+  return { sightings, from, to, flood };
 }

@@ -1,5 +1,6 @@
 import { strict as assert } from "node:assert";
 import { useBoard } from "../../helpers/board";
+import { loadBoard } from "../../../host-tools/src/build/boards";
 import { FakeStorage, prng } from "../../helpers/fake-platform";
 import { openLog } from "../../../firmware/src/log/store";
 import {
@@ -119,9 +120,12 @@ describe("log/store: the encounter log in flash", () => {
     useBoard("puckjs", BUILD);
   });
 
-  it("keeps 14 days at 150 encounters a day on a 40 KB Puck.js next to a full-budget bundle, keys and settings", () => {
+  it("keeps 14 days at 150 encounters a day on a 40 KB Puck.js next to a full-budget bundle, keys, settings, fault and drop counts", () => {
     const st = new FakeStorage(40960);
-    st.write(".bootcde", new Uint8Array(12288));
+    // The board's bundle budget (raised to 13,824 bytes for the flood defence, issue 15), the fault and drop counts.
+    st.write(".bootcde", new Uint8Array(loadBoard("puckjs").budget.bundleBytes));
+    st.write("pt.err", new Uint8Array(64));
+    st.write("pt.drop", new Uint8Array(64));
     for (let d = 0; d < 15; d++) st.write("pt.tek" + (2892000 + d * 144), new Uint8Array(24));
     st.write("pt.cfg", new Uint8Array(16));
     const log = openLog(st);

@@ -9,9 +9,12 @@ import { keySourceFreshness, KeySourceFreshness, LoadedKeys, loadKeySourceDetail
 import { MatchedSighting } from "../../match/matched-sightings";
 import { KeyFormatError } from "../../match/packed-keys";
 import { BUCKETS, DEFAULT_PROFILE, DEFAULT_RISK_CONFIG, loadProfile, loadRiskConfig } from "../../match/risk-config";
-import { ScoredWindow } from "../../match/risk-score";
+import { incompleteSentence, LostSightings, ScoredWindow } from "../../match/risk-score";
 import { matchExposures, MatchReport } from "../../match/run-match";
-import { readSightingsFile } from "../../match/sightings";
+import { readSightingsFile, Sighting } from "../../match/sightings";
+import { readTokenLog, recentLosses } from "../../tokenlog/read-log";
+import { recordToSighting } from "../../tokenlog/to-sightings";
+import { loadTokenFiles } from "../../tokenlog/token-files";
 
 /** Below this many keys, starting worker threads costs more than it saves. */
 const PARALLEL_FROM_KEYS = 20000;
@@ -20,7 +23,9 @@ const DEFAULT_MAX_KEY_AGE_DAYS = "3";
 
 interface MatchCliOptions {
   keys: string;
-  sightings: string;
+  sightings?: string;
+  flash?: string;
+  partial?: boolean;
   riskConfig?: string;
   profile?: string;
   workers?: string;
@@ -114,8 +119,16 @@ function sourceJson(src: KeySourceSummary, r: MatchReport): Record<string, unkno
 }
 
 /** Lines that qualify the level: they go next to it in text and into `warnings` in JSON. */
-function warnings(src: KeySourceSummary | undefined): string[] {
-  return src?.freshness.warning ? [src.freshness.warning] : [];
+function warnings(src: KeySourceSummary | undefined, r?: MatchReport): string[] {
+  const out = src?.freshness.warning ? [src.freshness.warning] : [];
+  if (r?.incomplete) out.push(`INCOMPLETE LOG: ${incompleteSentence(r.incomplete)}`);
+  return out;
+}
+
+/** After the level: "(incomplete: …)" whenever the log lost records, so a NONE never reads as a clean one. */
+function levelQualifier(r: MatchReport): string {
+  const l = r.incomplete;
+  return l ? ` (incomplete: ${l.sightings.toLocaleString("en-GB")} sighting(s) not kept${l.flood ? ", log flooded" : ""})` : "";
 }
 
 /** Notes on what was merged, so a count that shrank against the export is explained. */
@@ -142,6 +155,8 @@ export function reportJson(r: MatchReport, src?: KeySourceSummary): Record<strin
   return {
     level: r.level,
     reason: r.reason,
+    complete: r.incomplete === null,
+    incomplete: r.incomplete,
     matches,
     days: r.days.map((d) => ({ day: d.day, score: round(d.score), exposureMinutes: round(d.exposureMinutes, 1), windows: d.windows })),
     cutoffs: r.cutoffs,
@@ -151,7 +166,7 @@ export function reportJson(r: MatchReport, src?: KeySourceSummary): Record<strin
     duplicateKeysMerged: (src?.loaded.duplicates ?? 0) + r.duplicateKeysMerged,
     sightingsMatchedTwice: r.sightingsMatchedTwice,
     ...(src ? { keySource: sourceJson(src, r) } : {}),
-    warnings: warnings(src)
+    warnings: warnings(src, r)
   };
 }
 
@@ -187,9 +202,9 @@ export function reportText(r: MatchReport, src?: KeySourceSummary): string {
   const c = r.cutoffs;
   out.push("");
   // Next to the level, where it is read: a stale source can hide risk the level does not show.
-  out.push(...warnings(src));
+  out.push(...warnings(src, r));
   out.push(
-    `Level: ${r.level.toUpperCase()}  (cut-offs low ${round(c.low, 2)}, medium ${round(c.medium, 2)}, high ${round(c.high, 2)}; vulnerability ${r.profile.vulnerability})`
+    `Level: ${r.level.toUpperCase()}${levelQualifier(r)}  (cut-offs low ${round(c.low, 2)}, medium ${round(c.medium, 2)}, high ${round(c.high, 2)}; vulnerability ${r.profile.vulnerability})`
   );
   out.push(r.reason);
   return out.join("\n");
@@ -197,7 +212,15 @@ export function reportText(r: MatchReport, src?: KeySourceSummary): string {
 
 async function runMatch(o: MatchCliOptions): Promise<Verdict> {
   // Local files first: a typo there should not wait for a download.
-  const sightings = readSightingsFile(o.sightings);
+  if (!o.sightings === !o.flash) throw new UserError("give exactly one of --sightings FILE and --flash FLASH");
+  let sightings: Sighting[];
+  let losses: LostSightings | null = null;
+  if (o.flash) {
+    // Straight from the token's log: the losses come with it, so the level can say it is incomplete.
+    const log = readTokenLog(loadTokenFiles(o.flash), { partial: !!o.partial });
+    sightings = log.records.map((r, i) => ({ ...recordToSighting(r), line: i + 1 }));
+    losses = recentLosses(log);
+  } else sightings = readSightingsFile(o.sightings!);
   const config = o.riskConfig ? loadRiskConfig(o.riskConfig) : DEFAULT_RISK_CONFIG;
   const profile = o.profile ? loadProfile(o.profile) : DEFAULT_PROFILE;
   let publicKeyPem: string | undefined;
@@ -228,7 +251,13 @@ async function runMatch(o: MatchCliOptions): Promise<Verdict> {
   bar?.start(keys.length, 0);
   let report: MatchReport;
   try {
-    report = await matchExposures(keys, sightings, { config, profile, workers, onProgress: bar ? (done) => bar.update(done) : undefined });
+    report = await matchExposures(keys, sightings, {
+      config,
+      profile,
+      workers,
+      losses,
+      onProgress: bar ? (done) => bar.update(done) : undefined
+    });
   } catch (e) {
     // Matching takes narrower key ranges than an export may carry; packKeys does not know which
     // source the keys came from, so the message gets it here.
@@ -239,7 +268,7 @@ async function runMatch(o: MatchCliOptions): Promise<Verdict> {
   }
   if (o.json) {
     // stdout stays one JSON object; a person watching still sees the warning.
-    for (const w of warnings(src)) process.stderr.write(`privatetracer: ${w}\n`);
+    for (const w of warnings(src, report)) process.stderr.write(`privatetracer: ${w}\n`);
     process.stdout.write(JSON.stringify(reportJson(report, src)) + "\n");
   } else process.stdout.write(reportText(report, src) + "\n");
   return "ok";
@@ -252,10 +281,15 @@ export function register(program: Command, run: RunAction): void {
       'Match a sightings log against published diagnosis keys and grade the risk (none, low, medium, high). A key source with no keys is refused (exit 2): nothing checked is not "no risk".'
     )
     .requiredOption("--keys <src>", "published keys: an export .zip/.bin, a directory of them, or an index.txt (path or URL)")
-    .requiredOption(
+    .option(
       "--sightings <file>",
       'sightings, JSON Lines: {"time", "rpi", "rssi", "aem" or "aemTx"} a line (privatetracer log to-sightings makes them from a token)'
     )
+    .option(
+      "--flash <flash>",
+      "instead of --sightings: a token's flash image or directory of its Storage files; records the log lost are then reported with the level"
+    )
+    .option("--partial", "with --flash: use what is readable from a damaged image (the damage counts as lost records)")
     .option("--risk-config <file>", "risk config JSON (any subset of the fields in docs/risk.md)")
     .option("--profile <file>", 'wearer profile JSON, e.g. {"vulnerability": "high"}')
     .option("--workers <n>", `matching threads (default: one per core from ${PARALLEL_FROM_KEYS} keys, else 1)`)
