@@ -11,6 +11,16 @@ import { keyDataId } from "./validate";
 import { INTERVAL_SECONDS, TEK_ROLLING_PERIOD } from "../../../firmware/src/wire/gaen";
 
 /**
+ * Until when a key may still be on the air: a token uses its TEK for the whole
+ * day it starts, whatever rollingPeriod an upload claims, so a claimed period
+ * of 1 for today's key must not pass it off as expired (publishing a live key
+ * lets anyone replay the wearer's identifiers for the rest of the day).
+ */
+export function inUseUntil(k: { rollingStartIntervalNumber: number; rollingPeriod: number }): number {
+  return k.rollingStartIntervalNumber + Math.max(k.rollingPeriod, TEK_ROLLING_PERIOD);
+}
+
+/**
  * The publisher's side of a diagnosis: check every pending upload (enrolled
  * kiosk, signature, unused and unexpired code, sane keys), put the keys of
  * the good ones into one new signed export, mark their codes used, and move
@@ -207,7 +217,8 @@ function checkUpload(
       const reason = republishReason(k, earlier);
       republished.push({ file, key: hex, publishedIn: earlier.exportFile, reason });
       dropped.push(`${hex}: ${reason}`);
-    } else if (end > nowEnin) dropped.push(`${hex}: still in use until interval ${end}; published only once it has expired`);
+    } else if (inUseUntil(k) > nowEnin)
+      dropped.push(`${hex}: still in use until interval ${inUseUntil(k)}; published only once it has expired`);
     else if (end < oldest) dropped.push(`${hex}: older than ${KEEP_DAYS} days`);
     else if (seenKeys.has(hex)) dropped.push(`${hex}: repeated`);
     else {

@@ -4,18 +4,53 @@ import * as path from "node:path";
 import { runCli, tempDir } from "./helpers";
 
 /** Keys as a token would hand them over: today's (still in use) and the three days before. */
-function tokenKeys(): object {
+function tokenKeys(todaysPeriod = 144): object {
   const today = Math.floor(Date.now() / 1000 / 86400) * 144;
   return {
     keys: [0, 1, 2, 3].map((d) => ({
       keyData: (d + 10).toString(16).repeat(32).slice(0, 32),
       rollingStartIntervalNumber: today - 144 * d,
-      rollingPeriod: 144
+      rollingPeriod: d ? 144 : todaysPeriod
     }))
   };
 }
 
 describe("privatetracer report and keys publish (CLI)", () => {
+  it("report create leaves today's key out even when it claims a rollingPeriod of 1 (it is in use all day)", async () => {
+    const d = tempDir("live-key");
+    const p = (f: string): string => path.join(d, f);
+    fs.writeFileSync(p("teks.json"), JSON.stringify(tokenKeys(1)));
+    assert.equal((await runCli(["report", "keygen", "--kiosk-id", "care-home-1", "--out", p("kiosk.key")])).code, 0);
+    const ic = await runCli([
+      "report",
+      "issue-code",
+      "--codes",
+      p("codes.json"),
+      "--onset",
+      new Date(Date.now() - 2 * 86400e3).toISOString().slice(0, 10)
+    ]);
+    assert.equal(ic.code, 0, ic.stderr);
+    const args = [
+      "report",
+      "create",
+      "--keys",
+      p("teks.json"),
+      "--code",
+      ic.stdout.trim(),
+      "--kiosk-key",
+      p("kiosk.key"),
+      "--out",
+      p("u.json")
+    ];
+    const cr = await runCli(args);
+    assert.equal(cr.code, 0, cr.stderr);
+    assert.match(cr.stdout, /3 key\(s\) signed by kiosk "care-home-1", 1 left out/);
+    const today = (10).toString(16).repeat(32).slice(0, 32);
+    const upload = fs.readFileSync(p("u.json"), "utf8");
+    for (const form of [today, Buffer.from(today, "hex").toString("base64")])
+      assert.equal(upload.includes(form), false, "today's key is not in the upload");
+  });
+
   it("runs the whole flow: kiosk key, code, upload, publish, verify; the same upload again is filed, another using the code is rejected", async () => {
     const d = tempDir("flow");
     const p = (f: string): string => path.join(d, f);

@@ -82,6 +82,22 @@ function publish(w: World, now = NOW): Promise<PublishResult> {
 }
 
 describe("reporting a diagnosis: upload and publish", () => {
+  it("does not publish today's key passed off as expired by a claimed rollingPeriod of 1", async () => {
+    const w = world();
+    const code = issue(w, { reportType: ReportType.ClinicalDiagnosis, symptomOnset: NOW - 3 * DAY });
+    // Today's key (started at midnight, NOW is 2 hours later), claiming to have ended after 10 minutes.
+    const live: ExposureKey = { ...tek(9, 0), rollingPeriod: 1 };
+    submit(w, "a.json", [tek(1, 1), live], code, w.kiosk);
+    const r = await publish(w, NOW + 2 * 3600);
+    assert.equal(r.keys, 1, "only yesterday's key");
+    assert.match(r.accepted[0].dropped.join("\n"), /still in use/);
+    const f = await readExportFile(path.join(w.out, r.exportFile!));
+    assert.deepEqual(
+      f.export.keys.map((k) => Buffer.from(k.keyData).toString("hex")),
+      [Buffer.alloc(16, 1).toString("hex")]
+    );
+  });
+
   it("publishes a good upload's keys in a signed export with the code's report type and onset", async () => {
     const w = world();
     const code = issue(w, { reportType: ReportType.ClinicalDiagnosis, symptomOnset: NOW - 3 * DAY });

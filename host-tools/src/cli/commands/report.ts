@@ -9,6 +9,7 @@ import { parseReportType } from "../../keys/validate";
 import { ReportType } from "../../keys/types";
 import { INTERVAL_SECONDS, TEK_ROLLING_PERIOD } from "../../../../firmware/src/wire/gaen";
 import { TEK_KEEP } from "../../../../firmware/src/wire/tek-file";
+import { inUseUntil } from "../../keys/publish";
 
 function nowSeconds(): number {
   return Math.floor(Date.now() / 1000);
@@ -89,10 +90,9 @@ export function register(program: Command, run: RunAction): void {
         const all = readKeysJson(opts.keys);
         // The key in use today is left out: publishing a live key would let
         // anyone replay the token's identifiers for the rest of the day.
+        // "In use" from the start and today, not the claimed period (inUseUntil).
         const keys = all.filter(
-          (k) =>
-            k.rollingStartIntervalNumber + k.rollingPeriod <= nowEnin &&
-            k.rollingStartIntervalNumber + k.rollingPeriod >= nowEnin - TEK_KEEP * TEK_ROLLING_PERIOD
+          (k) => inUseUntil(k) <= nowEnin && k.rollingStartIntervalNumber + k.rollingPeriod >= nowEnin - TEK_KEEP * TEK_ROLLING_PERIOD
         );
         const left = all.length - keys.length;
         if (!keys.length)
