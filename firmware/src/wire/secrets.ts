@@ -16,6 +16,8 @@
  * re-provisioning rather than run with a wrong key); it is no defence against
  * someone who can write the token's flash, who could write any key anyway.
  */
+import { crc32 } from "./crc32";
+
 export var SECRETS_FILE = "pt.sec";
 export var SECRETS_VERSION = 1;
 export var TOKEN_ID_BYTES = 16;
@@ -35,21 +37,6 @@ export interface TokenSecrets {
   syncSecret: Uint8Array;
   archiveSecret: Uint8Array;
   homeKey: Uint8Array;
-}
-
-/**
- * CRC-32 (reflected polynomial 0xEDB88320, init and final xor all ones) of
- * `b[start..end)`, as a signed 32-bit integer. Table-less like crc8: it runs
- * once per boot at most. The polynomial is written as its signed value so the
- * interpreter never holds it as a double.
- */
-export function crc32(b: Uint8Array, start: number, end: number): number {
-  var c = -1;
-  for (var i = start; i < end; i++) {
-    c ^= b[i];
-    for (var k = 0; k < 8; k++) c = c & 1 ? (c >>> 1) ^ -306674912 : c >>> 1;
-  }
-  return c ^ -1;
 }
 
 /** Host: the bytes of `pt.sec` for these secrets; throws if a field has the wrong length. */

@@ -1,3 +1,4 @@
+import { crc32 } from "./crc32";
 import { TEK_ROLLING_PERIOD } from "./gaen";
 import { StorageEraser, StorageReader } from "./storage";
 
@@ -20,22 +21,12 @@ export interface StoredTek {
   tek: Uint8Array;
 }
 
-/** CRC-32 (IEEE, reflected) of the first 20 bytes; 0xEDB88320 is written as its int32 value. */
-function crc32(d: Uint8Array): number {
-  var c = -1;
-  for (var i = 0; i < 20; i++) {
-    c ^= d[i];
-    for (var k = 0; k < 8; k++) c = (c >>> 1) ^ (c & 1 ? -306674912 : 0);
-  }
-  return ~c;
-}
-
 /** The file of a day's TEK. */
 export function encodeTekFile(rollingStart: number, tek: Uint8Array): Uint8Array {
   var b = new Uint8Array(TEK_FILE_BYTES);
   b.set(tek, 4);
   for (var i = 0; i < 4; i++) b[i] = rollingStart >>> (8 * i);
-  var c = crc32(b);
+  var c = crc32(b, 0, 20);
   for (i = 0; i < 4; i++) b[20 + i] = c >>> (8 * i);
   return b;
 }

@@ -7,10 +7,10 @@ import {
   SECRETS_FILE,
   SECRET_KEY_BYTES,
   TOKEN_ID_BYTES,
-  crc32,
   encodeSecrets,
   readSecrets
 } from "../../../firmware/src/wire/secrets";
+import { crc32 } from "../../../firmware/src/wire/crc32";
 import { SECRET_BYTES } from "../../../firmware/src/wire/sync-handshake";
 import { newHomeKey, newTokenSecrets } from "../../../host-tools/src/provision/secrets";
 
