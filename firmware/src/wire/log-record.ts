@@ -1,5 +1,6 @@
 import { crc8 } from "./crc8";
 import { STORAGE_HEADER_BYTES } from "./storage";
+import { getLE, putLE } from "./le-bytes";
 
 /**
  * The encounter log in flash (docs/encounter-log.md). Shared with host tools.
@@ -68,16 +69,6 @@ function clamp(v: number, lo: number, hi: number): number {
   return v < lo ? lo : v > hi ? hi : v;
 }
 
-function putU32(b: Uint8Array, o: number, v: number, n: number): void {
-  for (var i = 0; i < n; i++) b[o + i] = (v >>> (8 * i)) & 255;
-}
-
-function getU32(b: Uint8Array, o: number, n: number): number {
-  var v = 0;
-  for (var i = n - 1; i >= 0; i--) v = v * 256 + b[o + i];
-  return v;
-}
-
 /** True if `n` bytes from `o` are all erased flash. */
 export function isErased(b: Uint8Array, o: number, n: number): boolean {
   for (var i = 0; i < n; i++) if (b[o + i] !== 255) return false;
@@ -94,7 +85,7 @@ export function encodeRecord(key: Uint8Array, k: number, minute: number, meanRss
   var mean = clamp(Math.round(-meanRssi - 20), 0, 127);
   // Rounded down: the stored peak never overstates how close a sender came.
   var spread = clamp(Math.floor((maxRssi - meanRssi) / 2), 0, 7);
-  putU32(r, 6, clamp(minute, 0, MAX_MINUTE) + mean * 2048 + spread * 262144 + clamp(count - 1, 0, 7) * 2097152, 3);
+  putLE(r, 6, clamp(minute, 0, MAX_MINUTE) + mean * 2048 + spread * 262144 + clamp(count - 1, 0, 7) * 2097152, 3);
   r[9] = check(r, 0, 9);
   return r;
 }
@@ -114,7 +105,7 @@ export interface LogRecord {
 /** The record in slot `o`, or null if the slot is erased or torn (CRC fails). */
 export function decodeRecord(b: Uint8Array, o: number): LogRecord | null {
   if (isErased(b, o, RECORD_BYTES) || check(b, o, o + 9) !== b[o + 9]) return null;
-  var v = getU32(b, o + 6, 3);
+  var v = getLE(b, o + 6, 3);
   var mean = -((v >> 11) & 127) - 20;
   return {
     rpiPrefix: new Uint8Array(b.subarray(o, o + 5)),
@@ -130,9 +121,9 @@ export function encodeHeader(base: number, flags: number, dropped: number): Uint
   var h = new Uint8Array(HEADER_BYTES);
   h.fill(255);
   h[0] = VERSION;
-  putU32(h, 1, base, 4);
+  putLE(h, 1, base, 4);
   h[5] = flags;
-  putU32(h, 6, clamp(dropped, 0, 16777215), 3);
+  putLE(h, 6, clamp(dropped, 0, 16777215), 3);
   h[9] = check(h, 0, 9);
   return h;
 }
@@ -141,7 +132,7 @@ export function encodeHeader(base: number, flags: number, dropped: number): Uint
 export var HEADER_ANCHOR_OFFSET = 10;
 export function encodeAnchor(utcAtBase: number): Uint8Array {
   var a = new Uint8Array(5);
-  putU32(a, 0, utcAtBase, 4);
+  putLE(a, 0, utcAtBase, 4);
   a[4] = check(a, 0, 4);
   return a;
 }
@@ -158,10 +149,10 @@ export interface SegmentHeader {
 export function decodeHeader(b: Uint8Array): SegmentHeader | null {
   if (b.length < HEADER_BYTES || b[0] !== VERSION || check(b, 0, 9) !== b[9]) return null;
   return {
-    base: getU32(b, 1, 4),
+    base: getLE(b, 1, 4),
     flags: b[5],
-    dropped: getU32(b, 6, 3),
-    anchor: !isErased(b, 10, 5) && check(b, 10, 14) === b[14] ? getU32(b, 10, 4) : null
+    dropped: getLE(b, 6, 3),
+    anchor: !isErased(b, 10, 5) && check(b, 10, 14) === b[14] ? getLE(b, 10, 4) : null
   };
 }
 

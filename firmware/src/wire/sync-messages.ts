@@ -1,3 +1,4 @@
+import { getLE, putLE } from "./le-bytes";
 /**
  * The sync operations (docs/sync-protocol.md, "Messages"): what a sealed
  * frame carries, type ‖ payload, integers little-endian. The central sends
@@ -48,16 +49,6 @@ export var TEK_NO_KEY = 2;
 /** Risk levels a central may write (wire/settings.ts): 0 none found, 1 low, 2 high. */
 export var RISK_LEVELS = 3;
 
-function put(b: Uint8Array, o: number, v: number, n: number): void {
-  for (var i = 0; i < n; i++) b[o + i] = (v >>> (8 * i)) & 255;
-}
-
-function get(b: Uint8Array, o: number, n: number): number {
-  var v = 0;
-  for (var i = n - 1; i >= 0; i--) v = v * 256 + b[o + i];
-  return v;
-}
-
 /**
  * A request, flat: `seg`/`off` for LOG_READ and LOG_ACK; `value` the time
  * for TIME_SET, the level for RISK_SET (with `reason`), the index for TEK_GET.
@@ -78,9 +69,9 @@ export function encodeRequest(r: SyncRequest): Uint8Array {
   var m = new Uint8Array(REQ_LEN[r.type - REQ_INFO]);
   m[0] = r.type;
   if (r.type === REQ_LOG_READ || r.type === REQ_LOG_ACK) {
-    put(m, 1, r.seg, 4);
-    put(m, 5, r.off, 2);
-  } else if (r.type === REQ_TIME_SET) put(m, 1, r.value, 4);
+    putLE(m, 1, r.seg, 4);
+    putLE(m, 5, r.off, 2);
+  } else if (r.type === REQ_TIME_SET) putLE(m, 1, r.value, 4);
   else if (m.length > 1) {
     m[1] = r.value;
     if (m.length > 2) m[2] = r.reason;
@@ -99,9 +90,9 @@ export function decodeRequest(m: Uint8Array): SyncRequest | number {
   if (m.length !== len) return ERR_LENGTH;
   var r = { type: m[0], seg: 0, off: 0, value: 0, reason: 0 };
   if (len === 7) {
-    r.seg = get(m, 1, 4);
-    r.off = get(m, 5, 2);
-  } else if (len === 5) r.value = get(m, 1, 4);
+    r.seg = getLE(m, 1, 4);
+    r.off = getLE(m, 5, 2);
+  } else if (len === 5) r.value = getLE(m, 1, 4);
   else if (len > 1) {
     r.value = m[1];
     r.reason = len > 2 ? m[2] : 0;
@@ -167,7 +158,7 @@ export function encodeInfo(values: number[]): Uint8Array {
     var v = values[i];
     var max = Math.pow(2, 8 * INFO_SIZES[i]) - 1;
     if (i === DRIFT) v = (v < -32767 ? -32767 : v > 32767 ? 32767 : v) & 65535;
-    put(m, o, v < 0 ? 0 : v > max ? max : v, INFO_SIZES[i]);
+    putLE(m, o, v < 0 ? 0 : v > max ? max : v, INFO_SIZES[i]);
   }
   return m;
 }
@@ -184,7 +175,7 @@ export function decodeInfo(m: Uint8Array): TokenInfo | null {
   if (m.length !== INFO_BYTES || m[0] !== (REQ_INFO | RESPONSE)) return null;
   var t = {} as TokenInfo;
   for (var i = 0, o = 1; i < INFO_SIZES.length; o += INFO_SIZES[i++]) {
-    var v = get(m, o, INFO_SIZES[i]);
+    var v = getLE(m, o, INFO_SIZES[i]);
     t[INFO_NAMES[i]] = i === DRIFT && v > 32767 ? v - 65536 : v;
   }
   return t;
@@ -194,8 +185,8 @@ export function decodeInfo(m: Uint8Array): TokenInfo | null {
 export function encodeChunk(seg: number, off: number, flags: number, data: Uint8Array): Uint8Array {
   var m = new Uint8Array(8 + data.length);
   m[0] = REQ_LOG_READ | RESPONSE;
-  put(m, 1, seg, 4);
-  put(m, 5, off, 2);
+  putLE(m, 1, seg, 4);
+  putLE(m, 5, off, 2);
   m[7] = flags;
   m.set(data, 8);
   return m;
@@ -211,7 +202,7 @@ export interface LogChunk {
 /** Host: LOG_CHUNK, or null if `m` is not one. */
 export function decodeChunk(m: Uint8Array): LogChunk | null {
   if (m.length < 8 || m.length > 8 + CHUNK_DATA_MAX || m[0] !== (REQ_LOG_READ | RESPONSE)) return null;
-  return { seg: get(m, 1, 4), off: get(m, 5, 2), flags: m[7], data: new Uint8Array(m.subarray(8)) };
+  return { seg: getLE(m, 1, 4), off: getLE(m, 5, 2), flags: m[7], data: new Uint8Array(m.subarray(8)) };
 }
 
 /**
@@ -221,8 +212,8 @@ export function decodeChunk(m: Uint8Array): LogChunk | null {
 export function encodePair(request: number, a: number, an: number, b: number, bn: number): Uint8Array {
   var m = new Uint8Array(1 + an + bn);
   m[0] = request | RESPONSE;
-  put(m, 1, a, an);
-  put(m, 1 + an, b, bn);
+  putLE(m, 1, a, an);
+  putLE(m, 1 + an, b, bn);
   return m;
 }
 
@@ -231,7 +222,7 @@ export function decodePair(request: number, m: Uint8Array): number[] | null {
   var an = request === REQ_RISK_SET ? 1 : 4;
   var bn = request === REQ_TIME_SET ? 4 : request === REQ_RISK_SET ? 1 : 2;
   if (m.length !== 1 + an + bn || m[0] !== (request | RESPONSE)) return null;
-  return [get(m, 1, an), get(m, 1 + an, bn)];
+  return [getLE(m, 1, an), getLE(m, 1 + an, bn)];
 }
 
 export interface TekRelease {
@@ -254,7 +245,7 @@ export function encodeTek(status: number, count: number, index: number, rollingS
   if (m.length > 2 && tek) {
     m[2] = count;
     m[3] = index;
-    put(m, 4, rollingStart, 4);
+    putLE(m, 4, rollingStart, 4);
     m.set(tek.subarray(0, 16), 8);
   }
   return m;
@@ -264,7 +255,7 @@ export function encodeTek(status: number, count: number, index: number, rollingS
 export function decodeTek(m: Uint8Array): TekRelease | null {
   if (m[0] !== (REQ_TEK_GET | RESPONSE) || m.length !== (m[1] === TEK_OK ? TEK_BYTES : 2)) return null;
   if (m.length === 2) return { status: m[1], count: 0, index: 0, rollingStart: 0, tek: new Uint8Array(0) };
-  return { status: 0, count: m[2], index: m[3], rollingStart: get(m, 4, 4), tek: new Uint8Array(m.subarray(8, 24)) };
+  return { status: 0, count: m[2], index: m[3], rollingStart: getLE(m, 4, 4), tek: new Uint8Array(m.subarray(8, 24)) };
 }
 
 /** Token: ERROR. */

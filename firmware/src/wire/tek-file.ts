@@ -1,4 +1,5 @@
 import { crc32 } from "./crc32";
+import { putLE } from "./le-bytes";
 import { TEK_ROLLING_PERIOD } from "./gaen";
 import { StorageEraser, StorageReader } from "./storage";
 
@@ -25,9 +26,8 @@ export interface StoredTek {
 export function encodeTekFile(rollingStart: number, tek: Uint8Array): Uint8Array {
   var b = new Uint8Array(TEK_FILE_BYTES);
   b.set(tek, 4);
-  for (var i = 0; i < 4; i++) b[i] = rollingStart >>> (8 * i);
-  var c = crc32(b, 0, 20);
-  for (i = 0; i < 4; i++) b[20 + i] = c >>> (8 * i);
+  putLE(b, 0, rollingStart, 4);
+  putLE(b, 20, crc32(b, 0, 20), 4);
   return b;
 }
 
