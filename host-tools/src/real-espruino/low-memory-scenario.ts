@@ -2,7 +2,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { Burst, RealToken, TokenEvent } from "./token-session";
-import { BOOT_LEAD, SCENARIO_START, SCENARIO_TIME_SCALE } from "./token-scenario";
+import { BOOT_LEAD, SCENARIO_START, SCENARIO_TIME_SCALE, scanDone } from "./token-scenario";
 
 /**
  * A token that runs short of memory (a leak, a sync buffer, a crowd at the
@@ -52,8 +52,7 @@ export async function runLowMemoryScenario(interpreter: string, bundle: string, 
   });
   try {
     // Scanning and advertising before memory runs short.
-    const first = await t.waitFor((e) => e.type === "burst", 30000);
-    await t.waitFor((e) => e.type === "scanEnd", 30000, first.index);
+    await scanDone(t, LOW_MEMORY_BURSTS[0][0]);
     await t.waitFor((e) => e.type === "adv", 30000);
     const before = await t.eval<number>("__h.kicks");
     const lowFrom = t.events.length;
@@ -65,8 +64,7 @@ export async function runLowMemoryScenario(interpreter: string, bundle: string, 
     const released = await t.eval<number>("(function(){ __h.ballast = null; return __h.kicks; })()");
     const lowUntil = t.events.length;
     // The next window hears burst 2.
-    const second = await t.waitFor((e) => e.type === "burst", 30000, lowUntil);
-    await t.waitFor((e) => e.type === "scanEnd", 30000, second.index);
+    await scanDone(t, LOW_MEMORY_BURSTS[1][0]);
     const end = await t.eval<number>("__h.kicks");
     const errors = t.errors();
     await t.quit();

@@ -90,7 +90,7 @@ async function finish(t: RealToken, bootMs: number): Promise<SessionResult> {
 }
 
 /** Wait for the scan window that carried burst `seed` to end (its records written). */
-async function scanDone(t: RealToken, seed: number): Promise<void> {
+export async function scanDone(t: RealToken, seed: number): Promise<void> {
   const b = await after(t, "burst", (v) => v.seed === seed);
   await after(t, "scanEnd", () => true, b.index);
 }
