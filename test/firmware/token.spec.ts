@@ -68,6 +68,20 @@ function linkedRpis(p: FakePlatform): string[] {
   return [...m.entries()].filter(([, s]) => s.size > 1).map(([r]) => r);
 }
 
+/** A scanner over a log that only counts what it is given: records added, sightings counted as dropped. */
+function countingScanner(): { p: FakePlatform; n: { added: number; dropped: number } } {
+  const p = new FakePlatform({ startTime: BUILD + 86400 });
+  const n = { added: 0, dropped: 0 };
+  const log = {
+    add: () => (n.added++, true),
+    window: (_t: number, rows: number, lost: number) => ((n.dropped += lost), rows),
+    anchor: () => undefined,
+    dropped: () => n.dropped
+  };
+  createScanner(p, log, (fn: (a?: unknown) => void) => fn).start();
+  return { p, n };
+}
+
 describe("token: advertising, scanning, clock, wearer interface (fake platform)", () => {
   beforeEach(() => useBoard("puckjs", BUILD));
 
@@ -229,45 +243,25 @@ describe("token: advertising, scanning, clock, wearer interface (fake platform)"
   });
 
   it("counts what a full scan table could not hold as dropped", () => {
-    const p = new FakePlatform({ startTime: BUILD + 86400 });
-    let added = 0;
-    let dropped = 0;
-    const log = {
-      add: () => (added++, true),
-      window: (_t: number, rows: number, lost: number) => ((dropped += lost), rows),
-      anchor: () => undefined,
-      dropped: () => dropped
-    };
-    const s = createScanner(p, log, (fn: (a?: unknown) => void) => fn);
-    s.start();
+    const { p, n } = countingScanner();
     for (let i = 0; i < 50; i++) p.deliver(-60, phone(i));
     p.advance(3000);
-    assert.equal(added, TABLE_SLOTS);
-    assert.equal(dropped, 50 - TABLE_SLOTS);
+    assert.equal(n.added, TABLE_SLOTS);
+    assert.equal(n.dropped, 50 - TABLE_SLOTS);
   });
 
   it("stops the radio after the window's packet limit, and skips (and counts) a window while memory is short", () => {
-    const p = new FakePlatform({ startTime: BUILD + 86400 });
-    let added = 0;
-    let dropped = 0;
-    const log = {
-      add: () => (added++, true),
-      window: (_t: number, rows: number, lost: number) => ((dropped += lost), rows),
-      anchor: () => undefined,
-      dropped: () => dropped
-    };
-    const s = createScanner(p, log, (fn: (a?: unknown) => void) => fn);
-    s.start();
+    const { p, n } = countingScanner();
     const starts = p.scanStarts;
     // Ten phones, each heard many times: the limit is reached long before the window's 2 s.
     for (let i = 0; i < WINDOW_PACKETS + 50; i++) p.deliver(-60, phone(i % 10));
     assert.equal(p.scanning, false, "radio off at the limit");
     p.advance(3000);
-    assert.equal(added, 10, "the window's table is still logged");
+    assert.equal(n.added, 10, "the window's table is still logged");
     p.free = WINDOW_RESERVE_JSVARS - 1;
     p.advance(BOARD.schedule.scanPeriodSec * 1000);
     assert.equal(p.scanStarts, starts, "no window opened while short of memory");
-    assert.equal(dropped, 1, "the skipped window is counted");
+    assert.equal(n.dropped, 1, "the skipped window is counted");
     p.free = 2000;
     p.advance(BOARD.schedule.scanPeriodSec * 1000);
     assert.equal(p.scanStarts, starts + 1, "scanning resumes");
