@@ -141,7 +141,7 @@ async function realCases(): Promise<RealFigures[]> {
     const interpreter = interpreterFor(id);
     if (!interpreter) continue;
     const bundle = await bundleBoard(loadBoard(id), { es5Dir: es5, outDir: path.join(dir, id), buildTime: 1735689600 });
-    const f = realFigures(await runTokenScenario(id, interpreter, bundle.code));
+    const f = realFigures(await runTokenScenario(id, interpreter, bundle.bootCode));
     console.log(
       `${id} on its real interpreter: peak ${f.jsVars.peak} of ${f.jsVarsTotal} JsVars (${f.peakPercent} %), ${JSON.stringify(f.jsVars)}; host ms ${JSON.stringify(f.hostMs)}`
     );

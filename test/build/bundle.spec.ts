@@ -4,6 +4,9 @@ import * as path from "node:path";
 import { BundleResult } from "../../host-tools/src/build/bundle";
 import { listBoards } from "../../host-tools/src/build/boards";
 import { allTestBundles } from "../helpers/firmware";
+import * as esbuild from "esbuild";
+import { untokenise } from "../../host-tools/src/build/pretokenise";
+import { checkMangleList } from "../../host-tools/src/build/mangle";
 
 describe("firmware bundle", function () {
   let results: Record<string, BundleResult> = {};
@@ -19,8 +22,11 @@ describe("firmware bundle", function () {
       assert.ok(r.size.withinBudget, `${r.size.bytes} > ${r.size.budgetBytes}`);
       const outDir = path.dirname(r.file);
       const report = JSON.parse(fs.readFileSync(path.join(outDir, `${id}.size.json`), "utf8"));
-      assert.deepEqual(Object.keys(report).sort(), ["board", "budgetBytes", "bytes", "storageBytes", "withinBudget"]);
-      assert.equal(report.bytes, fs.statSync(path.join(outDir, `${id}.js`)).size);
+      assert.deepEqual(Object.keys(report).sort(), ["board", "budgetBytes", "bytes", "sourceBytes", "storageBytes", "withinBudget"]);
+      // The budget is what the token stores: the pretokenised boot code.
+      assert.equal(report.bytes, fs.statSync(path.join(outDir, `${id}.bootcde`)).size);
+      assert.equal(report.sourceBytes, fs.statSync(path.join(outDir, `${id}.js`)).size);
+      assert.ok(report.bytes < 0.9 * report.sourceBytes, "pretokenising saves at least 10 %");
     });
   }
 
@@ -29,6 +35,23 @@ describe("firmware bundle", function () {
     assert.match(results.puckjs.code, /"LED3"/);
     assert.doesNotMatch(results.mdbt42q.code, /"LED3"/);
     assert.match(results.mdbt42q.code, /"BTN1"/);
+  });
+
+  it("pretokenises with Espruino's own tokeniser: keywords as single bytes, and untokenised it is the bundle again", () => {
+    const r = results.puckjs;
+    assert.ok(!r.bootCode.includes("function"), "every `function` keyword is one byte");
+    assert.ok([...r.bootCode].some((c) => c.charCodeAt(0) >= 128), "token bytes");
+    const minify = (js: string) => esbuild.transformSync(js, { minify: true, target: "es5", format: "esm", charset: "ascii" }).code;
+    assert.equal(minify(untokenise(r.bootCode)), minify(r.code));
+  });
+
+  it("shortens the firmware's own property names but never one Espruino uses", () => {
+    assert.deepEqual(checkMangleList(), []);
+    const r = results.puckjs;
+    assert.doesNotMatch(r.code, /\.linkWrite\b|\.rollingStart\b|\.identifiersAt\b/);
+    // Espruino's own names stay whole.
+    assert.match(r.code, /NRF\.setAdvertising\(/);
+    assert.match(r.code, /\.readArrayBuffer\(/);
   });
 
   it("is minified: no comments and no indentation", () => {

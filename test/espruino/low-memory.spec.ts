@@ -27,7 +27,7 @@ for (const board of listBoards().filter((b) => interpreterFor(b))) {
     let r: LowMemoryResult;
     before(async function () {
       const bundle = await testBundle(board);
-      r = await runLowMemoryScenario(interpreterFor(board)!, bundle.code, { freeLeft: FREE_LEFT, lowSeconds: LOW_SECONDS });
+      r = await runLowMemoryScenario(interpreterFor(board)!, bundle.bootCode, { freeLeft: FREE_LEFT, lowSeconds: LOW_SECONDS });
     });
 
     it("keeps its main tick: the watchdog is kicked every minute while memory is short, and nothing is stopped", () => {

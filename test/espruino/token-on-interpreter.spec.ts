@@ -47,7 +47,7 @@ const runs = new Map<string, Promise<ScenarioResult>>();
 function scenario(board: string): Promise<ScenarioResult> {
   if (!runs.size) {
     const queue = boards.filter((b) => !missing.includes(b));
-    const next = (b: string) => testBundle(b).then((bundle) => runTokenScenario(b, interpreterFor(b)!, bundle.code));
+    const next = (b: string) => testBundle(b).then((bundle) => runTokenScenario(b, interpreterFor(b)!, bundle.bootCode));
     const chain: Promise<unknown>[] = [Promise.resolve(), Promise.resolve()];
     queue.forEach((b, i) => {
       const p = chain[i % 2].then(() => next(b));

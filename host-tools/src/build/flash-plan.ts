@@ -9,6 +9,7 @@ export interface FlashPlan {
   /** Program and arguments (the Node binary first). */
   argv: string[];
   boardJsonPath: string;
+  /** The boot code file (`<board>.bootcde`, pretokenised). */
   bundlePath: string;
 }
 
@@ -48,9 +49,12 @@ export function planFlash(cfg: BoardConfig, bundlePath: string, port: string, op
       "-p", port,
       // -t sets the token's clock from this computer: a token without time stays silent.
       "-t",
-      // The bundle becomes the boot code, so it runs after every reset.
-      "--storage", ".bootcde:-",
-      bundlePath
+      // The pretokenised bundle becomes the boot code, written byte for byte
+      // (a Storage data file: the uploader's own code path would read it as
+      // text and run its transforms over it), so it runs after every reset.
+      "--storage", `.bootcde:${bundlePath}`,
+      // Boot it now, as a reset would.
+      "-e", "load()"
     ],
     boardJsonPath,
     bundlePath

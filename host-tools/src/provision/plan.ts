@@ -20,14 +20,15 @@ export const TEMP_DIR_PLACEHOLDER = "<private-temp-dir>";
 
 /**
  * The uploader command that provisions a token: `flash`'s command with the
- * secrets file added as one more Storage file, before the bundle (the
- * uploader reads every `--storage` file when it starts and writes them ahead
- * of the boot code, over the same console session).
+ * secrets file added as one more Storage file, written before the boot code
+ * over the same console session, and the token booted after both.
  */
 export function provisionArgv(flash: FlashPlan, secretsPath: string): string[] {
   const argv = flash.argv.slice();
-  if (argv[argv.length - 1] !== flash.bundlePath) throw new Error("planFlash no longer ends its command with the bundle");
-  argv.splice(argv.length - 1, 0, "--storage", `${SECRETS_FILE}:${secretsPath}`);
+  const boot = argv.indexOf(`.bootcde:${flash.bundlePath}`) - 1;
+  if (boot < 0 || argv[boot] !== "--storage") throw new Error("planFlash no longer writes the boot code as a Storage file");
+  // After the boot code's: the uploader sends its Storage files in reverse order, so the secrets go first.
+  argv.splice(boot + 2, 0, "--storage", `${SECRETS_FILE}:${secretsPath}`);
   return argv;
 }
 

@@ -10,13 +10,13 @@ import { UserError } from "../../../host-tools/src/errors";
 
 describe("flashing a token", () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "flash-"));
-  const bundle = path.join(dir, "puckjs.js");
+  const bundle = path.join(dir, "puckjs.bootcde");
   fs.writeFileSync(bundle, "print(1)");
 
-  it("writes the bundle as boot code with our own board JSON, offline, and sets the clock", () => {
+  it("writes the pretokenised bundle byte for byte as boot code with our own board JSON, offline, sets the clock and boots it", () => {
     const plan = planFlash(loadBoard("puckjs"), bundle, "c1:22:33:44:55:66", { outDir: dir });
     const args = plan.argv.slice(2);
-    assert.deepEqual(args, ["--board", plan.boardJsonPath, "-p", "c1:22:33:44:55:66", "-t", "--storage", ".bootcde:-", bundle]);
+    assert.deepEqual(args, ["--board", plan.boardJsonPath, "-p", "c1:22:33:44:55:66", "-t", "--storage", `.bootcde:${bundle}`, "-e", "load()"]);
     const json = JSON.parse(fs.readFileSync(plan.boardJsonPath, "utf8"));
     assert.equal(json.BOARD, "PUCKJS");
     assert.ok(json.info.builtin_modules.includes("Storage"), "no module download for Storage");
@@ -30,6 +30,6 @@ describe("flashing a token", () => {
   it("privatetracer flash --dry-run builds, checks and prints the uploader command", () => {
     const r = spawnSync(process.execPath, [path.join(repoRoot, "bin", "privatetracer.js"), "flash", "--board", "mdbt42q", "--port", "c1:22:33:44:55:66", "--dry-run"], { encoding: "utf8" });
     assert.equal(r.status, 0, r.stderr);
-    assert.match(r.stdout, /espruino-cli\.js --board \S+MDBT42Q\.json -p c1:22:33:44:55:66 -t --storage \.bootcde:- \S+mdbt42q\.js/);
+    assert.match(r.stdout, /espruino-cli\.js --board \S+MDBT42Q\.json -p c1:22:33:44:55:66 -t --storage \.bootcde:\S+mdbt42q\.bootcde -e load\(\)/);
   });
 });

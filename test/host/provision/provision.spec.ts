@@ -39,8 +39,9 @@ function secretsArg(argv: string[]): string {
 
 describe("privatetracer provision", () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "pt-provision-"));
-  const bundle = path.join(dir, "puckjs.js");
-  fs.writeFileSync(bundle, "print(1);");
+  const bundle = path.join(dir, "puckjs.bootcde");
+  // Pretokenised boot code is 8-bit: the upload must keep every byte.
+  fs.writeFileSync(bundle, Buffer.from("print(1);\xd3\xff\x80", "latin1"));
   const tempParent = path.join(dir, "tmp");
   fs.mkdirSync(tempParent);
   after(() => fs.rmSync(dir, { recursive: true, force: true }));
@@ -121,9 +122,10 @@ describe("privatetracer provision", () => {
     );
     assert.ok(seen);
     const flash = planFlash(loadBoard("puckjs"), bundle, PORT, { outDir: dir });
-    assert.equal(seen.argv[seen.argv.length - 1], bundle, "the bundle, as flash sends it");
-    assert.deepEqual(seen.argv.slice(0, flash.argv.length - 1), flash.argv.slice(0, -1), "flash's own command otherwise");
-    assert.ok(seen.argv.includes(".bootcde:-"));
+    const boot = flash.argv.indexOf(`.bootcde:${bundle}`) - 1;
+    assert.deepEqual(seen.argv.slice(0, boot + 2), flash.argv.slice(0, boot + 2), "flash's own command, boot code included");
+    assert.deepEqual(seen.argv.slice(boot + 2, boot + 4), ["--storage", `pt.sec:${secretsArg(seen.argv)}`]);
+    assert.deepEqual(seen.argv.slice(boot + 4), flash.argv.slice(boot + 2), "then the rest of flash's command");
     assert.equal(seen.mode, 0o600);
     assert.equal(seen.dirMode, 0o700);
     assert.deepEqual(fs.readdirSync(tempParent), [], "the secrets file is gone");
@@ -257,7 +259,7 @@ describe("privatetracer provision", () => {
           // Offline: no port, no clock; -o writes what would be sent to the token instead of sending it.
           const offline = argv.filter((a, i) => a !== "-t" && a !== "-p" && argv[i - 1] !== "-p");
           out = path.join(dir, "upload.js");
-          const r = spawnSync(offline[0], [...offline.slice(1, -1), "-o", out, offline[offline.length - 1]], { encoding: "utf8" });
+          const r = spawnSync(offline[0], [...offline.slice(1), "-o", out], { encoding: "utf8" });
           assert.equal(r.status, 0, r.stderr + r.stdout);
           return 0;
         }
@@ -272,6 +274,10 @@ describe("privatetracer provision", () => {
     assert.ok(sec);
     assert.equal(Buffer.from(sec.tokenId).toString("hex"), openStore(path.join(dir, "offline.ptstore"), PASS)?.enrolments[0].tokenId);
     assert.ok(js.indexOf("pt.sec") < js.indexOf(".bootcde"), "secrets first, then the boot code");
+    const boot = /require\("Storage"\)\.write\("\.bootcde",atob\("([^"]+)"\)/.exec(js);
+    assert.ok(boot, js);
+    assert.deepEqual(Buffer.from(boot[1], "base64"), fs.readFileSync(bundle), "the 8-bit boot code, byte for byte");
+    assert.ok(js.trimEnd().endsWith("load()"), "then booted");
   });
 
   it("--help describes the command", async () => {

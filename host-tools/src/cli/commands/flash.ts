@@ -31,7 +31,7 @@ export function register(program: Command, run: RunAction): void {
             "invalid"
           );
         }
-        const plan = planFlash(cfg, built.file, opts.port);
+        const plan = planFlash(cfg, built.bootFile, opts.port);
         if (opts.dryRun) {
           process.stdout.write(plan.argv.map((a) => (/\s/.test(a) ? JSON.stringify(a) : a)).join(" ") + "\n");
           return "ok";

@@ -56,7 +56,7 @@ export function register(program: Command, run: RunAction): void {
             label: opts.label,
             store: opts.store,
             dryRun: opts.dryRun === true,
-            bundlePath: built.file,
+            bundlePath: built.bootFile,
             passphrase: (creating) => getPassphrase(source, creating)
           });
           process.stdout.write(opts.json ? JSON.stringify(result, null, 2) + "\n" : formatResult(result));
