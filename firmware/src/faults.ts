@@ -1,5 +1,6 @@
 import { Platform } from "./platform-api";
-import { FAULT_COUNT_FILE, FAULT_SLOTS, savedFaults } from "./wire/fault-count";
+import { FAULT_COUNT_FILE } from "./wire/fault-count";
+import { openCounter } from "./counter-file";
 
 /**
  * Runtime fault handling: every callback the firmware hands to the platform is
@@ -14,6 +15,7 @@ var WRITE_EVERY_SECONDS = 3600;
 export interface Guard {
   (fn: () => void): () => void;
   <T>(fn: (arg: T) => void): (arg: T) => void;
+  <T, U>(fn: (a: T, b: U) => void): (a: T, b: U) => void;
 }
 
 export interface Faults {
@@ -25,36 +27,26 @@ export interface Faults {
 }
 
 export function createFaults(p: Platform): Faults {
-  var st = p.storage;
   var lastWrite = -WRITE_EVERY_SECONDS;
   var up = 0;
-  var b = st.read(FAULT_COUNT_FILE);
-  var s = savedFaults(b);
-  var count = s[0];
-  var saved = count;
-  var slot = s[1];
+  var c = openCounter(p.storage, FAULT_COUNT_FILE);
+  var saved = c.n;
 
   function flush(): void {
     // Uptime in ticks, not the wall clock, which jumps when the kiosk sets it.
-    if (count === saved || up - lastWrite < WRITE_EVERY_SECONDS) return;
-    var w = new Uint8Array(4);
-    for (var i = 0; i < 4; i++) w[i] = (count >>> (8 * i)) & (i === 3 ? 127 : 255);
+    if (c.n === saved || up - lastWrite < WRITE_EVERY_SECONDS) return;
     lastWrite = up;
-    saved = count;
-    if (!b || slot >= FAULT_SLOTS) {
-      st.write(FAULT_COUNT_FILE, w, 0, FAULT_SLOTS * 4);
-      slot = 1;
-      b = w;
-    } else st.write(FAULT_COUNT_FILE, w, 4 * slot++);
+    saved = c.n;
+    c.save();
   }
 
   return {
-    guard: function (fn: (arg?: unknown) => void) {
-      return function (arg?: unknown) {
+    guard: function (fn: (a?: unknown, b?: unknown) => void) {
+      return function (a?: unknown, b?: unknown) {
         try {
-          fn(arg);
+          fn(a, b);
         } catch (e) {
-          count++;
+          c.n++;
           try {
             flush();
           } catch (e2) {
@@ -64,7 +56,7 @@ export function createFaults(p: Platform): Faults {
       };
     },
     count: function () {
-      return count;
+      return c.n;
     },
     flush: function () {
       up += 60;

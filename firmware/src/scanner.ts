@@ -26,7 +26,12 @@ export interface Scanner {
  * at or above the floor, or only the strongest few while the log declares a
  * flood (log/store.ts).
  */
-export function createScanner(p: Platform, log: EncounterLog, guard: Guard): Scanner {
+export function createScanner(
+  p: Platform,
+  log: EncounterLog,
+  guard: Guard,
+  beacon?: (keys: Uint8Array, k: number, t: number) => boolean
+): Scanner {
   var keys = new Uint8Array(TABLE_SLOTS * 6);
   var sum = new Int32Array(TABLE_SLOTS);
   var peak = new Int16Array(TABLE_SLOTS);
@@ -86,17 +91,26 @@ export function createScanner(p: Platform, log: EncounterLog, guard: Guard): Sca
     p.stopScan();
     var n = used;
     used = 0;
-    var keep = log.window(t0, n, overflow);
+    // The home kiosk's beacon is not an encounter: its row is neither logged nor counted towards a flood.
+    var bi = -1;
+    for (var i = 0; beacon && i < n; i++)
+      if (beacon(keys, i * 6, t0)) {
+        bi = i;
+        cnt[i] = 0;
+      }
+    var rows = bi < 0 ? n : n - 1;
+    var keep = log.window(t0, rows, overflow);
     overflow = 0;
-    for (var j = 0; j < keep; j++) {
-      var b = j;
+    for (var j = 0, r = 0; j < keep; j++, r++) {
+      if (r === bi) r++;
+      var b = r;
       // A flood: the strongest rows heard more than once, by mean RSSI plus
       // 2 dB a packet. A phone close by is heard in most of the
       // window's packets, a flood of fresh RPIs once each; the rest are
       // counted as dropped.
-      if (keep < n) {
+      if (keep < rows) {
         b = -1;
-        for (var i = 0, s = -999; i < n; i++) {
+        for (var s = -999, i = 0; i < n; i++) {
           var v = cnt[i] > 1 ? sum[i] / cnt[i] + 2 * cnt[i] : -999;
           if (v > s) {
             s = v;

@@ -7,6 +7,9 @@ import { createScanner } from "./scanner";
 import { createUi, PATTERN } from "./ui";
 import { clockValid, setClock } from "./clock";
 import { riskLevel } from "./wire/settings";
+import { createSync, Sync } from "./sync";
+import { openCounter } from "./counter-file";
+import { BOOT_COUNT_FILE } from "./wire/fault-count";
 
 /** Battery percentage under which the status shows "battery low". */
 export var BATTERY_LOW = 15;
@@ -38,10 +41,25 @@ export function startToken(p: Platform): Token {
     },
     g
   );
-  var scan = createScanner(p, log, g);
+  var boots = openCounter(p.storage, BOOT_COUNT_FILE);
+  boots.n++;
+  g(boots.save)();
+  // Assigned below; the scanner and the wearer's interface reach it only from later events.
+  var sync: Sync;
+  var scan = createScanner(p, log, g, function (k: Uint8Array, j: number, t: number) {
+    return sync.beacon(k, j, t);
+  });
+  // The window the wearer or the kiosk's beacon asked for; a connected central keeps it open until it leaves.
+  var wanted = false;
+  function applyWindow(): void {
+    p.setSyncWindow(wanted || sync.linked());
+  }
   var ui = createUi(
     p,
     {
+      consent: function () {
+        return sync.consent();
+      },
       risk: function () {
         return riskLevel(p.storage);
       },
@@ -56,11 +74,40 @@ export function startToken(p: Platform): Token {
       }
     },
     function (open: boolean) {
+      wanted = open;
       // Hold identifiers before the window opens; release after it closed, so
       // a due change never goes out connectable.
       if (open) adv.hold(true);
-      p.setSyncWindow(open);
-      if (!open) adv.hold(false);
+      applyWindow();
+      if (!open && !sync.linked()) adv.hold(false);
+    },
+    g
+  );
+  // Declared before its first use: Espruino does not hoist function declarations.
+  function setTime(t: number): void {
+    setClock(p, log, t);
+    adv.rotate();
+  }
+  sync = createSync(
+    p,
+    log,
+    keys,
+    {
+      setTime: setTime,
+      riskChanged: ui.showStatus,
+      openWindow: function () {
+        ui.openSync(false);
+      },
+      linkDown: function () {
+        if (!wanted) {
+          applyWindow();
+          adv.hold(false);
+        }
+      },
+      faults: faults.count,
+      boots: function () {
+        return boots.n;
+      }
     },
     g
   );
@@ -85,10 +132,5 @@ export function startToken(p: Platform): Token {
   });
   p.setTimeout(tick, TICK_MS);
   p.enableWatchdog(WATCHDOG_SECONDS);
-  return {
-    setTime: function (t: number) {
-      setClock(p, log, t);
-      adv.rotate();
-    }
-  };
+  return { setTime: setTime };
 }

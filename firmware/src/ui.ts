@@ -16,7 +16,9 @@ export var PATTERN = {
   needsSync: 4 | ((100 / 10) << 3) | ((900 / 10) << 11) | (3 << 19),
   batteryLow: 1 | ((80 / 10) << 3) | ((250 / 10) << 11) | (2 << 19),
   fault: 5 | ((1000 / 10) << 3) | ((300 / 10) << 11) | (3 << 19),
-  syncOpen: 4 | ((60 / 10) << 3) | ((1940 / 10) << 11) | (1 << 19)
+  syncOpen: 4 | ((60 / 10) << 3) | ((900 / 10) << 11) | (1 << 19),
+  /** The wearer's press was taken as consent to release their keys: three quick green blinks. */
+  consent: 2 | ((100 / 10) << 3) | ((150 / 10) << 11) | (3 << 19)
 };
 
 /** A pattern's fields: [colours, on ms, off ms, repeats]. */
@@ -29,6 +31,8 @@ export var LONG_PRESS_MS = 2000;
 export var SYNC_WINDOW_MS = 120000;
 
 export interface TokenStatus {
+  /** A short press during an authenticated sync session: the wearer's consent to release their keys (true if taken). */
+  consent(): boolean;
   risk(): number;
   needsSync(): boolean;
   batteryLow(): boolean;
@@ -41,6 +45,8 @@ export interface Ui {
   /** The wearer's status: problems first, then the risk level. */
   showStatus(): void;
   syncOpen(): boolean;
+  /** Open the sync window for SYNC_WINDOW_MS; `show` blinks it to the wearer (a long press), the kiosk's beacon opens it quietly. */
+  openSync(show: boolean): void;
 }
 
 var COLOURS: LedColour[] = ["red", "green", "blue"];
@@ -96,19 +102,26 @@ export function createUi(p: Platform, status: TokenStatus, setSync: (open: boole
     setSync(false);
   }
 
+  function openSync(show: boolean): void {
+    if (syncTimer) return;
+    setSync(true);
+    syncTimer = p.setTimeout(guard(closeSync), SYNC_WINDOW_MS);
+    if (!show) return;
+    // The heartbeat waits for whatever else is showing (a level the kiosk wrote, the consent blinks) to end.
+    blink = p.setInterval(
+      guard(function () {
+        if (!timer) play([PATTERN.syncOpen]);
+      }),
+      2000
+    );
+    play([PATTERN.syncOpen]);
+  }
+
   p.onButton(
     guard(function (ms: number) {
-      if (ms < LONG_PRESS_MS) return ui.showStatus();
+      if (ms < LONG_PRESS_MS) return status.consent() ? play([PATTERN.consent]) : ui.showStatus();
       if (syncTimer) return closeSync();
-      setSync(true);
-      syncTimer = p.setTimeout(guard(closeSync), SYNC_WINDOW_MS);
-      blink = p.setInterval(
-        guard(function () {
-          play([PATTERN.syncOpen]);
-        }),
-        2000
-      );
-      play([PATTERN.syncOpen]);
+      openSync(true);
     })
   );
 
@@ -125,7 +138,8 @@ export function createUi(p: Platform, status: TokenStatus, setSync: (open: boole
     },
     syncOpen: function () {
       return syncTimer !== 0;
-    }
+    },
+    openSync: openSync
   };
   return ui;
 }

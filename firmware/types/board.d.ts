@@ -7,6 +7,8 @@
  */
 interface BoardConstants {
   id: string;
+  /** The board's code in the sync INFO message (BOARD_CODES in firmware/src/wire/sync-messages.ts). */
+  syncCode: number;
   espruinoBoard: string;
   storage: { bytes: number; pageBytes: number; dataBytes: number };
   jsVars: { count: number; bytesPerVar: number };

@@ -76,9 +76,11 @@ function countingScanner(): { p: FakePlatform; n: { added: number; dropped: numb
     add: () => (n.added++, true),
     window: (_t: number, rows: number, lost: number) => ((n.dropped += lost), rows),
     anchor: () => undefined,
-    dropped: () => n.dropped
+    dropped: () => n.dropped,
+    segments: () => [],
+    ack: () => 0
   };
-  createScanner(p, log, (fn: (a?: unknown) => void) => fn).start();
+  createScanner(p, log, (fn: (a?: unknown, b?: unknown) => void) => fn).start();
   return { p, n };
 }
 
@@ -175,9 +177,11 @@ describe("token: advertising, scanning, clock, wearer interface (fake platform)"
       ),
       window: (_t: number, rows: number, lost: number) => ((dropped += lost), rows),
       anchor: () => undefined,
-      dropped: () => dropped
+      dropped: () => dropped,
+      segments: () => [],
+      ack: () => 0
     };
-    const s = createScanner(p, log, (fn: (a?: unknown) => void) => fn);
+    const s = createScanner(p, log, (fn: (a?: unknown, b?: unknown) => void) => fn);
     s.start();
     // A crowd far away: more distinct RPIs than the table holds, all below the floor.
     for (let i = 0; i < 3 * TABLE_SLOTS; i++) p.deliver(floor - 1 - (i % 20), phone(i));
@@ -386,7 +390,7 @@ describe("token: advertising, scanning, clock, wearer interface (fake platform)"
     const rhythms = new Set(all.map((x) => patternParts(x).slice(1).join("/")));
     assert.equal(rhythms.size, all.length, "a one-LED board still tells them apart");
     // Packed into one integer each: the longest times and most repeats survive the packing.
-    assert.deepEqual(patternParts(PATTERN.syncOpen), [4, 60, 1940, 1]);
+    assert.deepEqual(patternParts(PATTERN.syncOpen), [4, 60, 900, 1]);
     assert.deepEqual(patternParts(PATTERN.riskNone), [2, 1500, 500, 1]);
     assert.deepEqual(patternParts(PATTERN.riskHigh), [1, 150, 150, 6]);
   });

@@ -255,7 +255,7 @@ export function runLogFlood(opts: LogFloodOptions = {}): LogFloodResult {
   const start = buildTime + 30 * DAY;
   const p = new SimPlatform(start, st, rng);
   const log = openLog(st);
-  const scanner = createScanner(p, log, (fn: (a?: unknown) => void) => fn);
+  const scanner = createScanner(p, log, (fn: (a?: unknown, b?: unknown) => void) => fn);
   const attackFrom = start + historyDays * DAY;
   const end = attackFrom + attackHours * 3600;
   const real: RealSighting[] = [];

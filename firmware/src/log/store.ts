@@ -1,8 +1,10 @@
 import { PlatformStorage } from "../platform-api";
 import { DROP_FILE } from "../wire/drop-count";
-import { FAULT_SLOTS, savedFaults } from "../wire/fault-count";
+import { openCounter } from "../counter-file";
 import { FLOOD_KEEP, HOUR_BUDGET } from "../wire/scan-limits";
+import { getLE, putLE } from "../wire/le-bytes";
 import {
+  ACK_FILE,
   FLAG_FLOOD,
   FLAG_UTC,
   FLOOD_MARK,
@@ -66,6 +68,14 @@ export interface EncounterLog {
   anchor(oldLocal: number, newUtc: number): void;
   /** Sightings dropped since the log began (persisted at each new segment and within about an hour in DROP_FILE). */
   dropped(): number;
+  /** Numbers of the segments kept, oldest first. */
+  segments(): number[];
+  /**
+   * A kiosk stored every segment before `seg` (sync LOG_ACK): when flash is
+   * short those go first, and not as dropped. Kept in ACK_FILE. Returns the
+   * acknowledgement now recorded (never lower than before).
+   */
+  ack(seg: number): number;
 }
 
 export function openLog(st: PlatformStorage): EncounterLog {
@@ -82,10 +92,9 @@ export function openLog(st: PlatformStorage): EncounterLog {
   var hour = 0;
   var demand = 0;
   var flood = false;
-  var db = st.read(DROP_FILE);
-  var sd = savedFaults(db);
-  // Where the next drop count goes (FAULT_SLOTS: write the file anew).
-  var dslot = db ? sd[1] : FAULT_SLOTS;
+  var dc = openCounter(st, DROP_FILE);
+  var ab = st.read(ACK_FILE);
+  var acked = ab && ab.length === 4 ? getLE(ab, 0, 4) : 0;
   // Cap for boards whose Storage is shared (see LOG_CAP_BUNDLE_BYTES). (Read
   // here, not at load: BOARD is inlined.)
   var maxSegs = Math.floor((BOARD.storage.dataBytes - LOG_CAP_BUNDLE_BYTES) / SEGMENT_FOOTPRINT);
@@ -134,8 +143,11 @@ export function openLog(st: PlatformStorage): EncounterLog {
       }
     }
   }
+  // Numbers never go back below the acknowledgement: with every segment gone
+  // (erased, or lost in a cut) a new pt.log1 would read as already stored.
+  if (seq < acked - 1) seq = acked - 1;
   // The drop file is newer than any header when records were lost since.
-  if (sd[0] > dropped) dropped = sd[0];
+  if (dc.n > dropped) dropped = dc.n;
   var saved = dropped;
 
   function evict(t: number, isUtc: boolean): void {
@@ -154,20 +166,24 @@ export function openLog(st: PlatformStorage): EncounterLog {
     var need = SEGMENT_FOOTPRINT + RESERVE_BYTES;
     if (st.getFree() < need) st.compact();
     while (all.length && (all.length >= maxSegs || st.getFree() < need)) {
-      // Segments written during a flood go first, oldest first; while a flood
-      // is declared nothing else goes: the flood's own records make room for
-      // it, never the history before it.
-      for (i = 0; i < all.length; i++) {
-        h = header(all[i]);
-        if (h && h.flags & FLAG_FLOOD) break;
-      }
+      // Segments a kiosk already stored go first (they are not lost), then
+      // those written during a flood, oldest first; while a flood is declared
+      // nothing else goes: the flood's own records make room for it, never
+      // the history before it.
+      i = 0;
+      if (all[0] >= acked)
+        for (; i < all.length; i++) {
+          h = header(all[i]);
+          if (h && h.flags & FLAG_FLOOD) break;
+        }
       if (i === all.length) {
         if (flood) throw new Error("flood: log full");
         i = 0;
       }
-      var n = name(all.splice(i, 1)[0]);
+      var gone = all.splice(i, 1)[0];
+      var n = name(gone);
       var b = st.read(n);
-      if (b) dropped += firstFreeSlot(b);
+      if (b && gone >= acked) dropped += firstFreeSlot(b);
       st.erase(n);
       if (st.getFree() < need) st.compact();
     }
@@ -224,12 +240,8 @@ export function openLog(st: PlatformStorage): EncounterLog {
         // an hour and a scan period, 4 bytes a write (wire/drop-count.ts).
         if (dropped !== saved)
           try {
-            var w = new Uint8Array(4);
-            for (var i = 0; i < 4; i++) w[i] = (dropped >>> (8 * i)) & (i === 3 ? 127 : 255);
-            if (dslot >= FAULT_SLOTS) {
-              st.write(DROP_FILE, w, 0, FAULT_SLOTS * 4);
-              dslot = 1;
-            } else st.write(DROP_FILE, w, 4 * dslot++);
+            dc.n = dropped;
+            dc.save();
             saved = dropped;
           } catch (x) {
             // Flash full: the count stays in RAM and goes into the next segment header.
@@ -267,6 +279,20 @@ export function openLog(st: PlatformStorage): EncounterLog {
     },
     dropped: function () {
       return dropped;
+    },
+    segments: seqs,
+    ack: function (n: number) {
+      if (n > acked) {
+        acked = n;
+        var w = new Uint8Array(4);
+        putLE(w, 0, n, 4);
+        try {
+          st.write(ACK_FILE, w);
+        } catch (e) {
+          // Flash full: the acknowledgement holds until a reboot; the kiosk acknowledges again at the next sync.
+        }
+      }
+      return acked;
     }
   };
 }

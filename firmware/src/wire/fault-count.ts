@@ -7,6 +7,8 @@
  */
 export var FAULT_COUNT_FILE = "pt.err";
 export var FAULT_SLOTS = 16;
+/** Boots since provisioning, in the same layout (one slot written per boot; the sync INFO reports it). */
+export var BOOT_COUNT_FILE = "pt.boot";
 
 /**
  * The persisted count and the first free slot, as [count, slot]. A slot is

@@ -43,6 +43,11 @@ export var FLAG_FLOOD = 2;
 export var HEADER_FLOOD_OFFSET = 15;
 export var FLOOD_MARK = 0;
 
+/**
+ * The kiosk's acknowledgement (sync LOG_ACK): uint32 LE, every segment
+ * numbered below it is stored on a kiosk. Written anew at each ack.
+ */
+export var ACK_FILE = "pt.ack";
 /** Segment files are named LOG_PREFIX + n, n = 1, 2, … counting up. */
 export var LOG_PREFIX = "pt.log";
 /** Flash a segment file occupies: Espruino's file header plus the data, word aligned. */

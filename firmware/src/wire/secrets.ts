@@ -1,8 +1,7 @@
 /**
  * The token's secrets file (`pt.sec`), written once at provisioning by the
  * `espruino` uploader with the bundle (docs/provisioning.md). Shared with host
- * tools: the host encodes it, the token will read it. The firmware does not
- * read it yet: the sync link that needs it is not built (issue 11).
+ * tools: the host encodes it, the token reads it (sync.ts).
  *
  *   offset  bytes  field
  *        0      1  version (SECRETS_VERSION)
@@ -60,14 +59,20 @@ export function encodeSecrets(s: TokenSecrets): Uint8Array {
 }
 
 /**
- * Token (and host): the secrets in `b`, or null if there is no file, it has
- * another length or version, or its CRC does not match. Never throws, so a
- * token without secrets keeps running (it just cannot sync).
+ * Token (and host): true if `b` is a secrets file of this version whose CRC
+ * matches. Never throws, so a token without secrets keeps running (it just
+ * cannot sync). The token then takes its keys at SEC_SYNC and SEC_HOME.
  */
-export function readSecrets(b: Uint8Array | undefined): TokenSecrets | null {
-  if (!b || b.length !== SECRETS_BYTES || b[0] !== SECRETS_VERSION) return null;
+export function secretsValid(b: Uint8Array | undefined): b is Uint8Array {
+  if (!b || b.length !== SECRETS_BYTES || b[0] !== SECRETS_VERSION) return false;
   var c = crc32(b, 0, SEC_CRC);
-  for (var k = 0; k < 4; k++) if (b[SEC_CRC + k] !== ((c >> (8 * k)) & 255)) return null;
+  for (var k = 0; k < 4; k++) if (b[SEC_CRC + k] !== ((c >> (8 * k)) & 255)) return false;
+  return true;
+}
+
+/** Host: the secrets in `b`, or null if there is no file, it has another length or version, or its CRC does not match. */
+export function readSecrets(b: Uint8Array | undefined): TokenSecrets | null {
+  if (!secretsValid(b)) return null;
   return {
     tokenId: b.subarray(SEC_TOKEN_ID, SEC_SYNC),
     syncSecret: b.subarray(SEC_SYNC, SEC_ARCHIVE),

@@ -80,14 +80,21 @@ export function encodeRequest(r: SyncRequest): Uint8Array {
 }
 
 /**
- * Token: a request from an opened message, or an ERROR code (a number) to
- * answer with: an unknown type, a wrong length or a risk level out of range.
+ * Token: 0 if `m` is a request it can answer, else the ERROR code to answer
+ * with: an unknown type, a wrong length or a risk level out of range. The
+ * token then reads the fields where the table above puts them.
  */
-export function decodeRequest(m: Uint8Array): SyncRequest | number {
+export function checkRequest(m: Uint8Array): number {
   var t = m[0] - REQ_INFO;
   var len = t >= 0 ? REQ_LEN[t] : 0;
-  if (!len) return ERR_UNKNOWN;
-  if (m.length !== len) return ERR_LENGTH;
+  return !len ? ERR_UNKNOWN : m.length !== len ? ERR_LENGTH : m[0] === REQ_RISK_SET && m[1] >= RISK_LEVELS ? ERR_VALUE : 0;
+}
+
+/** A request from an opened message (its fields by name), or the ERROR code to answer with (checkRequest). */
+export function decodeRequest(m: Uint8Array): SyncRequest | number {
+  var err = checkRequest(m);
+  if (err) return err;
+  var len = m.length;
   var r = { type: m[0], seg: 0, off: 0, value: 0, reason: 0 };
   if (len === 7) {
     r.seg = getLE(m, 1, 4);
@@ -96,7 +103,6 @@ export function decodeRequest(m: Uint8Array): SyncRequest | number {
   else if (len > 1) {
     r.value = m[1];
     r.reason = len > 2 ? m[2] : 0;
-    if (r.type === REQ_RISK_SET && r.value >= RISK_LEVELS) return ERR_VALUE;
   }
   return r;
 }
@@ -146,21 +152,45 @@ export var INFO_NAMES: Array<keyof TokenInfo> = [
   "logLastBytes",
   "dropped"
 ];
-var INFO_SIZES = [4, 1, 1, 4, 2, 4, 2, 2, 4, 4, 2, 4];
+export var INFO_SIZES = [4, 1, 1, 4, 2, 4, 2, 2, 4, 4, 2, 4];
 var DRIFT = 4;
 export var INFO_BYTES = 35;
 
-/** Token: INFO of the values in INFO_NAMES order. Counts saturate at their field's maximum; drift is clamped to ±32767. */
-export function encodeInfo(values: number[]): Uint8Array {
-  var m = new Uint8Array(INFO_BYTES);
-  m[0] = REQ_INFO | RESPONSE;
-  for (var i = 0, o = 1; i < INFO_SIZES.length; o += INFO_SIZES[i++]) {
-    var v = values[i];
-    var max = Math.pow(2, 8 * INFO_SIZES[i]) - 1;
-    if (i === DRIFT) v = (v < -32767 ? -32767 : v > 32767 ? 32767 : v) & 65535;
-    putLE(m, o, v < 0 ? 0 : v > max ? max : v, INFO_SIZES[i]);
+/**
+ * Token: a response, type ‖ each value little-endian in its size ‖ `tail`.
+ * Unsigned values saturate at their size's maximum rather than wrap; a
+ * negative value goes as two's complement (INFO's drift, clamped by the
+ * caller). The one encoder the token carries: the helpers below are its
+ * callers for the host and the specs.
+ */
+export function encodeFields(type: number, values: number[], sizes: number[], tail?: Uint8Array): Uint8Array {
+  for (var n = 1, i = 0; i < sizes.length;) n += sizes[i++];
+  var m = new Uint8Array(n + (tail ? tail.length : 0));
+  m[0] = type;
+  for (i = 0, n = 1; i < sizes.length; n += sizes[i++]) {
+    var max = Math.pow(2, 8 * sizes[i]) - 1;
+    putLE(m, n, values[i] > max ? max : values[i], sizes[i]);
   }
+  if (tail) m.set(tail, n);
   return m;
+}
+
+/** Drift as INFO carries it: clamped to ±32767 seconds. */
+export function clampDrift(v: number): number {
+  return v < -32767 ? -32767 : v > 32767 ? 32767 : v;
+}
+
+/**
+ * INFO of the values in INFO_NAMES order. Counts saturate at their field's
+ * maximum (and a negative one reads 0); drift is clamped to ±32767. The token
+ * calls encodeFields with INFO_SIZES itself: its values are never negative
+ * and it clamps the drift where it measures it.
+ */
+export function encodeInfo(values: number[]): Uint8Array {
+  var v = values.map(function (x, i) {
+    return i === DRIFT ? clampDrift(x) : x < 0 ? 0 : x;
+  });
+  return encodeFields(REQ_INFO | RESPONSE, v, INFO_SIZES);
 }
 
 /** Host: the values of a TokenInfo in INFO_NAMES order. */
@@ -181,16 +211,13 @@ export function decodeInfo(m: Uint8Array): TokenInfo | null {
   return t;
 }
 
-/** Token: LOG_CHUNK of `data` (≤ CHUNK_DATA_MAX bytes, a view is fine) read at seg/off. */
+/** LOG_CHUNK of `data` (≤ CHUNK_DATA_MAX bytes, a view is fine) read at seg/off. */
 export function encodeChunk(seg: number, off: number, flags: number, data: Uint8Array): Uint8Array {
-  var m = new Uint8Array(8 + data.length);
-  m[0] = REQ_LOG_READ | RESPONSE;
-  putLE(m, 1, seg, 4);
-  putLE(m, 5, off, 2);
-  m[7] = flags;
-  m.set(data, 8);
-  return m;
+  return encodeFields(REQ_LOG_READ | RESPONSE, [seg, off, flags], CHUNK_SIZES, data);
 }
+
+/** LOG_CHUNK's fields before the data: seg, off, flags. */
+export var CHUNK_SIZES = [4, 2, 1];
 
 export interface LogChunk {
   seg: number;
@@ -206,15 +233,11 @@ export function decodeChunk(m: Uint8Array): LogChunk | null {
 }
 
 /**
- * Token: a response of two numbers (`a` of `an` bytes, `b` of `bn`): LOG_ACKED
+ * A response of two numbers (`a` of `an` bytes, `b` of `bn`): LOG_ACKED
  * (seg 4, off 2), TIME_DONE (before 4, after 4), RISK_DONE (level 1, reason 1).
  */
 export function encodePair(request: number, a: number, an: number, b: number, bn: number): Uint8Array {
-  var m = new Uint8Array(1 + an + bn);
-  m[0] = request | RESPONSE;
-  putLE(m, 1, a, an);
-  putLE(m, 1 + an, b, bn);
-  return m;
+  return encodeFields(request | RESPONSE, [a, b], [an, bn]);
 }
 
 /** Host: [a, b] of a LOG_ACKED, TIME_DONE or RISK_DONE answering `request`, or null. */
@@ -237,19 +260,16 @@ export interface TekRelease {
 /** TEK message with a key: type, status, count, index, rolling start (4), TEK (16). */
 export var TEK_BYTES = 24;
 
-/** Token: TEK with a key (TEK_OK), or the refusal alone (TEK_NO_CONSENT, TEK_NO_KEY). */
+/** TEK with a key (TEK_OK), or the refusal alone (TEK_NO_CONSENT, TEK_NO_KEY). */
 export function encodeTek(status: number, count: number, index: number, rollingStart: number, tek: Uint8Array | null): Uint8Array {
-  var m = new Uint8Array(status || !tek ? 2 : TEK_BYTES);
-  m[0] = REQ_TEK_GET | RESPONSE;
-  m[1] = status;
-  if (m.length > 2 && tek) {
-    m[2] = count;
-    m[3] = index;
-    putLE(m, 4, rollingStart, 4);
-    m.set(tek.subarray(0, 16), 8);
-  }
-  return m;
+  var t = REQ_TEK_GET | RESPONSE;
+  return status || !tek
+    ? encodeFields(t, [status], [1])
+    : encodeFields(t, [status, count, index, rollingStart], TEK_SIZES, tek.subarray(0, 16));
 }
+
+/** TEK's fields before the key: status, count, index, rolling start. */
+export var TEK_SIZES = [1, 1, 1, 4];
 
 /** Host: TEK, or null if `m` is not one. */
 export function decodeTek(m: Uint8Array): TekRelease | null {
@@ -258,9 +278,9 @@ export function decodeTek(m: Uint8Array): TekRelease | null {
   return { status: 0, count: m[2], index: m[3], rollingStart: getLE(m, 4, 4), tek: new Uint8Array(m.subarray(8, 24)) };
 }
 
-/** Token: ERROR. */
+/** ERROR. */
 export function encodeError(code: number): Uint8Array {
-  return new Uint8Array([RSP_ERROR, code]);
+  return encodeFields(RSP_ERROR, [code], [1]);
 }
 
 /** Host: the code of an ERROR, or 0 if `m` is not one. */

@@ -4,6 +4,7 @@ import Ajv from "ajv";
 import { boardConfigDir } from "../paths";
 import { UserError } from "../errors";
 import { PrivateTracerBoardConfiguration } from "./board-config.generated";
+import { BOARD_CODES } from "../../../firmware/src/wire/sync-messages";
 
 /** A board config as stored in `board-configs/<id>.json`: the type is generated from board.schema.json (board-type.ts). */
 export type BoardConfig = PrivateTracerBoardConfiguration;
@@ -78,6 +79,7 @@ export function dataBytes(cfg: BoardConfig): number {
 export function boardConstants(cfg: BoardConfig, buildTime: number): BoardConstants {
   return {
     id: cfg.id,
+    syncCode: BOARD_CODES.indexOf(cfg.id),
     espruinoBoard: cfg.espruinoBoard,
     storage: { bytes: cfg.storage.bytes, pageBytes: cfg.storage.pageBytes, dataBytes: dataBytes(cfg) },
     jsVars: { count: cfg.jsVars.count, bytesPerVar: cfg.jsVars.bytesPerVar },

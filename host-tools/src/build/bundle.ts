@@ -96,8 +96,8 @@ export async function bundleBoard(cfg: BoardConfig, opts: { es5Dir?: string; out
     legalComments: "none",
     charset: "ascii",
     // `new Uint8Array` fifty times over, `Math.floor` a dozen: short global names for them save ~500 bytes.
-    define: { ...defineMap(boardConstants(cfg, buildTime)), Uint8Array: "$U", "Math.floor": "$F" },
-    banner: { js: "var $U=Uint8Array,$F=Math.floor;" },
+    define: { ...defineMap(boardConstants(cfg, buildTime)), Uint8Array: "$", "Math.floor": "_" },
+    banner: { js: "var $=Uint8Array,_=Math.floor;" },
     mangleProps: mangleProps(),
     write: false,
     logLevel: "silent"

@@ -199,9 +199,11 @@ describe("log flooding (issue 15, item 1)", () => {
           return keep;
         },
         anchor: () => undefined,
-        dropped: () => dropped
+        dropped: () => dropped,
+        segments: () => [],
+        ack: () => 0
       };
-      const s = createScanner(p, log, (fn: (a?: unknown) => void) => fn);
+      const s = createScanner(p, log, (fn: (a?: unknown, b?: unknown) => void) => fn);
       s.start();
       const adv = (i: number): Uint8Array => {
         const d = new Uint8Array(20).fill(i);

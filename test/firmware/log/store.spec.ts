@@ -221,4 +221,19 @@ describe("log/store: the encounter log in flash", () => {
     const truth = [utcNow - 900, utcNow - 300, utcNow + 60];
     seen.forEach((s, i) => assert.ok(s.time! <= truth[i] && s.time! > truth[i] - 60, `record ${i}: ${s.time} vs ${truth[i]}`));
   });
+  it("after a kiosk's acknowledgement, segment numbers never restart below it, even with every segment gone", () => {
+    useBoard("puckjs", BUILD);
+    const st = new FakeStorage();
+    let log = openLog(st);
+    const t0 = BUILD + 10 * DAY;
+    for (let i = 0; i < 3 * SEGMENT_RECORDS; i++) log.add(keyOf(i), 0, t0 + i * 60, -60, -58, 3);
+    const before = log.segments();
+    assert.deepEqual(before, [1, 2, 3]);
+    assert.equal(log.ack(3), 3, "segments 1 and 2 are stored on a kiosk");
+    assert.equal(log.ack(2), 3, "an older acknowledgement changes nothing");
+    for (const n of st.list(LOG_PREFIX)) st.erase(n);
+    log = openLog(st); // a reboot that finds no segment (erased, or lost in a cut)
+    log.add(keyOf(999), 0, t0 + DAY, -60, -58, 3);
+    assert.deepEqual(log.segments(), [3], "the next number is the acknowledged one, not 1: it is not taken for stored");
+  });
 });
