@@ -39,7 +39,15 @@ export type ErrorCode =
   | "STORE_LOCKED"
   | "STORE_WRITE_FAILED"
   | "PASSPHRASE_UNAVAILABLE"
-  | "UPLOAD_FAILED";
+  | "UPLOAD_FAILED"
+  /** ble/errors.ts */
+  | "NO_ADAPTER"
+  | "BLUEZ_UNAVAILABLE"
+  | "CONNECT_FAILED"
+  | "LINK_LOST"
+  /** sync/errors.ts */
+  | "AUTH_FAILED"
+  | "SYNC_PROTOCOL";
 
 /** The common base: catch this to tell a person's problem from a bug. */
 export abstract class PrivateTracerError extends Error {
