@@ -37,17 +37,31 @@ function init(): Uint8Array {
   return s;
 }
 
+/**
+ * The last key's expansion, kept for the next call with the same key object:
+ * a sync session encrypts every counter block under one key, and expanding it
+ * is half the work of a block. Keyed by identity, so a caller must not change
+ * a key array in place (none does: session and GAEN keys are fresh arrays).
+ */
+var lastKey: Uint8Array | undefined;
+var lastW: Uint8Array | undefined;
+
 export function aes128Pure(block: Uint8Array, key: Uint8Array): Uint8Array {
   var S_ = S || (S = init());
   var i: number;
-  // Key expansion: 11 round keys of 16 bytes.
-  var w = new Uint8Array(176);
-  w.set(key);
-  var rc = 1;
-  for (i = 16; i < 176; i++) {
-    // First word of each round key: SubWord(RotWord(previous word)) ^ Rcon.
-    w[i] = w[i - 16] ^ (i % 16 < 4 ? S_[w[i % 4 < 3 ? i - 3 : i - 7]] ^ (i % 16 ? 0 : rc) : w[i - 4]);
-    if (i % 16 === 3) rc = xt(rc);
+  var w = lastW;
+  if (key !== lastKey || !w) {
+    // Key expansion: 11 round keys of 16 bytes.
+    w = new Uint8Array(176);
+    w.set(key);
+    var rc = 1;
+    for (i = 16; i < 176; i++) {
+      // First word of each round key: SubWord(RotWord(previous word)) ^ Rcon.
+      w[i] = w[i - 16] ^ (i % 16 < 4 ? S_[w[i % 4 < 3 ? i - 3 : i - 7]] ^ (i % 16 ? 0 : rc) : w[i - 4]);
+      if (i % 16 === 3) rc = xt(rc);
+    }
+    lastKey = key;
+    lastW = w;
   }
   var s = new Uint8Array(16);
   var t = new Uint8Array(16);

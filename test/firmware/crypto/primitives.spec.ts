@@ -57,6 +57,17 @@ describe("token crypto: pure-JS AES-128", () => {
       assert.equal(toHex(b), b0);
     }
   });
+  it("keeps the last key's expansion without mixing keys: the same key many times, two keys in turn, equal bytes in another array", () => {
+    const next = prng(12);
+    const k1 = randomBytes(next, 16);
+    const k2 = randomBytes(next, 16);
+    const copy = Uint8Array.from(k1);
+    for (let i = 0; i < 50; i++) {
+      const b = randomBytes(next, 16);
+      const k = i % 5 === 4 ? copy : i % 2 ? k2 : k1;
+      assert.equal(toHex(aes128Pure(b, k)), nodeAes(b, k), `block ${i}`);
+    }
+  });
 });
 
 describe("token crypto: the board's config picks the path", () => {
