@@ -3,7 +3,7 @@ import { loadBoard } from "../../../host-tools/src/build/boards";
 import { DriftingClock } from "../../../host-tools/src/sim/clock";
 import { EventScheduler } from "../../../host-tools/src/sim/scheduler";
 import { createEmulatedToken } from "../../../host-tools/src/sim/espruino";
-import { NUS_PAYLOAD_BYTES, TX_BUFFER_BYTES } from "../../../host-tools/src/sim/espruino/nrf-connection";
+import { NUS_PAYLOAD_BYTES, NegotiatingCentral, TX_BUFFER_BYTES } from "../../../host-tools/src/sim/espruino/nrf-connection";
 import { HCI_LOCAL_HOST_TERMINATED, HCI_REMOTE_USER_TERMINATED } from "../../../host-tools/src/sim/types";
 import type { CentralLink } from "../../../host-tools/src/sim/types";
 import { LONG_PRESS_MS, SYNC_WINDOW_MS } from "../../../firmware/src/ui";
@@ -48,6 +48,25 @@ const LISTEN =
   "var linkEvents = []; NRF.on('connect', function (a) { linkEvents.push('connect ' + a); }); NRF.on('disconnect', function (r) { linkEvents.push('disconnect ' + r); });";
 
 const bytes = (n: number, from = 0): Uint8Array => Uint8Array.from({ length: n }, (_, i) => (from + i) & 0xff);
+
+/** A central that negotiates as a BlueZ kiosk does (MTU 517 asked, Espruino's 7.5 ms granted), recording what it was told. */
+class BluezCentral extends RecordingCentral implements NegotiatingCentral {
+  readonly attMtu = 517;
+  readonly acceptsIntervalUpdate = true;
+  readonly told: Array<{ at: number; what: string }> = [];
+  constructor(
+    private readonly clock: { readonly now: number },
+    intervalMs: number
+  ) {
+    super(clock, "c0:ff:ee:00:00:01 public", intervalMs);
+  }
+  mtuChanged(mtu: number, payloadBytes: number): void {
+    this.told.push({ at: this.clock.now, what: `mtu ${mtu} payload ${payloadBytes}` });
+  }
+  intervalChanged(intervalMs: number): void {
+    this.told.push({ at: this.clock.now, what: `interval ${intervalMs}` });
+  }
+}
 
 describe("sim Espruino: a central's link to the shipped firmware", function () {
   let code = "";
@@ -143,7 +162,9 @@ describe("sim Espruino: a central's link to the shipped firmware", function () {
     assert.deepEqual(r.token.resets, { reboots: 0, watchdog: 0, powerCuts: 0 }, "E.reboot() did not run");
     assert.equal(central.text, "", "no REPL echo and no output came back");
     assert.equal(r.token.output.filter((l) => /^=|Uncaught/.test(l)).length, 0, r.token.output.join("\n"));
-    assert.equal(link.connected, true);
+    // The bytes reached the sync link's reader, whose first length byte ("g", 103) is past what it takes: it ended the link.
+    assert.equal(link.connected, false, "the token ended the link");
+    assert.deepEqual(central.disconnects, [0x13], "the token's firmware disconnected");
   });
 
   it("delivers the token's writes in order, one notification of at most 20 bytes per connection interval", () => {
@@ -198,6 +219,72 @@ describe("sim Espruino: a central's link to the shipped firmware", function () {
     const { central, link } = connectInWindow(r);
     r.scheduler.runUntil(r.scheduler.now + 1);
     assert.equal(central.notifications.length, 0);
+    assert.equal(link.txStalledMs, 0);
+  });
+
+  it("a central that asks for MTU 517 gets Puck.js's 53: notifications of 50 bytes from the second connection event, writes of up to 50", () => {
+    const r = boot(code);
+    r.token.evaluate("var rx = []; Bluetooth.on('data', function (d) { rx.push(d.length); });");
+    openWindow(r);
+    const central = new BluezCentral(r.scheduler, 7.5);
+    const link = r.token.connect(central);
+    assert.ok(link);
+    const start = r.scheduler.now;
+    const I = central.intervalMs / 1000;
+    r.token.evaluate("Bluetooth.write(new Uint8Array(120))");
+    r.scheduler.runUntil(start + 1);
+    assert.deepEqual(
+      central.told.map((t) => [Math.round((t.at - start) / I), t.what]),
+      [[2, "mtu 53 payload 50"]]
+    );
+    assert.deepEqual(
+      central.notifications.map((n) => [Math.round((n.at - start) / I), n.bytes.length]),
+      [
+        [1, 20],
+        [2, 50],
+        [3, 50]
+      ],
+      "20 bytes before the exchange completes, 50 after"
+    );
+    assert.equal(link.write(bytes(120)), true);
+    assert.deepEqual(plain(r.token.evaluate("rx")), [50, 50, 20], "ATT writes of up to MTU − 3 bytes");
+    // A plain central keeps the default MTU: covered by the 20-byte specs above.
+  });
+
+  it("a central at 50 ms that grants Espruino's 7.5 ms request runs at 7.5 ms from the instant, 0.45 s in; queued bytes follow the new interval", () => {
+    const r = boot(code);
+    openWindow(r);
+    const central = new BluezCentral(r.scheduler, 50);
+    const link = r.token.connect(central);
+    assert.ok(link);
+    const start = r.scheduler.now;
+    r.token.evaluate(`Bluetooth.write(new Uint8Array(${TX_BUFFER_BYTES}))`);
+    // Queued across the instant: one notification at the old interval's last event, the rest at the new one's.
+    r.scheduler.runUntil(start + 0.38);
+    r.token.evaluate(`Bluetooth.write(new Uint8Array(${TX_BUFFER_BYTES}))`);
+    r.scheduler.runUntil(start + 2);
+    const ms = (t: number): number => Math.round((t - start) * 10000) / 10;
+    assert.deepEqual(
+      central.told.map((t) => [ms(t.at), t.what]),
+      [
+        [100, "mtu 53 payload 50"],
+        [450, "interval 7.5"]
+      ],
+      "request at the first event 100 ms in, the update sent at the next, in effect 6 events later"
+    );
+    assert.deepEqual(
+      central.notifications.map((n) => [ms(n.at), n.bytes.length]),
+      [
+        [50, 20],
+        [100, 50],
+        [150, 50],
+        [200, 7],
+        [400, 50],
+        [450, 50],
+        [457.5, 27]
+      ]
+    );
+    assert.equal(link.txPending, 0);
     assert.equal(link.txStalledMs, 0);
   });
 });
