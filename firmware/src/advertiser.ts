@@ -120,7 +120,10 @@ export function createAdvertiser(p: Platform, ids: IdentifierSource, guard: Guar
       held = h;
       if (!h && due) {
         due = false;
-        rotate();
+        // Not at the moment the window closes: an observer of the window
+        // would see its address turn into the next one and link the two.
+        if (timer) p.clearTimeout(timer);
+        timer = p.setTimeout(guard(rotate), (p.random32() % 120) * 1000);
       }
     }
   };

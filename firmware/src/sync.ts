@@ -9,7 +9,7 @@ import { beaconData } from "./wire/beacon";
 import { getLE } from "./wire/le-bytes";
 import { HEADER_BYTES, LOG_PREFIX, RECORD_BYTES, firstFreeSlot } from "./wire/log-record";
 import { SyncSession, TOKEN_RX_BODY_MAX, createReader, feed, open, seal } from "./wire/sync-frame";
-import { FAIL_AUTH, TokenPending, decoyProve, failFrame, mayHandshake, readHello, tokenAccept, tokenProve } from "./wire/sync-handshake";
+import { FAIL_AUTH, TokenPending, failFrame, mayHandshake, readHello, tokenAccept, tokenProve } from "./wire/sync-handshake";
 import {
   CHUNK_DATA_MAX,
   CHUNK_GAP,
@@ -84,8 +84,10 @@ export function createSync(p: Platform, log: EncounterLog, keys: KeySchedule, ho
   var bMinute = -1;
   var bData: Uint8Array | null = null;
   var reader = createReader(TOKEN_RX_BODY_MAX);
-  // 0 waiting for HELLO, 1 PROVE sent, 2 session open, 3 decoy sent (any AUTH fails)
+  // 0 waiting for HELLO, 1 PROVE sent, 2 session open
   var state = 0;
+  // The key this connection's PROVE was made with: S, or while backing off a random one (the decoy).
+  var key: Uint8Array | null = null;
   var pend: TokenPending | null = null;
   var s: SyncSession | null = null;
   var up = false;
@@ -217,22 +219,23 @@ export function createSync(p: Platform, log: EncounterLog, keys: KeySchedule, ho
     } else if (state === 0) {
       var nc = readHello(f);
       if (typeof nc !== "number" && S) {
-        if (mayHandshake(failures, lastFail, now)) {
-          pend = { nc: nc, nt: random(16) };
-          p.linkWrite(tokenProve(p, S, pend));
-          // Counted now: a central that never answers is a failure too.
+        // Backing off, the token answers with a decoy: a PROVE under a random
+        // key, made and later checked exactly like a real one, so neither its
+        // bytes nor the time it takes say that this token is backing off.
+        key = mayHandshake(failures, lastFail, now) ? S : random(32);
+        pend = { nc: nc, nt: random(16) };
+        p.linkWrite(tokenProve(p, key, pend));
+        // Counted now: a central that never answers is a failure too.
+        if (key === S) {
           failures++;
           lastFail = now;
-          state = 1;
-        } else {
-          p.linkWrite(decoyProve(random(32)));
-          state = 3;
         }
+        state = 1;
         return true;
       }
       p.linkWrite(failFrame(typeof nc === "number" ? nc : FAIL_AUTH));
     } else {
-      s = state === 1 ? tokenAccept(p, S!, pend!, f) : null;
+      s = tokenAccept(p, key!, pend!, f);
       pend = null;
       if (s) {
         failures = 0;

@@ -86,7 +86,9 @@ export function startToken(p: Platform): Token {
   // Declared before its first use: Espruino does not hoist function declarations.
   function setTime(t: number): void {
     setClock(p, log, t);
-    adv.rotate();
+    // Only a token that was silent (lost clock) starts now; one already on the
+    // air keeps its schedule, so a kiosk's sync does not mark a rotation.
+    if (!adv.on()) adv.rotate();
   }
   sync = createSync(
     p,

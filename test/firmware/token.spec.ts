@@ -318,8 +318,11 @@ describe("token: advertising, scanning, clock, wearer interface (fake platform)"
     startToken(p);
     pastBootSilence(p);
     const all = new Set<string>();
-    // Back-to-back windows for 45 minutes: rotations (every 10–20 min) fall due inside them.
+    let atClose = 0;
+    // Windows for 80 minutes, 2 minutes apart: rotations (every 10–20 min) fall
+    // due inside them and happen within 2 minutes after (not as it closes).
     for (let windows = 0; windows < 20; windows++) {
+      p.advance(120000);
       p.pressButton(2500);
       assert.ok(p.advertising!.connectable, "sync window open");
       const seen = new Set<string>([p.address]);
@@ -328,9 +331,11 @@ describe("token: advertising, scanning, clock, wearer interface (fake platform)"
         if (p.advertising!.connectable) seen.add(p.address);
       }
       assert.equal(seen.size, 1, `window ${windows}: the address changed while the kiosk could be connected`);
+      if (p.address !== [...seen][0]) atClose++;
       all.add(p.address);
     }
     assert.ok(all.size >= 2, "identifiers still rotate between windows");
+    assert.ok(atClose <= 1, `${atClose} of 20 windows changed address the second they closed: an observer would link the two`);
   });
 
   it("never sends an RPI under a second address: kiosk sync with the same time, a clock set back, a reset that kept the clock", () => {
