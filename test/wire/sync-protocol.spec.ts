@@ -29,7 +29,6 @@ import {
   backoffSeconds,
   centralAuth,
   centralHello,
-  decoyProve,
   failFrame,
   identify,
   mayHandshake,
@@ -153,7 +152,8 @@ class TokenEnd {
       this.proves++;
       const b = this.backoff;
       this.decoy = !mayHandshake(b.failures, b.lastFailure, b.now);
-      if (this.decoy) this.sent.push(decoyProve(new Uint8Array(crypto.randomBytes(32))));
+      // The token's decoy (sync.ts): a PROVE under a random key.
+      if (this.decoy) this.sent.push(tokenProve(this.p, new Uint8Array(crypto.randomBytes(32)), this.pending));
       else {
         // Counted as a failure until a valid AUTH arrives (a dropped link is one too).
         b.failures++;

@@ -77,19 +77,6 @@ export function tokenAccept(p: CryptoPlatform, secret: Uint8Array, pending: Toke
   return createSession(prf(p, secret, "K", pending.nc, pending.nt), DIR_TOKEN);
 }
 
-/**
- * Token, while backing off: a PROVE of `random` (32 fresh random bytes) in
- * place of Nt and proof. No central can tell it from a real one without S
- * (and with S it only fails to identify); the token then refuses any AUTH.
- */
-export function decoyProve(random: Uint8Array): Uint8Array {
-  var b = new Uint8Array(PROVE_BYTES);
-  b[0] = MSG_PROVE;
-  b[1] = SYNC_VERSION;
-  b.set(random.subarray(0, NONCE_BYTES + PROOF_BYTES), 2);
-  return plainFrame(b);
-}
-
 /** A FAIL frame. */
 export function failFrame(reason: number): Uint8Array {
   return plainFrame(new Uint8Array([MSG_FAIL, reason]));
@@ -139,7 +126,8 @@ export function centralAuth(
  * Backoff on the token. `failures` counts handshakes since the last success
  * that sent a PROVE and got no valid AUTH (a wrong AUTH, garbage, or a link
  * dropped before AUTH). The token answers a HELLO with a real PROVE only
- * when mayHandshake is true; otherwise with decoyProve, which is not
+ * when mayHandshake is true; otherwise with a decoy (a PROVE under a random
+ * key, sync.ts), which is not
  * counted as a failure. Rule: the first
  * BACKOFF_FREE failures cost nothing, then each waits twice as long as the
  * one before, from 10 s up to BACKOFF_MAX_S (10 minutes), counted from the
