@@ -1,5 +1,6 @@
 import { LedColour, Platform } from "./platform-api";
 import { tekIdentifiers } from "./gaen/ids";
+import { putLE } from "./wire/le-bytes";
 
 /**
  * Boot-time known-answer test: Google's first GAEN test vector (gaen.md) run
@@ -41,11 +42,8 @@ export function onSelfTestFailure(p: Platform): void {
     var old = p.storage.read(FAULT_FILE);
     var rec = new Uint8Array(8);
     var n = old && old.length === 8 ? (old[0] | (old[1] << 8) | (old[2] << 16)) + 1 : 1;
-    var t = Math.floor(p.now());
-    for (var i = 0; i < 4; i++) {
-      rec[i] = n >>> (8 * i);
-      rec[4 + i] = t >>> (8 * i);
-    }
+    putLE(rec, 0, n, 4);
+    putLE(rec, 4, Math.floor(p.now()), 4);
     p.storage.write(FAULT_FILE, rec);
   } catch (e) {
     // Flash full: the LED pattern still tells staff.

@@ -48,7 +48,8 @@ export interface SyncHooks {
   /** The central left (the window may close now if its time is up). */
   linkDown(): void;
   faults(): number;
-  boots(): number;
+  /** Boots since provisioning (the boot counter, counter-file.ts). */
+  boots: { n: number };
 }
 
 export interface Sync {
@@ -89,6 +90,8 @@ export function createSync(p: Platform, log: EncounterLog, keys: KeySchedule, ho
   // The key this connection's PROVE was made with: S, or while backing off a random one (the decoy).
   var key: Uint8Array | null = null;
   var pend: TokenPending | null = null;
+  // The segment numbers, listed once a session.
+  var segs: number[] | null = null;
   var s: SyncSession | null = null;
   var up = false;
   var consent = false;
@@ -105,14 +108,13 @@ export function createSync(p: Platform, log: EncounterLog, keys: KeySchedule, ho
     return b;
   }
 
+  // Made once: touch() runs at every request.
+  var drop = guard(function () {
+    p.linkClose();
+  });
   function touch(): void {
     if (idle) p.clearTimeout(idle);
-    idle = p.setTimeout(
-      guard(function () {
-        p.linkClose();
-      }),
-      IDLE_MS
-    );
+    idle = p.setTimeout(drop, IDLE_MS);
   }
 
   // After the link is gone, whatever happened on it.
@@ -121,20 +123,18 @@ export function createSync(p: Platform, log: EncounterLog, keys: KeySchedule, ho
     idle = state = 0;
     reader.have = 0;
     reader.bad = false;
-    pend = s = null;
+    pend = s = segs = null;
     consent = false;
     // Released keys are the wearer's diagnosis keys now: broadcast under a fresh one from here on.
     if (released) keys.roll();
     released = false;
   }
 
-  // Bytes written in a segment file: its header and the records up to the first erased slot.
-  function written(b: Uint8Array | undefined): number {
-    return b && b.length >= HEADER_BYTES ? HEADER_BYTES + firstFreeSlot(b) * RECORD_BYTES : 0;
-  }
-
+  // Each request costs the token interpreter time, which is what bounds a
+  // dump's speed: the segment list is taken once a session (a segment begun
+  // during it is read at the next sync), and a chunk looks at its own slots only.
   function chunk(seg: number, off: number): Uint8Array {
-    var all = log.segments();
+    var all = segs || (segs = log.segments());
     for (var i = 0; i < all.length && all[i] < seg; i++);
     var flags = 0;
     if (i === all.length) return encodeFields(REQ_LOG_READ | RESPONSE, [seg, off, CHUNK_LOG_END], CHUNK_SIZES);
@@ -144,10 +144,17 @@ export function createSync(p: Platform, log: EncounterLog, keys: KeySchedule, ho
       off = 0;
     }
     var b = st.read(LOG_PREFIX + seg) || new Uint8Array(0);
-    var end = written(b);
+    // Written bytes, looking at most one chunk past `off` (12 slots hold more
+    // than CHUNK_DATA_MAX bytes): the end is known once an erased slot (or the
+    // segment's last) is within them.
+    var s0 = off > HEADER_BYTES ? ((off - HEADER_BYTES) / RECORD_BYTES) | 0 : 0;
+    var k = firstFreeSlot(b, s0, s0 + 12);
+    // An erased slot at `off` itself: the end may be earlier (a position past it was asked for).
+    if (k === s0) k = firstFreeSlot(b, 0, s0);
+    var end = b.length < HEADER_BYTES ? 0 : HEADER_BYTES + k * RECORD_BYTES;
     if (off > end) off = end;
     var to = Math.min(end, off + CHUNK_DATA_MAX);
-    if (to === end) flags |= CHUNK_SEGMENT_END | (i === all.length - 1 ? CHUNK_LOG_END : 0);
+    if (to === end && (k < s0 + 12 || !end)) flags |= CHUNK_SEGMENT_END | (i === all.length - 1 ? CHUNK_LOG_END : 0);
     return encodeFields(REQ_LOG_READ | RESPONSE, [seg, off, flags], CHUNK_SIZES, b.subarray(off, to));
   }
 
@@ -159,8 +166,11 @@ export function createSync(p: Platform, log: EncounterLog, keys: KeySchedule, ho
     var rt = t | RESPONSE;
     var v = m.length > 4 ? getLE(m, 1, 4) : m[1];
     if (t === REQ_INFO) {
-      var segs = log.segments();
-      var last = segs.length ? segs[segs.length - 1] : 0;
+      // INFO starts a session's reading: it takes the segment list the reads then use.
+      var sl = (segs = log.segments());
+      var last = sl.length ? sl[sl.length - 1] : 0;
+      // Bytes written in the newest segment: its header and the records up to the first erased slot.
+      var lb = st.read(LOG_PREFIX + last);
       return encodeFields(
         rt,
         [
@@ -171,10 +181,10 @@ export function createSync(p: Platform, log: EncounterLog, keys: KeySchedule, ho
           drift,
           setAt,
           hooks.faults(),
-          hooks.boots(),
-          segs.length ? segs[0] : 0,
+          hooks.boots.n,
+          sl.length ? sl[0] : 0,
           last,
-          written(st.read(LOG_PREFIX + last)),
+          lb ? HEADER_BYTES + firstFreeSlot(lb) * RECORD_BYTES : 0,
           log.dropped()
         ],
         INFO_SIZES
@@ -270,9 +280,7 @@ export function createSync(p: Platform, log: EncounterLog, keys: KeySchedule, ho
 
   return {
     consent: function () {
-      if (state !== 2) return false;
-      consent = true;
-      return true;
+      return state === 2 && (consent = true);
     },
     linked: function () {
       return up;

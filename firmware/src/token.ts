@@ -97,9 +97,8 @@ export function startToken(p: Platform): Token {
     {
       setTime: setTime,
       riskChanged: ui.showStatus,
-      openWindow: function () {
-        ui.openSync(false);
-      },
+      // Called with no argument: quietly, no heartbeat.
+      openWindow: ui.openSync,
       linkDown: function () {
         if (!wanted) {
           applyWindow();
@@ -107,9 +106,7 @@ export function startToken(p: Platform): Token {
         }
       },
       faults: faults.count,
-      boots: function () {
-        return boots.n;
-      }
+      boots: boots
     },
     g
   );

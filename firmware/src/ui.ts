@@ -45,8 +45,8 @@ export interface Ui {
   /** The wearer's status: problems first, then the risk level. */
   showStatus(): void;
   syncOpen(): boolean;
-  /** Open the sync window for SYNC_WINDOW_MS; `show` blinks it to the wearer (a long press), the kiosk's beacon opens it quietly. */
-  openSync(show: boolean): void;
+  /** Open the sync window for SYNC_WINDOW_MS; `show` blinks it to the wearer (a long press), the kiosk's beacon opens it quietly (no argument). */
+  openSync(show?: boolean): void;
 }
 
 var COLOURS: LedColour[] = ["red", "green", "blue"];
@@ -102,7 +102,7 @@ export function createUi(p: Platform, status: TokenStatus, setSync: (open: boole
     setSync(false);
   }
 
-  function openSync(show: boolean): void {
+  function openSync(show?: boolean): void {
     if (syncTimer) return;
     setSync(true);
     syncTimer = p.setTimeout(guard(closeSync), SYNC_WINDOW_MS);

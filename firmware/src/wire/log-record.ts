@@ -171,10 +171,16 @@ export function utcBase(h: SegmentHeader): number | null {
   return h.flags & FLAG_UTC ? h.base : h.anchor;
 }
 
-/** Index of the first erased slot: where the next record goes. */
-export function firstFreeSlot(b: Uint8Array): number {
-  for (var s = 0; s < SEGMENT_RECORDS; s++) if (isErased(b, HEADER_BYTES + s * RECORD_BYTES, RECORD_BYTES)) return s;
-  return SEGMENT_RECORDS;
+/**
+ * Index of the first erased slot: where the next record goes. Given `from`,
+ * the search starts there (the token writes slots in order, so every slot
+ * before the first erased one is written) and stops at `upTo` slots, which it
+ * then returns: the sync link's reader looks only as far as one chunk.
+ */
+export function firstFreeSlot(b: Uint8Array, from?: number, upTo?: number): number {
+  var n = Math.min(upTo || SEGMENT_RECORDS, SEGMENT_RECORDS);
+  for (var s = from || 0; s < n; s++) if (isErased(b, HEADER_BYTES + s * RECORD_BYTES, RECORD_BYTES)) return s;
+  return n;
 }
 
 export interface DecodedSegment {
