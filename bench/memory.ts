@@ -10,10 +10,13 @@
  *
  *  (c) the real Espruino interpreter of every board (the truth; the two cases
  *      above are the emulation's estimate): the token scenario of the
- *      real-interpreter specs, JsVars sampled inside the firmware's calls.
+ *      real-interpreter specs, JsVars sampled inside the firmware's calls;
+ *  (d) on the Puck.js's real interpreter, a kiosk's full sync session
+ *      (real-espruino/sync-scenario.ts, as test/espruino/sync-on-interpreter.spec.ts
+ *      runs it): peak JsVars during the log dump and during the whole session.
  *
  * Last line: one JSON object with all cases; `peakJsVars` and `withinGoal`
- * are the real interpreter's where it is present.
+ * are the real interpreter's where it is present, the dump included.
  *
  *   npx ts-node bench/memory.ts [--days 1] [--seed 1] [--every 1] [--phones 200] [--hours 1]
  */
@@ -29,6 +32,7 @@ import { listBoards } from "../host-tools/src/build/boards";
 import { interpreterFor, espruinoDir } from "../host-tools/src/real-espruino/interpreter";
 import { runTokenScenario } from "../host-tools/src/real-espruino/token-scenario";
 import { RealFigures, realFigures } from "../host-tools/src/real-espruino/figures";
+import { phasePeak, runSyncScenario } from "../host-tools/src/real-espruino/sync-scenario";
 import { hostToNrf52Ms, measureCpuFactor } from "../host-tools/src/real-espruino/nrf52-speed";
 import { WINDOW_PACKETS } from "../firmware/src/wire/scan-limits";
 import { bundleBoard, compileFirmware } from "../host-tools/src/build/bundle";
@@ -132,9 +136,29 @@ function stationCase(
   };
 }
 
-/** Every board's firmware (build time 2025-01-01, as the specs use) through the real-interpreter token scenario. */
-async function realCases(): Promise<RealFigures[]> {
+/** A kiosk's sync session with BOARD on its real interpreter: JsVars the firmware holds (stand-ins subtracted). */
+interface SyncFigures {
+  board: string;
+  /** Peak during the log dump (every LOG_READ and its LOG_CHUNK). */
+  dumpPeakJsVars: number;
+  dumpPercent: number;
+  /** Peak over the whole session: handshake, INFO, TIME_SET, the dump, LOG_ACK, RISK_SET. */
+  sessionPeakJsVars: number;
+  sessionPercent: number;
+  chunks: number;
+  logBytes: number;
+  /** Real milliseconds on this host (the crypto is the interpreter's, the link's latency the console's). */
+  sessionMs: number;
+  dumpMs: number;
+}
+
+/**
+ * Every board's firmware (build time 2025-01-01, as the specs use) through the
+ * real-interpreter token scenario, and BOARD's through a sync session.
+ */
+async function realCases(): Promise<{ figures: RealFigures[]; sync: SyncFigures | null }> {
   const out: RealFigures[] = [];
+  let sync: SyncFigures | null = null;
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "pt-bench-memory-"));
   const es5 = compileFirmware({ outDir: path.join(dir, "es5") });
   for (const id of listBoards()) {
@@ -146,8 +170,25 @@ async function realCases(): Promise<RealFigures[]> {
       `${id} on its real interpreter: peak ${f.jsVars.peak} of ${f.jsVarsTotal} JsVars (${f.peakPercent} %), ${JSON.stringify(f.jsVars)}; host ms ${JSON.stringify(f.hostMs)}`
     );
     out.push(f);
+    if (id !== BOARD) continue;
+    const r = await runSyncScenario(id, interpreter, bundle.bootCode);
+    fs.rmSync(r.dir, { recursive: true, force: true });
+    const dump = phasePeak(r, "dump");
+    const session = Math.max(dump, phasePeak(r, "sync"));
+    sync = {
+      board: id,
+      dumpPeakJsVars: dump,
+      dumpPercent: pct(dump, r.total),
+      sessionPeakJsVars: session,
+      sessionPercent: pct(session, r.total),
+      chunks: r.result.log.chunks,
+      logBytes: r.result.log.bytesReceived,
+      sessionMs: r.ms.session,
+      dumpMs: r.ms.dump
+    };
+    console.log(`${id} sync session on its real interpreter: ${JSON.stringify(sync)}`);
   }
-  return out;
+  return { figures: out, sync };
 }
 
 async function main(): Promise<void> {
@@ -170,10 +211,11 @@ async function main(): Promise<void> {
   );
 
   const estimate = Math.max(home.peakJsVars, station.peakJsVars);
-  const real = await realCases();
+  const { figures: real, sync } = await realCases();
   const puck = real.find((r) => r.board === BOARD);
   if (!puck) console.log(`!!! no real interpreter in ${espruinoDir()}: figures below are the emulation's estimate only`);
-  const peak = puck ? puck.jsVars.peak : estimate;
+  // A dump is one of the token's loads: its peak counts like a scan's or a rotation's.
+  const peak = puck ? Math.max(puck.jsVars.peak, sync ? sync.sessionPeakJsVars : 0) : estimate;
   // The host's times, converted to a Puck.js with a factor measured now, on
   // this host, from a published nRF52 timing (nrf52-speed.ts): CPU time with
   // the CPU factor where the host can tell, else the clock with the wall factor.
@@ -214,6 +256,7 @@ async function main(): Promise<void> {
         differenceJsVars: puck ? estimate - puck.jsVars.peak : null
       },
       real,
+      sync,
       nrf52,
       scenario: { careHome: home, station }
     })

@@ -17,7 +17,17 @@ var __h = (function () {
     phase: "boot",
     sample: 1,
     failWrites: 0,
-    inBurst: 0
+    inBurst: 0,
+    // The sync link: 0 down, 1 up, 2 ending (a disconnect was asked for and
+    // has not completed yet); what the firmware's advertising offers; the
+    // listeners it registered; link events waiting for the idle loop; the
+    // phase to go back to when the link ends.
+    link: 0,
+    connectable: false,
+    asleep: 0,
+    ls: {},
+    lq: [],
+    linkPhase: ""
   };
   h.hex = function (a) {
     var b = new Uint8Array(a),
@@ -174,18 +184,108 @@ var __h = (function () {
       at: t0
     });
   };
+  // The sync link, as Espruino on nRF52 delivers it (docs/simulator-espruino.md,
+  // "Sync connections"). A test types the central's side on the console:
+  // __h.connect(addr, phase), __h.rx(bytes as an 8-bit string), __h.linkEnd(reason).
+  // Those are queued and reach the firmware's listeners from a timer, i.e.
+  // after the typed line returned, as Espruino hands the stack's events to
+  // JavaScript from its idle loop (the typed line's own JsVars are gone by
+  // then); writes queued together reach `data` in one call, as Espruino's
+  // event FIFO merges them. What the firmware writes is printed as
+  // "linkTx" (hex); the link's end as "linkDown" {reason, by}.
+  h.listen = function (ev, cb) {
+    (h.ls[ev] = h.ls[ev] || []).push(cb);
+  };
+  h.emit = function (ev, v) {
+    var l = h.ls[ev];
+    if (l) for (var i = 0; i < l.length; i++) l[i](v);
+  };
+  h.queue = function (e) {
+    if (!h.lq.length) setTimeout(h.flush, 0);
+    h.lq.push(e);
+  };
+  // The events queued so far, in order; events they cause (a disconnect the
+  // firmware asks for) wait for the next turn of the idle loop.
+  // Entries are taken off as they go, so that the firmware's listener runs
+  // with only its own argument (and the one entry) alive of the harness's.
+  h.flush = function () {
+    var q = h.lq,
+      e,
+      s;
+    h.lq = [];
+    // The console keeps every line typed on it (the central's writes among
+    // them) in its history, which a token's null console never holds: dropped
+    // here, before the firmware runs, or it would fill a Puck.js's memory
+    // within a few dozen chunks and take the contiguous blocks crypto results
+    // need ("Not enough memory for result").
+    delete global["\xff"].history;
+    while (q.length) {
+      e = q.shift();
+      if (e[0] === "c") h.emit("nrf.connect", e[1]);
+      else if (e[0] === "d") {
+        s = e[1];
+        while (q.length && q[0][0] === "d") s += q.shift()[1];
+        // Written after the link ended: the radio never carried it.
+        if (h.link) h.emit("bt.data", s);
+        else h.out("rxDropped", s.length);
+      } else if (h.link) {
+        h.link = 0;
+        h.phase = h.linkPhase;
+        h.out("linkDown", { reason: e[1], by: e[2], t: getTime() });
+        h.emit("nrf.disconnect", e[1]);
+      }
+    }
+  };
+  // A central connects: only to connectable advertising on the air, one at a
+  // time (Espruino pauses advertising while connected). Memory is sampled
+  // under `phase` ("sync" unless given) while the link is up.
+  h.connect = function (addr, phase) {
+    if (h.link || !h.connectable || h.asleep) {
+      h.out("linkRefused", { up: h.link, connectable: h.connectable, asleep: h.asleep });
+      return;
+    }
+    h.link = 1;
+    h.linkPhase = h.phase;
+    h.phase = phase || "sync";
+    h.out("linkUp", { addr: addr, t: getTime() });
+    h.queue(["c", addr]);
+  };
+  // One ATT write of the central (<= 20 bytes).
+  h.rx = function (s) {
+    if (h.link) h.queue(["d", s]);
+    else h.out("rxDropped", s.length);
+  };
+  // The central ends the link: 19, REMOTE_USER_TERMINATED_CONNECTION (8: it went out of range).
+  h.linkEnd = function (reason) {
+    if (h.link !== 1) return;
+    h.link = 2;
+    h.queue(["x", reason || 19, "central"]);
+  };
+  // The token's side ends it (NRF.disconnect, NRF.sleep): 22,
+  // LOCAL_HOST_TERMINATED_CONNECTION, at a later connection event, after the
+  // calling code returned.
+  h.drop = function () {
+    if (h.link !== 1) return;
+    h.link = 2;
+    h.queue(["x", 22, "token"]);
+  };
   return h;
 })();
 
 global.NRF = {
   setAdvertising: function (d, o) {
     __h.mem("advertise");
+    __h.connectable = !!(o && o.connectable);
     __h.out("adv", { d: __h.hex(d), o: o, t: getTime() });
   },
+  // Off the air, and any link ends (NRF.sleep disconnects).
   sleep: function () {
+    __h.asleep = 1;
     __h.out("sleep", getTime());
+    __h.drop();
   },
   wake: function () {
+    __h.asleep = 0;
     __h.out("wake", getTime());
   },
   setAddress: function (a) {
@@ -226,14 +326,25 @@ global.NRF = {
         __h.burst(b);
       }, 1);
   },
+  // Recorded whether or not a central is connected (a window closing asks for it either way).
   disconnect: function () {
     __h.out("disconnect", 0);
+    __h.drop();
   },
-  on: function () {}
+  on: function (ev, cb) {
+    __h.listen("nrf." + ev, cb);
+  }
 };
 global.Bluetooth = {
-  on: function () {},
-  write: function () {}
+  on: function (ev, cb) {
+    __h.listen("bt." + ev, cb);
+  },
+  // Sampled first: the frame the firmware hands over is still alive here.
+  // With no central connected Espruino drops the bytes.
+  write: function (d) {
+    __h.mem("linkWrite");
+    __h.out(__h.link ? "linkTx" : "linkTxDropped", __h.hex(E.toUint8Array(d)));
+  }
 };
 global.LED1 = "LED1";
 global.LED2 = "LED2";
