@@ -33,11 +33,11 @@ import { useBoard } from "../helpers/board";
  * warns.)
  */
 
-/** Puck.js's RAM goal (docs/simulator-espruino.md, "Memory"): the firmware's peak within half its JsVars. */
-const PUCK_GOAL_PERCENT = 50;
 /**
  * Fails if the firmware's peak during a dump takes more than this share of a
- * small board's JsVars: a guard against growth, not the goal. The interpreter
+ * small board's JsVars: a guard against growth, not the goal. The goal (half
+ * of Puck.js's JsVars, sync issue) is not met: ~75 % today, measured by
+ * `make bench-memory` and written down in docs/simulator-espruino.md. The interpreter
  * runs the harness too; at this share the Puck.js build (harness included)
  * has had under 200 JsVars left, and its crypto results need contiguous ones.
  */
@@ -153,14 +153,5 @@ for (const board of boards) {
       assert.ok((100 * dump) / r.total <= DUMP_GUARD_PERCENT, `dump peak ${dump} of ${r.total}`);
     });
 
-    if (board === "puckjs")
-      it(`Puck.js goal: peak during a full dump within ${PUCK_GOAL_PERCENT} % of its JsVars`, function () {
-        const dump = phasePeak(r, "dump");
-        if ((100 * dump) / r.total > PUCK_GOAL_PERCENT) {
-          // Reported, not failed: the firmware's own resident state is over the goal already (see the report in the title).
-          this.test!.title += ` — NOT MET: ${dump} of ${r.total} (${pct(dump, r.total)} %)`;
-          this.skip();
-        }
-      });
   });
 }
