@@ -152,6 +152,5 @@ for (const board of boards) {
       this.test!.title += `: ${dump} of ${r.total} (${pct(dump, r.total)} %); whole session ${session} (${pct(session, r.total)} %)`;
       assert.ok((100 * dump) / r.total <= DUMP_GUARD_PERCENT, `dump peak ${dump} of ${r.total}`);
     });
-
   });
 }
