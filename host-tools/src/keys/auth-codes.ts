@@ -1,6 +1,7 @@
 import * as crypto from "node:crypto";
 import * as fs from "node:fs";
 import { KeyInputError } from "./errors";
+import { acquireLockSync, releaseLock } from "./lock-file";
 import { writeFileAtomic } from "../atomic-write";
 import { readJsonFile } from "./keys-json";
 import { ReportType } from "./types";
@@ -17,6 +18,8 @@ import { ReportType } from "./types";
  */
 
 export const CODES_FORMAT = "privatetracer-auth-codes/1";
+/** About 250 bytes a code: room for 250,000 codes, used ones included. */
+const MAX_CODE_STORE_BYTES = 64 * 1024 * 1024;
 const ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
 const CODE_SYMBOLS = 16;
 const HASH_DOMAIN = "privatetracer-auth-code/1\n";
@@ -78,7 +81,7 @@ const isInt = (v: unknown): v is number => typeof v === "number" && Number.isSaf
 
 export function readCodeStore(file: string, createIfMissing = false): CodeStore {
   if (createIfMissing && !fs.existsSync(file)) return emptyStore();
-  const doc = readJsonFile(file, "code store");
+  const doc = readJsonFile(file, "code store", MAX_CODE_STORE_BYTES);
   if (!isRecord(doc) || doc.format !== CODES_FORMAT || !Array.isArray(doc.codes))
     throw new KeyInputError(`${file} is not a code store (expected "format": "${CODES_FORMAT}" and "codes": [...])`);
   doc.codes.forEach((c: unknown, i) => {
@@ -105,59 +108,42 @@ export function writeCodeStore(file: string, store: CodeStore): void {
   }
 }
 
-/** A lock older than this was left by a run that died: it is taken over. */
-const STALE_LOCK_MS = 60_000;
-
-function sleepMs(ms: number): void {
-  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+/** The lock file of a code store: `report issue-code` and the whole of `keys publish` hold it. */
+export function codeStoreLockFile(file: string): string {
+  return `${file}.lock`;
 }
 
 /**
- * Read, change and write the code store under a lock file (`FILE.lock`,
- * created exclusively), so `report issue-code` and `keys publish` running at
- * the same time cannot drop each other's changes. Waits up to `waitMs` for a
- * lock held by another run.
+ * Read, change and write the code store while its lock is already held
+ * (`keys publish` holds it for its whole run).
+ */
+export function changeCodeStoreLocked<T>(file: string, change: (store: CodeStore) => T, createIfMissing = false): T {
+  const store = readCodeStore(file, createIfMissing);
+  const result = change(store);
+  writeCodeStore(file, store);
+  return result;
+}
+
+/**
+ * Read, change and write the code store under its lock (lock-file.ts), so
+ * `report issue-code` and `keys publish` running at the same time cannot drop
+ * each other's changes. Waits up to `waitMs` for a run that holds it; a lock
+ * left by a run that died is taken over (`onNote` hears so).
  */
 export function updateCodeStore<T>(
   file: string,
   change: (store: CodeStore) => T,
-  opts: { createIfMissing?: boolean; waitMs?: number } = {}
+  opts: { createIfMissing?: boolean; waitMs?: number; onNote?: (line: string) => void } = {}
 ): T {
-  const lock = `${file}.lock`;
-  const deadline = Date.now() + (opts.waitMs ?? 10_000);
-  let fd: number | undefined;
-  while (fd === undefined) {
-    try {
-      fd = fs.openSync(lock, "wx", 0o600);
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== "EEXIST")
-        throw new KeyInputError(`cannot lock the code store (${lock}): ${(e as Error).message}`);
-      let age: number;
-      try {
-        age = Date.now() - fs.statSync(lock).mtimeMs;
-      } catch {
-        continue; // released meanwhile
-      }
-      if (age > STALE_LOCK_MS) {
-        fs.rmSync(lock, { force: true });
-        continue;
-      }
-      if (Date.now() > deadline) {
-        throw new KeyInputError(
-          `the code store ${file} is locked by another publish or issue-code run; try again, or remove ${lock} if none is running`
-        );
-      }
-      sleepMs(50);
-    }
-  }
+  const lock = acquireLockSync(codeStoreLockFile(file), {
+    waitMs: opts.waitMs ?? 10_000,
+    what: `the code store ${file}`,
+    onNote: opts.onNote
+  });
   try {
-    const store = readCodeStore(file, opts.createIfMissing === true);
-    const result = change(store);
-    writeCodeStore(file, store);
-    return result;
+    return changeCodeStoreLocked(file, change, opts.createIfMissing === true);
   } finally {
-    fs.closeSync(fd);
-    fs.rmSync(lock, { force: true });
+    releaseLock(lock);
   }
 }
 

@@ -20,10 +20,19 @@ function has(o: object, k: string): boolean {
   return Object.prototype.hasOwnProperty.call(o, k);
 }
 
-function toSafeNumber(v: WireLong | undefined, what: string, source: string): number {
+/** The last second a JavaScript Date can hold (8.64e15 ms): anything later cannot be shown, compared or aged as a date. */
+export const MAX_UNIX_SECONDS = 8.64e12;
+
+function toUnixTime(v: WireLong | undefined, what: string, source: string): number {
   if (v === undefined) return 0;
+  // A fixed64 may not fit a double exactly: unsigned, so it is never negative, and toString gives every digit.
   const n = typeof v === "number" ? v : v.toNumber();
-  if (!Number.isSafeInteger(n) || n < 0) throw new ExportFormatError(`${source}: ${what} ${n} is not a usable unix time`);
+  if (!Number.isSafeInteger(n) || n < 0 || n > MAX_UNIX_SECONDS) {
+    const exact = typeof v === "number" ? String(v) : v.toString();
+    throw new ExportFormatError(
+      `${source}: ${what} ${exact} is not a usable unix time (0..${MAX_UNIX_SECONDS}, up to the year 275760); the publisher wrote a broken export`
+    );
+  }
   return n;
 }
 
@@ -43,9 +52,21 @@ function sigInfoToWire(s: SignatureInfo): WireSignatureInfo {
   return out;
 }
 
-function keyFromWire(w: WireKey, where: string, source: string): ExposureKey {
-  if (!has(w, "key_data")) throw new ExportFormatError(`${source}: ${where} has no key_data`);
-  if (!has(w, "rolling_start_interval_number")) throw new ExportFormatError(`${source}: ${where} has no rolling_start_interval_number`);
+/** A key an export carries but no reader uses (keyProblem), with where it was and why. */
+export interface SkippedKey {
+  /** Which list of the export held it. */
+  list: "keys" | "revisedKeys";
+  /** 1-based position in that list. */
+  key: number;
+  /** Its key data in hex, when it has any. */
+  keyData?: string;
+  problem: string;
+}
+
+/** A key read from the wire, or why it is unusable (see keyProblem). */
+function keyFromWire(w: WireKey): ExposureKey | { problem: string } {
+  if (!has(w, "key_data")) return { problem: "it has no key_data" };
+  if (!has(w, "rolling_start_interval_number")) return { problem: "it has no rolling_start_interval_number" };
   const k: ExposureKey = {
     keyData: Uint8Array.from(w.key_data as Uint8Array),
     rollingStartIntervalNumber: w.rolling_start_interval_number as number,
@@ -56,8 +77,33 @@ function keyFromWire(w: WireKey, where: string, source: string): ExposureKey {
   if (has(w, "days_since_onset_of_symptoms")) k.daysSinceOnsetOfSymptoms = w.days_since_onset_of_symptoms;
   if (has(w, "variant_of_concern")) k.variantOfConcern = w.variant_of_concern;
   const problem = keyProblem(k);
-  if (problem) throw new ExportFormatError(`${source}: ${where}: ${problem}`);
-  return k;
+  return problem ? { problem } : k;
+}
+
+/**
+ * The valid keys of a list, and the rest as SkippedKey. One bad key does not
+ * make the export unreadable: the signature covers the whole export.bin, bad
+ * keys included, so skipping them changes nothing it vouches for, and
+ * refusing the file would stop every good key in it from being matched.
+ */
+function keysFromWire(list: WireKey[] | undefined, name: SkippedKey["list"], skipped: SkippedKey[]): ExposureKey[] {
+  const out: ExposureKey[] = [];
+  (list ?? []).forEach((w, i) => {
+    const k = keyFromWire(w);
+    if (!("problem" in k)) {
+      out.push(k);
+      return;
+    }
+    const s: SkippedKey = { list: name, key: i + 1, problem: k.problem };
+    if (w.key_data instanceof Uint8Array) s.keyData = Buffer.from(w.key_data).toString("hex");
+    skipped.push(s);
+  });
+  return out;
+}
+
+/** Names a skipped key for a person: "key 3" or "revised key 1". */
+export function skippedKeyName(s: SkippedKey): string {
+  return `${s.list === "revisedKeys" ? "revised key" : "key"} ${s.key}`;
 }
 
 function keyToWire(k: ExposureKey, where: string): WireKey {
@@ -75,8 +121,17 @@ function keyToWire(k: ExposureKey, where: string): WireKey {
   return w;
 }
 
-/** Parses export.bin (header + TemporaryExposureKeyExport); `source` names the file in errors. */
+/** Parses export.bin (header + TemporaryExposureKeyExport); `source` names the file in errors. Invalid keys are left out (see decodeExportBinChecked). */
 export function decodeExportBin(bin: Uint8Array, source = "export.bin"): KeyExport {
+  return decodeExportBinChecked(bin, source).export;
+}
+
+/**
+ * Parses export.bin, leaving out keys that fail keyProblem and listing them
+ * in `skipped`. A header, protobuf or timestamp that cannot be read is an
+ * ExportFormatError: without them nothing in the file can be trusted.
+ */
+export function decodeExportBinChecked(bin: Uint8Array, source = "export.bin"): { export: KeyExport; skipped: SkippedKey[] } {
   if (bin.length < EXPORT_HEADER.length)
     throw new ExportFormatError(`${source}: export.bin is ${bin.length} bytes, too short for the 16-byte "EK Export v1" header`);
   if (!Buffer.from(bin.buffer, bin.byteOffset, EXPORT_HEADER.length).equals(EXPORT_HEADER))
@@ -87,16 +142,18 @@ export function decodeExportBin(bin: Uint8Array, source = "export.bin"): KeyExpo
   } catch (e) {
     throw new ExportFormatError(`${source}: export.bin is not a valid TemporaryExposureKeyExport protobuf (${(e as Error).message})`);
   }
-  return {
-    startTimestamp: toSafeNumber(wire.start_timestamp, "start_timestamp", source),
-    endTimestamp: toSafeNumber(wire.end_timestamp, "end_timestamp", source),
+  const skipped: SkippedKey[] = [];
+  const exp: KeyExport = {
+    startTimestamp: toUnixTime(wire.start_timestamp, "start_timestamp", source),
+    endTimestamp: toUnixTime(wire.end_timestamp, "end_timestamp", source),
     region: wire.region ?? "",
     batchNum: wire.batch_num ?? 0,
     batchSize: wire.batch_size ?? 0,
     signatureInfos: (wire.signature_infos ?? []).map(sigInfoFromWire),
-    keys: (wire.keys ?? []).map((k, i) => keyFromWire(k, `key ${i + 1}`, source)),
-    revisedKeys: (wire.revised_keys ?? []).map((k, i) => keyFromWire(k, `revised key ${i + 1}`, source))
+    keys: keysFromWire(wire.keys, "keys", skipped),
+    revisedKeys: keysFromWire(wire.revised_keys, "revisedKeys", skipped)
   };
+  return { export: exp, skipped };
 }
 
 /** Serialises an export to export.bin bytes (header included). Bad keys throw KeyInputError. */

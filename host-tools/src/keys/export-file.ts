@@ -1,11 +1,19 @@
 import * as crypto from "node:crypto";
-import * as fs from "node:fs";
 import * as zlib from "node:zlib";
 import JSZip from "jszip";
-import { ECDSA_SHA256_OID, TekSignature, decodeExportBin, decodeSignatureList, encodeExportBin, encodeSignatureList } from "./export-codec";
+import {
+  ECDSA_SHA256_OID,
+  SkippedKey,
+  TekSignature,
+  decodeExportBinChecked,
+  decodeSignatureList,
+  encodeExportBin,
+  encodeSignatureList
+} from "./export-codec";
 import { ExportFormatError } from "./errors";
 import { signExportBin, verifyExportBin } from "./signing";
 import { KeyExport, SignatureInfo } from "./types";
+import { InputTooLargeError, readFileBounded } from "../read-bounded";
 
 /**
  * Export files on disk: a .zip with export.bin and export.sig, or a bare
@@ -24,7 +32,10 @@ export interface ExportFile {
   signatures: TekSignature[];
   /** True if the file was a zip that had an export.sig entry (even an empty one). */
   hasSigFile: boolean;
+  /** Its valid keys (keyProblem): what `keys show`, `keys verify` and the matcher all use. */
   export: KeyExport;
+  /** Keys the export carries that are invalid, left out of `export` (see decodeExportBinChecked). */
+  skipped: SkippedKey[];
 }
 
 /** What JSZip keeps of an entry when loaded without checkCRC32: the raw bytes and the central directory's figures. */
@@ -97,7 +108,8 @@ export async function parseExportFile(data: Uint8Array, source: string): Promise
   const buf = Buffer.from(data.buffer, data.byteOffset, data.length);
   if (buf.length < 2 || !buf.subarray(0, 2).equals(ZIP_MAGIC)) {
     // Not a zip: it must be a bare export.bin, whose header check says so if not.
-    return { bin: Buffer.from(buf), signatures: [], hasSigFile: false, export: decodeExportBin(buf, source) };
+    const decoded = decodeExportBinChecked(buf, source);
+    return { bin: Buffer.from(buf), signatures: [], hasSigFile: false, export: decoded.export, skipped: decoded.skipped };
   }
   let zip: JSZip;
   try {
@@ -109,23 +121,22 @@ export async function parseExportFile(data: Uint8Array, source: string): Promise
   const bin = await readZipEntry(zip, "export.bin", source);
   if (!bin) throw new ExportFormatError(`${source}: the zip has no export.bin (entries: ${Object.keys(zip.files).join(", ") || "none"})`);
   const sig = await readZipEntry(zip, "export.sig", source);
+  const decoded = decodeExportBinChecked(bin, source);
   return {
     bin,
     signatures: sig ? decodeSignatureList(sig, source) : [],
     hasSigFile: sig !== null,
-    export: decodeExportBin(bin, source)
+    export: decoded.export,
+    skipped: decoded.skipped
   };
 }
 
 export async function readExportFile(file: string): Promise<ExportFile> {
   let data: Buffer;
   try {
-    const size = fs.statSync(file).size;
-    if (size > MAX_EXPORT_BYTES)
-      throw new ExportFormatError(`${file}: ${size} bytes, over the ${MAX_EXPORT_BYTES}-byte limit for an export file`);
-    data = fs.readFileSync(file);
+    data = readFileBounded(file, MAX_EXPORT_BYTES, { what: "an export file" });
   } catch (e) {
-    if (e instanceof ExportFormatError) throw e;
+    if (e instanceof InputTooLargeError) throw new ExportFormatError(`${file}: ${e.message}`);
     throw new ExportFormatError(`cannot read ${file}: ${(e as Error).message}`);
   }
   return parseExportFile(data, file);

@@ -4,6 +4,7 @@ import * as path from "node:path";
 import { KeySourceError } from "./errors";
 import { writeFileAtomic } from "../atomic-write";
 import { MAX_EXPORT_BYTES } from "./export-file";
+import { readFileBounded } from "../read-bounded";
 
 const FETCH_TIMEOUT_MS = 30_000;
 const MAX_REDIRECTS = 5;
@@ -79,9 +80,10 @@ export class ExportCache {
     return path.join(this.dir, crypto.createHash("sha256").update(url).digest("hex") + ".export");
   }
 
+  /** The cached copy, or null when there is none or it cannot be read (then it is fetched again). */
   get(url: string): Buffer | null {
     try {
-      return fs.readFileSync(this.fileFor(url));
+      return readFileBounded(this.fileFor(url), MAX_EXPORT_BYTES);
     } catch {
       return null;
     }

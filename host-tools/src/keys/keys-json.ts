@@ -1,5 +1,5 @@
-import * as fs from "node:fs";
 import { KeyInputError } from "./errors";
+import { readTextBounded } from "../read-bounded";
 import { ExposureKey, ReportType } from "./types";
 import { keyWriteProblem, REPORT_TYPE_NAMES } from "./validate";
 
@@ -84,10 +84,14 @@ export function keysFromJson(doc: unknown, source: string): ExposureKey[] {
   return list.map((k, i) => keyFromJson(k, `${source}: key ${i + 1}`));
 }
 
-export function readJsonFile(file: string, what: string): unknown {
+/** Larger than any keys file, kiosk list or kiosk key we write; the code store sets its own limit. */
+export const MAX_JSON_BYTES = 16 * 1024 * 1024;
+
+/** A JSON input file, read with at most `limit` bytes (so /dev/zero or a FIFO fed without end is refused, not read until memory runs out). */
+export function readJsonFile(file: string, what: string, limit = MAX_JSON_BYTES): unknown {
   let text: string;
   try {
-    text = fs.readFileSync(file, "utf8");
+    text = readTextBounded(file, limit, { what: `a ${what}` });
   } catch (e) {
     throw new KeyInputError(`cannot read ${what} ${file}: ${(e as Error).message}`);
   }

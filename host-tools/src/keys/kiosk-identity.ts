@@ -1,7 +1,7 @@
-import * as fs from "node:fs";
 import nacl from "tweetnacl";
 import { KeyInputError } from "./errors";
 import { readJsonFile } from "./keys-json";
+import { writeNewFileAtomic } from "../atomic-write";
 
 /**
  * A kiosk's Ed25519 identity, which signs diagnosis uploads, and the
@@ -85,9 +85,14 @@ export function readEnrolledKiosks(file: string): Map<string, Uint8Array> {
   return out;
 }
 
+/**
+ * Creates `file` with `text`, refusing to overwrite anything there. The file
+ * appears whole or not at all (writeNewFileAtomic): a full disk leaves no
+ * empty key or upload that a re-run would then refuse to replace.
+ */
 export function writeNewFile(file: string, text: string, mode?: number): void {
   try {
-    fs.writeFileSync(file, text, { flag: "wx", mode });
+    writeNewFileAtomic(file, Buffer.from(text, "utf8"), mode);
   } catch (e) {
     throw new KeyInputError(
       `cannot write ${file}: ${(e as Error).message}${(e as NodeJS.ErrnoException).code === "EEXIST" ? " (refusing to overwrite)" : ""}`

@@ -1,10 +1,22 @@
 import * as crypto from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { checkCode, CodeRecord, CodeStore, consumeCode, findCode, readCodeStore, updateCodeStore, uploadDigest } from "./auth-codes";
+import {
+  changeCodeStoreLocked,
+  checkCode,
+  CodeRecord,
+  CodeStore,
+  codeStoreLockFile,
+  consumeCode,
+  findCode,
+  readCodeStore,
+  uploadDigest
+} from "./auth-codes";
 import { KeyInputError, PublishWriteError } from "./errors";
 import { writeFileAtomic } from "../atomic-write";
-import { buildExportZip, readExportFile } from "./export-file";
+import { acquireLock, releaseLock } from "./lock-file";
+import { readFileBounded, readTextBounded } from "../read-bounded";
+import { buildExportZip, MAX_EXPORT_BYTES, readExportFile } from "./export-file";
 import { parseUpload, Upload, uploadSignatureValid } from "./upload";
 import { ExposureKey, KeyExport } from "./types";
 import { keyDataId } from "./validate";
@@ -28,9 +40,24 @@ export function inUseUntil(k: { rollingStartIntervalNumber: number; rollingPerio
  * and none is processed twice. Key data that an earlier run published is
  * refused, whatever start it claims now: a TEK is one key, and a second copy
  * would count its sightings again wherever copies are not merged.
+ *
+ * The whole run holds the code store's lock (lock-file.ts), from before it
+ * lists the uploads until the last one is moved: two publishes (or a publish
+ * and `report issue-code`) never interleave, so no upload is accepted twice
+ * and no index.txt line is lost. Publishes that share an OUTDIR must share
+ * the code store, which they do when they publish for one health authority.
+ *
+ * The uploads directory is where others deliver files, so nothing in it is
+ * trusted to be what its name says: only regular files are read (a symbolic
+ * link is not followed, so no rejection reason can quote another file), and
+ * `published/` and `rejected/` must be real directories.
  */
 
 const KEEP_DAYS = 14;
+/** An upload holds at most 15 keys, about 2 KiB of JSON. */
+const MAX_UPLOAD_BYTES = 64 * 1024;
+/** How long a publish waits for another run to release the code store. */
+const DEFAULT_LOCK_WAIT_MS = 120_000;
 /** An upload dated further ahead than this is refused: the kiosk's clock is wrong. */
 const MAX_CLOCK_AHEAD_S = 600;
 
@@ -45,6 +72,10 @@ export interface PublishOptions {
   region: string;
   outDir: string;
   now: number;
+  /** How long to wait for another run holding the code store's lock (default 2 minutes). */
+  lockWaitMs?: number;
+  /** Hears lines a person should see while the run goes on, e.g. that a stale lock was taken over. */
+  onNote?: (line: string) => void;
 }
 
 export interface AcceptedUpload {
@@ -122,7 +153,7 @@ async function publishedKeys(outDir: string): Promise<Map<string, Published>> {
   const out = new Map<string, Published>();
   let text: string;
   try {
-    text = fs.readFileSync(index, "utf8");
+    text = readTextBounded(index, MAX_EXPORT_BYTES, { what: "an index" });
   } catch (e) {
     // No index yet (or no directory: creating it reports that) means nothing was published.
     const code = (e as NodeJS.ErrnoException).code;
@@ -244,25 +275,99 @@ function writeStep<T>(what: string, file: string, after: string, step: () => T):
   }
 }
 
-function moveTo(dir: string, file: string, after: string, note?: string): void {
+/** Whether anything is at `p`, a link included (existsSync follows links, and a dangling one reads as free). */
+function taken(p: string): boolean {
+  try {
+    fs.lstatSync(p);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * What is wrong with `published/` or `rejected/`, or null: a symbolic link
+ * there would move uploads (and their reasons) out of the uploads directory,
+ * to wherever whoever planted it chose. Absent is fine: made when first needed.
+ */
+function subdirProblem(dir: string, uploadsDir: string): string | null {
+  let st: fs.Stats;
+  try {
+    st = fs.lstatSync(dir);
+  } catch {
+    return null;
+  }
+  if (st.isSymbolicLink())
+    return `${dir} is a symbolic link; processed uploads are moved only into real directories inside ${uploadsDir}. Replace it with a directory (and check who made it)`;
+  if (!st.isDirectory()) return `${dir} is not a directory; processed uploads are moved into it. Move it away`;
+  return null;
+}
+
+/** Refuses a symlinked `published/` or `rejected/` before anything is read or written. */
+function refuseLinkedSubdir(dir: string, uploadsDir: string): void {
+  if (!fs.lstatSync(dir, { throwIfNoEntry: false })?.isSymbolicLink()) return;
+  throw new KeyInputError(`${subdirProblem(dir, uploadsDir)}, then run again. Nothing was published.`);
+}
+
+function moveTo(dir: string, uploadsDir: string, file: string, after: string, note?: string): void {
   writeStep("move", file, after, () => {
-    fs.mkdirSync(dir, { recursive: true });
+    if (!taken(dir)) fs.mkdirSync(dir);
+    // Again after making it: nothing may have been put in its place meanwhile.
+    const problem = subdirProblem(dir, uploadsDir);
+    if (problem) throw new Error(problem);
+    const base = path.basename(file, ".json");
     let dest = path.join(dir, path.basename(file));
-    // Never overwrite an earlier upload of the same name.
-    for (let n = 2; fs.existsSync(dest); n++) dest = path.join(dir, `${path.basename(file, ".json")}.${n}.json`);
+    // Never overwrite an earlier upload of the same name, nor anything at its reason's name.
+    for (let n = 2; taken(dest) || taken(`${dest}.reason.txt`); n++) dest = path.join(dir, `${base}.${n}.json`);
     fs.renameSync(file, dest);
-    if (note !== undefined) fs.writeFileSync(`${dest}.reason.txt`, note + "\n");
+    // "wx": never through a link someone placed at that name.
+    if (note !== undefined) fs.writeFileSync(`${dest}.reason.txt`, note + "\n", { flag: "wx" });
   });
 }
 
 /**
+ * An upload's text, or why it cannot be read. Read without following a link
+ * and only from a regular file, bounded: the reason names what the entry is,
+ * never what it points to.
+ */
+function readUpload(file: string): { text: string } | { reason: string } {
+  let st: fs.Stats;
+  try {
+    st = fs.lstatSync(file);
+  } catch (e) {
+    return { reason: `cannot read: ${(e as Error).message}` };
+  }
+  if (st.isSymbolicLink())
+    return {
+      reason: "it is a symbolic link; uploads are read only from regular files in the uploads directory, and links are not followed"
+    };
+  if (!st.isFile()) return { reason: "it is not a regular file; uploads are read only from regular files in the uploads directory" };
+  try {
+    const bytes = readFileBounded(file, MAX_UPLOAD_BYTES, { noFollow: true, regularOnly: true, what: "an upload" });
+    return { text: bytes.toString("utf8") };
+  } catch (e) {
+    // Swapped for a link after the check above: say so, quoting nothing of it (node:fs messages name only the path).
+    if ((e as NodeJS.ErrnoException).code === "ELOOP")
+      return { reason: "it became a symbolic link while being read; links are not followed" };
+    return { reason: `cannot read: ${(e as Error).message}` };
+  }
+}
+
+/** The export's name: `<start>-<end>-<n>.zip`, with the first number not yet used (two runs may end in the same second). */
+function freeExportName(outDir: string, start: number, end: number): string {
+  for (let n = 1; ; n++) {
+    const name = `${start}-${end}-${String(n).padStart(5, "0")}.zip`;
+    if (!taken(path.join(outDir, name))) return name;
+  }
+}
+
+/**
  * Marks the accepted uploads' codes used in a fresh read of the store, merged
- * by code hash and under the store's lock: `report issue-code` may have added
- * codes since this run read the store, and writing back the old copy would
- * silently drop them.
+ * by code hash (the run holds the store's lock; the fresh read keeps anything
+ * written to the store without the lock meanwhile).
  */
 function saveUsedCodes(o: PublishOptions, accepted: Checked[]): void {
-  updateCodeStore(o.codesFile, (fresh) => {
+  changeCodeStoreLocked(o.codesFile, (fresh) => {
     for (const a of accepted) {
       let rec = fresh.codes.find((c) => c.hash === a.record.hash);
       if (!rec) {
@@ -276,6 +381,24 @@ function saveUsedCodes(o: PublishOptions, accepted: Checked[]): void {
 }
 
 export async function publishUploads(o: PublishOptions): Promise<PublishResult> {
+  // First, before reading anything: what this run reads must not change under it until it has written everything.
+  const lock = await acquireLock(codeStoreLockFile(o.codesFile), {
+    waitMs: o.lockWaitMs ?? DEFAULT_LOCK_WAIT_MS,
+    what: `the code store ${o.codesFile}`,
+    onNote: o.onNote
+  });
+  try {
+    return await publishLocked(o);
+  } finally {
+    releaseLock(lock);
+  }
+}
+
+async function publishLocked(o: PublishOptions): Promise<PublishResult> {
+  const publishedDir = path.join(o.uploadsDir, "published");
+  const rejectedDir = path.join(o.uploadsDir, "rejected");
+  refuseLinkedSubdir(publishedDir, o.uploadsDir);
+  refuseLinkedSubdir(rejectedDir, o.uploadsDir);
   let names: string[];
   try {
     names = fs
@@ -295,14 +418,12 @@ export async function publishUploads(o: PublishOptions): Promise<PublishResult> 
   const alreadyPublished: string[] = [];
   for (const name of names) {
     const file = path.join(o.uploadsDir, name);
-    let text: string;
-    try {
-      text = fs.readFileSync(file, "utf8");
-    } catch (e) {
-      rejected.push({ file, reason: `cannot read: ${(e as Error).message}` });
+    const read = readUpload(file);
+    if ("reason" in read) {
+      rejected.push({ file, reason: read.reason });
       continue;
     }
-    const r = checkUpload(text, file, o, codes, seenKeys, published);
+    const r = checkUpload(read.text, file, o, codes, seenKeys, published);
     if ("already" in r) alreadyPublished.push(r.file);
     else if ("reason" in r) {
       rejected.push({ file: r.file, reason: r.reason });
@@ -322,7 +443,6 @@ export async function publishUploads(o: PublishOptions): Promise<PublishResult> 
     // Sorted by key data (random bytes): one person's keys are not grouped or in upload order.
     keys.sort((a, b) => Buffer.compare(Buffer.from(a.keyData), Buffer.from(b.keyData)));
     const start = Math.min(o.now, ...accepted.map((a) => a.upload.timestamp));
-    exportFile = `${start}-${o.now}-00001.zip`;
     const zip = await buildExportZip(
       {
         startTimestamp: start,
@@ -338,8 +458,8 @@ export async function publishUploads(o: PublishOptions): Promise<PublishResult> 
     );
     const nothingChanged = "Nothing was published; fix this and run again.";
     writeStep("create", o.outDir, nothingChanged, () => fs.mkdirSync(o.outDir, { recursive: true }));
+    exportFile = freeExportName(o.outDir, start, o.now);
     const out = path.join(o.outDir, exportFile);
-    if (fs.existsSync(out)) throw new KeyInputError(`${out} exists already; not overwriting a published export`);
     // Order matters for a failure: export, then index, then codes, then uploads.
     // A failure before the codes are saved can only publish the same keys twice
     // (readers drop repeats); after, a re-run recognises each upload by the
@@ -347,7 +467,9 @@ export async function publishUploads(o: PublishOptions): Promise<PublishResult> 
     writeStep("write", out, nothingChanged, () => writeFileAtomic(out, zip));
     const index = path.join(o.outDir, "index.txt");
     const unlisted = `${out} is written but not listed; fix this and run again (the keys are published once more, and readers drop repeats).`;
-    const before = writeStep("read", index, unlisted, () => (fs.existsSync(index) ? fs.readFileSync(index, "utf8") : ""));
+    const before = writeStep("read", index, unlisted, () =>
+      taken(index) ? readTextBounded(index, MAX_EXPORT_BYTES, { what: "an index" }) : ""
+    );
     writeStep("write", index, unlisted, () =>
       writeFileAtomic(index, Buffer.from(before + (before && !before.endsWith("\n") ? "\n" : "") + exportFile + "\n"))
     );
@@ -355,10 +477,9 @@ export async function publishUploads(o: PublishOptions): Promise<PublishResult> 
   }
   const afterMove =
     "The keys are published and the codes marked used; fix this and run again to move the remaining uploads (each is recognised as already published).";
-  for (const a of accepted) moveTo(path.join(o.uploadsDir, "published"), a.file, afterMove);
-  for (const f of alreadyPublished) moveTo(path.join(o.uploadsDir, "published"), f, afterMove);
-  for (const r of rejected)
-    if (fs.existsSync(r.file)) moveTo(path.join(o.uploadsDir, "rejected"), r.file, "Fix this and run again.", r.reason);
+  for (const a of accepted) moveTo(publishedDir, o.uploadsDir, a.file, afterMove);
+  for (const f of alreadyPublished) moveTo(publishedDir, o.uploadsDir, f, afterMove);
+  for (const r of rejected) if (taken(r.file)) moveTo(rejectedDir, o.uploadsDir, r.file, "Fix this and run again.", r.reason);
   return {
     exportFile,
     keys: keys.length,

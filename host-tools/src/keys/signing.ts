@@ -1,6 +1,9 @@
 import * as crypto from "node:crypto";
-import * as fs from "node:fs";
 import { KeyInputError } from "./errors";
+import { readTextBounded } from "../read-bounded";
+
+/** A PEM key is well under 1 KiB; a certificate chain a few KiB. */
+export const MAX_PEM_BYTES = 64 * 1024;
 
 /**
  * ECDSA P-256 / SHA-256 signatures over a whole export.bin (header included),
@@ -14,9 +17,10 @@ function checkP256(key: crypto.KeyObject, what: string): void {
     );
 }
 
-function readPem(file: string, what: string): string {
+/** The text of a PEM file, bounded (MAX_PEM_BYTES); a KeyInputError naming it if it cannot be read. */
+export function readPem(file: string, what: string): string {
   try {
-    return fs.readFileSync(file, "utf8");
+    return readTextBounded(file, MAX_PEM_BYTES, { what: `a ${what}` });
   } catch (e) {
     throw new KeyInputError(`cannot read ${what} ${file}: ${(e as Error).message}`);
   }

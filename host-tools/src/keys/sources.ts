@@ -1,12 +1,14 @@
 import type { KeyObject } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { ExportFile, parseExportFile, readExportFile, verifyExportFile } from "./export-file";
+import { ExportFile, MAX_EXPORT_BYTES, parseExportFile, readExportFile, verifyExportFile } from "./export-file";
+import { readTextBounded } from "../read-bounded";
 import { ExportCache, fetchBytes } from "./fetch-cache";
 import { ExportFormatError, KeySourceError, NoKeysError, SignatureError } from "./errors";
 import { parsePublicKey } from "./signing";
 import { ExposureKey, ReportType } from "./types";
 import { KeyMerger } from "./validate";
+import { skippedKeyName } from "./export-codec";
 
 /**
  * Where published keys come from, for matching. A spec is one of:
@@ -51,6 +53,17 @@ export interface LoadedKeys {
   newestExportEnd: number | null;
   /** Exports taken from the cache instead of the network. */
   fromCache: number;
+  /** Keys the exports carry that are invalid (keyProblem) and were skipped; not counted in `entries`. */
+  invalidKeysSkipped: number;
+  /** Per export with invalid keys: how many, and the first one's problem, to say where they are. */
+  invalidKeys: InvalidKeysInFile[];
+}
+
+export interface InvalidKeysInFile {
+  file: string;
+  count: number;
+  /** The first skipped key and what is wrong with it, e.g. "key 3: key_data is 15 bytes, expected 16". */
+  first: string;
 }
 
 const EXPORT_EXT = /\.(zip|bin)$/i;
@@ -155,7 +168,8 @@ async function expand(spec: string): Promise<string[]> {
   if (EXPORT_EXT.test(spec)) return [spec];
   let text: string;
   try {
-    text = fs.readFileSync(spec, "utf8");
+    // The same bound as a fetched index: a path could be /dev/zero or a FIFO that never ends.
+    text = readTextBounded(spec, MAX_EXPORT_BYTES, { what: "an index" });
   } catch (e) {
     throw new KeySourceError(`index ${spec} cannot be read: ${(e as Error).message}`);
   }
@@ -168,6 +182,7 @@ export async function loadKeySourceDetailed(spec: string, opts: KeySourceOptions
   const publicKey = opts.publicKeyPem !== undefined ? parsePublicKey(opts.publicKeyPem) : null;
   const files = await expand(spec);
   const merger = new KeyMerger();
+  const invalidKeys: InvalidKeysInFile[] = [];
   let entries = 0;
   let newestExportEnd: number | null = null;
   for (const f of files) {
@@ -180,6 +195,10 @@ export async function loadKeySourceDetailed(spec: string, opts: KeySourceOptions
     for (const k of file.export.keys) merger.add(k);
     for (const k of file.export.revisedKeys) merger.add(k, true);
     entries += file.export.keys.length + file.export.revisedKeys.length;
+    if (file.skipped.length) {
+      const first = file.skipped[0];
+      invalidKeys.push({ file: f, count: file.skipped.length, first: `${skippedKeyName(first)}: ${first.problem}` });
+    }
     newestExportEnd = Math.max(newestExportEnd ?? -Infinity, file.export.endTimestamp);
   }
   const merged = merger.result();
@@ -198,7 +217,9 @@ export async function loadKeySourceDetailed(spec: string, opts: KeySourceOptions
     widened: merged.widened,
     clipped: merged.clipped,
     newestExportEnd,
-    fromCache: loader.fromCache
+    fromCache: loader.fromCache,
+    invalidKeysSkipped: invalidKeys.reduce((n, x) => n + x.count, 0),
+    invalidKeys
   };
 }
 
@@ -218,12 +239,39 @@ export function requireKeysToCheck(loaded: LoadedKeys, spec: string): void {
     loaded.files.length === 0
       ? `the key source ${spec} lists no export files (an empty directory or an empty index)`
       : loaded.entries === 0
-        ? `the ${loaded.files.length} export file(s) of ${spec} hold no keys`
+        ? loaded.invalidKeysSkipped
+          ? `every one of the ${loaded.invalidKeysSkipped} key(s) in the ${loaded.files.length} export file(s) of ${spec} is invalid (${invalidKeysWhere(loaded)})`
+          : `the ${loaded.files.length} export file(s) of ${spec} hold no keys`
         : `all ${loaded.revoked} key(s) of ${spec} were withdrawn (revoked)`;
   throw new NoKeysError(
     `no published keys were checked: ${what}. This is not a "no risk" result. ` +
       "Check that the kiosk uses the right key source and has downloaded the published keys, then match again; " +
       "if nobody has been reported ill yet, there is nothing to match against."
+  );
+}
+
+/** Where the invalid keys of a source are, for a message: the first few files with their first problem. */
+export function invalidKeysWhere(loaded: LoadedKeys): string {
+  if (loaded.invalidKeys.length === 1) return `first ${loaded.invalidKeys[0].first}`;
+  const shown = loaded.invalidKeys.slice(0, 3).map((x) => `${x.count} in ${x.file}, first ${x.first}`);
+  if (loaded.invalidKeys.length > shown.length) shown.push(`and in ${loaded.invalidKeys.length - shown.length} more file(s)`);
+  return shown.join("; ");
+}
+
+/**
+ * A warning when a source carried invalid keys, or null. They are skipped,
+ * not refused: each export's signature covers its invalid keys too, so
+ * skipping them alters nothing the publisher vouched for, while refusing the
+ * file would leave every good key in it unchecked. A skipped key's window or
+ * report type is unknown, so a sighting of it is not counted: the warning
+ * says the level leaves them out, and who can fix it.
+ */
+export function invalidKeysWarning(loaded: LoadedKeys): string | null {
+  if (!loaded.invalidKeysSkipped) return null;
+  const files = loaded.invalidKeys.length === 1 ? loaded.invalidKeys[0].file : `${loaded.invalidKeys.length} export files`;
+  return (
+    `WARNING: ${loaded.invalidKeysSkipped} published key(s) in ${files} were invalid and skipped (${invalidKeysWhere(loaded)}). ` +
+    "The other keys were checked; any exposure to the skipped ones is not in the level. Tell the publisher, whose exports should hold only valid keys."
   );
 }
 

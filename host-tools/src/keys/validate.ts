@@ -15,23 +15,26 @@ const INT32_MIN = -0x80000000;
 const INT32_MAX = 0x7fffffff;
 
 /**
- * What is wrong with a key, or null if nothing. Only the checks that keep the
- * rest of the tools safe: a 16-byte TEK, a start interval in 0..2^31-1, a
- * rolling period of 1..144 and a known report type. Deprecated or advisory
- * fields (transmission risk, variant) are passed through as they are when
- * read; keyWriteProblem bounds them before they are written.
+ * What is wrong with a key, or null if nothing: the one definition of a valid
+ * key, used by every reader (`keys show`, `keys verify`, key sources), by the
+ * matcher and by publishing, so no two of them can disagree about a key.
+ * Only the checks that keep the rest of the tools safe: a 16-byte TEK, a
+ * start interval in 0..2^31-1, a rolling period of 1..144 whose last interval
+ * is still an int32 (the matcher keeps interval numbers in Int32Arrays), and
+ * a known report type. Deprecated or advisory fields (transmission risk,
+ * variant) are passed through as they are when read; keyWriteProblem bounds
+ * them before they are written.
  */
 export function keyProblem(k: ExposureKey): string | null {
   if (!(k.keyData instanceof Uint8Array)) return "key_data is missing";
   if (k.keyData.length !== TEK_BYTES) return `key_data is ${k.keyData.length} bytes, expected ${TEK_BYTES}`;
-  if (
-    !Number.isInteger(k.rollingStartIntervalNumber) ||
-    k.rollingStartIntervalNumber < 0 ||
-    k.rollingStartIntervalNumber > MAX_ROLLING_START
-  )
-    return `rolling_start_interval_number ${k.rollingStartIntervalNumber} is outside 0..${MAX_ROLLING_START} (an int32 on the wire)`;
+  const start = k.rollingStartIntervalNumber;
+  if (!Number.isInteger(start) || start < 0 || start > MAX_ROLLING_START)
+    return `rolling_start_interval_number ${start} is outside 0..${MAX_ROLLING_START} (an int32 on the wire)`;
   if (!Number.isInteger(k.rollingPeriod) || k.rollingPeriod < 1 || k.rollingPeriod > MAX_ROLLING_PERIOD)
     return `rolling_period ${k.rollingPeriod} is outside 1..${MAX_ROLLING_PERIOD}`;
+  if (start + k.rollingPeriod - 1 > MAX_ROLLING_START)
+    return `rolling_start_interval_number ${start} with rolling_period ${k.rollingPeriod} runs past interval ${MAX_ROLLING_START}, the last an int32 holds`;
   if (k.reportType !== undefined && (!Number.isInteger(k.reportType) || k.reportType < 0 || k.reportType > MAX_REPORT_TYPE))
     return `report_type ${k.reportType} is outside 0..${MAX_REPORT_TYPE}`;
   if (k.daysSinceOnsetOfSymptoms !== undefined && !Number.isInteger(k.daysSinceOnsetOfSymptoms))

@@ -1,5 +1,5 @@
 import { ExposureKey } from "../keys/types";
-import { TEK_ROLLING_PERIOD } from "./derive";
+import { keyProblem } from "../keys/validate";
 
 /**
  * Diagnosis keys as flat typed arrays for the hot loop. With `shared`, the
@@ -24,15 +24,15 @@ export class KeyFormatError extends RangeError {
   }
 }
 
-/** Rolling period as published: absent or 0 means the proto default of one day. */
-export function effectivePeriod(k: ExposureKey): number {
-  return k.rollingPeriod > 0 ? k.rollingPeriod : TEK_ROLLING_PERIOD;
-}
-
 function buffer(bytes: number, shared: boolean): ArrayBufferLike {
   return shared ? new SharedArrayBuffer(bytes) : new ArrayBuffer(bytes);
 }
 
+/**
+ * Keys must pass keyProblem (matchExposures skips the rest): the hot loop
+ * keeps interval numbers in Int32Arrays, which keyProblem's bounds fit. A key
+ * that does not is a KeyFormatError here, for callers that pack directly.
+ */
 export function packKeys(keys: readonly ExposureKey[], shared = false): PackedKeys {
   const n = keys.length;
   const p: PackedKeys = {
@@ -43,17 +43,11 @@ export function packKeys(keys: readonly ExposureKey[], shared = false): PackedKe
   };
   for (let i = 0; i < n; i++) {
     const k = keys[i];
-    if (!k.keyData || k.keyData.length !== 16)
-      throw new KeyFormatError(i, `key data must be 16 bytes, got ${k.keyData ? k.keyData.length : "none"}`);
-    const start = k.rollingStartIntervalNumber;
-    if (!Number.isInteger(start) || start < 0 || start > 0x7fffffff - 2 * TEK_ROLLING_PERIOD)
-      throw new KeyFormatError(i, `rolling start interval ${start} is not a valid interval number`);
-    const period = effectivePeriod(k);
-    if (!Number.isInteger(period) || period > TEK_ROLLING_PERIOD)
-      throw new KeyFormatError(i, `rolling period ${period} is outside 1…${TEK_ROLLING_PERIOD}`);
+    const problem = keyProblem(k);
+    if (problem) throw new KeyFormatError(i, problem);
     p.data.set(k.keyData, 16 * i);
-    p.start[i] = start;
-    p.period[i] = period;
+    p.start[i] = k.rollingStartIntervalNumber;
+    p.period[i] = k.rollingPeriod;
   }
   return p;
 }

@@ -1,6 +1,6 @@
-import * as fs from "node:fs";
 import Ajv from "ajv";
 import { UserError } from "../errors";
+import { readTextBounded } from "../read-bounded";
 
 /**
  * What turns matched sightings into a graded level, and the wearer profile
@@ -134,7 +134,8 @@ function schemaErrors(errors: typeof validateConfig.errors): string {
 function readJson(file: string, what: string): unknown {
   let text: string;
   try {
-    text = fs.readFileSync(file, "utf8");
+    // A config is a few hundred bytes; the bound refuses a device or an endless FIFO given by mistake.
+    text = readTextBounded(file, 1024 * 1024, { what: `a ${what}` });
   } catch (e) {
     throw new UserError(`cannot read ${what} ${file}: ${(e as Error).message}`);
   }

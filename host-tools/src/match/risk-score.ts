@@ -1,3 +1,4 @@
+import { SEGMENT_RECORDS } from "../../../firmware/src/wire/log-record";
 import { ReportType } from "../keys/types";
 import { ExposureWindow } from "./exposure-windows";
 import { Infectiousness, Level, LEVELS, ReportTypeName, RiskConfig, WearerProfile } from "./risk-config";
@@ -142,6 +143,8 @@ export interface LostSightings {
   to: number | null;
   /** The token declared a flood (a transmitter sending fresh identifiers) in that time. */
   flood: boolean;
+  /** Log segments missing for no reason the log shows (most likely flash damage): their records are in no count. */
+  missingSegments?: number;
 }
 
 function isoMinute(t: number): string {
@@ -160,7 +163,13 @@ export function incompleteSentence(l: LostSightings): string {
           ? `before ${isoMinute(l.to)}`
           : "at times the log cannot place";
   const why = l.flood ? " (the token's log was flooded: something near it sent more new identifiers than any crowd)" : "";
-  return `Risk may be higher than shown: ${n} sighting(s) were not kept ${when}${why}.`;
+  // A missing segment's records were never counted, so they cannot be added to the figure: named apart, as what they may hold.
+  const segs = l.missingSegments
+    ? `${l.sightings ? ", and" : ""} ${l.missingSegments} log segment(s) are missing from the token's flash with no reason shown (flash damage, most likely), with up to ${(l.missingSegments * SEGMENT_RECORDS).toLocaleString("en-GB")} sighting(s) more`
+    : "";
+  return l.sightings || !l.missingSegments
+    ? `Risk may be higher than shown: ${n} sighting(s) were not kept ${when}${why}${segs}.`
+    : `Risk may be higher than shown:${segs} ${when}${why}.`;
 }
 
 export function gradeRisk(days: readonly DayScore[], anyMatch: boolean, cfg: RiskConfig, profile: WearerProfile): RiskLevel {

@@ -1,6 +1,6 @@
 import { NoKeysError } from "../keys/errors";
 import { ExposureKey, ReportType } from "../keys/types";
-import { mergeKeyCopies } from "../keys/validate";
+import { keyProblem, mergeKeyCopies } from "../keys/validate";
 import { buildExposureWindows } from "./exposure-windows";
 import { findHits, oneHitPerSighting } from "./find-hits";
 import { MatchedSighting, resolveHits } from "./matched-sightings";
@@ -37,6 +37,8 @@ export interface MatchReport {
   revokedKeys: number;
   /** Entries folded into a key given earlier in the list (same key data, any start interval). */
   duplicateKeysMerged: number;
+  /** Keys given that fail keyProblem (the check `keys show` and `keys verify` make), skipped: not in `keys`. */
+  invalidKeysSkipped: number;
   /** Sightings that more than one key or interval matched; each still counts once. */
   sightingsMatchedTwice: number;
   /** Keys whose RPIs were derived (the rest had no sighting within ±2 h of their day). */
@@ -49,9 +51,10 @@ export interface MatchReport {
 
 /**
  * Refuses a key list with no live key (NoKeysError): a level graded against
- * nothing would read as "no risk". Copies of one key data are merged first
- * (mergeKeyCopies), so whatever the caller loaded, a TEK and each sighting of
- * it count once.
+ * nothing would read as "no risk". Invalid keys (keyProblem, the same check
+ * every export reader makes) are skipped and counted, never a reason to
+ * refuse the rest. Copies of one key data are merged next (mergeKeyCopies),
+ * so whatever the caller loaded, a TEK and each sighting of it count once.
  */
 export async function matchExposures(
   keys: readonly ExposureKey[],
@@ -60,10 +63,16 @@ export async function matchExposures(
 ): Promise<MatchReport> {
   const config = opts.config ?? DEFAULT_RISK_CONFIG;
   const profile = opts.profile ?? DEFAULT_PROFILE;
-  const merged = mergeKeyCopies(keys);
+  const valid = keys.filter((k) => keyProblem(k) === null);
+  const invalid = keys.length - valid.length;
+  const merged = mergeKeyCopies(valid);
   const live = merged.keys.filter((k) => k.reportType !== ReportType.Revoked);
   if (!live.length) {
-    const why = keys.length ? `all ${merged.keys.length} key(s) given are revoked` : "the list of published keys is empty";
+    const why = !keys.length
+      ? "the list of published keys is empty"
+      : merged.keys.length
+        ? `all ${merged.keys.length} key(s) given are revoked`
+        : `all ${invalid} key(s) given are invalid`;
     throw new NoKeysError(`no published keys were checked: ${why}; this is not a "no risk" result`);
   }
   const workers = opts.workers ?? 1;
@@ -85,6 +94,7 @@ export async function matchExposures(
     keys: merged.keys.length,
     revokedKeys: merged.keys.length - live.length,
     duplicateKeysMerged: merged.duplicates,
+    invalidKeysSkipped: invalid,
     sightingsMatchedTwice: once.sightingsHitTwice,
     derivedKeys: found.derived,
     sightings: sightings.length,

@@ -1,5 +1,5 @@
-import * as fs from "node:fs";
 import { PrivateTracerError, UserError } from "../errors";
+import { readTextBounded } from "../read-bounded";
 
 /**
  * The sightings interchange format: JSON Lines, one sighting a line,
@@ -132,10 +132,17 @@ export function parseSightings(text: string, source = "sightings"): Sighting[] {
   return out;
 }
 
+/**
+ * A sightings file is read with at most this many bytes: about three million
+ * lines, far more than a token's flash can hold, and under the longest string
+ * Node can make of the text.
+ */
+export const MAX_SIGHTINGS_BYTES = 256 * 1024 * 1024;
+
 export function readSightingsFile(file: string): Sighting[] {
   let text: string;
   try {
-    text = fs.readFileSync(file, "utf8");
+    text = readTextBounded(file, MAX_SIGHTINGS_BYTES, { what: "a sightings file" });
   } catch (e) {
     throw new UserError(`cannot read sightings file ${file}: ${(e as Error).message}`);
   }

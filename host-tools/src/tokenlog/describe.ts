@@ -1,4 +1,5 @@
-import { SegmentInfo, TokenLog } from "./read-log";
+import { ACK_FILE, LOG_PREFIX, SEGMENT_RECORDS } from "../../../firmware/src/wire/log-record";
+import { SegmentGap, SegmentInfo, TokenLog } from "./read-log";
 
 /** What `privatetracer log show` prints: the text for people, the JSON for scripts. */
 
@@ -17,6 +18,10 @@ export function skippedLines(log: TokenLog): string[] {
   const k = log.skipped;
   const out: string[] = [];
   if (k.torn) out.push(`${k.torn} torn record(s) skipped: failed the check byte (a power cut while being written)`);
+  if (k.rejected)
+    out.push(
+      `${k.rejected} damaged record(s) skipped: passed the check byte but cannot be what the token wrote there (RSSI fields it never logs, or out of time order)`
+    );
   if (k.unplaced)
     out.push(`${k.unplaced} record(s) not placed in time: logged against the uptime of a boot whose clock was lost and never set`);
   if (k.unreadableSegment) out.push(`${k.unreadableSegment} written slot(s) skipped in segment(s) with an unreadable header`);
@@ -31,6 +36,28 @@ function spanText(from: number | null, to: number | null): string {
   return `between ${iso(from)} and ${iso(to)}`;
 }
 
+function numbers(g: SegmentGap): string {
+  return g.first === g.last ? `${LOG_PREFIX}${g.first}` : `${LOG_PREFIX}${g.first} to ${LOG_PREFIX}${g.last}`;
+}
+
+/** A run of missing segment numbers, with what it means for the log. */
+export function gapLine(g: SegmentGap): string {
+  const n = g.last - g.first + 1;
+  const when = spanText(g.after, g.before);
+  switch (g.cause) {
+    case "acknowledged":
+      return `missing segment(s) ${numbers(g)}: below the acknowledgement, so stored on a kiosk (not lost)`;
+    case "evicted":
+      return `missing segment(s) ${numbers(g)} (${when}): erased by the token to make room, written during a flood; their records are in the dropped count`;
+    case "empty":
+      return `missing segment(s) ${numbers(g)}: erased by the token at boot, a power cut having cut their creation; they held nothing`;
+    case "renumbered":
+      return `segment numbers ${numbers(g)} skipped: no segment had them; the token took its numbering from a damaged ${ACK_FILE} (a power cut while it was written), and it counts every segment below that number as stored on a kiosk, so any it erased for room are in no count: sync it and erase its Storage`;
+    case "unexplained":
+      return `MISSING SEGMENT(S) ${numbers(g)} (${when}): nothing in the log says why: lost to flash damage (a damaged file name or header), a flood segment the token evicted with no flood shown next to it (its records then in the dropped count), or one erased at boot after a power cut cut its creation (then empty); up to ${(n * SEGMENT_RECORDS).toLocaleString("en-GB")} record(s) that no count includes`;
+  }
+}
+
 /** One line per loss the token counted or the log shows (empty when nothing was lost). */
 export function lossLines(log: TokenLog): string[] {
   const l = log.losses;
@@ -40,10 +67,7 @@ export function lossLines(log: TokenLog): string[] {
       `FLOOD: ${l.floodSegments.length} segment(s) (${l.floodSegments.join(", ")}) written while the token had declared a flood or when it began${l.flood ? ` (records ${spanText(l.flood.first, l.flood.last)})` : ""}: more new identifiers an hour than any crowd gives; only the strongest few of each scan were kept, the rest counted as dropped, and history before the flood was not evicted for it`
     );
   for (const s of l.spans) out.push(`lost: ${s.sightings} sighting(s) not kept ${spanText(s.from, s.to)}`);
-  if (l.missingSegments.length)
-    out.push(
-      `missing segment(s): ${l.missingSegments.join(", ")} (erased out of order: written during a flood and evicted first, or lost; what the token evicted is in the dropped count)`
-    );
+  for (const g of l.gaps) out.push(gapLine(g));
   return out;
 }
 
@@ -72,7 +96,11 @@ export function logText(log: TokenLog): string {
             .join("  ")
             .trimEnd()
       );
-    for (const s of log.segments) if (s.note && s.status !== "unplaced") out.push(`  ${s.name}: ${s.note}`);
+    for (const s of log.segments) {
+      if (s.note && s.status !== "unplaced") out.push(`  ${s.name}: ${s.note}`);
+      if (s.rejectedRecords)
+        out.push(`  ${s.name}: ${s.rejectedRecords} damaged record(s) skipped (passed the check byte, but not what the token writes)`);
+    }
   }
   out.push(`records: ${log.records.length} placed in time`);
   for (const l of skippedLines(log)) out.push(`  ${l}`);
@@ -81,6 +109,7 @@ export function logText(log: TokenLog): string {
   out.push(`time span: ${log.span ? `${iso(log.span.first)} to ${iso(log.span.last)}` : "none"}`);
   for (const d of log.damage)
     out.push(`DAMAGED (${d.kind}) at byte ${d.offset}${d.file ? ` in ${d.file}` : ""}: ${d.message}; only what was readable is shown`);
+  for (const d of log.workedAround) out.push(`damage read around at byte ${d.offset}${d.file ? ` in ${d.file}` : ""}: ${d.message}`);
   return out.join("\n");
 }
 
@@ -95,6 +124,7 @@ export function logJson(log: TokenLog): Record<string, unknown> {
     droppedFile: log.droppedFile,
     losses: log.losses,
     span: log.span,
-    damage: log.damage
+    damage: log.damage,
+    workedAround: log.workedAround
   };
 }

@@ -1,6 +1,8 @@
 import { DROP_FILE } from "../../../firmware/src/wire/drop-count";
 import { savedFaults } from "../../../firmware/src/wire/fault-count";
+import { getLE } from "../../../firmware/src/wire/le-bytes";
 import {
+  ACK_FILE,
   FLAG_FLOOD,
   FLAG_UTC,
   HEADER_BYTES,
@@ -9,12 +11,14 @@ import {
   RECORD_BYTES,
   SEGMENT_BYTES,
   SEGMENT_RECORDS,
-  decodeSegment,
+  decodeHeader,
   floodMarked,
   isErased,
   utcBase
 } from "../../../firmware/src/wire/log-record";
 import { DamagedFlashError, FlashDamage } from "./errors";
+import { checkSegment } from "./record-check";
+import { ErasedEntry } from "./storage-image";
 import { TokenFiles } from "./token-files";
 
 /**
@@ -52,6 +56,8 @@ export interface SegmentInfo {
   records: number;
   /** Written slots failing their check byte (a power cut mid-write). */
   tornRecords: number;
+  /** Slots passing the check byte that the token cannot have written (record-check.ts): damage, or a torn write. */
+  rejectedRecords: number;
   /** Written slots the end of a cut-short file leaves incomplete. */
   cutOffSlots: number;
   /** Cumulative dropped count in this header. */
@@ -70,12 +76,38 @@ export interface SegmentInfo {
 export interface SkippedRecords {
   /** Failed their check byte: torn by a power cut while being written. */
   torn: number;
+  /** Passed the check byte but are not a record the token can have written there (impossible RSSI fields, out of time order): damaged. */
+  rejected: number;
   /** In uptime segments of a boot whose clock was lost and never set: no UTC time to give them. */
   unplaced: number;
   /** Written slots of segments whose header is torn or of another format version. */
   unreadableSegment: number;
   /** Slots cut by the end of a damaged image or a short file. */
   cutOff: number;
+}
+
+/**
+ * Why segment numbers are missing between two segments kept:
+ * - acknowledged: below pt.ack, so a kiosk stored them (the token erases those first); not lost;
+ * - evicted: erased by the token to make room, written during a flood (those go first, from the
+ *   middle of the log); their records are in the dropped count;
+ * - empty: erased by the token at boot, a power cut having cut the segment's creation; it held nothing;
+ * - renumbered: more numbers than a token ever uses: no segment had them; the token took its
+ *   numbering from a damaged pt.ack (a power cut while it was rewritten);
+ * - unexplained: no sign of any of those: a flood segment evicted when no segment around it shows
+ *   the flood, a segment erased at boot after a power cut cut its creation (then empty), or one lost
+ *   to flash damage (a damaged name or header): up to SEGMENT_RECORDS records each, in no count.
+ */
+export type GapCause = "acknowledged" | "evicted" | "empty" | "renumbered" | "unexplained";
+
+export interface SegmentGap {
+  /** Missing sequence numbers first..last. */
+  first: number;
+  last: number;
+  cause: GapCause;
+  /** UTC time of the newest record (or the base) of the segment before, and the base of the segment after; null when unknown. */
+  after: number | null;
+  before: number | null;
 }
 
 /** Sightings the token lost between two points of its log (null: before the oldest segment kept / after the newest one began). */
@@ -96,12 +128,16 @@ export interface LogLosses {
   dropped: number;
   /** When they were lost, from the counter in consecutive segment headers and DROP_FILE (UTC; null where unknown). */
   spans: LossSpan[];
-  /** Sequence numbers missing between the oldest and the newest segment: segments erased out of order (written during a flood, evicted first) or lost. */
+  /** Sequence numbers missing between the oldest and the newest segment (the first MAX_LISTED_MISSING): segments erased out of order (written during a flood, evicted first) or lost. */
   missingSegments: number[];
+  /** The same numbers as runs, each with its likely cause and when it falls. */
+  gaps: SegmentGap[];
+  /** The token's acknowledgement (pt.ack): every segment below it is stored on a kiosk; null without the file. */
+  acked: number | null;
   /** Segments created during a flood or being written when one was declared, and the UTC span of their records. */
   floodSegments: string[];
   flood: { first: number; last: number } | null;
-  /** Records in flash that cannot be matched: torn, not placed in time, under an unreadable header, cut off. */
+  /** Records in flash that cannot be matched: torn, rejected, not placed in time, under an unreadable header, cut off. */
   unusable: number;
 }
 
@@ -120,6 +156,8 @@ export interface TokenLog {
   /** UTC span of the placed records. */
   span: { first: number; last: number } | null;
   damage: FlashDamage[];
+  /** Damage found and read around with nothing lost (a damaged segment size, a flipped bit in a name): reported, not refused. */
+  workedAround: FlashDamage[];
 }
 
 export interface ReadLogOptions {
@@ -153,7 +191,7 @@ export interface LogSegment {
 }
 
 function noneSkipped(): SkippedRecords {
-  return { torn: 0, unplaced: 0, unreadableSegment: 0, cutOff: 0 };
+  return { torn: 0, rejected: 0, unplaced: 0, unreadableSegment: 0, cutOff: 0 };
 }
 
 /**
@@ -173,6 +211,7 @@ export function readLogSegment(name: string, raw: Uint8Array): LogSegment {
     anchor: null,
     records: 0,
     tornRecords: 0,
+    rejectedRecords: 0,
     cutOffSlots: 0,
     dropped: null,
     flood: false,
@@ -199,7 +238,7 @@ export function readLogSegment(name: string, raw: Uint8Array): LogSegment {
     skipped.cutOff += info.cutOffSlots;
     if (raw.length < HEADER_BYTES) return out;
   }
-  const seg = decodeSegment(b);
+  const seg = checkSegment(b);
   if (!seg) {
     // The writer puts the header down before any record, so a torn header over
     // erased slots is a cut while creating the segment: nothing lost. Records
@@ -230,7 +269,9 @@ export function readLogSegment(name: string, raw: Uint8Array): LogSegment {
   info.floodMarked = floodMarked(b);
   info.records = seg.records.length;
   info.tornRecords = seg.torn;
+  info.rejectedRecords = seg.rejected;
   skipped.torn += seg.torn;
+  skipped.rejected += seg.rejected;
   const base = utcBase(h);
   if (base === null) {
     info.status = "unplaced";
@@ -269,6 +310,7 @@ export function readTokenLog(t: TokenFiles, opts: ReadLogOptions = {}): TokenLog
     segments.push(seg.info);
     for (const r of seg.records) records.push(r);
     skipped.torn += seg.skipped.torn;
+    skipped.rejected += seg.skipped.rejected;
     skipped.unplaced += seg.skipped.unplaced;
     skipped.unreadableSegment += seg.skipped.unreadableSegment;
     skipped.cutOff += seg.skipped.cutOff;
@@ -290,8 +332,22 @@ export function readTokenLog(t: TokenFiles, opts: ReadLogOptions = {}): TokenLog
       cutOffSlots: skipped.cutOff
     });
   }
-  const losses = logLosses(segments, skipped, dropped);
-  return { source: t.source, kind: t.kind, segments, records, skipped, dropped, droppedFile, losses, span, damage };
+  const ackFile = t.files.get(ACK_FILE);
+  const acked = ackFile && ackFile.length === 4 ? getLE(ackFile, 0, 4) : null;
+  const losses = logLosses(segments, skipped, dropped, acked, t.erased ?? [], damage.length > 0);
+  return {
+    source: t.source,
+    kind: t.kind,
+    segments,
+    records,
+    skipped,
+    dropped,
+    droppedFile,
+    losses,
+    span,
+    damage,
+    workedAround: t.workedAround ?? []
+  };
 }
 
 /** UTC time of a segment's base, or its first record, or null. */
@@ -300,7 +356,100 @@ function segmentTime(s: SegmentInfo): number | null {
   return s.clock === "utc" ? s.base : s.anchor;
 }
 
-function logLosses(segments: SegmentInfo[], skipped: SkippedRecords, dropped: number): LogLosses {
+/** What is left of a segment's name once Espruino has zeroed its first 4 bytes to erase it ("og12" of pt.log12). */
+const ERASED_SEGMENT_TAIL = new RegExp(`^${LOG_PREFIX.slice(4)}([1-9][0-9]*)$`);
+
+/**
+ * A gap longer than this is not segments that existed: at one segment per 100 sightings it would
+ * take a token tens of millions of sightings. The token makes one when it reads a damaged pt.ack:
+ * numbering never goes below the acknowledgement, so it jumps to whatever the file says.
+ */
+const MAX_REAL_GAP = 1 << 20;
+
+/** Missing numbers listed one by one in LogLosses.missingSegments (the gaps say the rest). */
+const MAX_LISTED_MISSING = 1000;
+
+/** Why sequence number `n` is missing between the kept segments `lo` and `hi` (see GapCause). */
+function gapCause(
+  n: number,
+  lo: SegmentInfo,
+  hi: SegmentInfo,
+  segments: readonly SegmentInfo[],
+  acked: number | null,
+  erased: readonly ErasedEntry[],
+  damaged: boolean
+): GapCause {
+  if (acked !== null && n < acked) return "acknowledged";
+  // In an image, an erased file stays in the journal, name and data, until compaction: Espruino
+  // zeroes only the first 4 name bytes, so "…og12" is what the token itself erased of pt.log12.
+  const tail = LOG_PREFIX.slice(4) + n;
+  const trash = erased.find((e) => e.nameTail === tail);
+  if (trash) {
+    if (decodeHeader(trash.data)) return "evicted";
+    let written = 0;
+    for (let o = HEADER_BYTES; o + RECORD_BYTES <= trash.data.length; o += RECORD_BYTES)
+      if (!isErased(trash.data, o, RECORD_BYTES)) written++;
+    return written ? "unexplained" : "empty";
+  }
+  // Without that trace: the token evicts the lowest-numbered segment created during a flood first,
+  // so a flood segment gone from the middle leaves no kept flood segment below it, and the flood
+  // shows next to the gap (the mark on the segment being written when it was declared, or flood
+  // segments after it). Not trusted when file headers are damaged: a damaged name leaves the same gap.
+  if (!damaged && !segments.some((s) => s.seq < n && s.flood) && (lo.floodMarked || hi.flood)) return "evicted";
+  return "unexplained";
+}
+
+function segmentGaps(
+  segments: readonly SegmentInfo[],
+  acked: number | null,
+  erased: readonly ErasedEntry[],
+  damaged: boolean
+): SegmentGap[] {
+  const gaps: SegmentGap[] = [];
+  const trashNumbers: number[] = [];
+  for (const e of erased) {
+    const m = ERASED_SEGMENT_TAIL.exec(e.nameTail);
+    if (m) trashNumbers.push(Number(m[1]));
+  }
+  for (let i = 1; i < segments.length; i++) {
+    const lo = segments[i - 1];
+    const hi = segments[i];
+    const after = lo.last ?? segmentTime(lo);
+    const before = segmentTime(hi);
+    if (hi.seq - lo.seq < 2) continue;
+    // The cause changes only at the acknowledgement and at numbers with an erased file of their own,
+    // so it is found once per stretch between those: a gap can span billions of numbers (a torn pt.ack
+    // makes the token jump its numbering to the value read), and is never walked number by number.
+    const cuts = new Set<number>([lo.seq + 1, hi.seq]);
+    if (acked !== null && acked > lo.seq + 1 && acked < hi.seq) cuts.add(acked);
+    for (const n of trashNumbers)
+      if (n > lo.seq && n < hi.seq) {
+        cuts.add(n);
+        cuts.add(n + 1);
+      }
+    if (hi.seq - lo.seq - 1 > MAX_REAL_GAP) {
+      gaps.push({ first: lo.seq + 1, last: hi.seq - 1, cause: "renumbered", after, before });
+      continue;
+    }
+    const bounds = [...cuts].sort((a, b) => a - b);
+    for (let k = 0; k + 1 < bounds.length; k++) {
+      const cause = gapCause(bounds[k], lo, hi, segments, acked, erased, damaged);
+      const run = gaps[gaps.length - 1];
+      if (run && run.cause === cause && run.last === bounds[k] - 1) run.last = bounds[k + 1] - 1;
+      else gaps.push({ first: bounds[k], last: bounds[k + 1] - 1, cause, after, before });
+    }
+  }
+  return gaps;
+}
+
+function logLosses(
+  segments: SegmentInfo[],
+  skipped: SkippedRecords,
+  dropped: number,
+  acked: number | null,
+  erased: readonly ErasedEntry[],
+  damaged: boolean
+): LogLosses {
   // The counter is cumulative: its growth between two headers was lost
   // between their bases; what DROP_FILE (or a later header) adds after the
   // newest header was lost after that segment began.
@@ -315,8 +464,9 @@ function logLosses(segments: SegmentInfo[], skipped: SkippedRecords, dropped: nu
   }
   const after = dropped - (prev ? prev.dropped : 0);
   if (after > 0) spans.push({ from: prev ? prev.time : null, to: null, sightings: after });
+  const gaps = segmentGaps(segments, acked, erased, damaged);
   const missingSegments: number[] = [];
-  for (let i = 1; i < segments.length; i++) for (let n = segments[i - 1].seq + 1; n < segments[i].seq; n++) missingSegments.push(n);
+  for (const g of gaps) for (let n = g.first; n <= g.last && missingSegments.length < MAX_LISTED_MISSING; n++) missingSegments.push(n);
   const flooded = segments.filter((s) => s.flood || s.floodMarked);
   let flood: LogLosses["flood"] = null;
   for (const s of flooded)
@@ -326,9 +476,11 @@ function logLosses(segments: SegmentInfo[], skipped: SkippedRecords, dropped: nu
     dropped,
     spans,
     missingSegments,
+    gaps,
+    acked,
     floodSegments: flooded.map((s) => s.name),
     flood,
-    unusable: skipped.torn + skipped.unplaced + skipped.unreadableSegment + skipped.cutOff
+    unusable: skipped.torn + skipped.rejected + skipped.unplaced + skipped.unreadableSegment + skipped.cutOff
   };
 }
 
@@ -344,6 +496,8 @@ export interface RecentLosses {
   from: number | null;
   to: number | null;
   flood: boolean;
+  /** Segments missing for no reason the log shows (SegmentGap "unexplained"): up to SEGMENT_RECORDS records each, in no count. */
+  missingSegments: number;
 }
 
 export function recentLosses(log: TokenLog, days = 14): RecentLosses | null {
@@ -353,13 +507,17 @@ export function recentLosses(log: TokenLog, days = 14): RecentLosses | null {
   const spans = l.spans.filter((s) => since === null || s.to === null || s.to >= since);
   const sightings = spans.reduce((a, s) => a + s.sightings, 0) + l.unusable;
   const flood = l.flood !== null && (since === null || l.flood.last >= since);
-  if (!sightings && !flood) return null;
-  let from: number | null = spans.length ? Infinity : null;
-  let to: number | null = spans.length ? -Infinity : null;
-  for (const s of spans) {
+  // Evicted segments are in the dropped count already, acknowledged ones are on a kiosk and empty ones held nothing.
+  const gaps = l.gaps.filter((g) => g.cause === "unexplained" && (since === null || g.before === null || g.before >= since));
+  const missingSegments = gaps.reduce((a, g) => a + g.last - g.first + 1, 0);
+  if (!sightings && !flood && !missingSegments) return null;
+  const placed = [...spans, ...gaps.map((g) => ({ from: g.after, to: g.before }))];
+  let from: number | null = placed.length ? Infinity : null;
+  let to: number | null = placed.length ? -Infinity : null;
+  for (const s of placed) {
     from = s.from === null || from === null ? null : Math.min(from, s.from);
     to = s.to === null || to === null ? null : Math.max(to, s.to);
   }
   if (from !== null && since !== null && from < since) from = since;
-  return { sightings, from, to, flood };
+  return { sightings, from, to, flood, missingSegments };
 }

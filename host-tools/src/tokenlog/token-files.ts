@@ -1,7 +1,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { FlashDamage, TokenFlashError } from "./errors";
-import { notAStorageImage, readStorageImage } from "./storage-image";
+import { ErasedEntry, notAStorageImage, readStorageImage } from "./storage-image";
 
 /**
  * A token's Storage files, from either of the two shapes a kiosk or the
@@ -19,6 +19,10 @@ export interface TokenFiles {
   /** Files cut short by damage to the image. */
   partialFiles: Set<string>;
   damage: FlashDamage[];
+  /** Damage read around with nothing lost to the host (an image only); reported, not refused. */
+  workedAround?: FlashDamage[];
+  /** Erased files still in an image's journal: evidence of what the token erased itself. */
+  erased?: ErasedEntry[];
 }
 
 /**
@@ -54,7 +58,15 @@ export function tokenFilesFromImage(bytes: Uint8Array, source: string): TokenFil
       `not an Espruino Storage image (${img.damage[0].message}). Give a token's flash image (simulate --out DIR writes DIR/flash/<token>.bin) or a directory of its files (pt.log1, …).`
     );
   }
-  return { source, kind: "image", files: img.files, partialFiles: img.partialFiles, damage: img.damage };
+  return {
+    source,
+    kind: "image",
+    files: img.files,
+    partialFiles: img.partialFiles,
+    damage: img.damage,
+    workedAround: img.workedAround,
+    erased: img.erased
+  };
 }
 
 function readDirectory(dir: string): TokenFiles {

@@ -159,22 +159,6 @@ describe("GAEN export files: malformed input", () => {
       Buffer.concat([EXPORT_HEADER, Buffer.from([0x3a, 0x7f, 0x0a])]),
       /not a valid TemporaryExposureKeyExport/
     ],
-    ["a key of 15 bytes", encodeRaw([0x3a, 0x13, 0x0a, 0x0f, ...new Array(15).fill(1), 0x18, 0x01]), /key 1: key_data is 15 bytes/],
-    [
-      "a key without a start interval",
-      encodeRaw([0x3a, 0x12, 0x0a, 0x10, ...new Array(16).fill(1)]),
-      /key 1 has no rolling_start_interval_number/
-    ],
-    [
-      "a rolling period of 0",
-      encodeRaw([0x3a, 0x16, 0x0a, 0x10, ...new Array(16).fill(1), 0x18, 0x01, 0x20, 0x00]),
-      /rolling_period 0 is outside/
-    ],
-    [
-      "report type 9",
-      encodeRaw([0x3a, 0x16, 0x0a, 0x10, ...new Array(16).fill(1), 0x18, 0x01, 0x28, 0x09]),
-      /report_type 9 is outside 0..5/
-    ],
     ["a zip without export.bin", Buffer.from("504b0506000000000000000000000000000000000000", "hex"), /not a readable zip|no export.bin/]
   ];
   function encodeRaw(body: number[]): Buffer {
@@ -186,6 +170,31 @@ describe("GAEN export files: malformed input", () => {
         parseExportFile(data, "bad.bin"),
         (e: unknown) => e instanceof ExportFormatError && e.kind === "unusable" && msg.test(e.message)
       );
+    });
+  }
+
+  // An invalid key is skipped and named, not a reason to refuse the export (issue 15, item 6).
+  const badKeys: Array<[string, Uint8Array, RegExp]> = [
+    ["a key of 15 bytes", encodeRaw([0x3a, 0x13, 0x0a, 0x0f, ...new Array(15).fill(1), 0x18, 0x01]), /key_data is 15 bytes/],
+    ["a key without a start interval", encodeRaw([0x3a, 0x12, 0x0a, 0x10, ...new Array(16).fill(1)]), /no rolling_start_interval_number/],
+    [
+      "a rolling period of 0",
+      encodeRaw([0x3a, 0x16, 0x0a, 0x10, ...new Array(16).fill(1), 0x18, 0x01, 0x20, 0x00]),
+      /rolling_period 0 is outside/
+    ],
+    [
+      "report type 9",
+      encodeRaw([0x3a, 0x16, 0x0a, 0x10, ...new Array(16).fill(1), 0x18, 0x01, 0x28, 0x09]),
+      /report_type 9 is outside 0..5/
+    ]
+  ];
+  for (const [what, data, msg] of badKeys) {
+    it(`skips and names ${what}`, async () => {
+      const f = await parseExportFile(data, "bad.bin");
+      assert.equal(f.export.keys.length, 0);
+      assert.equal(f.skipped.length, 1);
+      assert.equal(f.skipped[0].key, 1);
+      assert.match(f.skipped[0].problem, msg);
     });
   }
 

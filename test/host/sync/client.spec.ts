@@ -75,7 +75,9 @@ function segmentBytes(k: number, rng: Rng): { header: Uint8Array; records: Uint8
   const key = new Uint8Array(6);
   for (let i = 0; i < n; i++) {
     for (let j = 0; j < 6; j++) key[j] = rng.int(256);
-    records.set(encodeRecord(key, 0, Math.min(i * 3, 59), -50 - rng.int(30), -45, 1 + rng.int(8)), i * RECORD_BYTES);
+    // As the scanner writes them: max RSSI equals mean for a short record, both within the floor.
+    const rssi = -50 - rng.int(21);
+    records.set(encodeRecord(key, 0, Math.min(i * 3, 59), rssi, rssi, 1 + rng.int(8)), i * RECORD_BYTES);
   }
   return { header: encodeHeader(Math.floor(base / 60) * 60, FLAG_UTC, 0), records };
 }

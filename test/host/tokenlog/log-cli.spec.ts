@@ -40,7 +40,7 @@ describe("privatetracer log (CLI)", () => {
     assert.equal(r.code, 0);
     const j = JSON.parse(r.stdout);
     assert.equal(j.records, 2);
-    assert.deepEqual(j.skipped, { torn: 1, unplaced: 1, unreadableSegment: 0, cutOff: 0 });
+    assert.deepEqual(j.skipped, { torn: 1, rejected: 0, unplaced: 1, unreadableSegment: 0, cutOff: 0 });
     assert.equal(j.dropped, 2);
     assert.deepEqual(j.span, { first: BASE, last: BASE + 540 });
     assert.equal(j.segments.length, 2);

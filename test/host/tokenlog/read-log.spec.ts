@@ -77,7 +77,7 @@ describe("tokenlog: a token's encounter log out of its flash", () => {
     it("counts the records of an uptime segment never anchored as unplaced, and guesses no time for them", () => {
       assert.equal(log.skipped.unplaced, 2);
       assert.ok(log.records.every((r) => r.segment !== "pt.log4"));
-      assert.deepEqual(log.skipped, { torn: 0, unplaced: 2, unreadableSegment: 0, cutOff: 0 });
+      assert.deepEqual(log.skipped, { torn: 0, rejected: 0, unplaced: 2, unreadableSegment: 0, cutOff: 0 });
     });
 
     it("reports the token's dropped counter from its newest header", () => {

@@ -4,11 +4,12 @@ import { Command } from "commander";
 import { RunAction, Verdict } from "../command";
 import { UserError } from "../../errors";
 import { KeyAlreadyPublishedError } from "../../keys/errors";
-import { writeFileAtomic } from "../../atomic-write";
+import { namesStdout, writeFileAtomic, writeNewFileAtomic } from "../../atomic-write";
 import { ExportFile, buildExportZip, readExportFile, verifyExportFile } from "../../keys/export-file";
 import { keyToJson, readKeysJson } from "../../keys/keys-json";
 import { generateSigningKeyPair, loadPrivateKey, loadPublicKey } from "../../keys/signing";
 import { KeyExport } from "../../keys/types";
+import { skippedKeyName } from "../../keys/export-codec";
 import { REPORT_TYPE_NAMES } from "../../keys/validate";
 import { readEnrolledKiosks } from "../../keys/kiosk-identity";
 import { publishUploads } from "../../keys/publish";
@@ -22,7 +23,7 @@ function showText(file: string, f: ExportFile): string {
     `  region    ${e.region || "(none)"}   batch ${e.batchNum} of ${e.batchSize}`,
     `  signed by ${e.signatureInfos.map((s) => `${s.verificationKeyId ?? "?"} v${s.verificationKeyVersion ?? "?"}`).join(", ") || "(no signature info)"}`,
     `  export.sig ${f.hasSigFile ? `${f.signatures.length} signature(s)` : "absent"}`,
-    `  ${e.keys.length} key(s), ${e.revisedKeys.length} revised`
+    `  ${e.keys.length} key(s), ${e.revisedKeys.length} revised${f.skipped.length ? `, ${skippedCount(f)} (no reader uses them)` : ""}`
   ];
   const row = (k: KeyExport["keys"][number], revised: boolean): string =>
     [
@@ -37,7 +38,29 @@ function showText(file: string, f: ExportFile): string {
       .join("  ");
   for (const k of e.keys) lines.push(row(k, false));
   for (const k of e.revisedKeys) lines.push(row(k, true));
+  for (const k of f.skipped) lines.push(`  ${k.keyData ?? "(no key data)"}  SKIPPED ${skippedKeyName(k)}: ${k.problem}`);
   return lines.join("\n");
+}
+
+function skippedCount(f: ExportFile): string {
+  return `${f.skipped.length} invalid key(s) skipped`;
+}
+
+/** The skipped keys in one line: the first few named, then how many more. */
+function skippedList(f: ExportFile): string {
+  const shown = f.skipped.slice(0, 3).map((k) => `${skippedKeyName(k)}: ${k.problem}`);
+  if (f.skipped.length > shown.length) shown.push(`${f.skipped.length - shown.length} more`);
+  return shown.join("; ");
+}
+
+/** Whether anything is at `file`, a dangling link included (which a new file would be written through). */
+function pathTaken(file: string): boolean {
+  try {
+    fs.lstatSync(file);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 function intOption(v: string, name: string): number {
@@ -70,7 +93,8 @@ export function register(program: Command, run: RunAction): void {
             signatureInfos: e.signatureInfos,
             signatures: f.signatures.length,
             keys: e.keys.map(keyToJson),
-            revisedKeys: e.revisedKeys.map(keyToJson)
+            revisedKeys: e.revisedKeys.map(keyToJson),
+            skippedKeys: f.skipped
           };
           process.stdout.write(JSON.stringify(out, null, 2) + "\n");
         } else process.stdout.write(showText(file, f) + "\n");
@@ -96,6 +120,8 @@ export function register(program: Command, run: RunAction): void {
         }
         const id = v.signature.signatureInfo.verificationKeyId;
         process.stdout.write(`${file}: valid signature${id ? ` (key id "${id}")` : ""}, ${f.export.keys.length} key(s)\n`);
+        // The signature covers the invalid keys too; they are counted apart because no reader (match included) uses them.
+        if (f.skipped.length) process.stderr.write(`${file}: warning: ${skippedCount(f)}, as match skips them (${skippedList(f)})\n`);
         return "ok";
       })
     );
@@ -150,7 +176,10 @@ export function register(program: Command, run: RunAction): void {
           } catch (e) {
             throw new UserError(`cannot write ${opts.out}: ${(e as Error).message}`);
           }
-          process.stdout.write(`${opts.out}: ${keyList.length} key(s), signed by "${opts.keyId}" v${opts.keyVersion}\n`);
+          // With the export on stdout, the note goes to stderr so the output stays one zip.
+          (namesStdout(opts.out) ? process.stderr : process.stdout).write(
+            `${opts.out}: ${keyList.length} key(s), signed by "${opts.keyId}" v${opts.keyVersion}\n`
+          );
           return "ok";
         }
       )
@@ -165,21 +194,22 @@ export function register(program: Command, run: RunAction): void {
       run((opts: { privateOut: string; publicOut: string }) => {
         // Both checked before either is written: a half-replaced pair (new private key, old
         // public key, or the reverse) would make every later export fail to verify.
-        if (fs.existsSync(opts.privateOut)) throw new UserError(`${opts.privateOut} exists; refusing to overwrite a private key`);
-        if (fs.existsSync(opts.publicOut))
+        if (pathTaken(opts.privateOut)) throw new UserError(`${opts.privateOut} exists; refusing to overwrite a private key`);
+        if (pathTaken(opts.publicOut))
           throw new UserError(`${opts.publicOut} exists; refusing to overwrite a public key (kiosks may already trust it)`);
         const pair = generateSigningKeyPair();
+        // Each file appears whole or not at all: a full disk must not leave an empty key that a re-run refuses to replace.
         try {
-          fs.writeFileSync(opts.privateOut, pair.privateKeyPem, { mode: 0o600, flag: "wx" });
+          writeNewFileAtomic(opts.privateOut, Buffer.from(pair.privateKeyPem), 0o600);
         } catch (e) {
-          throw new UserError(`cannot write ${opts.privateOut}: ${(e as Error).message}`);
+          throw new UserError(`cannot write ${opts.privateOut}: ${(e as Error).message}; nothing was written`);
         }
         try {
-          fs.writeFileSync(opts.publicOut, pair.publicKeyPem, { flag: "wx" });
+          writeNewFileAtomic(opts.publicOut, Buffer.from(pair.publicKeyPem), 0o644);
         } catch (e) {
           // Without its public half the new private key is useless; remove it so a re-run starts clean.
           fs.rmSync(opts.privateOut, { force: true });
-          throw new UserError(`cannot write ${opts.publicOut}: ${(e as Error).message}`);
+          throw new UserError(`cannot write ${opts.publicOut}: ${(e as Error).message}; nothing was written`);
         }
         process.stdout.write(`wrote ${opts.privateOut} and ${opts.publicOut}\n`);
         return "ok";
@@ -226,7 +256,8 @@ export function registerPublish(keys: Command, run: RunAction): void {
             keyVersion: opts.keyVersion,
             region: opts.region,
             outDir: opts.out,
-            now: Math.floor(Date.now() / 1000)
+            now: Math.floor(Date.now() / 1000),
+            onNote: (line) => process.stderr.write(`privatetracer: ${line}\n`)
           });
           if (opts.json) process.stdout.write(JSON.stringify(r, null, 2) + "\n");
           else {

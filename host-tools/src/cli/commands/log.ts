@@ -2,7 +2,7 @@ import { Command } from "commander";
 import { RunAction } from "../command";
 import { UserError } from "../../errors";
 import { writeFileAtomic } from "../../atomic-write";
-import { logJson, logText, skippedLines } from "../../tokenlog/describe";
+import { logJson, logText, lossLines, skippedLines } from "../../tokenlog/describe";
 import { readTokenLog, TokenLog } from "../../tokenlog/read-log";
 import { logToSightingsText } from "../../tokenlog/to-sightings";
 import { loadTokenFiles } from "../../tokenlog/token-files";
@@ -20,7 +20,9 @@ export function register(program: Command, run: RunAction): void {
 
   log
     .command("show")
-    .description("Print a token's log: segments, records, records skipped and why, the token's dropped counter and the time span.")
+    .description(
+      "Print a token's log: segments, records, records skipped and why, the token's dropped counter, every loss (missing segments with their cause, flash damage) and the time span."
+    )
     .argument("<flash>", FLASH_HELP)
     .option("--json", "print one JSON object instead of text")
     .option("--partial", PARTIAL_HELP)
@@ -35,7 +37,7 @@ export function register(program: Command, run: RunAction): void {
   log
     .command("to-sightings")
     .description(
-      'Convert a token\'s log to sightings JSON Lines for `privatetracer match`: {"time", "rpi" (5-byte prefix), "rssi" (mean), "aemTx"} a record. Records that cannot be placed in time are counted on stderr, not written.'
+      'Convert a token\'s log to sightings JSON Lines for `privatetracer match`: {"time", "rpi" (5-byte prefix), "rssi" (mean), "aemTx"} a record. Records that cannot be used, every loss and any flash damage are reported on stderr, not written.'
     )
     .argument("<flash>", FLASH_HELP)
     .option("-o, --out <file>", "write the sightings here (default: stdout)")
@@ -51,12 +53,15 @@ export function register(program: Command, run: RunAction): void {
             throw new UserError(`cannot write ${opts.out}: ${(e as Error).message}`);
           }
         } else process.stdout.write(text);
+        // Every loss goes to stderr next to the count, so a converted file never hides what it lacks.
         const notes = [
           `${l.records.length} sighting(s) from ${l.segments.length} segment(s)${opts.out ? ` written to ${opts.out}` : ""}`,
-          ...skippedLines(l)
+          ...skippedLines(l),
+          ...lossLines(l)
         ];
         for (const d of l.damage)
           notes.push(`damaged input (${d.kind}${d.file ? `, ${d.file}` : ""}): ${d.message}; converted what was readable`);
+        for (const d of l.workedAround) notes.push(`damage read around (${d.file ?? `byte ${d.offset}`}): ${d.message}`);
         process.stderr.write(notes.map((n) => `${flash}: ${n}`).join("\n") + "\n");
         return "ok";
       })

@@ -1,13 +1,18 @@
-import * as fs from "node:fs";
 import * as os from "node:os";
 import { SingleBar } from "cli-progress";
 import { Command } from "commander";
 import { RunAction, Verdict } from "../command";
 import { UserError } from "../../errors";
-import { ExportFormatError, KeyInputError } from "../../keys/errors";
-import { keySourceFreshness, KeySourceFreshness, LoadedKeys, loadKeySourceDetailed, requireKeysToCheck } from "../../keys/sources";
+import { readPem } from "../../keys/signing";
+import {
+  invalidKeysWarning,
+  keySourceFreshness,
+  KeySourceFreshness,
+  LoadedKeys,
+  loadKeySourceDetailed,
+  requireKeysToCheck
+} from "../../keys/sources";
 import { MatchedSighting } from "../../match/matched-sightings";
-import { KeyFormatError } from "../../match/packed-keys";
 import { BUCKETS, DEFAULT_PROFILE, DEFAULT_RISK_CONFIG, loadProfile, loadRiskConfig } from "../../match/risk-config";
 import { incompleteSentence, LostSightings, ScoredWindow } from "../../match/risk-score";
 import { matchExposures, MatchReport } from "../../match/run-match";
@@ -111,6 +116,7 @@ function sourceJson(src: KeySourceSummary, r: MatchReport): Record<string, unkno
     duplicateKeysMerged: loaded.duplicates + r.duplicateKeysMerged,
     widenedKeys: loaded.widened,
     clippedKeys: loaded.clipped,
+    invalidKeysSkipped: loaded.invalidKeysSkipped + r.invalidKeysSkipped,
     newestExportEnd: freshness.newestExportEnd,
     ageDays: freshness.ageSeconds === null ? null : round(freshness.ageSeconds / 86400, 2),
     maxAgeDays: round(freshness.maxAgeSeconds / 86400, 2),
@@ -121,6 +127,8 @@ function sourceJson(src: KeySourceSummary, r: MatchReport): Record<string, unkno
 /** Lines that qualify the level: they go next to it in text and into `warnings` in JSON. */
 function warnings(src: KeySourceSummary | undefined, r?: MatchReport): string[] {
   const out = src?.freshness.warning ? [src.freshness.warning] : [];
+  const invalid = src ? invalidKeysWarning(src.loaded) : null;
+  if (invalid) out.push(invalid);
   if (r?.incomplete) out.push(`INCOMPLETE LOG: ${incompleteSentence(r.incomplete)}`);
   return out;
 }
@@ -128,7 +136,8 @@ function warnings(src: KeySourceSummary | undefined, r?: MatchReport): string[] 
 /** After the level: "(incomplete: …)" whenever the log lost records, so a NONE never reads as a clean one. */
 function levelQualifier(r: MatchReport): string {
   const l = r.incomplete;
-  return l ? ` (incomplete: ${l.sightings.toLocaleString("en-GB")} sighting(s) not kept${l.flood ? ", log flooded" : ""})` : "";
+  const missing = l?.missingSegments ? `, ${l.missingSegments} log segment(s) missing` : "";
+  return l ? ` (incomplete: ${l.sightings.toLocaleString("en-GB")} sighting(s) not kept${l.flood ? ", log flooded" : ""}${missing})` : "";
 }
 
 /** Notes on what was merged, so a count that shrank against the export is explained. */
@@ -223,14 +232,7 @@ async function runMatch(o: MatchCliOptions): Promise<Verdict> {
   } else sightings = readSightingsFile(o.sightings!);
   const config = o.riskConfig ? loadRiskConfig(o.riskConfig) : DEFAULT_RISK_CONFIG;
   const profile = o.profile ? loadProfile(o.profile) : DEFAULT_PROFILE;
-  let publicKeyPem: string | undefined;
-  if (o.publicKey) {
-    try {
-      publicKeyPem = fs.readFileSync(o.publicKey, "utf8");
-    } catch (e) {
-      throw new KeyInputError(`cannot read public key ${o.publicKey}: ${(e as Error).message}`);
-    }
-  }
+  const publicKeyPem = o.publicKey ? readPem(o.publicKey, "public key") : undefined;
   const maxAge = maxKeyAgeSeconds(o.maxKeyAgeDays);
   const loaded = await loadKeySourceDetailed(o.keys, { cacheDir: o.cacheDir, publicKeyPem });
   requireKeysToCheck(loaded, o.keys);
@@ -251,6 +253,7 @@ async function runMatch(o: MatchCliOptions): Promise<Verdict> {
   bar?.start(keys.length, 0);
   let report: MatchReport;
   try {
+    // Every key here passed keyProblem when its export was read, the check the matcher makes too.
     report = await matchExposures(keys, sightings, {
       config,
       profile,
@@ -258,11 +261,6 @@ async function runMatch(o: MatchCliOptions): Promise<Verdict> {
       losses,
       onProgress: bar ? (done) => bar.update(done) : undefined
     });
-  } catch (e) {
-    // Matching takes narrower key ranges than an export may carry; packKeys does not know which
-    // source the keys came from, so the message gets it here.
-    if (e instanceof KeyFormatError) throw new ExportFormatError(`${o.keys}: ${e.message}`);
-    throw e;
   } finally {
     bar?.stop();
   }

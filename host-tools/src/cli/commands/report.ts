@@ -1,3 +1,4 @@
+import * as fs from "node:fs";
 import { Command } from "commander";
 import { RunAction } from "../command";
 import { UserError } from "../../errors";
@@ -10,6 +11,7 @@ import { ReportType } from "../../keys/types";
 import { INTERVAL_SECONDS, TEK_ROLLING_PERIOD } from "../../../../firmware/src/wire/gaen";
 import { TEK_KEEP } from "../../../../firmware/src/wire/tek-file";
 import { inUseUntil } from "../../keys/publish";
+import { parseIsoDay } from "../../iso-day";
 
 function nowSeconds(): number {
   return Math.floor(Date.now() / 1000);
@@ -31,7 +33,15 @@ export function register(program: Command, run: RunAction): void {
         const k = generateKioskKey(opts.kioskId);
         writeNewFile(opts.out, kioskSecretToJson(k), 0o600);
         const entry = JSON.stringify(enrolmentOf(k), null, 2) + "\n";
-        if (opts.publicOut) writeNewFile(opts.publicOut, entry);
+        if (opts.publicOut) {
+          try {
+            writeNewFile(opts.publicOut, entry, 0o644);
+          } catch (e) {
+            // A secret key nobody can enrol is useless, and would make a re-run refuse to overwrite it: remove it.
+            fs.rmSync(opts.out, { force: true });
+            throw e;
+          }
+        }
         process.stdout.write(entry);
         return "ok";
       })
@@ -56,15 +66,15 @@ export function register(program: Command, run: RunAction): void {
           );
         let onset: number | undefined;
         if (opts.onset !== undefined) {
-          const t = /^\d{4}-\d{2}-\d{2}$/.test(opts.onset) ? Date.parse(`${opts.onset}T00:00:00Z`) : NaN;
-          if (!Number.isFinite(t)) throw new UserError(`--onset must be a date YYYY-MM-DD, got "${opts.onset}"`);
-          onset = t / 1000;
+          const t = parseIsoDay(opts.onset);
+          if (t === null) throw new UserError(`--onset must be a real date YYYY-MM-DD (e.g. 2024-02-29), got "${opts.onset}"`);
+          onset = t;
         }
         const now = nowSeconds();
         const code = updateCodeStore(
           opts.codes,
           (store) => issueCode(store, { now, validSeconds: Math.round(hours * 3600), reportType: rt, symptomOnset: onset }),
-          { createIfMissing: true }
+          { createIfMissing: true, onNote: (line) => process.stderr.write(`privatetracer: ${line}\n`) }
         );
         process.stdout.write(code + "\n");
         return "ok";

@@ -4,7 +4,7 @@ import { RunAction, Verdict } from "../command";
 import { UserError } from "../../errors";
 import { loadScenario, validateScenario } from "../../sim/world/scenario-load";
 import { FirmwareChoice } from "../../sim/world/simulate";
-import { summarise, writeOutput } from "../../sim/world/output";
+import { prepareOutput, summarise, writeOutput } from "../../sim/world/output";
 import { parseSchedule } from "../../sim/metrics/schedule-override";
 import { simulateForMetrics } from "../../sim/metrics/simulate-for-metrics";
 import { DEFAULT_THRESHOLD_DB } from "../../sim/metrics/detection";
@@ -15,13 +15,26 @@ function round3(x: number): number {
   return Math.round(x * 1000) / 1000;
 }
 
-function wholeNumber(name: string, min: number) {
+/**
+ * A whole number in min..max. Without the upper bound `--days 1e21` (written
+ * out in digits) simulated until the machine was switched off, and a seed
+ * past 2^32 silently gave another seed's run.
+ */
+function wholeNumber(name: string, min: number, max: number, why: string) {
   return (v: string): number => {
     const n = Number(v);
-    if (!/^\d+$/.test(v) || n < min) throw new InvalidArgumentError(`--${name} must be a whole number ≥ ${min}, got "${v}"`);
+    if (!/^\d+$/.test(v) || n < min || n > max)
+      throw new InvalidArgumentError(`--${name} must be a whole number ≥ ${min} and ≤ ${max} (${why}), got "${v}"`);
     return n;
   };
 }
+
+/** A year of virtual time: more says nothing the figures of a year do not, and takes hours a month. */
+const MAX_DAYS = 366;
+/** Seeds are mixed as 32-bit numbers (sim/prng.ts). */
+const MAX_SEED = 0xffffffff;
+/** GAEN attenuation is one byte. */
+const MAX_THRESHOLD_DB = 255;
 
 export function register(program: Command, run: RunAction): void {
   program
@@ -30,8 +43,8 @@ export function register(program: Command, run: RunAction): void {
       "Run tokens (the real firmware bundle, each in an emulated Espruino) and phones in a simulated building for N days; print what happened and the ground truth."
     )
     .option("-s, --scenario <name|file>", "built-in scenario (care-home) or a scenario JSON file", "care-home")
-    .option("-d, --days <n>", "virtual days to simulate", wholeNumber("days", 1), 14)
-    .option("--seed <n>", "seed: the same seed gives the same run", wholeNumber("seed", 0), 1)
+    .option("-d, --days <n>", `virtual days to simulate (1 to ${MAX_DAYS})`, wholeNumber("days", 1, MAX_DAYS, "a year at most"), 14)
+    .option("--seed <n>", "seed: the same seed gives the same run", wholeNumber("seed", 0, MAX_SEED, "seeds are 32-bit"), 1)
     .option("--start <date>", "first day, YYYY-MM-DD (UTC); default: the scenario's own")
     .option("-b, --board <id>", "board of tokens whose scenario entry names none", "puckjs")
     .option(
@@ -48,7 +61,7 @@ export function register(program: Command, run: RunAction): void {
     .option(
       "--threshold-db <n>",
       "attenuation threshold (dB) for close contacts found from the logs",
-      wholeNumber("threshold-db", 0),
+      wholeNumber("threshold-db", 0, MAX_THRESHOLD_DB, "an attenuation in dB"),
       DEFAULT_THRESHOLD_DB
     )
     .option("--no-tokens", "leave the per-token table out of the text output")
@@ -71,6 +84,8 @@ export function register(program: Command, run: RunAction): void {
             throw new UserError(`--firmware must be real, stand-in or auto, got "${opts.firmware}"`);
           let scenario = loadScenario(opts.scenario, opts.seed);
           if (opts.start !== undefined) scenario = validateScenario({ ...scenario, startDate: opts.start }, "--start");
+          // Before the simulation, which may run for minutes: a wrong --out is found now, not after.
+          if (opts.out) prepareOutput(opts.out);
           const schedule = opts.schedule !== undefined ? parseSchedule(opts.schedule) : undefined;
           let bar: SingleBar | undefined;
           let lastDay = -1;

@@ -7,6 +7,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { UserError } from "../../errors";
+import { writeFileAtomic } from "../../atomic-write";
 import { SimulateResult } from "./simulate";
 
 export interface SimulateSummary {
@@ -69,15 +70,51 @@ function fileName(id: string): string {
   return id.replace(/[^A-Za-z0-9._-]/g, "_");
 }
 
-export function writeOutput(dir: string, r: SimulateResult, summary: SimulateSummary): string[] {
+/** The files every run writes, and the directories it writes into. */
+const FIXED_FILES = ["summary.json", "ground-truth.json", "tokens.json", "phones.json"];
+const SUB_DIRS = ["sightings", "flash"];
+
+/**
+ * Makes the output directory and checks that nothing in it is of the wrong
+ * kind (a directory where a file goes, a file where a directory goes), so a
+ * run that would fail to write its results fails before it simulates.
+ */
+export function prepareOutput(dir: string): void {
   try {
     fs.mkdirSync(path.join(dir, "sightings"), { recursive: true });
   } catch (e) {
-    throw new UserError(`cannot create output directory ${dir}: ${(e as Error).message}`);
+    throw new UserError(`cannot create output directory ${dir}: ${(e as Error).message}; give --out a directory that can be made`);
   }
+  for (const sub of SUB_DIRS) {
+    const p = path.join(dir, sub);
+    if (fs.existsSync(p) && !fs.statSync(p).isDirectory())
+      throw new UserError(`cannot write the results into ${dir}: ${p} is not a directory; move it away or choose another --out`);
+  }
+  for (const f of FIXED_FILES) {
+    const p = path.join(dir, f);
+    if (fs.existsSync(p) && fs.statSync(p).isDirectory())
+      throw new UserError(`cannot write the results into ${dir}: ${p} is a directory; move it away or choose another --out`);
+  }
+}
+
+/**
+ * Writes the results into `dir` (prepared by prepareOutput). Each file is
+ * written atomically (atomic-write.ts): a full disk or a file of the wrong
+ * kind stops with a UserError naming the file, and leaves no partial file.
+ */
+export function writeOutput(dir: string, r: SimulateResult, summary: SimulateSummary): string[] {
+  prepareOutput(dir);
   const written: string[] = [];
   const put = (rel: string, data: string | Uint8Array) => {
-    fs.writeFileSync(path.join(dir, rel), data);
+    const file = path.join(dir, rel);
+    try {
+      writeFileAtomic(file, typeof data === "string" ? Buffer.from(data, "utf8") : data);
+    } catch (e) {
+      throw new UserError(
+        `cannot write ${file}: ${(e as Error).message}. The simulation finished but its results in ${dir} are incomplete ` +
+          `(${written.length} file(s) written); free some space or choose another --out, then run again`
+      );
+    }
     written.push(rel);
   };
   const w = r.world;
@@ -92,7 +129,11 @@ export function writeOutput(dir: string, r: SimulateResult, summary: SimulateSum
     );
   }
   if (w.emulated) {
-    fs.mkdirSync(path.join(dir, "flash"), { recursive: true });
+    try {
+      fs.mkdirSync(path.join(dir, "flash"), { recursive: true });
+    } catch (e) {
+      throw new UserError(`cannot create ${path.join(dir, "flash")}: ${(e as Error).message}; move it away or choose another --out`);
+    }
     for (const [id, t] of w.emulated) {
       const flash = (t as { flash?: { bytes?: unknown } }).flash;
       if (flash && flash.bytes instanceof Uint8Array) put(path.join("flash", `${fileName(id)}.bin`), flash.bytes);

@@ -5,10 +5,14 @@
  */
 import * as fs from "node:fs";
 import { UserError } from "../../errors";
+import { readTextBounded } from "../../read-bounded";
+import { parseIsoDay } from "../../iso-day";
 import { Scenario, ScenarioPerson, ScheduleEntry } from "./scenario";
 import { careHome } from "./care-home";
 
 export const BUILT_IN_SCENARIOS = ["care-home"] as const;
+/** A scenario is hand-written: a few KiB, at most 256 schedule entries a person. */
+const MAX_SCENARIO_BYTES = 16 * 1024 * 1024;
 
 /** "HH:MM" → minutes since midnight, or undefined if malformed. */
 export function parseClock(s: string): number | undefined {
@@ -21,8 +25,15 @@ export function parseClock(s: string): number | undefined {
 }
 
 export function startUnix(s: Scenario): number {
-  return Date.parse(`${s.startDate}T00:00:00Z`) / 1000;
+  return parseIsoDay(s.startDate) ?? NaN;
 }
+
+/**
+ * The first and last start dates a scenario may have: GAEN began in 2020, and
+ * later than 2099 the tokens' clocks and interval numbers are untested ground.
+ */
+export const FIRST_START_DATE = "2020-01-01";
+export const LAST_START_DATE = "2099-12-31";
 
 function checkEntry(where: string, e: ScheduleEntry, roomIds: Set<string>, problems: string[]): void {
   const from = typeof e.from === "string" ? parseClock(e.from) : undefined;
@@ -60,8 +71,10 @@ export function validateScenario(s: Scenario, source = "scenario"): Scenario {
   const problems: string[] = [];
   if (!s || typeof s !== "object") throw new UserError(`${source}: a scenario must be a JSON object`);
   if (typeof s.name !== "string") problems.push("name: missing");
-  if (typeof s.startDate !== "string" || !/^\d{4}-\d{2}-\d{2}$/.test(s.startDate) || Number.isNaN(startUnix(s))) {
-    problems.push(`startDate: "${String(s.startDate)}" is not YYYY-MM-DD`);
+  if (typeof s.startDate !== "string" || parseIsoDay(s.startDate) === null) {
+    problems.push(`startDate: "${String(s.startDate)}" is not a real date YYYY-MM-DD`);
+  } else if (s.startDate < FIRST_START_DATE || s.startDate > LAST_START_DATE) {
+    problems.push(`startDate: ${s.startDate} is outside ${FIRST_START_DATE} .. ${LAST_START_DATE}`);
   }
   const roomIds = new Set<string>();
   if (!Array.isArray(s.rooms) || s.rooms.length === 0) problems.push("rooms: give at least one room");
@@ -87,9 +100,15 @@ export function loadScenario(nameOrPath: string, seed: number): Scenario {
       `unknown scenario "${nameOrPath}": use a built-in one (${BUILT_IN_SCENARIOS.join(", ")}) or the path of a scenario JSON file`
     );
   }
+  let text: string;
+  try {
+    text = readTextBounded(nameOrPath, MAX_SCENARIO_BYTES, { what: "a scenario file" });
+  } catch (e) {
+    throw new UserError(`cannot read scenario file ${nameOrPath}: ${(e as Error).message}`);
+  }
   let data: unknown;
   try {
-    data = JSON.parse(fs.readFileSync(nameOrPath, "utf8"));
+    data = JSON.parse(text);
   } catch (e) {
     throw new UserError(`scenario file ${nameOrPath} is not valid JSON: ${(e as Error).message}`);
   }
