@@ -12,19 +12,19 @@ import { putLE } from "./wire/le-bytes";
 /** Fault record in flash: failures so far (uint32 LE) ‖ unix time of the last (uint32 LE). */
 export var FAULT_FILE = "pt.fault";
 
-function fromHex(s: string): Uint8Array {
-  var b = new Uint8Array(s.length / 2);
-  for (var i = 0; i < b.length; i++) b[i] = parseInt(s.substr(2 * i, 2), 16);
-  return b;
-}
-
 /** True when TEK 75c734c6… at ENIN 2642976 with metadata 40080000 gives the published RPI and AEM. */
 export function runSelfTest(p: Platform): boolean {
   try {
     // TEK (16 bytes) ‖ metadata (4) ‖ the expected RPI (16) ‖ AEM (4).
-    var v = fromHex("75c734c6dd1a782de7a965da5eb93125" + "40080000" + "8be6cd371c5c891604bfbe49df84509672033874");
+    // As a byte string, which the pretokenised boot code stores as 40 raw bytes (hex would take 80 and a decoder).
+    var vs =
+      "\x75\xc7\x34\xc6\xdd\x1a\x78\x2d\xe7\xa9\x65\xda\x5e\xb9\x31\x25" +
+      "\x40\x08\x00\x00" +
+      "\x8b\xe6\xcd\x37\x1c\x5c\x89\x16\x04\xbf\xbe\x49\xdf\x84\x50\x96\x72\x03\x38\x74";
+    var v = new Uint8Array(40);
+    for (var i = 0; i < 40; i++) v[i] = vs.charCodeAt(i);
     var ids = tekIdentifiers(p, v.subarray(0, 16))(2642976, v.subarray(16, 20));
-    for (var i = 0; i < 20; i++) if ((i < 16 ? ids.rpi[i] : ids.aem[i - 16]) !== v[20 + i]) return false;
+    for (i = 0; i < 20; i++) if ((i < 16 ? ids.rpi[i] : ids.aem[i - 16]) !== v[20 + i]) return false;
     return true;
   } catch (e) {
     return false;

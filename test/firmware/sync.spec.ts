@@ -624,6 +624,30 @@ describe("sync: the token's end of the link (whole token on the fake platform)",
       assert.equal(dropped["false"], 100, "not acknowledged: its 100 records are lost, and counted");
       assert.equal(dropped["true"], 0, "acknowledged: on the kiosk, not lost");
     });
+
+    it("a pt.ack cut while it was written (erased bytes) or an ack past the newest segment is no acknowledgement: nothing is freed as stored, numbering goes on", () => {
+      const st = new FakeStorage();
+      provision(st);
+      oldLog(st);
+      // A power cut between Espruino's file header and its data leaves the data erased.
+      st.write(ACK_FILE, new Uint8Array([255, 255, 255, 255]));
+      const r = boot({ storage: st });
+      const c = new Central(r.p);
+      c.connect();
+      c.handshake();
+      const before = c.info();
+      assert.deepEqual([before.logFirst, before.logLast], [4, 6], "the segments keep their numbers");
+      // A kiosk cannot have stored a segment not begun: the token keeps what it had.
+      assert.deepEqual(c.pair(REQ_LOG_ACK, { seg: 1000, off: 0 }), [0, 0]);
+      c.leave();
+      st.capacityBytes = st.usedBytes() + SEGMENT_FOOTPRINT + RESERVE_BYTES - 1;
+      for (let m = 0; m < 4 * 60 && segmentsIn(st).includes(4); m++) live(r, 60, crowd(12));
+      assert.deepEqual(segmentsIn(st), [5, 6, 7], "the next segment is 7, not 2^32 - 1");
+      c.connect();
+      c.handshake();
+      assert.equal(c.info().dropped - before.dropped, 100, "segment 4 was never stored: its records are counted as lost");
+      assert.deepEqual(c.pair(REQ_LOG_ACK, { seg: 7, off: 0 }), [7, 0], "a real ack still takes");
+    });
   });
 
   describe("releasing the wearer's keys", () => {

@@ -143,6 +143,9 @@ export function openLog(st: PlatformStorage): EncounterLog {
       }
     }
   }
+  // No kiosk stored a segment not yet begun: an ack past the newest is a cut
+  // while pt.ack was written (erased bytes), taken as no ack at all.
+  if (acked > (all.length ? all[all.length - 1] : 4e9) + 1) acked = 0;
   // Numbers never go back below the acknowledgement: with every segment gone
   // (erased, or lost in a cut) a new pt.log1 would read as already stored.
   if (seq < acked - 1) seq = acked - 1;
@@ -282,7 +285,7 @@ export function openLog(st: PlatformStorage): EncounterLog {
     },
     segments: seqs,
     ack: function (n: number) {
-      if (n > acked) {
+      if (n > acked && n <= seq + 1) {
         acked = n;
         var w = new Uint8Array(4);
         putLE(w, 0, n, 4);
