@@ -30,7 +30,7 @@ export function createPlatform(): Platform {
       return b === undefined ? undefined : new Uint8Array(b);
     },
     write: function (name: string, data: Uint8Array, offset?: number, size?: number) {
-      if (!Storage.write(name, data, offset, size)) throw new Error("Storage.write failed: " + name);
+      if (!Storage.write(name, data, offset, size)) throw new Error("write failed: " + name);
     },
     erase: Storage.erase,
     list: function (prefix: string) {

@@ -20,6 +20,7 @@ import {
   REQ_LOG_READ,
   REQ_RISK_SET,
   REQ_TIME_SET,
+  REQ_ARCHIVE_GET,
   TEK_NO_CONSENT,
   TEK_NO_KEY,
   TEK_OK,
@@ -207,6 +208,8 @@ export function createSync(p: Platform, log: EncounterLog, keys: KeySchedule, ho
       hooks.riskChanged();
       return encodeFields(rt, [v, m[2]], [1, 1]);
     }
+    // The archive secret: the kiosk opens this token's log copy with it, for this session only.
+    if (t === REQ_ARCHIVE_GET) return encodeFields(rt, [], [], sb!.subarray(SEC_ARCHIVE, SEC_HOME));
     // TEK_GET: only with the wearer's press in this session.
     if (!consent) return encodeFields(rt, [TEK_NO_CONSENT], [1]);
     var all = keys.teks();

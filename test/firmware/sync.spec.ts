@@ -44,7 +44,9 @@ import {
   decodeInfo,
   decodePair,
   decodeTek,
-  encodeRequest
+  encodeRequest,
+  REQ_ARCHIVE_GET,
+  decodeArchive
 } from "../../firmware/src/wire/sync-messages";
 import { SECRETS_FILE, encodeSecrets } from "../../firmware/src/wire/secrets";
 import { beaconData } from "../../firmware/src/wire/beacon";
@@ -535,8 +537,15 @@ describe("sync: the token's end of the link (whole token on the fake platform)",
       assert.deepEqual(c.pair(REQ_LOG_ACK, { seg: 6, off: 0 }), [6, 0], "LOG_ACKED");
       assert.equal(hex(p.storage.read(ACK_FILE)!), "06000000", "pt.ack");
 
+      // ARCHIVE_GET: the token's archive secret, the key its log copy is sealed under on the kiosk.
+      assert.deepEqual(
+        decodeArchive(c.ask(Uint8Array.of(REQ_ARCHIVE_GET))!),
+        new Uint8Array(32).fill(0x72),
+        "the archive secret from pt.sec"
+      );
+
       // Requests it does not understand are refused and the session goes on.
-      assert.equal(c.error(Uint8Array.of(0x16)), ERR_UNKNOWN);
+      assert.equal(c.error(Uint8Array.of(0x17)), ERR_UNKNOWN);
       assert.equal(c.error(Uint8Array.of(REQ_INFO, 0)), ERR_LENGTH);
       assert.equal(c.error(Uint8Array.of(REQ_LOG_READ, 1, 2, 3)), ERR_LENGTH);
       assert.equal(c.info().logFirst, 4, "still in session");

@@ -64,7 +64,8 @@ import {
   encodePair,
   encodeRequest,
   encodeTek,
-  infoValues
+  infoValues,
+  decodeArchive
 } from "../../firmware/src/wire/sync-messages";
 
 /**
@@ -299,7 +300,10 @@ describe("sync messages", () => {
   it("the token refuses unknown types, wrong lengths and risk levels out of range, with a code", () => {
     assert.equal(decodeRequest(bytes("0f")), ERR_UNKNOWN);
     assert.equal(decodeRequest(bytes("00")), ERR_UNKNOWN);
-    assert.equal(decodeRequest(bytes("16")), ERR_UNKNOWN);
+    assert.equal(decodeRequest(bytes("17")), ERR_UNKNOWN);
+    assert.equal(decodeRequest(bytes("1600")), ERR_LENGTH, "ARCHIVE_GET has no payload");
+    assert.equal(decodeArchive(bytes("96" + "ab".repeat(31))), null, "an ARCHIVE one byte short is not one");
+    assert.deepEqual(decodeArchive(bytes("96" + "ab".repeat(32))), new Uint8Array(32).fill(0xab));
     assert.equal(decodeRequest(bytes("90")), ERR_UNKNOWN);
     assert.equal(decodeRequest(new Uint8Array(0)), ERR_UNKNOWN);
     assert.equal(decodeRequest(bytes("1000")), ERR_LENGTH);

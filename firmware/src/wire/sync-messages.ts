@@ -21,6 +21,8 @@ export var REQ_LOG_ACK = 0x12;
 export var REQ_TIME_SET = 0x13;
 export var REQ_RISK_SET = 0x14;
 export var REQ_TEK_GET = 0x15;
+/** The token's archive secret: the key the kiosk seals this token's log copy under, kept by the token only. */
+export var REQ_ARCHIVE_GET = 0x16;
 /** A response's type is its request's with the top bit set. */
 export var RESPONSE = 0x80;
 export var RSP_ERROR = 0xee;
@@ -62,7 +64,7 @@ export interface SyncRequest {
 }
 
 /** Message length of each request type, from REQ_INFO on. */
-var REQ_LEN = [1, 7, 7, 5, 3, 2];
+var REQ_LEN = [1, 7, 7, 5, 3, 2, 1];
 
 /** Central: the message of a request. */
 export function encodeRequest(r: SyncRequest): Uint8Array {
@@ -276,6 +278,14 @@ export function decodeTek(m: Uint8Array): TekRelease | null {
   if (m[0] !== (REQ_TEK_GET | RESPONSE) || m.length !== (m[1] === TEK_OK ? TEK_BYTES : 2)) return null;
   if (m.length === 2) return { status: m[1], count: 0, index: 0, rollingStart: 0, tek: new Uint8Array(0) };
   return { status: 0, count: m[2], index: m[3], rollingStart: getLE(m, 4, 4), tek: new Uint8Array(m.subarray(8, 24)) };
+}
+
+/** ARCHIVE message: type, the archive secret (32). */
+export var ARCHIVE_BYTES = 33;
+
+/** Host: the archive secret from an ARCHIVE message, or null if `m` is not one. */
+export function decodeArchive(m: Uint8Array): Uint8Array | null {
+  return m.length === ARCHIVE_BYTES && m[0] === (REQ_ARCHIVE_GET | RESPONSE) ? new Uint8Array(m.subarray(1)) : null;
 }
 
 /** ERROR. */

@@ -30,6 +30,7 @@ import {
   REQ_RISK_SET,
   REQ_TEK_GET,
   REQ_TIME_SET,
+  REQ_ARCHIVE_GET,
   RESPONSE,
   RISK_LEVELS,
   TEK_NO_CONSENT,
@@ -37,6 +38,7 @@ import {
   TEK_OK,
   TekRelease,
   TokenInfo,
+  decodeArchive,
   decodeChunk,
   decodeError,
   decodeInfo,
@@ -109,7 +111,15 @@ export interface SyncOptions {
    * value read before connecting is late by however long the connection took.
    */
   setTime?: number | true;
-  risk?: RiskSetting;
+  /**
+   * The level to write: a setting, or a function the kiosk decides it with
+   * once the log is stored and acknowledged (and the archive secret is in
+   * hand): it runs while the token waits, which drops a session quiet for
+   * 20 s, so it must be quick.
+   */
+  risk?: RiskSetting | ((s: RiskContext) => RiskSetting | Promise<RiskSetting>);
+  /** Ask for the token's archive secret (SyncResult.archiveSecret): the key its log copy on a kiosk is sealed under, which the kiosk must not keep. */
+  archive?: boolean;
   /** Ask for the wearer's TEKs (released only if the wearer presses the button during this session). */
   releaseTeks?: boolean;
   /** With releaseTeks: keep asking this long for the wearer's press (default 0: ask once). */
@@ -123,6 +133,16 @@ export interface SyncOptions {
   random?: (n: number) => Uint8Array;
   /** Timers for the deadlines and the consent wait (default the host's; a simulated link brings its own). */
   timer?: SyncTimer;
+}
+
+/** What a risk decision made during the session has to go on. */
+export interface RiskContext {
+  tokenId: string;
+  /** The token's log copy, now holding everything the token had. */
+  dir: string;
+  log: LogReport;
+  /** With `archive`: the token's archive secret; null otherwise. */
+  archiveSecret: Uint8Array | null;
 }
 
 export interface ClockReport {
@@ -171,6 +191,8 @@ export interface SyncResult {
   tokenAcked: number;
   risk: RiskSetting | null;
   teks: TekOutcome | null;
+  /** With `archive`: the token's archive secret (the caller wipes it when done); null otherwise. */
+  archiveSecret: Uint8Array | null;
 }
 
 const DEFAULT_TIMEOUT_MS = 10_000;
@@ -195,7 +217,8 @@ const REQUEST_NAMES: Record<number, string> = {
   [REQ_LOG_ACK]: "LOG_ACK",
   [REQ_TIME_SET]: "TIME_SET",
   [REQ_RISK_SET]: "RISK_SET",
-  [REQ_TEK_GET]: "TEK_GET"
+  [REQ_TEK_GET]: "TEK_GET",
+  [REQ_ARCHIVE_GET]: "ARCHIVE_GET"
 };
 const ERROR_NAMES: Record<number, string> = {
   [ERR_UNKNOWN]: "unknown request",
@@ -220,10 +243,16 @@ function checkOptions(o: SyncOptions): void {
       );
   if (typeof o.setTime === "number" && !(Number.isInteger(o.setTime) && o.setTime > 0 && o.setTime < 2 ** 32))
     throw new UserError(`cannot set the clock to ${o.setTime}: give Unix seconds`);
-  if (o.risk && !(Number.isInteger(o.risk.level) && o.risk.level >= 0 && o.risk.level < RISK_LEVELS))
-    throw new UserError(`risk level ${o.risk.level} is not one a token shows (0 none found, 1 low, 2 high)`);
-  if (o.risk && !(Number.isInteger(o.risk.reason) && o.risk.reason >= 0 && o.risk.reason <= 255))
-    throw new UserError(`risk reason ${o.risk.reason} must be a code from 0 to 255`);
+  const problem = o.risk && typeof o.risk !== "function" ? riskProblem(o.risk) : null;
+  if (problem) throw new UserError(problem);
+}
+
+/** Why a token cannot be given this setting, or null. */
+function riskProblem(r: RiskSetting): string | null {
+  if (!(Number.isInteger(r.level) && r.level >= 0 && r.level < RISK_LEVELS))
+    return `risk level ${r.level} is not one a token shows (0 none found, 1 low, 2 high)`;
+  if (!(Number.isInteger(r.reason) && r.reason >= 0 && r.reason <= 255)) return `risk reason ${r.reason} must be a code from 0 to 255`;
+  return null;
 }
 
 /** What a session did so far: for the result, and for saying what was kept when it stops early. */
@@ -458,14 +487,31 @@ export async function syncToken(link: SyncLink, opts: SyncOptions): Promise<Sync
     ss.acked = ackAt;
     progress({ kind: "acked", position: ackAt });
 
+    // ---- the archive secret
+    let archiveSecret: Uint8Array | null = null;
+    if (opts.archive) {
+      archiveSecret = decodeArchive(await ask(REQ_ARCHIVE_GET, request(REQ_ARCHIVE_GET)));
+      if (!archiveSecret) throw malformed("ARCHIVE");
+    }
+    const logReport: LogReport = {
+      bytesReceived: ss.bytesReceived,
+      bytesRead: ss.bytesRead,
+      chunks: ss.chunks,
+      segments: [...ss.segments].sort((a, b) => a - b),
+      complete: true,
+      next: ss.stored,
+      gaps: ss.gaps
+    };
+
     // ---- risk
     let risk: RiskSetting | null = null;
-    if (opts.risk) {
-      const r = decodePair(
-        REQ_RISK_SET,
-        await ask(REQ_RISK_SET, request(REQ_RISK_SET, { value: opts.risk.level, reason: opts.risk.reason }))
-      );
-      if (!r || r[0] !== opts.risk.level || r[1] !== opts.risk.reason) throw malformed("RISK_DONE");
+    const want = typeof opts.risk === "function" ? await opts.risk({ tokenId: ss.tokenId, dir, log: logReport, archiveSecret }) : opts.risk;
+    if (want) {
+      const problem = riskProblem(want);
+      // The caller's decision is wrong, not the token: nothing is written.
+      if (problem) throw new UserError(problem);
+      const r = decodePair(REQ_RISK_SET, await ask(REQ_RISK_SET, request(REQ_RISK_SET, { value: want.level, reason: want.reason })));
+      if (!r || r[0] !== want.level || r[1] !== want.reason) throw malformed("RISK_DONE");
       risk = { level: r[0], reason: r[1] };
       ss.done.push("risk level set");
       progress({ kind: "risk-set", level: r[0], reason: r[1] });
@@ -515,19 +561,12 @@ export async function syncToken(link: SyncLink, opts: SyncOptions): Promise<Sync
         driftPpm: offset !== null && info.clockSetAt && since >= DRIFT_MIN_SECONDS ? Math.round((offset / since) * 1e7) / 10 : null,
         set
       },
-      log: {
-        bytesReceived: ss.bytesReceived,
-        bytesRead: ss.bytesRead,
-        chunks: ss.chunks,
-        segments: [...ss.segments].sort((a, b) => a - b),
-        complete: true,
-        next: ss.stored,
-        gaps: ss.gaps
-      },
+      log: logReport,
       acked: ackAt,
       tokenAcked: ack[0],
       risk,
-      teks
+      teks,
+      archiveSecret
     };
   } catch (e) {
     // Keep everything that arrived (the ack never covers it until a later sync stores and acknowledges it).

@@ -382,6 +382,31 @@ describe("sync client: a kiosk syncing an emulated Puck.js over the simulated li
     noFaults(w);
   });
 
+  it("a kiosk decides the level once the log is stored, with the token's archive secret in hand; the secret is asked for only when wanted", async () => {
+    const w = await world();
+    const dir = path.join(tempDir(), "token");
+    const seen: Array<{ secret: string; segments: number[]; onDisk: boolean }> = [];
+    const r = await sync(w, dir, {
+      archive: true,
+      risk: (c) => {
+        seen.push({
+          secret: Buffer.from(c.archiveSecret!).toString("hex"),
+          segments: c.log.segments,
+          onDisk: fs.readdirSync(c.dir).some((f) => f.startsWith("pt.log"))
+        });
+        return { level: 1, reason: 3 };
+      }
+    });
+    assert.equal(seen.length, 1);
+    assert.equal(seen[0].secret, "02".repeat(32), "the archive secret the token was provisioned with");
+    assert.deepEqual(seen[0].segments, r.log.segments, "decided on the whole log read this session");
+    assert.ok(seen[0].onDisk, "the copy is on disk before the decision");
+    assert.deepEqual(r.risk, { level: 1, reason: 3 });
+    assert.deepEqual([...w.token.storage.read(SETTINGS_FILE)!], [1, 3]);
+    assert.equal((await sync(w, dir)).archiveSecret, null, "not asked for, not sent");
+    noFaults(w);
+  });
+
   it("a segment logged against uptime is copied unplaced, and placed once the kiosk set the clock: the anchor is read again", async () => {
     const w = await world(17, { lostClock: true });
     const dir = path.join(tempDir(), "token");
