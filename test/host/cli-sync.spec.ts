@@ -50,8 +50,7 @@ const ROOM12: Enrolment = {
   label: "Room 12",
   board: "puckjs",
   created: "2025-01-02T00:00:00.000Z",
-  syncSecret: hex(new Uint8Array(32).map((_, i) => 0xa0 ^ i)),
-  archiveSecret: "22".repeat(32)
+  syncSecret: hex(new Uint8Array(32).map((_, i) => 0xa0 ^ i))
 };
 const ROOM14: Enrolment = { ...ROOM12, tokenId: "ffeeddccbbaa99887766554433221100", label: "Room 14", syncSecret: "5a".repeat(32) };
 /** Enrolled in another home's store: its token fails authentication here. */
@@ -69,7 +68,7 @@ function secretsOf(e: Enrolment): Uint8Array {
   return encodeSecrets({
     tokenId: Buffer.from(e.tokenId, "hex"),
     syncSecret: Buffer.from(e.syncSecret, "hex"),
-    archiveSecret: Buffer.from(e.archiveSecret, "hex"),
+    archiveSecret: new Uint8Array(32).fill(0x22),
     homeKey: Buffer.from(HOME_KEY, "hex")
   });
 }

@@ -170,8 +170,8 @@ export async function provisionToken(req: ProvisionRequest): Promise<ProvisionRe
         label,
         board: cfg.id,
         created: now().toISOString(),
-        syncSecret: Buffer.from(secrets.syncSecret).toString("hex"),
-        archiveSecret: Buffer.from(secrets.archiveSecret).toString("hex")
+        // The archive secret is not enrolled: it stays on the token alone.
+        syncSecret: Buffer.from(secrets.syncSecret).toString("hex")
       },
       now()
     );

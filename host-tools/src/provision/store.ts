@@ -48,7 +48,7 @@ export interface Enrolment {
   /** ISO 8601 UTC: when the token was provisioned. */
   created: string;
   syncSecret: string;
-  archiveSecret: string;
+  /* No archive secret: it exists on the token only (a kiosk asks for it in each session, docs/sync-protocol.md). */
 }
 
 /** The decrypted contents. */
@@ -183,9 +183,7 @@ function parseContents(v: unknown, file: string): EnrolmentStore {
       typeof e.board !== "string" ||
       typeof e.created !== "string" ||
       typeof e.syncSecret !== "string" ||
-      !HEX(SECRET_KEY_BYTES).test(e.syncSecret) ||
-      typeof e.archiveSecret !== "string" ||
-      !HEX(SECRET_KEY_BYTES).test(e.archiveSecret)
+      !HEX(SECRET_KEY_BYTES).test(e.syncSecret)
     )
       return bad(`enrolment ${i}`);
     return {
@@ -193,15 +191,19 @@ function parseContents(v: unknown, file: string): EnrolmentStore {
       label: e.label,
       board: e.board,
       created: e.created,
-      syncSecret: e.syncSecret,
-      archiveSecret: e.archiveSecret
+      // A store written before the archive secret stayed on the token holds one: it is not read, and the next write leaves it out.
+      syncSecret: e.syncSecret
     };
   });
   return { homeKey: v.homeKey, created: v.created, enrolments };
 }
 
-/** The store in `bytes` (a file's contents) opened with `passphrase`. Throws StoreLockedError for a wrong passphrase or an altered file. */
-export function unsealStore(bytes: Uint8Array, passphrase: string, file = "the enrolment store"): EnrolmentStore {
+/**
+ * The decrypted JSON text of the store in `bytes`, as written, fields this
+ * version no longer reads included (a spec checks what a write leaves out).
+ * Throws StoreLockedError for a wrong passphrase or an altered file.
+ */
+export function storePlaintext(bytes: Uint8Array, passphrase: string, file = "the enrolment store"): string {
   const env = parseEnvelope(Buffer.from(bytes).toString("utf8"), file);
   const salt = Buffer.from(env.kdf.salt, "base64");
   const key = deriveKey(passphrase, salt, env.kdf);
@@ -219,13 +221,22 @@ export function unsealStore(bytes: Uint8Array, passphrase: string, file = "the e
     key.fill(0);
   }
   try {
-    return parseContents(JSON.parse(plain.toString("utf8")), file);
-  } catch (e) {
-    if (e instanceof StoreUnreadableError) throw e;
-    throw new StoreUnreadableError(`${file} opened, but its contents are not JSON`);
+    return plain.toString("utf8");
   } finally {
     plain.fill(0);
   }
+}
+
+/** The store in `bytes` (a file's contents) opened with `passphrase`. Throws StoreLockedError for a wrong passphrase or an altered file. */
+export function unsealStore(bytes: Uint8Array, passphrase: string, file = "the enrolment store"): EnrolmentStore {
+  const text = storePlaintext(bytes, passphrase, file);
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    throw new StoreUnreadableError(`${file} opened, but its contents are not JSON`);
+  }
+  return parseContents(json, file);
 }
 
 /** Reads and opens the store at `file`, or undefined if there is no such file. */

@@ -98,6 +98,16 @@ function seedOf(image: string): number {
   return crypto.createHash("sha256").update(path.basename(image)).digest().readUInt32LE(0) & 0x7fffffff;
 }
 
+/** The archive secret a simulated provisioning writes into the image: the same for the same file name, kept by no host. */
+function archiveSecretFor(image: string): Uint8Array {
+  return new Uint8Array(
+    crypto
+      .createHash("sha256")
+      .update("archive:" + path.basename(image))
+      .digest()
+  );
+}
+
 /** The newest time the image's log can place (a record, or a segment's start), or null. */
 function newestLogTime(bytes: Uint8Array, image: string): number | null {
   const log = readTokenLog(tokenFilesFromImage(bytes, image), { partial: true });
@@ -200,7 +210,8 @@ export async function openSimTokens(o: SimTokensOptions): Promise<SimTokens> {
         encodeSecrets({
           tokenId: Buffer.from(install.tokenId, "hex"),
           syncSecret: Buffer.from(install.syncSecret, "hex"),
-          archiveSecret: Buffer.from(install.archiveSecret, "hex"),
+          // As provisioning does: a fresh one that no host keeps (seeded, so a simulation repeats).
+          archiveSecret: archiveSecretFor(r.image),
           homeKey: Buffer.from(o.store.homeKey, "hex")
         })
       );

@@ -13,6 +13,7 @@ import {
   addEnrolment,
   openStore,
   sealStore,
+  storePlaintext,
   unsealStore,
   writeStore
 } from "../../../host-tools/src/provision/store";
@@ -29,8 +30,7 @@ function enrolment(home: Uint8Array, label: string): { e: Enrolment; raw: Uint8A
       label,
       board: "puckjs",
       created: NOW.toISOString(),
-      syncSecret: hex(s.syncSecret),
-      archiveSecret: hex(s.archiveSecret)
+      syncSecret: hex(s.syncSecret)
     },
     raw: [s.tokenId, s.syncSecret, s.archiveSecret]
   };
@@ -67,6 +67,20 @@ describe("the enrolment store", () => {
     for (const s of [home, ...one.raw, ...two.raw]) assert.ok(!leaks(disk, s), "a secret in the file");
     assert.ok(!disk.includes("Room 12"), "labels are encrypted too");
     assert.deepEqual(fs.readdirSync(dir), ["a.ptstore"], "no temporary file left");
+  });
+
+  it("a store that still holds archive secrets (from before they stayed on the token) opens, and the next write leaves them out", () => {
+    const file = path.join(dir, "old.ptstore");
+    const home = newHomeKey();
+    const one = enrolment(home, "Room 12");
+    const archive = "5c".repeat(32);
+    const old = { homeKey: hex(home), created: NOW.toISOString(), enrolments: [{ ...one.e, archiveSecret: archive }] };
+    writeStore(file, old as unknown as Parameters<typeof writeStore>[1], PASS);
+    assert.ok(storePlaintext(fs.readFileSync(file), PASS).includes(archive), "the old store holds it");
+    const store = openStore(file, PASS);
+    assert.deepEqual(store?.enrolments, [one.e], "read without it");
+    addEnrolment(file, PASS, home, enrolment(home, "Room 14").e, NOW);
+    assert.ok(!storePlaintext(fs.readFileSync(file), PASS).includes(archive), "gone from the store once written again");
   });
 
   it("gives a typed error for a wrong passphrase and leaves the file as it was", () => {
