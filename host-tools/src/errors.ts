@@ -47,7 +47,9 @@ export type ErrorCode =
   | "LINK_LOST"
   /** sync/errors.ts */
   | "AUTH_FAILED"
-  | "SYNC_PROTOCOL";
+  | "SYNC_PROTOCOL"
+  /** kiosk/archive.ts */
+  | "ARCHIVE_UNREADABLE";
 
 /** The common base: catch this to tell a person's problem from a bug. */
 export abstract class PrivateTracerError extends Error {

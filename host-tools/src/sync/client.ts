@@ -106,6 +106,13 @@ export interface SyncOptions {
    */
   outDir: string | ((tokenId: string) => string);
   /**
+   * Where a new copy (a directory without one) starts reading: by default the
+   * token's first segment ever. A kiosk that keeps what it acknowledged
+   * elsewhere (its sealed archive) gives the segment after it; a token that
+   * no longer holds some of what follows shows it as a gap.
+   */
+  from?: LogPosition | ((tokenId: string) => LogPosition);
+  /**
    * Set the token's clock: true for the host's clock (`now`) as the request
    * goes out, or these Unix seconds. The former is what a kiosk wants: a
    * value read before connecting is late by however long the connection took.
@@ -115,11 +122,19 @@ export interface SyncOptions {
    * The level to write: a setting, or a function the kiosk decides it with
    * once the log is stored and acknowledged (and the archive secret is in
    * hand): it runs while the token waits, which drops a session quiet for
-   * 20 s, so it must be quick.
+   * 20 s, so it must be quick. A function that returns null writes nothing
+   * (the token keeps the level it shows).
    */
-  risk?: RiskSetting | ((s: RiskContext) => RiskSetting | Promise<RiskSetting>);
+  risk?: RiskSetting | ((s: RiskContext) => RiskSetting | null | Promise<RiskSetting | null>);
   /** Ask for the token's archive secret (SyncResult.archiveSecret): the key its log copy on a kiosk is sealed under, which the kiosk must not keep. */
   archive?: boolean;
+  /**
+   * Called once the log is in the copy and before it is acknowledged: a
+   * kiosk stores the log where it keeps it (its sealed archive) here, so
+   * that nothing the token then frees as stored exists only in the session's
+   * copy. A throw ends the session unacknowledged.
+   */
+  beforeAck?: (s: RiskContext) => void | Promise<void>;
   /** Ask for the wearer's TEKs (released only if the wearer presses the button during this session). */
   releaseTeks?: boolean;
   /** With releaseTeks: keep asking this long for the wearer's press (default 0: ask once). */
@@ -392,7 +407,7 @@ export async function syncToken(link: SyncLink, opts: SyncOptions): Promise<Sync
     const info = decodeInfo(await ask(REQ_INFO, request(REQ_INFO)));
     if (!info) throw malformed("INFO");
     const hostTime = now();
-    const copy = LogCopy.open(dir, ss.tokenId);
+    const copy = LogCopy.open(dir, ss.tokenId, typeof opts.from === "function" ? opts.from(ss.tokenId) : opts.from);
     ss.copy = copy;
     progress({ kind: "identified", tokenId: ss.tokenId, dir });
     progress({ kind: "info", info });
@@ -477,16 +492,6 @@ export async function syncToken(link: SyncLink, opts: SyncOptions): Promise<Sync
     ss.stored = copy.flush(pos, now());
     progress({ kind: "stored", next: ss.stored });
 
-    // ---- acknowledge exactly what is on disk (flush synced it)
-    const ackAt = ss.stored;
-    progress({ kind: "acking", position: ackAt });
-    const ack = decodePair(REQ_LOG_ACK, await ask(REQ_LOG_ACK, request(REQ_LOG_ACK, ackAt)));
-    // The token answers with what it now records, a segment number that never goes down: ours, or a later one another kiosk acknowledged.
-    if (!ack || ack[0] < ackAt.seg) throw malformed(`LOG_ACKED (segment ${ack ? ack[0] : "?"} for an acknowledgement of ${at(ackAt)})`);
-    copy.recordAck(ackAt, now());
-    ss.acked = ackAt;
-    progress({ kind: "acked", position: ackAt });
-
     // ---- the archive secret
     let archiveSecret: Uint8Array | null = null;
     if (opts.archive) {
@@ -502,6 +507,17 @@ export async function syncToken(link: SyncLink, opts: SyncOptions): Promise<Sync
       next: ss.stored,
       gaps: ss.gaps
     };
+    if (opts.beforeAck) await opts.beforeAck({ tokenId: ss.tokenId, dir, log: logReport, archiveSecret });
+
+    // ---- acknowledge exactly what is on disk (flush synced it)
+    const ackAt = ss.stored;
+    progress({ kind: "acking", position: ackAt });
+    const ack = decodePair(REQ_LOG_ACK, await ask(REQ_LOG_ACK, request(REQ_LOG_ACK, ackAt)));
+    // The token answers with what it now records, a segment number that never goes down: ours, or a later one another kiosk acknowledged.
+    if (!ack || ack[0] < ackAt.seg) throw malformed(`LOG_ACKED (segment ${ack ? ack[0] : "?"} for an acknowledgement of ${at(ackAt)})`);
+    copy.recordAck(ackAt, now());
+    ss.acked = ackAt;
+    progress({ kind: "acked", position: ackAt });
 
     // ---- risk
     let risk: RiskSetting | null = null;

@@ -170,9 +170,11 @@ export class LogCopy {
    * The copy of token `tokenId` in `dir`, created (with the directory) if
    * there is none. Refuses a directory that holds another token's copy, or
    * token files without a state file (not a copy made by a sync: writing into
-   * it would mix two logs).
+   * it would mix two logs). A new copy starts reading at `start` (default the
+   * first segment the token ever wrote): a kiosk that keeps older segments
+   * elsewhere starts where its acknowledgement ended.
    */
-  static open(dir: string, tokenId: string): LogCopy {
+  static open(dir: string, tokenId: string, start: LogPosition = { seg: 1, off: 0 }): LogCopy {
     const stateFile = path.join(dir, STATE_FILE);
     let names: string[];
     try {
@@ -188,7 +190,13 @@ export class LogCopy {
           dir,
           `holds token files but no ${STATE_FILE}, so it is not a copy made by a sync; give an empty or new directory for token ${tokenId}`
         );
-      return new LogCopy(dir, { tokenId, next: { seg: 1, off: 0 }, gaps: [], acked: null, lastSync: null });
+      return new LogCopy(dir, {
+        tokenId,
+        next: { seg: Math.max(1, start.seg), off: start.seg >= 1 ? start.off : 0 },
+        gaps: [],
+        acked: null,
+        lastSync: null
+      });
     }
     let text: string;
     try {
