@@ -1,0 +1,299 @@
+import * as fs from "node:fs";
+import * as path from "node:path";
+import type { SyncLink } from "../ble/transport";
+import { PrivateTracerError } from "../errors";
+import type { ExposureKey } from "../keys/types";
+import { LEVELS, Level } from "../match/risk-config";
+import { matchExposures } from "../match/run-match";
+import { AuthFailedError } from "../sync/errors";
+import { RiskContext, SyncProgress, SyncResult, syncToken } from "../sync/client";
+import { SyncTimer } from "../sync/wire";
+import { readTokenLog, recentLosses } from "../tokenlog/read-log";
+import { tokenFilesFromStorage } from "../tokenlog/token-files";
+import { recordToSighting } from "../tokenlog/to-sightings";
+import { LOG_PREFIX, decodeHeader, utcBase } from "../../../firmware/src/wire/log-record";
+import { ArchiveOpenError, archiveKey, openSegment, sealSegment } from "./archive";
+
+/**
+ * One kiosk sync of one token (docs/kiosk.md): the session over `link`
+ * (sync/client.ts) with the clock set and the archive secret asked for; the
+ * token's archive opened in memory, the new log added, all of it matched
+ * against the published keys while the token waits, the level written back,
+ * the new segments sealed into the archive and the session recorded. Nothing
+ * the token sent stays readable on disk: the session's plain copy lives in a
+ * private directory removed when the session ends, and the archive secret
+ * and key are wiped.
+ */
+
+/** What the round needs of the kiosk's store (store.ts implements it). */
+export interface SyncRoundStore {
+  /** Enrolled tokens, with the segment their last acknowledged sync ended in (null: never synced). */
+  syncTargets(): Array<{ tokenId: string; syncSecret: Uint8Array; ackedTo: number | null }>;
+  /** The token's sealed segments. */
+  archive(tokenId: string): Array<{ seg: number; day: number; sealed: Uint8Array }>;
+  /**
+   * One transaction, before the token is told the log is stored: the newly
+   * sealed segments (a segment read again replaces its older copy), the
+   * segments that no longer open deleted, segments older than `beforeDay`
+   * aged out, and the segment the token's acknowledgement will end in.
+   */
+  storeArchive(a: ArchiveCommit): void;
+  /** The session's record and, after a sync that completed, the token's new status. */
+  recordSync(r: SyncRecord): void;
+}
+
+export interface ArchiveCommit {
+  tokenId: string;
+  segments: Array<{ seg: number; day: number; sealed: Uint8Array }>;
+  /** Archived segments that no longer open (the token was provisioned again). */
+  dropSegments: number[];
+  beforeDay: number;
+  ackedTo: number;
+}
+
+export type SyncOutcome = "ok" | "link-lost" | "auth-failed" | "error";
+
+export interface SyncRecord {
+  tokenId: string;
+  startedAt: number;
+  endedAt: number;
+  outcome: SyncOutcome;
+  detail: string;
+  segmentsRead: number;
+  bytesRead: number;
+  status?: TokenStatus;
+}
+
+export interface TokenStatus {
+  lastSyncAt: number;
+  battery: number;
+  clockDriftS: number | null;
+  faults: number;
+  boots: number;
+  riskLevel: number | null;
+  riskReason: number | null;
+  riskAt: number | null;
+}
+
+/**
+ * The reason byte written with the level (the token keeps it; the kiosk's
+ * records show it): bits 0-1 the matcher's level (none, low, medium, high),
+ * then flags for a level that is a lower bound.
+ */
+export const REASON_LOG_INCOMPLETE = 0x10;
+export const REASON_ARCHIVE_LOST = 0x20;
+
+/** The three levels a token shows (wire/settings.ts): 0 nothing found, 1 low, 2 high (ask staff). */
+export function tokenLevel(level: Level, lowerBound: boolean): number {
+  if (level === "none") return lowerBound ? 1 : 0;
+  // Medium goes to "ask staff": a care home would rather talk to a resident too many than miss one.
+  return level === "low" ? 1 : 2;
+}
+
+export interface SyncRoundOptions {
+  store: SyncRoundStore;
+  /** Published keys, already verified; none at all and the level is left as the token shows it (nothing checked is not "no risk"). */
+  keys: readonly ExposureKey[];
+  /** Where the session's private working directory is made (and removed). */
+  workDir: string;
+  /** Days of history the archive keeps (default 14). */
+  keepDays?: number;
+  now?: () => number;
+  timer?: SyncTimer;
+  responseTimeoutMs?: number;
+  onProgress?: (e: SyncProgress) => void;
+}
+
+export interface SyncRoundResult {
+  outcome: SyncOutcome;
+  /** The token, once it proved who it is (null before). */
+  tokenId: string | null;
+  /** A sentence for the staff's screen. */
+  detail: string;
+  /** The matcher's level and whether it is a lower bound; null when no level was decided (no keys, or the session ended first). */
+  level: Level | null;
+  lowerBound: boolean;
+  /** Written to the token: level 0..2 and reason byte. */
+  written: { level: number; reason: number } | null;
+  /** Days from the oldest record matched to now. */
+  historyDays: number;
+  sightings: number;
+  matched: number;
+  segmentsRead: number;
+  bytesRead: number;
+}
+
+const DAY = 86400;
+
+function wipe(b: Uint8Array | null): void {
+  if (b) b.fill(0);
+}
+
+/** Every segment file of the session's copy (name → bytes). */
+function copiedSegments(dir: string): Map<number, Uint8Array> {
+  const out = new Map<number, Uint8Array>();
+  if (!fs.existsSync(dir)) return out;
+  for (const n of fs.readdirSync(dir)) {
+    const m = new RegExp(`^${LOG_PREFIX.replace(".", "\\.")}([1-9][0-9]*)$`).exec(n);
+    if (m) out.set(Number(m[1]), new Uint8Array(fs.readFileSync(path.join(dir, n))));
+  }
+  return out;
+}
+
+/** The day a segment counts for when ageing out: its first record's, or today for one not yet placed in time. */
+function segmentDay(bytes: Uint8Array, now: number): number {
+  const h = decodeHeader(bytes);
+  const base = h ? utcBase(h) : null;
+  return Math.floor((base ?? now) / DAY);
+}
+
+export async function syncRound(link: SyncLink, o: SyncRoundOptions): Promise<SyncRoundResult> {
+  const now = o.now ?? (() => Math.floor(Date.now() / 1000));
+  const keepDays = o.keepDays ?? 14;
+  const targets = o.store.syncTargets();
+  const ackedTo = new Map(targets.map((t) => [t.tokenId, t.ackedTo]));
+  fs.mkdirSync(o.workDir, { recursive: true, mode: 0o700 });
+  const session = fs.mkdtempSync(path.join(o.workDir, "session-"));
+  fs.chmodSync(session, 0o700);
+  const startedAt = now();
+  let tokenId: string | null = null;
+  let key: Buffer | null = null;
+  const decided = {
+    level: null as Level | null,
+    lowerBound: false,
+    historyDays: 0,
+    sightings: 0,
+    matched: 0,
+    archiveLost: false,
+    write: null as { level: number; reason: number } | null
+  };
+
+  // Runs while the token waits (it drops a session quiet for 20 s), before
+  // the log is acknowledged: open the archive, add the new log, seal and
+  // store it, then match everything and keep the level for RISK_SET.
+  const store = async (c: RiskContext): Promise<void> => {
+    tokenId = c.tokenId;
+    key = archiveKey(c.archiveSecret!, c.tokenId);
+    wipe(c.archiveSecret);
+    const sealed: Array<{ seg: number; day: number; sealed: Uint8Array }> = [];
+    const dropSegments: number[] = [];
+    const files = new Map<string, Uint8Array>();
+    for (const a of o.store.archive(c.tokenId)) {
+      try {
+        files.set(LOG_PREFIX + a.seg, openSegment(key, c.tokenId, a.seg, a.sealed));
+      } catch (e) {
+        if (!(e instanceof ArchiveOpenError)) throw e;
+        decided.archiveLost = true;
+        dropSegments.push(a.seg);
+      }
+    }
+    // What came over the link replaces what was archived of the same segment (the newest grows between syncs).
+    const fresh = copiedSegments(c.dir);
+    const t = now();
+    for (const [seg, bytes] of fresh) {
+      files.set(LOG_PREFIX + seg, bytes);
+      sealed.push({ seg, day: segmentDay(bytes, t), sealed: sealSegment(key, c.tokenId, seg, bytes) });
+    }
+    o.store.storeArchive({
+      tokenId: c.tokenId,
+      segments: sealed,
+      dropSegments,
+      beforeDay: Math.floor(t / DAY) - keepDays,
+      ackedTo: c.log.next.seg
+    });
+    const log = readTokenLog(tokenFilesFromStorage({ list: () => [...files.keys()], read: (n) => files.get(n) }, `token ${c.tokenId}`), {
+      partial: true
+    });
+    const recent = log.records.filter((r) => r.time !== null && r.time >= t - keepDays * DAY);
+    const sightings = recent.map((r, i) => ({ ...recordToSighting(r), line: i + 1 }));
+    decided.sightings = sightings.length;
+    const oldest = recent.reduce((m, r) => Math.min(m, r.time!), t);
+    decided.historyDays = Math.round(((t - oldest) / DAY) * 10) / 10;
+    if (!o.keys.length) return;
+    const report = await matchExposures(o.keys, sightings, { losses: recentLosses(log, keepDays) });
+    decided.level = report.level;
+    decided.matched = report.matches.length;
+    decided.lowerBound = report.incomplete !== null || decided.archiveLost;
+    const reason =
+      LEVELS.indexOf(report.level) | (report.incomplete ? REASON_LOG_INCOMPLETE : 0) | (decided.archiveLost ? REASON_ARCHIVE_LOST : 0);
+    decided.write = { level: tokenLevel(report.level, decided.lowerBound), reason };
+  };
+
+  try {
+    const r: SyncResult = await syncToken(link, {
+      secrets: targets.map((t) => ({ tokenId: t.tokenId, syncSecret: t.syncSecret })),
+      outDir: (id) => path.join(session, id),
+      // The archive holds what was acknowledged; the segment the last sync ended in is read again whole.
+      from: (id) => ({ seg: ackedTo.get(id) ?? 1, off: 0 }),
+      setTime: true,
+      archive: true,
+      beforeAck: store,
+      risk: () => decided.write,
+      now,
+      timer: o.timer,
+      responseTimeoutMs: o.responseTimeoutMs,
+      onProgress: (e) => {
+        // Known from the handshake on: a session that ends later is recorded against the token.
+        if (e.kind === "identified") tokenId = e.tokenId;
+        o.onProgress?.(e);
+      }
+    });
+    const endedAt = now();
+    const detail = decided.level
+      ? `synced: level ${decided.level}${decided.lowerBound ? " (a lower bound: part of the log was lost)" : ""}, ${decided.matched} of ${decided.sightings} sighting(s) matched over ${decided.historyDays} day(s)`
+      : "synced; no published keys to match against yet, so the level was left as it was";
+    o.store.recordSync({
+      tokenId: r.tokenId,
+      startedAt,
+      endedAt,
+      outcome: "ok",
+      detail,
+      segmentsRead: r.log.segments.length,
+      bytesRead: r.log.bytesRead,
+      status: {
+        lastSyncAt: endedAt,
+        battery: r.info.battery,
+        clockDriftS: r.clock.set ? r.clock.set.before - r.clock.set.to : null,
+        faults: r.info.faults,
+        boots: r.info.resets,
+        riskLevel: r.risk ? r.risk.level : null,
+        riskReason: r.risk ? r.risk.reason : null,
+        riskAt: r.risk ? endedAt : null
+      }
+    });
+    return {
+      outcome: "ok",
+      tokenId: r.tokenId,
+      detail,
+      level: decided.level,
+      lowerBound: decided.lowerBound,
+      written: r.risk ? { level: r.risk.level, reason: r.risk.reason } : null,
+      historyDays: decided.historyDays,
+      sightings: decided.sightings,
+      matched: decided.matched,
+      segmentsRead: r.log.segments.length,
+      bytesRead: r.log.bytesRead
+    };
+  } catch (e) {
+    if (!(e instanceof PrivateTracerError)) throw e;
+    const outcome: SyncOutcome = e instanceof AuthFailedError ? "auth-failed" : e.code === "LINK_LOST" ? "link-lost" : "error";
+    // What was acknowledged is in the archive already (stored before LOG_ACK); the rest the token keeps for the next sync.
+    if (tokenId) o.store.recordSync({ tokenId, startedAt, endedAt: now(), outcome, detail: e.message, segmentsRead: 0, bytesRead: 0 });
+    return {
+      outcome,
+      tokenId,
+      detail: e.message,
+      level: null,
+      lowerBound: false,
+      written: null,
+      historyDays: 0,
+      sightings: 0,
+      matched: 0,
+      segmentsRead: 0,
+      bytesRead: 0
+    };
+  } finally {
+    if (key) (key as Buffer).fill(0);
+    fs.rmSync(session, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,242 @@
+import { strict as assert } from "node:assert";
+import * as crypto from "node:crypto";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { loadBoard } from "../../../host-tools/src/build/boards";
+import { SimSyncLink } from "../../../host-tools/src/ble/sim-transport";
+import { ArchiveCommit, SyncRecord, SyncRoundStore, syncRound, SyncRoundResult } from "../../../host-tools/src/kiosk/sync-round";
+import type { ExposureKey } from "../../../host-tools/src/keys/types";
+import { deriveKeys, deriveRpis, encryptMetadata } from "../../../host-tools/src/match/derive";
+import { DriftingClock } from "../../../host-tools/src/sim/clock";
+import { EspruinoToken, createEmulatedToken } from "../../../host-tools/src/sim/espruino";
+import { EventScheduler } from "../../../host-tools/src/sim/scheduler";
+import {
+  ACK_FILE,
+  FLAG_UTC,
+  HEADER_BYTES,
+  LOG_PREFIX,
+  RECORD_BYTES,
+  SEGMENT_BYTES,
+  encodeHeader,
+  encodeRecord
+} from "../../../firmware/src/wire/log-record";
+import { SECRETS_FILE, encodeSecrets } from "../../../firmware/src/wire/secrets";
+import { SETTINGS_FILE } from "../../../firmware/src/wire/settings";
+import { RecordingRadio } from "../../sim/espruino/helpers";
+import { TEST_BUILD_TIME, testBundle } from "../../helpers/firmware";
+
+/**
+ * A kiosk's sync of one token (host-tools/src/kiosk/sync-round.ts) against
+ * the real Puck.js bundle on the Espruino emulation over the simulated link:
+ * the log goes into a sealed archive the kiosk cannot open without the token,
+ * the whole history is matched while the token waits, and the level is
+ * written back. The store here keeps what it is given in memory, exactly as
+ * the round hands it over.
+ */
+
+const DAY = 86400;
+const T0 = TEST_BUILD_TIME + 40 * DAY;
+const TRUE0 = 1000;
+const SECRET = new Uint8Array(32).map((_, i) => 0xa0 ^ i);
+const TOKEN_ID = "00112233445566778899aabbccddeeff";
+/** The diagnosed person's key, published later; the token heard their phone in its oldest segment. */
+const TEK = new Uint8Array(16).fill(0x5e);
+const MET_AT = T0 - 5 * DAY + 600;
+const SEGMENTS = [100, 100, 100, 100, 37];
+
+/** What a kiosk's store keeps, in memory. */
+class MemoryStore implements SyncRoundStore {
+  ackedTo: number | null = null;
+  readonly sealed = new Map<number, { seg: number; day: number; sealed: Uint8Array }>();
+  readonly records: SyncRecord[] = [];
+  readonly commits: ArchiveCommit[] = [];
+  syncTargets(): Array<{ tokenId: string; syncSecret: Uint8Array; ackedTo: number | null }> {
+    return [{ tokenId: TOKEN_ID, syncSecret: SECRET, ackedTo: this.ackedTo }];
+  }
+  archive(): Array<{ seg: number; day: number; sealed: Uint8Array }> {
+    return [...this.sealed.values()].sort((a, b) => a.seg - b.seg);
+  }
+  storeArchive(a: ArchiveCommit): void {
+    this.commits.push(a);
+    for (const s of a.dropSegments) this.sealed.delete(s);
+    for (const s of a.segments) this.sealed.set(s.seg, s);
+    for (const [seg, s] of this.sealed) if (s.day < a.beforeDay) this.sealed.delete(seg);
+    this.ackedTo = a.ackedTo;
+  }
+  recordSync(r: SyncRecord): void {
+    this.records.push(r);
+  }
+}
+
+interface World {
+  token: EspruinoToken;
+  scheduler: EventScheduler;
+  hostNow(): number;
+}
+
+/** Records of one scan: the diagnosed phone close by for `minutes` (one record a minute), the rest strangers. */
+function segmentRecords(k: number, n: number): Uint8Array {
+  const out = new Uint8Array(n * RECORD_BYTES);
+  const key = new Uint8Array(6);
+  const base = k === SEGMENTS.length ? T0 - 3600 : T0 - (6 - k) * DAY;
+  const { rpik, aemk } = deriveKeys(TEK);
+  for (let i = 0; i < n; i++) {
+    const minute = Math.min(i, 59);
+    if (k === 1 && i < 30) {
+      // 30 minutes at −50 dBm from the diagnosed phone.
+      const t = base + minute * 60;
+      const rpi = deriveRpis(rpik, Math.floor(t / 600));
+      const aem = encryptMetadata(aemk, rpi, Uint8Array.of(0x40, 0xf6, 0, 0));
+      key.set(rpi.subarray(0, 5));
+      key[5] = aem[1];
+      assert.equal(Math.floor(base / 60) * 60, base);
+      out.set(encodeRecord(key, 0, minute, -50, -50, 6), i * RECORD_BYTES);
+    } else {
+      for (let j = 0; j < 6; j++) key[j] = crypto.randomInt(256);
+      out.set(encodeRecord(key, 0, minute, -80, -80, 1), i * RECORD_BYTES);
+    }
+  }
+  return out;
+}
+
+async function world(archiveSecret = new Uint8Array(32).fill(2)): Promise<World> {
+  const scheduler = new EventScheduler(TRUE0);
+  const token = createEmulatedToken({
+    id: "kiosk-round",
+    board: loadBoard("puckjs"),
+    bundle: (await testBundle("puckjs")).code,
+    scheduler,
+    clock: new DriftingClock({ driftPpm: 0, startTrue: TRUE0, startLocal: T0 - 30 }),
+    radio: new RecordingRadio(),
+    seed: 5
+  });
+  token.storage.write(
+    SECRETS_FILE,
+    encodeSecrets({ tokenId: Buffer.from(TOKEN_ID, "hex"), syncSecret: SECRET, archiveSecret, homeKey: new Uint8Array(32).fill(3) })
+  );
+  for (let k = 1; k <= SEGMENTS.length; k++) {
+    const base = k === SEGMENTS.length ? T0 - 3600 : T0 - (6 - k) * DAY;
+    token.storage.write(`${LOG_PREFIX}${k}`, encodeHeader(base, FLAG_UTC, 0), 0, SEGMENT_BYTES);
+    token.storage.write(`${LOG_PREFIX}${k}`, segmentRecords(k, SEGMENTS[k - 1]), HEADER_BYTES);
+  }
+  token.boot();
+  scheduler.runUntil(TRUE0 + 60);
+  return { token, scheduler, hostNow: () => Math.floor(T0 + scheduler.now - TRUE0) };
+}
+
+const KEYS: ExposureKey[] = [{ keyData: TEK, rollingStartIntervalNumber: Math.floor(MET_AT / 600 / 144) * 144, rollingPeriod: 144 }];
+
+describe("kiosk sync round: a token's log into its sealed archive, matched whole, the level written back", function () {
+  this.timeout(120_000);
+  const dirs: string[] = [];
+  const workDir = (): string => {
+    const d = fs.mkdtempSync(path.join(os.tmpdir(), "pt-kiosk-round-"));
+    dirs.push(d);
+    return d;
+  };
+  before(() => testBundle("puckjs"));
+  after(() => dirs.forEach((d) => fs.rmSync(d, { recursive: true, force: true })));
+
+  async function round(
+    w: World,
+    store: SyncRoundStore,
+    work: string,
+    keys = KEYS,
+    onLink?: (l: SimSyncLink) => void
+  ): Promise<SyncRoundResult> {
+    w.token.pressButton(2500);
+    w.scheduler.runUntil(w.scheduler.now + 3);
+    const link = SimSyncLink.connect(w.token, { scheduler: w.scheduler });
+    onLink?.(link);
+    return syncRound(link, { store, keys, workDir: work, now: w.hostNow, timer: link.timer });
+  }
+
+  it("first sync: every segment sealed into the archive before the ack, the exposure found, the token shows it; nothing readable left on disk", async () => {
+    const w = await world();
+    const store = new MemoryStore();
+    const work = workDir();
+    const r = await round(w, store, work);
+    assert.equal(r.outcome, "ok", r.detail);
+    assert.equal(r.tokenId, TOKEN_ID);
+    assert.deepEqual([...store.sealed.keys()], [1, 2, 3, 4, 5], "every segment the token held");
+    assert.equal(store.ackedTo, 5, "the next sync starts at the segment still being written");
+    assert.equal(Buffer.from(w.token.storage.read(ACK_FILE)!).readUInt32LE(0), 5, "the token was told segments before 5 are stored");
+    assert.ok(r.matched >= 30, `${r.matched} matched`);
+    assert.notEqual(r.level, "none");
+    assert.ok(r.written && r.written.level >= 1, "a warning was written");
+    assert.deepEqual([...w.token.storage.read(SETTINGS_FILE)!], [r.written.level, r.written.reason]);
+    assert.ok(r.historyDays >= 4.9, `history ${r.historyDays} days`);
+    assert.deepEqual(fs.readdirSync(work), [], "the session's plain copy is gone");
+    // The sealed archive holds no record in clear.
+    const rec = w.token.storage.read(`${LOG_PREFIX}2`)!.subarray(HEADER_BYTES, HEADER_BYTES + RECORD_BYTES);
+    for (const s of store.sealed.values()) assert.equal(Buffer.from(s.sealed).indexOf(Buffer.from(rec)), -1);
+    assert.equal(store.records.at(-1)?.outcome, "ok");
+  });
+
+  it("the archive keeps what the token freed: after the token lost its old segments, the exposure in them is still found", async () => {
+    const w = await world();
+    const store = new MemoryStore();
+    await round(w, store, workDir());
+    // Flash ran short: the token freed its acknowledged segments (1..4).
+    for (let k = 1; k <= 4; k++) w.token.storage.erase(`${LOG_PREFIX}${k}`);
+    w.scheduler.runUntil(w.scheduler.now + 600);
+    const r = await round(w, store, workDir());
+    assert.equal(r.outcome, "ok", r.detail);
+    assert.ok(r.matched >= 30, "matched from the archive");
+    assert.ok(r.historyDays >= 4.9);
+    assert.deepEqual(
+      store.commits.at(-1)!.segments.map((s) => s.seg),
+      [5],
+      "only the segment still being written was read again"
+    );
+  });
+
+  it("a token provisioned again cannot open its old archive: it is deleted, and the level is marked a lower bound", async () => {
+    const store = new MemoryStore();
+    await round(await world(), store, workDir());
+    const again = await world(new Uint8Array(32).fill(9));
+    const r = await round(again, store, workDir());
+    assert.equal(r.outcome, "ok", r.detail);
+    assert.deepEqual(store.commits.at(-1)!.dropSegments.sort(), [1, 2, 3, 4, 5], "the unreadable segments go");
+    assert.deepEqual([...store.sealed.keys()], [5], "5, read again, is sealed under the new secret");
+    assert.ok(r.lowerBound);
+    assert.ok(r.written!.reason & 0x20, "the reason says the history was lost");
+  });
+
+  it("a link lost mid-dump: nothing archived, nothing acknowledged, recorded as link-lost, no plain copy left", async () => {
+    const w = await world();
+    const store = new MemoryStore();
+    const work = workDir();
+    let chunks = 0;
+    w.token.pressButton(2500);
+    w.scheduler.runUntil(w.scheduler.now + 3);
+    const link = SimSyncLink.connect(w.token, { scheduler: w.scheduler });
+    const r = await syncRound(link, {
+      store,
+      keys: KEYS,
+      workDir: work,
+      now: w.hostNow,
+      timer: link.timer,
+      onProgress: (e) => {
+        if (e.kind === "chunk" && ++chunks === 12) link.lose();
+      }
+    });
+    assert.equal(r.outcome, "link-lost", r.detail);
+    assert.equal(store.sealed.size, 0);
+    assert.equal(w.token.storage.read(ACK_FILE), undefined, "the token was told nothing is stored");
+    assert.equal(store.records.at(-1)?.outcome, "link-lost");
+    assert.deepEqual(fs.readdirSync(work), []);
+  });
+
+  it("with no published keys yet the log is still archived, and the token's level is left as it was", async () => {
+    const w = await world();
+    const store = new MemoryStore();
+    const r = await round(w, store, workDir(), []);
+    assert.equal(r.outcome, "ok", r.detail);
+    assert.equal(r.written, null);
+    assert.equal(r.level, null);
+    assert.equal(store.sealed.size, 5);
+    assert.equal(w.token.storage.read(SETTINGS_FILE), undefined);
+  });
+});
