@@ -49,7 +49,13 @@ export type ErrorCode =
   | "AUTH_FAILED"
   | "SYNC_PROTOCOL"
   /** kiosk/archive.ts */
-  | "ARCHIVE_UNREADABLE";
+  | "ARCHIVE_UNREADABLE"
+  /** kiosk/db.ts, master-key.ts, store.ts */
+  | "KIOSK_DB_UNREADABLE"
+  | "MASTER_KEY_UNUSABLE"
+  | "KIOSK_SECRET_LOCKED"
+  | "KIOSK_STORE_WRITE_FAILED"
+  | "TOKEN_EXISTS";
 
 /** The common base: catch this to tell a person's problem from a bug. */
 export abstract class PrivateTracerError extends Error {

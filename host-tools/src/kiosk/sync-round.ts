@@ -13,6 +13,7 @@ import { tokenFilesFromStorage } from "../tokenlog/token-files";
 import { recordToSighting } from "../tokenlog/to-sightings";
 import { LOG_PREFIX, decodeHeader, utcBase } from "../../../firmware/src/wire/log-record";
 import { ArchiveOpenError, archiveKey, openSegment, sealSegment } from "./archive";
+import type { ArchiveSegment, KioskStore, SyncOutcome } from "./store";
 
 /**
  * One kiosk sync of one token (docs/kiosk.md): the session over `link`
@@ -25,55 +26,8 @@ import { ArchiveOpenError, archiveKey, openSegment, sealSegment } from "./archiv
  * and key are wiped.
  */
 
-/** What the round needs of the kiosk's store (store.ts implements it). */
-export interface SyncRoundStore {
-  /** Enrolled tokens, with the segment their last acknowledged sync ended in (null: never synced). */
-  syncTargets(): Array<{ tokenId: string; syncSecret: Uint8Array; ackedTo: number | null }>;
-  /** The token's sealed segments. */
-  archive(tokenId: string): Array<{ seg: number; day: number; sealed: Uint8Array }>;
-  /**
-   * One transaction, before the token is told the log is stored: the newly
-   * sealed segments (a segment read again replaces its older copy), the
-   * segments that no longer open deleted, segments older than `beforeDay`
-   * aged out, and the segment the token's acknowledgement will end in.
-   */
-  storeArchive(a: ArchiveCommit): void;
-  /** The session's record and, after a sync that completed, the token's new status. */
-  recordSync(r: SyncRecord): void;
-}
-
-export interface ArchiveCommit {
-  tokenId: string;
-  segments: Array<{ seg: number; day: number; sealed: Uint8Array }>;
-  /** Archived segments that no longer open (the token was provisioned again). */
-  dropSegments: number[];
-  beforeDay: number;
-  ackedTo: number;
-}
-
-export type SyncOutcome = "ok" | "link-lost" | "auth-failed" | "error";
-
-export interface SyncRecord {
-  tokenId: string;
-  startedAt: number;
-  endedAt: number;
-  outcome: SyncOutcome;
-  detail: string;
-  segmentsRead: number;
-  bytesRead: number;
-  status?: TokenStatus;
-}
-
-export interface TokenStatus {
-  lastSyncAt: number;
-  battery: number;
-  clockDriftS: number | null;
-  faults: number;
-  boots: number;
-  riskLevel: number | null;
-  riskReason: number | null;
-  riskAt: number | null;
-}
+/** What the round needs of the kiosk's store. */
+export type SyncRoundStore = Pick<KioskStore, "syncTargets" | "archive" | "storeArchive" | "recordSync">;
 
 /**
  * The reason byte written with the level (the token keeps it; the kiosk's
@@ -175,7 +129,7 @@ export async function syncRound(link: SyncLink, o: SyncRoundOptions): Promise<Sy
     tokenId = c.tokenId;
     key = archiveKey(c.archiveSecret!, c.tokenId);
     wipe(c.archiveSecret);
-    const sealed: Array<{ seg: number; day: number; sealed: Uint8Array }> = [];
+    const sealed: ArchiveSegment[] = [];
     const dropSegments: number[] = [];
     const files = new Map<string, Uint8Array>();
     for (const a of o.store.archive(c.tokenId)) {

@@ -5,7 +5,9 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { loadBoard } from "../../../host-tools/src/build/boards";
 import { SimSyncLink } from "../../../host-tools/src/ble/sim-transport";
-import { ArchiveCommit, SyncRecord, SyncRoundStore, syncRound, SyncRoundResult } from "../../../host-tools/src/kiosk/sync-round";
+import { SyncRoundStore, syncRound, SyncRoundResult } from "../../../host-tools/src/kiosk/sync-round";
+import { ArchiveCommit, KioskStore } from "../../../host-tools/src/kiosk/store";
+import { MasterKey } from "../../../host-tools/src/kiosk/master-key";
 import type { ExposureKey } from "../../../host-tools/src/keys/types";
 import { deriveKeys, deriveRpis, encryptMetadata } from "../../../host-tools/src/match/derive";
 import { DriftingClock } from "../../../host-tools/src/sim/clock";
@@ -31,8 +33,7 @@ import { TEST_BUILD_TIME, testBundle } from "../../helpers/firmware";
  * the real Puck.js bundle on the Espruino emulation over the simulated link:
  * the log goes into a sealed archive the kiosk cannot open without the token,
  * the whole history is matched while the token waits, and the level is
- * written back. The store here keeps what it is given in memory, exactly as
- * the round hands it over.
+ * written back, with the kiosk's own SQLite store.
  */
 
 const DAY = 86400;
@@ -45,29 +46,25 @@ const TEK = new Uint8Array(16).fill(0x5e);
 const MET_AT = T0 - 5 * DAY + 600;
 const SEGMENTS = [100, 100, 100, 100, 37];
 
-/** What a kiosk's store keeps, in memory. */
-class MemoryStore implements SyncRoundStore {
-  ackedTo: number | null = null;
-  readonly sealed = new Map<number, { seg: number; day: number; sealed: Uint8Array }>();
-  readonly records: SyncRecord[] = [];
-  readonly commits: ArchiveCommit[] = [];
-  syncTargets(): Array<{ tokenId: string; syncSecret: Uint8Array; ackedTo: number | null }> {
-    return [{ tokenId: TOKEN_ID, syncSecret: SECRET, ackedTo: this.ackedTo }];
-  }
-  archive(): Array<{ seg: number; day: number; sealed: Uint8Array }> {
-    return [...this.sealed.values()].sort((a, b) => a.seg - b.seg);
-  }
-  storeArchive(a: ArchiveCommit): void {
-    this.commits.push(a);
-    for (const s of a.dropSegments) this.sealed.delete(s);
-    for (const s of a.segments) this.sealed.set(s.seg, s);
-    for (const [seg, s] of this.sealed) if (s.day < a.beforeDay) this.sealed.delete(seg);
-    this.ackedTo = a.ackedTo;
-  }
-  recordSync(r: SyncRecord): void {
-    this.records.push(r);
-  }
+/** The kiosk's SQLite store with the token enrolled, and every archive commit the round makes, in order. */
+function kioskStore(dir: string): { db: KioskStore; store: SyncRoundStore; commits: ArchiveCommit[] } {
+  const db = KioskStore.open(path.join(dir, "kiosk.db"), MasterKey.random(), { now: () => T0 });
+  db.addToken({ tokenId: TOKEN_ID, label: "Room 12", board: "puckjs", syncSecret: SECRET, enrolledAt: T0 - 10 * DAY });
+  const commits: ArchiveCommit[] = [];
+  const store: SyncRoundStore = {
+    syncTargets: () => db.syncTargets(),
+    archive: (id) => db.archive(id),
+    storeArchive: (a) => {
+      commits.push(a);
+      db.storeArchive(a);
+    },
+    recordSync: (r) => db.recordSync(r)
+  };
+  return { db, store, commits };
 }
+
+const archived = (db: KioskStore): number[] => db.archive(TOKEN_ID).map((a) => a.seg);
+const lastOutcome = (db: KioskStore): string | undefined => db.history(TOKEN_ID, 1)[0]?.outcome;
 
 interface World {
   token: EspruinoToken;
@@ -154,13 +151,13 @@ describe("kiosk sync round: a token's log into its sealed archive, matched whole
 
   it("first sync: every segment sealed into the archive before the ack, the exposure found, the token shows it; nothing readable left on disk", async () => {
     const w = await world();
-    const store = new MemoryStore();
     const work = workDir();
+    const { db, store } = kioskStore(workDir());
     const r = await round(w, store, work);
     assert.equal(r.outcome, "ok", r.detail);
     assert.equal(r.tokenId, TOKEN_ID);
-    assert.deepEqual([...store.sealed.keys()], [1, 2, 3, 4, 5], "every segment the token held");
-    assert.equal(store.ackedTo, 5, "the next sync starts at the segment still being written");
+    assert.deepEqual(archived(db), [1, 2, 3, 4, 5], "every segment the token held");
+    assert.equal(db.token(TOKEN_ID)!.ackedTo, 5, "the next sync starts at the segment still being written");
     assert.equal(Buffer.from(w.token.storage.read(ACK_FILE)!).readUInt32LE(0), 5, "the token was told segments before 5 are stored");
     assert.ok(r.matched >= 30, `${r.matched} matched`);
     assert.notEqual(r.level, "none");
@@ -170,13 +167,18 @@ describe("kiosk sync round: a token's log into its sealed archive, matched whole
     assert.deepEqual(fs.readdirSync(work), [], "the session's plain copy is gone");
     // The sealed archive holds no record in clear.
     const rec = w.token.storage.read(`${LOG_PREFIX}2`)!.subarray(HEADER_BYTES, HEADER_BYTES + RECORD_BYTES);
-    for (const s of store.sealed.values()) assert.equal(Buffer.from(s.sealed).indexOf(Buffer.from(rec)), -1);
-    assert.equal(store.records.at(-1)?.outcome, "ok");
+    for (const a of db.archive(TOKEN_ID)) assert.equal(Buffer.from(a.sealed).indexOf(Buffer.from(rec)), -1);
+    assert.equal(lastOutcome(db), "ok");
+    assert.deepEqual(
+      [db.token(TOKEN_ID)!.riskLevel, db.token(TOKEN_ID)!.riskReason],
+      [r.written.level, r.written.reason],
+      "the kiosk's record says what the token shows"
+    );
   });
 
   it("the archive keeps what the token freed: after the token lost its old segments, the exposure in them is still found", async () => {
     const w = await world();
-    const store = new MemoryStore();
+    const { store, commits } = kioskStore(workDir());
     await round(w, store, workDir());
     // Flash ran short: the token freed its acknowledged segments (1..4).
     for (let k = 1; k <= 4; k++) w.token.storage.erase(`${LOG_PREFIX}${k}`);
@@ -186,27 +188,27 @@ describe("kiosk sync round: a token's log into its sealed archive, matched whole
     assert.ok(r.matched >= 30, "matched from the archive");
     assert.ok(r.historyDays >= 4.9);
     assert.deepEqual(
-      store.commits.at(-1)!.segments.map((s) => s.seg),
+      commits.at(-1)!.segments.map((a) => a.seg),
       [5],
       "only the segment still being written was read again"
     );
   });
 
   it("a token provisioned again cannot open its old archive: it is deleted, and the level is marked a lower bound", async () => {
-    const store = new MemoryStore();
+    const { db, store, commits } = kioskStore(workDir());
     await round(await world(), store, workDir());
     const again = await world(new Uint8Array(32).fill(9));
     const r = await round(again, store, workDir());
     assert.equal(r.outcome, "ok", r.detail);
-    assert.deepEqual(store.commits.at(-1)!.dropSegments.sort(), [1, 2, 3, 4, 5], "the unreadable segments go");
-    assert.deepEqual([...store.sealed.keys()], [5], "5, read again, is sealed under the new secret");
+    assert.deepEqual([...commits.at(-1)!.dropSegments].sort(), [1, 2, 3, 4, 5], "the unreadable segments go");
+    assert.deepEqual(archived(db), [5], "5, read again, is sealed under the new secret");
     assert.ok(r.lowerBound);
     assert.ok(r.written!.reason & 0x20, "the reason says the history was lost");
   });
 
   it("a link lost mid-dump: nothing archived, nothing acknowledged, recorded as link-lost, no plain copy left", async () => {
     const w = await world();
-    const store = new MemoryStore();
+    const { db, store } = kioskStore(workDir());
     const work = workDir();
     let chunks = 0;
     w.token.pressButton(2500);
@@ -223,20 +225,20 @@ describe("kiosk sync round: a token's log into its sealed archive, matched whole
       }
     });
     assert.equal(r.outcome, "link-lost", r.detail);
-    assert.equal(store.sealed.size, 0);
+    assert.deepEqual(archived(db), []);
     assert.equal(w.token.storage.read(ACK_FILE), undefined, "the token was told nothing is stored");
-    assert.equal(store.records.at(-1)?.outcome, "link-lost");
+    assert.equal(lastOutcome(db), "link-lost");
     assert.deepEqual(fs.readdirSync(work), []);
   });
 
   it("with no published keys yet the log is still archived, and the token's level is left as it was", async () => {
     const w = await world();
-    const store = new MemoryStore();
+    const { db, store } = kioskStore(workDir());
     const r = await round(w, store, workDir(), []);
     assert.equal(r.outcome, "ok", r.detail);
     assert.equal(r.written, null);
     assert.equal(r.level, null);
-    assert.equal(store.sealed.size, 5);
+    assert.equal(archived(db).length, 5);
     assert.equal(w.token.storage.read(SETTINGS_FILE), undefined);
   });
 });

@@ -1,0 +1,630 @@
+import { SECRET_KEY_BYTES, TOKEN_ID_BYTES } from "../../../firmware/src/wire/secrets";
+import { PrivateTracerError, UserError } from "../errors";
+import { Db, OpenOptions, Schema, isStorageFault, openDatabase, schemaVersion } from "./db";
+import { MasterKey, SealedValueError, open, seal } from "./master-key";
+
+/**
+ * The kiosk's persistent store: the tokens it may sync (with their sync secrets
+ * sealed under the master key), what each sync did, and the archive of log
+ * segments read from the tokens. Every method is one transaction, so a kiosk
+ * killed at any moment leaves the file as it was before or after a call.
+ */
+
+/** A token as enrolled: what `addToken` and `importTokens` take. */
+export interface TokenEnrolment {
+  /** 32 lower-case hex characters (the token's 16-byte id). */
+  readonly tokenId: string;
+  /** Shown to staff; at most 64 printable characters, may be empty. Stored trimmed. */
+  readonly label: string;
+  /** A board id, e.g. "puckjs". */
+  readonly board: string;
+  readonly syncSecret: Uint8Array;
+  /** Unix seconds. */
+  readonly enrolledAt: number;
+}
+
+/**
+ * What a sync learnt about a token, column by column. A field left out or null
+ * keeps what the last sync said: a session cut short still records the battery
+ * it read without forgetting the risk level written the time before.
+ */
+export interface StatusUpdate {
+  readonly lastSyncAt?: number | null;
+  /** Percent. */
+  readonly battery?: number | null;
+  /** Token clock minus kiosk clock, seconds. */
+  readonly clockDriftS?: number | null;
+  readonly faults?: number | null;
+  readonly boots?: number | null;
+  /** 0 nothing found, 1 low, 2 high (ask staff). Given with riskReason and riskAt, or not at all. */
+  readonly riskLevel?: number | null;
+  /** The reason byte written with the level (0..255). */
+  readonly riskReason?: number | null;
+  /** Unix seconds: when the level was written to the token. */
+  readonly riskAt?: number | null;
+  /** The segment number the token acknowledged up to. */
+  readonly ackedTo?: number | null;
+}
+
+/** A token without its secret: what lists and status pages show. Status fields are null until a sync reports them. */
+export interface TokenRecord {
+  readonly tokenId: string;
+  readonly label: string;
+  readonly board: string;
+  readonly enrolledAt: number;
+  readonly lastSyncAt: number | null;
+  readonly battery: number | null;
+  readonly clockDriftS: number | null;
+  readonly faults: number | null;
+  readonly boots: number | null;
+  readonly riskLevel: number | null;
+  readonly riskReason: number | null;
+  readonly riskAt: number | null;
+  readonly ackedTo: number | null;
+}
+
+/** What a sync round needs to authenticate a token and resume its log. */
+export interface SyncTarget {
+  readonly tokenId: string;
+  readonly syncSecret: Uint8Array;
+  readonly ackedTo: number | null;
+}
+
+export type SyncOutcome = "ok" | "link-lost" | "auth-failed" | "error";
+const OUTCOMES: readonly SyncOutcome[] = ["ok", "link-lost", "auth-failed", "error"];
+
+export interface ArchiveSegment {
+  readonly seg: number;
+  /** Unix day number of the segment's first record: what ageing out goes by. */
+  readonly day: number;
+  /** Sealed elsewhere, under a key the kiosk does not keep: opaque here. */
+  readonly sealed: Uint8Array;
+}
+
+export interface StoredSegment extends ArchiveSegment {
+  /** Unix seconds: when this copy was stored. */
+  readonly storedAt: number;
+}
+
+export interface SyncRecord {
+  readonly tokenId: string;
+  readonly startedAt: number;
+  readonly endedAt: number;
+  readonly outcome: SyncOutcome;
+  /** The message staff saw. */
+  readonly detail: string;
+  readonly segmentsRead: number;
+  readonly bytesRead: number;
+  readonly status?: StatusUpdate;
+  /** Replaces any stored copy of the same segment: a segment read again is the newer, longer one. */
+  readonly segments?: readonly ArchiveSegment[];
+  /** Archived segments to delete (ones that no longer open); deleted before `segments` are stored, so a fresh copy stays. */
+  readonly dropSegments?: readonly number[];
+}
+
+/**
+ * A token's archive as one sync leaves it, committed before the token is told
+ * its log is stored (the token may then free those segments).
+ */
+export interface ArchiveCommit {
+  readonly tokenId: string;
+  /** Replaces any stored copy of the same segment. */
+  readonly segments: readonly ArchiveSegment[];
+  /** Archived segments to delete (ones that no longer open); deleted before `segments` are stored. */
+  readonly dropSegments: readonly number[];
+  /** This token's segments whose day is before this unix day are aged out, fresh ones included. */
+  readonly beforeDay: number;
+  /** The segment the token's acknowledgement will end in. */
+  readonly ackedTo: number;
+}
+
+export interface StoreOptions extends OpenOptions {
+  /** Unix seconds now, for `storedAt` (default: the system clock). */
+  readonly now?: () => number;
+}
+
+export interface HistoryEntry {
+  readonly id: number;
+  readonly tokenId: string;
+  readonly startedAt: number;
+  readonly endedAt: number;
+  readonly outcome: SyncOutcome;
+  readonly detail: string;
+  readonly segmentsRead: number;
+  readonly bytesRead: number;
+}
+
+export interface ImportResult {
+  /** Enrolled by this import. */
+  readonly added: number;
+  /** Already enrolled with the same secret: left as they were. */
+  readonly unchanged: number;
+  /** Already enrolled with another secret: left as they were, since replacing a secret locks out the token that holds it. */
+  readonly conflicting: readonly string[];
+}
+
+/** A token id given to `addToken` is already enrolled; nothing was written. */
+export class TokenExistsError extends PrivateTracerError {
+  readonly code = "TOKEN_EXISTS";
+  readonly kind = "unusable";
+
+  constructor(readonly tokenId: string) {
+    super(`token ${tokenId} is already enrolled at this kiosk; nothing was changed`);
+  }
+}
+
+/** The token is not enrolled at this kiosk. */
+export class UnknownTokenError extends UserError {
+  constructor(
+    readonly tokenId: string,
+    what: string
+  ) {
+    super(`token ${tokenId} is not enrolled at this kiosk: ${what}`);
+  }
+}
+
+/** A token's sealed sync secret does not open: the master key is not the one it was enrolled with, or the row was altered. */
+export class SyncSecretError extends PrivateTracerError {
+  readonly code = "KIOSK_SECRET_LOCKED";
+  readonly kind = "invalid";
+
+  constructor(
+    readonly tokenId: string,
+    file: string
+  ) {
+    super(
+      `the sync secret of token ${tokenId} in ${file} does not open with this master key: ` +
+        `give the master key file this database was made with, or, if the row was altered, enrol the token again`
+    );
+  }
+}
+
+/** The database could not be written (disk full, read-only, locked too long); the call's changes were all rolled back. */
+export class KioskStoreWriteError extends PrivateTracerError {
+  readonly code = "KIOSK_STORE_WRITE_FAILED";
+  readonly kind = "unusable";
+}
+
+const TOKEN_ID = new RegExp(`^[0-9a-f]{${TOKEN_ID_BYTES * 2}}$`);
+// As provisioning accepts them, so every enrolment it made can be imported.
+const BOARD_ID = /^[a-z0-9][a-z0-9_-]{0,31}$/;
+const LABEL_MAX = 64;
+const DETAIL_MAX = 1000;
+const U32_MAX = 0xffffffff;
+
+const MIGRATION_1 = `
+CREATE TABLE tokens (
+  token_id TEXT NOT NULL PRIMARY KEY CHECK (length(token_id) = ${TOKEN_ID_BYTES * 2} AND token_id NOT GLOB '*[^0-9a-f]*'),
+  label TEXT NOT NULL CHECK (length(label) <= ${LABEL_MAX}),
+  board TEXT NOT NULL,
+  sync_secret BLOB NOT NULL,
+  enrolled_at INTEGER NOT NULL,
+  last_sync_at INTEGER,
+  battery INTEGER CHECK (battery BETWEEN 0 AND 100),
+  clock_drift_s INTEGER,
+  faults INTEGER CHECK (faults >= 0),
+  boots INTEGER CHECK (boots >= 0),
+  risk_level INTEGER CHECK (risk_level BETWEEN 0 AND 2),
+  risk_reason INTEGER CHECK (risk_reason BETWEEN 0 AND 255),
+  risk_at INTEGER,
+  acked_to INTEGER CHECK (acked_to >= 0),
+  CHECK ((risk_level IS NULL) = (risk_reason IS NULL) AND (risk_level IS NULL) = (risk_at IS NULL))
+) STRICT;
+
+CREATE TABLE sync_history (
+  id INTEGER PRIMARY KEY,
+  token_id TEXT NOT NULL REFERENCES tokens (token_id),
+  started_at INTEGER NOT NULL,
+  ended_at INTEGER NOT NULL CHECK (ended_at >= started_at),
+  outcome TEXT NOT NULL CHECK (outcome IN ('ok', 'link-lost', 'auth-failed', 'error')),
+  detail TEXT NOT NULL,
+  segments_read INTEGER NOT NULL CHECK (segments_read >= 0),
+  bytes_read INTEGER NOT NULL CHECK (bytes_read >= 0)
+) STRICT;
+CREATE INDEX sync_history_by_token ON sync_history (token_id, id);
+
+CREATE TABLE archive_segments (
+  token_id TEXT NOT NULL REFERENCES tokens (token_id) ON DELETE CASCADE,
+  seg INTEGER NOT NULL CHECK (seg >= 0),
+  day INTEGER NOT NULL CHECK (day >= 0),
+  sealed BLOB NOT NULL,
+  stored_at INTEGER NOT NULL,
+  PRIMARY KEY (token_id, seg)
+) STRICT;
+CREATE INDEX archive_segments_by_day ON archive_segments (day);
+`;
+
+export const KIOSK_SCHEMA: Schema = {
+  name: "kiosk database",
+  // "PTk1" in ASCII: marks the file as ours in its header.
+  applicationId: 0x50546b31,
+  migrations: [{ version: 1, up: (db) => db.exec(MIGRATION_1) }]
+};
+
+interface TokenRow {
+  token_id: string;
+  label: string;
+  board: string;
+  enrolled_at: number;
+  last_sync_at: number | null;
+  battery: number | null;
+  clock_drift_s: number | null;
+  faults: number | null;
+  boots: number | null;
+  risk_level: number | null;
+  risk_reason: number | null;
+  risk_at: number | null;
+  acked_to: number | null;
+}
+
+interface HistoryRow {
+  id: number;
+  token_id: string;
+  started_at: number;
+  ended_at: number;
+  outcome: SyncOutcome;
+  detail: string;
+  segments_read: number;
+  bytes_read: number;
+}
+
+interface SegmentRow {
+  seg: number;
+  day: number;
+  sealed: Buffer;
+  stored_at: number;
+}
+
+const TOKEN_COLUMNS =
+  "token_id, label, board, enrolled_at, last_sync_at, battery, clock_drift_s, faults, boots, risk_level, risk_reason, risk_at, acked_to";
+
+/** Prepared once per connection: a sync records a few statements, a status page reads many times a minute. */
+function prepare(db: Db) {
+  return {
+    insertToken: db.prepare<[string, string, string, Buffer, number]>(
+      "INSERT INTO tokens (token_id, label, board, sync_secret, enrolled_at) VALUES (?, ?, ?, ?, ?)"
+    ),
+    tokens: db.prepare<[], TokenRow>(`SELECT ${TOKEN_COLUMNS} FROM tokens ORDER BY label, token_id`),
+    token: db.prepare<[string], TokenRow>(`SELECT ${TOKEN_COLUMNS} FROM tokens WHERE token_id = ?`),
+    secret: db.prepare<[string], { sync_secret: Buffer }>("SELECT sync_secret FROM tokens WHERE token_id = ?"),
+    insertHistory: db.prepare<[string, number, number, SyncOutcome, string, number, number]>(
+      "INSERT INTO sync_history (token_id, started_at, ended_at, outcome, detail, segments_read, bytes_read) VALUES (?, ?, ?, ?, ?, ?, ?)"
+    ),
+    // NULL keeps the column: a sync updates only what it learnt.
+    updateStatus: db.prepare<[StatusParams]>(
+      `UPDATE tokens SET
+         last_sync_at = coalesce(@lastSyncAt, last_sync_at), battery = coalesce(@battery, battery),
+         clock_drift_s = coalesce(@clockDriftS, clock_drift_s), faults = coalesce(@faults, faults), boots = coalesce(@boots, boots),
+         risk_level = coalesce(@riskLevel, risk_level), risk_reason = coalesce(@riskReason, risk_reason),
+         risk_at = coalesce(@riskAt, risk_at), acked_to = coalesce(@ackedTo, acked_to)
+       WHERE token_id = @tokenId`
+    ),
+    upsertSegment: db.prepare<[string, number, number, Buffer, number]>(
+      `INSERT INTO archive_segments (token_id, seg, day, sealed, stored_at) VALUES (?, ?, ?, ?, ?)
+       ON CONFLICT (token_id, seg) DO UPDATE SET day = excluded.day, sealed = excluded.sealed, stored_at = excluded.stored_at`
+    ),
+    archive: db.prepare<[string], SegmentRow>("SELECT seg, day, sealed, stored_at FROM archive_segments WHERE token_id = ? ORDER BY seg"),
+    dropSegment: db.prepare<[string, number]>("DELETE FROM archive_segments WHERE token_id = ? AND seg = ?"),
+    prune: db.prepare<[number]>("DELETE FROM archive_segments WHERE day < ?"),
+    pruneToken: db.prepare<[string, number]>("DELETE FROM archive_segments WHERE token_id = ? AND day < ?"),
+    ackedTo: db.prepare<[number, string]>("UPDATE tokens SET acked_to = ? WHERE token_id = ?"),
+    history: db.prepare<[string, number], HistoryRow>(
+      "SELECT id, token_id, started_at, ended_at, outcome, detail, segments_read, bytes_read FROM sync_history WHERE token_id = ? ORDER BY id DESC LIMIT ?"
+    )
+  };
+}
+
+export class KioskStore {
+  private readonly file: string;
+  private readonly stmt: ReturnType<typeof prepare>;
+  private readonly now: () => number;
+
+  /** Opens (creating and migrating if needed) the store in `file`, sealing and opening secrets with `key`. */
+  static open(file: string, key: MasterKey, options: StoreOptions = {}): KioskStore {
+    return new KioskStore(openDatabase(file, KIOSK_SCHEMA, options), key, options);
+  }
+
+  /** Over a connection `openDatabase(…, KIOSK_SCHEMA)` made; the store closes it on `close()`. */
+  constructor(
+    private readonly db: Db,
+    private readonly key: MasterKey,
+    options: StoreOptions = {}
+  ) {
+    this.now = options.now ?? ((): number => Math.floor(Date.now() / 1000));
+    this.file = db.name;
+    if (schemaVersion(db) !== KIOSK_SCHEMA.migrations.length)
+      throw new Error(`${this.file} is not at schema version ${KIOSK_SCHEMA.migrations.length}: open it with KIOSK_SCHEMA`);
+    this.stmt = prepare(db);
+  }
+
+  /** Enrols one token. Throws TokenExistsError if its id is already enrolled, UserError if a field is malformed. */
+  addToken(t: TokenEnrolment): void {
+    const e = checkEnrolment(t, "the token");
+    this.write("enrol the token", () => {
+      if (this.stmt.token.get(e.tokenId)) throw new TokenExistsError(e.tokenId);
+      this.insert(e);
+    });
+  }
+
+  /**
+   * Enrols many tokens in one transaction: a malformed entry throws and
+   * nothing is imported. Tokens already enrolled are left as they were,
+   * counted as unchanged (same secret) or conflicting (another secret).
+   */
+  importTokens(entries: readonly TokenEnrolment[]): ImportResult {
+    const checked = entries.map((t, i) => checkEnrolment(t, `entry ${i + 1} of the import`));
+    return this.write("import the tokens", () => {
+      let added = 0;
+      let unchanged = 0;
+      const conflicting: string[] = [];
+      for (const e of checked) {
+        if (!this.stmt.secret.get(e.tokenId)) {
+          this.insert(e);
+          added++;
+        } else if (Buffer.from(this.syncSecret(e.tokenId)).equals(Buffer.from(e.syncSecret))) unchanged++;
+        else conflicting.push(e.tokenId);
+      }
+      return { added, unchanged, conflicting };
+    });
+  }
+
+  /** Every enrolled token, without secrets, by label. */
+  tokens(): TokenRecord[] {
+    return this.stmt.tokens.all().map(toRecord);
+  }
+
+  token(tokenId: string): TokenRecord | undefined {
+    const row = this.stmt.token.get(tokenId);
+    return row && toRecord(row);
+  }
+
+  /** The token's sync secret, opened. Throws UnknownTokenError, or SyncSecretError if it does not open. */
+  syncSecret(tokenId: string): Uint8Array {
+    const row = this.stmt.secret.get(tokenId);
+    if (!row) throw new UnknownTokenError(tokenId, "it has no sync secret here");
+    try {
+      return new Uint8Array(open(this.key, row.sync_secret, secretAad(tokenId)));
+    } catch (e) {
+      if (e instanceof SealedValueError) throw new SyncSecretError(tokenId, this.file);
+      throw e;
+    }
+  }
+
+  /** Every enrolled token with its opened sync secret; throws SyncSecretError naming the first that does not open. */
+  syncTargets(): SyncTarget[] {
+    return this.stmt.tokens.all().map((r) => ({ tokenId: r.token_id, syncSecret: this.syncSecret(r.token_id), ackedTo: r.acked_to }));
+  }
+
+  /**
+   * Records one sync in one transaction: its history row, the status it
+   * learnt, and the segments it read. Returns the history row's id. When this
+   * returns, all of it is on disk; when it throws, none of it was written.
+   */
+  recordSync(r: SyncRecord): number {
+    const c = checkSync(r);
+    return this.write("record the sync", () => {
+      if (!this.stmt.token.get(c.tokenId)) throw new UnknownTokenError(c.tokenId, "its sync was not recorded");
+      const id = Number(
+        this.stmt.insertHistory.run(c.tokenId, c.startedAt, c.endedAt, c.outcome, c.detail, c.segmentsRead, c.bytesRead).lastInsertRowid
+      );
+      if (c.status) this.stmt.updateStatus.run({ tokenId: c.tokenId, ...c.status });
+      this.putSegments(c.tokenId, c.segments, c.dropSegments);
+      return id;
+    });
+  }
+
+  /**
+   * Stores what a sync read of the token's log, in one transaction, before the
+   * token is told it may free it: the segments, the drops, this token's ageing
+   * out, and the acknowledgement. When this returns it is all on disk.
+   */
+  storeArchive(a: ArchiveCommit): void {
+    const at = `the archive of token ${checkTokenId(a.tokenId, "the archive")}`;
+    const { segments, dropSegments } = checkSegments(a.segments, a.dropSegments, at);
+    const beforeDay = checkInt(a.beforeDay, `${at}: the day to age out before`, 0, UNIX_MAX);
+    const ackedTo = checkInt(a.ackedTo, `${at}: the acknowledged segment`, 0, U32_MAX);
+    this.write("store the archive", () => {
+      if (!this.stmt.token.get(a.tokenId)) throw new UnknownTokenError(a.tokenId, "its archive was not stored");
+      this.putSegments(a.tokenId, segments, dropSegments);
+      this.stmt.pruneToken.run(a.tokenId, beforeDay);
+      this.stmt.ackedTo.run(ackedTo, a.tokenId);
+    });
+  }
+
+  /** The token's archived segments, by segment number. */
+  archive(tokenId: string): StoredSegment[] {
+    return this.stmt.archive.all(tokenId).map((r) => ({ seg: r.seg, day: r.day, sealed: new Uint8Array(r.sealed), storedAt: r.stored_at }));
+  }
+
+  /** Deletes every archived segment whose first record is from before `beforeDay` (a unix day number); returns how many. */
+  pruneArchive(beforeDay: number): number {
+    checkInt(beforeDay, "the day to prune before", 0, Number.MAX_SAFE_INTEGER);
+    return this.write("prune the archive", () => this.stmt.prune.run(beforeDay).changes);
+  }
+
+  /** The token's last `limit` syncs, newest first. */
+  history(tokenId: string, limit: number): HistoryEntry[] {
+    checkInt(limit, "the history limit", 0, Number.MAX_SAFE_INTEGER);
+    return this.stmt.history.all(tokenId, limit).map((r) => ({
+      id: r.id,
+      tokenId: r.token_id,
+      startedAt: r.started_at,
+      endedAt: r.ended_at,
+      outcome: r.outcome,
+      detail: r.detail,
+      segmentsRead: r.segments_read,
+      bytesRead: r.bytes_read
+    }));
+  }
+
+  /** What SQLite's integrity and foreign-key checks find: empty when the file is sound. */
+  check(): string[] {
+    const integrity = (this.db.pragma("integrity_check") as { integrity_check: string }[]).map((r) => r.integrity_check);
+    const problems = integrity.length === 1 && integrity[0] === "ok" ? [] : integrity;
+    const orphans = this.db.pragma("foreign_key_check") as { table: string; rowid: number; parent: string }[];
+    return [...problems, ...orphans.map((o) => `row ${o.rowid} of ${o.table} refers to a missing row of ${o.parent}`)];
+  }
+
+  close(): void {
+    this.db.close();
+  }
+
+  /** Drops first, so a segment both dropped and read again keeps its fresh copy. */
+  private putSegments(tokenId: string, segments: readonly ArchiveSegment[], drop: readonly number[]): void {
+    for (const seg of drop) this.stmt.dropSegment.run(tokenId, seg);
+    const storedAt = this.now();
+    for (const s of segments) this.stmt.upsertSegment.run(tokenId, s.seg, s.day, Buffer.from(s.sealed), storedAt);
+  }
+
+  private insert(e: TokenEnrolment): void {
+    this.stmt.insertToken.run(e.tokenId, e.label, e.board, seal(this.key, e.syncSecret, secretAad(e.tokenId)), e.enrolledAt);
+  }
+
+  /** Runs `fn` as one IMMEDIATE transaction, so it never fails half-way for a lock another process took after it began. */
+  private write<T>(what: string, fn: () => T): T {
+    try {
+      return this.db.transaction(fn).immediate();
+    } catch (e) {
+      if (isStorageFault(e))
+        throw new KioskStoreWriteError(`could not ${what} in ${this.file}: ${(e as Error).message}; nothing of it was written`);
+      throw e;
+    }
+  }
+}
+
+/** Binds a sealed secret to its column and its row: copied to another token, it no longer opens. */
+function secretAad(tokenId: string): string {
+  return `tokens.sync_secret:${tokenId}`;
+}
+
+/** Every column named, null where the sync did not learn it (coalesce keeps the stored value). */
+interface StatusParams {
+  tokenId: string;
+  lastSyncAt: number | null;
+  battery: number | null;
+  clockDriftS: number | null;
+  faults: number | null;
+  boots: number | null;
+  riskLevel: number | null;
+  riskReason: number | null;
+  riskAt: number | null;
+  ackedTo: number | null;
+}
+
+function toRecord(r: TokenRow): TokenRecord {
+  return {
+    tokenId: r.token_id,
+    label: r.label,
+    board: r.board,
+    enrolledAt: r.enrolled_at,
+    lastSyncAt: r.last_sync_at,
+    battery: r.battery,
+    clockDriftS: r.clock_drift_s,
+    faults: r.faults,
+    boots: r.boots,
+    riskLevel: r.risk_level,
+    riskReason: r.risk_reason,
+    riskAt: r.risk_at,
+    ackedTo: r.acked_to
+  };
+}
+
+// Input checks: everything is refused before a transaction starts, with a message naming the field, so a
+// caller's mistake never surfaces as an SQLite constraint error.
+
+function checkInt(v: unknown, what: string, min: number, max: number): number {
+  if (typeof v !== "number" || !Number.isSafeInteger(v) || v < min || v > max)
+    throw new UserError(`${what} must be a whole number from ${min} to ${max}, not ${String(v)}`);
+  return v;
+}
+
+const UNIX_MAX = 2 ** 40;
+const checkTime = (v: unknown, what: string): number => checkInt(v, `${what} (unix seconds)`, 0, UNIX_MAX);
+
+function checkTokenId(v: unknown, where: string): string {
+  if (typeof v !== "string" || !TOKEN_ID.test(v))
+    throw new UserError(`${where}: a token id is ${TOKEN_ID_BYTES * 2} lower-case hex characters, not ${JSON.stringify(v)}`);
+  return v;
+}
+
+function checkEnrolment(t: TokenEnrolment, where: string): TokenEnrolment {
+  const tokenId = checkTokenId(t.tokenId, where);
+  const at = `${where} (token ${tokenId})`;
+  if (typeof t.label !== "string") throw new UserError(`${at}: the label must be text`);
+  const label = t.label.trim();
+  // A label is shown on kiosk screens and in logs: printable text only, so it cannot forge lines.
+  if ([...label].length > LABEL_MAX || /\p{Cc}/u.test(label))
+    throw new UserError(`${at}: a label is at most ${LABEL_MAX} printable characters`);
+  if (typeof t.board !== "string" || !BOARD_ID.test(t.board))
+    throw new UserError(`${at}: ${JSON.stringify(t.board)} is not a board id (e.g. puckjs)`);
+  if (!(t.syncSecret instanceof Uint8Array) || t.syncSecret.length !== SECRET_KEY_BYTES)
+    throw new UserError(`${at}: a sync secret is ${SECRET_KEY_BYTES} bytes`);
+  return { tokenId, label, board: t.board, syncSecret: t.syncSecret, enrolledAt: checkTime(t.enrolledAt, `${at}: the enrolment time`) };
+}
+
+interface CheckedSync {
+  readonly tokenId: string;
+  readonly startedAt: number;
+  readonly endedAt: number;
+  readonly outcome: SyncOutcome;
+  readonly detail: string;
+  readonly segmentsRead: number;
+  readonly bytesRead: number;
+  readonly status: Omit<StatusParams, "tokenId"> | undefined;
+  readonly segments: readonly ArchiveSegment[];
+  readonly dropSegments: readonly number[];
+}
+
+function checkSync(r: SyncRecord): CheckedSync {
+  const tokenId = checkTokenId(r.tokenId, "the sync record");
+  const at = `the sync of token ${tokenId}`;
+  const startedAt = checkTime(r.startedAt, `${at}: its start`);
+  const endedAt = checkTime(r.endedAt, `${at}: its end`);
+  if (endedAt < startedAt) throw new UserError(`${at}: it ends (${endedAt}) before it starts (${startedAt})`);
+  if (!OUTCOMES.includes(r.outcome))
+    throw new UserError(`${at}: the outcome must be one of ${OUTCOMES.join(", ")}, not ${JSON.stringify(r.outcome)}`);
+  if (typeof r.detail !== "string") throw new UserError(`${at}: the detail must be text`);
+  // Shortened, not refused: the detail is often an error's message, and refusing it would lose the record of that failure.
+  const detail = r.detail.length > DETAIL_MAX ? r.detail.slice(0, DETAIL_MAX - 1) + "…" : r.detail;
+  const segmentsRead = checkInt(r.segmentsRead, `${at}: segments read`, 0, Number.MAX_SAFE_INTEGER);
+  const bytesRead = checkInt(r.bytesRead, `${at}: bytes read`, 0, Number.MAX_SAFE_INTEGER);
+  const { segments, dropSegments } = checkSegments(r.segments ?? [], r.dropSegments ?? [], at);
+  const status = r.status && checkStatus(r.status, at);
+  return { tokenId, startedAt, endedAt, outcome: r.outcome, detail, segmentsRead, bytesRead, status, segments, dropSegments };
+}
+
+function checkSegments(
+  given: readonly ArchiveSegment[],
+  drop: readonly number[],
+  at: string
+): { segments: ArchiveSegment[]; dropSegments: number[] } {
+  const seen = new Set<number>();
+  const segments = given.map((s, i): ArchiveSegment => {
+    const seg = checkInt(s.seg, `${at}: segment ${i + 1}'s number`, 0, U32_MAX);
+    // Two copies of one segment in one sync would leave whichever came last, silently.
+    if (seen.has(seg)) throw new UserError(`${at}: segment ${seg} is given twice`);
+    seen.add(seg);
+    if (!(s.sealed instanceof Uint8Array) || s.sealed.length === 0) throw new UserError(`${at}: segment ${seg} has no sealed bytes`);
+    return { seg, day: checkInt(s.day, `${at}: segment ${seg}'s day`, 0, UNIX_MAX), sealed: s.sealed };
+  });
+  const dropSegments = drop.map((seg) => checkInt(seg, `${at}: a segment to drop`, 0, U32_MAX));
+  return { segments, dropSegments };
+}
+
+function checkStatus(s: StatusUpdate, at: string): Omit<StatusParams, "tokenId"> {
+  const opt = (v: number | null | undefined, f: (v: number) => number): number | null => (v === undefined || v === null ? null : f(v));
+  const risk = [s.riskLevel, s.riskReason, s.riskAt].filter((v) => v !== undefined && v !== null).length;
+  // Half a risk triple would pair a new level with an old reason or time.
+  if (risk !== 0 && risk !== 3) throw new UserError(`${at}: the risk level, its reason and its time are given together or not at all`);
+  return {
+    lastSyncAt: opt(s.lastSyncAt, (v) => checkTime(v, `${at}: the last sync time`)),
+    battery: opt(s.battery, (v) => checkInt(v, `${at}: the battery level (percent)`, 0, 100)),
+    clockDriftS: opt(s.clockDriftS, (v) => checkInt(v, `${at}: the clock drift (seconds)`, -UNIX_MAX, UNIX_MAX)),
+    faults: opt(s.faults, (v) => checkInt(v, `${at}: the fault count`, 0, U32_MAX)),
+    boots: opt(s.boots, (v) => checkInt(v, `${at}: the boot count`, 0, U32_MAX)),
+    riskLevel: opt(s.riskLevel, (v) => checkInt(v, `${at}: the risk level`, 0, 2)),
+    riskReason: opt(s.riskReason, (v) => checkInt(v, `${at}: the risk reason`, 0, 255)),
+    riskAt: opt(s.riskAt, (v) => checkTime(v, `${at}: the time of the risk level`)),
+    ackedTo: opt(s.ackedTo, (v) => checkInt(v, `${at}: the acknowledged segment`, 0, U32_MAX))
+  };
+}
