@@ -289,7 +289,8 @@ describe("the kiosk store", () => {
       assert.equal(wrong.tokens().length, 1, "what needs no secret still works");
       assert.throws(
         () => wrong.syncSecret(id(3)),
-        (e: Error) => e instanceof SyncSecretError && e.code === "KIOSK_SECRET_LOCKED" && e.message.includes(id(3)) && /master key/.test(e.message)
+        (e: Error) =>
+          e instanceof SyncSecretError && e.code === "KIOSK_SECRET_LOCKED" && e.message.includes(id(3)) && /master key/.test(e.message)
       );
       assert.throws(() => wrong.syncTargets(), SyncSecretError);
       wrong.close();
