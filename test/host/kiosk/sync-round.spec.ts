@@ -1,5 +1,4 @@
 import { strict as assert } from "node:assert";
-import * as crypto from "node:crypto";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -8,25 +7,14 @@ import { SimSyncLink } from "../../../host-tools/src/ble/sim-transport";
 import { SyncRoundStore, syncRound, SyncRoundResult } from "../../../host-tools/src/kiosk/sync-round";
 import { ArchiveCommit, KioskStore } from "../../../host-tools/src/kiosk/store";
 import { MasterKey } from "../../../host-tools/src/kiosk/master-key";
-import type { ExposureKey } from "../../../host-tools/src/keys/types";
-import { deriveKeys, deriveRpis, encryptMetadata } from "../../../host-tools/src/match/derive";
 import { DriftingClock } from "../../../host-tools/src/sim/clock";
 import { EspruinoToken, createEmulatedToken } from "../../../host-tools/src/sim/espruino";
 import { EventScheduler } from "../../../host-tools/src/sim/scheduler";
-import {
-  ACK_FILE,
-  FLAG_UTC,
-  HEADER_BYTES,
-  LOG_PREFIX,
-  RECORD_BYTES,
-  SEGMENT_BYTES,
-  encodeHeader,
-  encodeRecord
-} from "../../../firmware/src/wire/log-record";
-import { SECRETS_FILE, encodeSecrets } from "../../../firmware/src/wire/secrets";
+import { ACK_FILE, HEADER_BYTES, LOG_PREFIX, RECORD_BYTES } from "../../../firmware/src/wire/log-record";
 import { SETTINGS_FILE } from "../../../firmware/src/wire/settings";
 import { RecordingRadio } from "../../sim/espruino/helpers";
-import { TEST_BUILD_TIME, testBundle } from "../../helpers/firmware";
+import { testBundle } from "../../helpers/firmware";
+import { KEYS, SECRET, T0, DAY, TOKEN_ID, writeExposedToken } from "./exposed-token";
 
 /**
  * A kiosk's sync of one token (host-tools/src/kiosk/sync-round.ts) against
@@ -36,15 +24,7 @@ import { TEST_BUILD_TIME, testBundle } from "../../helpers/firmware";
  * written back, with the kiosk's own SQLite store.
  */
 
-const DAY = 86400;
-const T0 = TEST_BUILD_TIME + 40 * DAY;
 const TRUE0 = 1000;
-const SECRET = new Uint8Array(32).map((_, i) => 0xa0 ^ i);
-const TOKEN_ID = "00112233445566778899aabbccddeeff";
-/** The diagnosed person's key, published later; the token heard their phone in its oldest segment. */
-const TEK = new Uint8Array(16).fill(0x5e);
-const MET_AT = T0 - 5 * DAY + 600;
-const SEGMENTS = [100, 100, 100, 100, 37];
 
 /** The kiosk's SQLite store with the token enrolled, and every archive commit the round makes, in order. */
 function kioskStore(dir: string): { db: KioskStore; store: SyncRoundStore; commits: ArchiveCommit[] } {
@@ -72,31 +52,6 @@ interface World {
   hostNow(): number;
 }
 
-/** Records of one scan: the diagnosed phone close by for `minutes` (one record a minute), the rest strangers. */
-function segmentRecords(k: number, n: number): Uint8Array {
-  const out = new Uint8Array(n * RECORD_BYTES);
-  const key = new Uint8Array(6);
-  const base = k === SEGMENTS.length ? T0 - 3600 : T0 - (6 - k) * DAY;
-  const { rpik, aemk } = deriveKeys(TEK);
-  for (let i = 0; i < n; i++) {
-    const minute = Math.min(i, 59);
-    if (k === 1 && i < 30) {
-      // 30 minutes at −50 dBm from the diagnosed phone.
-      const t = base + minute * 60;
-      const rpi = deriveRpis(rpik, Math.floor(t / 600));
-      const aem = encryptMetadata(aemk, rpi, Uint8Array.of(0x40, 0xf6, 0, 0));
-      key.set(rpi.subarray(0, 5));
-      key[5] = aem[1];
-      assert.equal(Math.floor(base / 60) * 60, base);
-      out.set(encodeRecord(key, 0, minute, -50, -50, 6), i * RECORD_BYTES);
-    } else {
-      for (let j = 0; j < 6; j++) key[j] = crypto.randomInt(256);
-      out.set(encodeRecord(key, 0, minute, -80, -80, 1), i * RECORD_BYTES);
-    }
-  }
-  return out;
-}
-
 async function world(archiveSecret = new Uint8Array(32).fill(2)): Promise<World> {
   const scheduler = new EventScheduler(TRUE0);
   const token = createEmulatedToken({
@@ -108,21 +63,11 @@ async function world(archiveSecret = new Uint8Array(32).fill(2)): Promise<World>
     radio: new RecordingRadio(),
     seed: 5
   });
-  token.storage.write(
-    SECRETS_FILE,
-    encodeSecrets({ tokenId: Buffer.from(TOKEN_ID, "hex"), syncSecret: SECRET, archiveSecret, homeKey: new Uint8Array(32).fill(3) })
-  );
-  for (let k = 1; k <= SEGMENTS.length; k++) {
-    const base = k === SEGMENTS.length ? T0 - 3600 : T0 - (6 - k) * DAY;
-    token.storage.write(`${LOG_PREFIX}${k}`, encodeHeader(base, FLAG_UTC, 0), 0, SEGMENT_BYTES);
-    token.storage.write(`${LOG_PREFIX}${k}`, segmentRecords(k, SEGMENTS[k - 1]), HEADER_BYTES);
-  }
+  writeExposedToken(token.storage, archiveSecret);
   token.boot();
   scheduler.runUntil(TRUE0 + 60);
   return { token, scheduler, hostNow: () => Math.floor(T0 + scheduler.now - TRUE0) };
 }
-
-const KEYS: ExposureKey[] = [{ keyData: TEK, rollingStartIntervalNumber: Math.floor(MET_AT / 600 / 144) * 144, rollingPeriod: 144 }];
 
 describe("kiosk sync round: a token's log into its sealed archive, matched whole, the level written back", function () {
   this.timeout(120_000);
@@ -161,6 +106,7 @@ describe("kiosk sync round: a token's log into its sealed archive, matched whole
     assert.equal(Buffer.from(w.token.storage.read(ACK_FILE)!).readUInt32LE(0), 5, "the token was told segments before 5 are stored");
     assert.ok(r.matched >= 30, `${r.matched} matched`);
     assert.notEqual(r.level, "none");
+    assert.equal(r.lowerBound, false, "a whole log: the level is not a lower bound");
     assert.ok(r.written && r.written.level >= 1, "a warning was written");
     assert.deepEqual([...w.token.storage.read(SETTINGS_FILE)!], [r.written.level, r.written.reason]);
     assert.ok(r.historyDays >= 4.9, `history ${r.historyDays} days`);

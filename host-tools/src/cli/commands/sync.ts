@@ -65,7 +65,7 @@ export function checkTransportOptions(o: TransportChoice): void {
 }
 
 /** The enrolment store, opened with the passphrase from the environment or the terminal; refuses one that is missing or empty. */
-async function loadStore(file: string): Promise<EnrolmentStore> {
+export async function loadStore(file: string): Promise<EnrolmentStore> {
   const passphrase = await getPassphrase(processPassphraseSource(), false);
   let store: EnrolmentStore | undefined;
   try {

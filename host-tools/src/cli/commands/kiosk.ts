@@ -1,0 +1,259 @@
+import { Command, Option } from "commander";
+import { RunAction, Verdict } from "../command";
+import { openBluezTransport } from "../../ble/bluez-transport";
+import type { Transport } from "../../ble/transport";
+import { invalidKeysWarning, keySourceFreshness, loadKeySourceDetailed } from "../../keys/sources";
+import type { ExposureKey } from "../../keys/types";
+import { readPem } from "../../keys/signing";
+import { KioskDir, initKioskDir, openKioskDir } from "../../kiosk/kiosk-dir";
+import { KioskPassEvent, KioskPassReport, kioskPass } from "../../kiosk/kiosk-pass";
+import { TokenRecord } from "../../kiosk/store";
+import { SimTokens, openSimTokens } from "../../sync/sim-tokens";
+import {
+  SIM_BOARD_HELP,
+  SIM_FLASH_HELP,
+  TRANSPORT_HELP,
+  TransportChoice,
+  checkTransportOptions,
+  collect,
+  loadStore,
+  wholeSeconds
+} from "./sync";
+
+const DEFAULT_SCAN_SECONDS = 5;
+const CONNECT_TIMEOUT_MS = 15_000;
+/** As `match` warns: keys older than this are probably not being fetched any more. */
+const KEY_AGE_WARN_DAYS = 3;
+const DAY = 86400;
+
+const say = (s: string): void => void process.stderr.write(s + "\n");
+
+function withKiosk<T>(dir: string, f: (k: KioskDir) => Promise<T> | T): Promise<T> {
+  const k = openKioskDir(dir);
+  return Promise.resolve()
+    .then(() => f(k))
+    .finally(() => k.store.close());
+}
+
+/** The level a token shows, as staff say it. */
+function levelWords(level: number | null): string {
+  return level === null ? "not set yet" : (["nothing found", "low", "high — ask staff"][level] ?? `level ${level}`);
+}
+
+function statusText(tokens: TokenRecord[], archiveDays: (id: string) => number): string {
+  if (!tokens.length) return "No tokens enrolled yet: privatetracer kiosk import --dir DIR --store FILE\n";
+  const rows = tokens.map((t) => [
+    t.label || t.tokenId,
+    t.lastSyncAt === null ? "never" : new Date(t.lastSyncAt * 1000).toISOString().replace(/\.\d+Z$/, "Z"),
+    t.battery === null ? "?" : `${t.battery}%`,
+    levelWords(t.riskLevel),
+    `${archiveDays(t.tokenId)} d`
+  ]);
+  const head = ["token", "last sync", "battery", "shows", "history kept"];
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  const fmt = (r: string[]): string =>
+    r
+      .map((c, i) => c.padEnd(widths[i]))
+      .join("  ")
+      .trimEnd();
+  return [fmt(head), ...rows.map(fmt)].join("\n") + "\n";
+}
+
+async function loadKeys(src: string | undefined, publicKey: string | undefined): Promise<ExposureKey[]> {
+  if (!src) {
+    say("note: no --keys given: logs are archived, but no level is checked or written (nothing checked is not “no risk”)");
+    return [];
+  }
+  const loaded = await loadKeySourceDetailed(src, { publicKeyPem: publicKey ? readPem(publicKey, "public key") : undefined });
+  const w = invalidKeysWarning(loaded);
+  if (w) say(`warning: ${w}`);
+  const fresh = keySourceFreshness(loaded, src, Math.floor(Date.now() / 1000), KEY_AGE_WARN_DAYS * DAY);
+  if (fresh.warning) say(`warning: ${fresh.warning}`);
+  if (!loaded.keys.length) say(`note: ${src} holds no published keys yet: levels are left as the tokens show them`);
+  return loaded.keys;
+}
+
+function passText(r: KioskPassReport, labelOf: (id: string | null) => string): string {
+  if (!r.found.length) return "No token with its sync window open was heard.\n";
+  const out: string[] = [];
+  for (const { address, result } of r.rounds) {
+    const who = result.tokenId ? `${labelOf(result.tokenId) || "token"} (${result.tokenId})` : address;
+    out.push(`${who}: ${result.outcome === "ok" ? "" : `${result.outcome}: `}${result.detail}`);
+    if (result.written) out.push(`  the token now shows: ${levelWords(result.written.level)}`);
+  }
+  if (r.passedOver.length) out.push(`${r.passedOver.length} other device(s) heard took no sync session (phones, or tokens that left).`);
+  return out.join("\n") + "\n";
+}
+
+interface SyncOpts extends TransportChoice {
+  dir: string;
+  keys?: string;
+  publicKey?: string;
+  seconds: number;
+  json?: boolean;
+  store?: string;
+}
+
+export function register(program: Command, run: RunAction): void {
+  const kiosk = program
+    .command("kiosk")
+    .description(
+      "The care home's kiosk: syncs enrolled tokens, keeps their logs sealed for 14 days, matches them and writes the warning back (docs/kiosk.md)."
+    );
+
+  kiosk
+    .command("init")
+    .description(
+      "Create a kiosk in DIR: its database and the master key that seals the tokens' sync secrets (mode 0600). Refuses a DIR that holds one."
+    )
+    .requiredOption("-d, --dir <dir>", "the kiosk's directory")
+    .action(
+      run((o: { dir: string }): Verdict => {
+        initKioskDir(o.dir).store.close();
+        process.stdout.write(`Kiosk created in ${o.dir}. Next: privatetracer kiosk import --dir ${o.dir} --store <enrolment store>\n`);
+        return "ok";
+      })
+    );
+
+  kiosk
+    .command("import")
+    .description(
+      "Enrol the tokens of the care home's enrolment store (made by privatetracer provision; passphrase from the environment or asked) in the kiosk. Tokens already enrolled are left as they are."
+    )
+    .requiredOption("-d, --dir <dir>", "the kiosk's directory")
+    .requiredOption("-s, --store <file>", "the care home's enrolment store")
+    .action(
+      run(async (o: { dir: string; store: string }): Promise<Verdict> => {
+        const enrolments = (await loadStore(o.store)).enrolments;
+        return withKiosk(o.dir, (k) => {
+          const r = k.store.importTokens(
+            enrolments.map((e) => ({
+              tokenId: e.tokenId,
+              label: e.label,
+              board: e.board,
+              syncSecret: Buffer.from(e.syncSecret, "hex"),
+              enrolledAt: Math.floor(Date.parse(e.created) / 1000)
+            }))
+          );
+          process.stdout.write(`${r.added} token(s) enrolled, ${r.unchanged} already enrolled.\n`);
+          if (r.conflicting.length)
+            process.stdout.write(
+              `${r.conflicting.length} token(s) are enrolled here with another sync secret and were left as they are: ${r.conflicting.join(", ")}. ` +
+                "They were provisioned again after this kiosk imported them; remove them from the kiosk and import again.\n"
+            );
+          return r.conflicting.length ? "invalid" : "ok";
+        });
+      })
+    );
+
+  kiosk
+    .command("sync")
+    .description(
+      "One pass of the kiosk's radio: every enrolled token heard with its sync window open is synced in turn. Its log goes into its sealed archive, " +
+        "the whole 14-day history is matched against the published keys and the level is written back to the token."
+    )
+    .requiredOption("-d, --dir <dir>", "the kiosk's directory")
+    .option(
+      "--keys <src>",
+      "published keys: an export .zip/.bin, a directory of them, or an index.txt (path or URL); without it, no level is written"
+    )
+    .option("--public-key <pem>", "require every export to verify with the health authority's public key")
+    .addOption(new Option("--transport <name>", TRANSPORT_HELP).choices(["sim", "bluez"]).default("bluez"))
+    .option("--adapter <name>", "with --transport bluez: the Bluetooth adapter (default: the first one)")
+    .option("--seconds <n>", "how long to listen for tokens", wholeSeconds("seconds", 1), DEFAULT_SCAN_SECONDS)
+    .option("--sim-flash <file>", SIM_FLASH_HELP, collect)
+    .option("--sim-board <id>", SIM_BOARD_HELP)
+    .option("--json", "print one JSON object instead of text")
+    .addHelpText(
+      "after",
+      "\nExit status: 0 every token heard synced (or none was heard); 1 some did not (each line says why); 2 nothing could be done."
+    )
+    .action(
+      run(async (o: SyncOpts): Promise<Verdict> => {
+        checkTransportOptions(o);
+        const keys = await loadKeys(o.keys, o.publicKey);
+        return withKiosk(o.dir, async (k) => {
+          let sim: SimTokens | undefined;
+          let transport: Transport;
+          if (o.transport === "sim") {
+            sim = await openSimTokens({ images: o.simFlash ?? [], board: o.simBoard, requireSecrets: true });
+            for (const n of sim.notes) say(`note: ${n}`);
+            sim.openWindows();
+            transport = sim.transport;
+          } else transport = await openBluezTransport({ adapter: o.adapter });
+          const labels = new Map(k.store.tokens().map((t) => [t.tokenId, t.label]));
+          const labelOf = (id: string | null): string => (id ? (labels.get(id) ?? "") : "");
+          let report: KioskPassReport;
+          try {
+            report = await kioskPass({
+              transport,
+              store: k.store,
+              keys,
+              workDir: k.workDir,
+              scanMs: o.seconds * 1000,
+              connectTimeoutMs: CONNECT_TIMEOUT_MS,
+              now: sim?.now,
+              timerOf: sim?.timerOf,
+              onEvent: (e: KioskPassEvent) => {
+                if (!process.stderr.isTTY) return;
+                if (e.kind === "scanning") say(`Listening for tokens with their sync window open (${e.ms / 1000} s)…`);
+                if (e.kind === "progress" && e.progress.kind === "identified")
+                  say(`Syncing ${labelOf(e.progress.tokenId) || "token"} (${e.progress.tokenId})…`);
+              }
+            });
+          } finally {
+            await transport.close();
+            sim?.save();
+          }
+          if (o.json)
+            process.stdout.write(
+              JSON.stringify(
+                {
+                  heard: report.found.length,
+                  rounds: report.rounds.map(({ address, result }) => ({ address, label: labelOf(result.tokenId), ...result })),
+                  passedOver: report.passedOver
+                },
+                null,
+                2
+              ) + "\n"
+            );
+          else process.stdout.write(passText(report, labelOf));
+          return report.rounds.every((r) => r.result.outcome === "ok") ? "ok" : "invalid";
+        });
+      })
+    );
+
+  kiosk
+    .command("status")
+    .description(
+      "Every enrolled token: when it last synced, its battery, the level it shows and how many days of its history the kiosk keeps."
+    )
+    .requiredOption("-d, --dir <dir>", "the kiosk's directory")
+    .option("--json", "print JSON")
+    .action(
+      run((o: { dir: string; json?: boolean }) =>
+        withKiosk(o.dir, (k): Verdict => {
+          const tokens = k.store.tokens();
+          const now = Math.floor(Date.now() / 1000 / DAY);
+          const archiveDays = (id: string): number => {
+            const days = k.store.archive(id).map((a) => a.day);
+            return days.length ? now - Math.min(...days) + 1 : 0;
+          };
+          if (o.json)
+            process.stdout.write(
+              JSON.stringify(
+                tokens.map((t) => ({
+                  ...t,
+                  historyDays: archiveDays(t.tokenId),
+                  lastOutcome: k.store.history(t.tokenId, 1)[0]?.outcome ?? null
+                })),
+                null,
+                2
+              ) + "\n"
+            );
+          else process.stdout.write(statusText(tokens, archiveDays));
+          return "ok";
+        })
+      )
+    );
+}

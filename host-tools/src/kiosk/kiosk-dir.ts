@@ -1,0 +1,56 @@
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { UserError } from "../errors";
+import { createMasterKey, readMasterKey } from "./master-key";
+import { KioskStore } from "./store";
+
+/**
+ * A kiosk's directory (`kiosk init --dir DIR`):
+ *
+ *   DIR/kiosk.db      the store (store.ts): tokens, sync history, sealed archives
+ *   DIR/master.key    32 bytes, mode 0600: seals the tokens' sync secrets in the store
+ *   DIR/work/         each sync session's private plain copy, removed when it ends
+ *
+ * The master key protects the sync secrets at rest only against someone who
+ * copies the database alone; a copy of the whole directory can sync the
+ * tokens but still not read any archive (docs/threat-model.md).
+ */
+export const DB_FILE = "kiosk.db";
+export const MASTER_KEY_FILE = "master.key";
+export const WORK_DIR = "work";
+
+export interface KioskDir {
+  dir: string;
+  store: KioskStore;
+  workDir: string;
+}
+
+/** Creates the kiosk's directory; refuses one that already holds a kiosk (its key would be lost). */
+export function initKioskDir(dir: string): KioskDir {
+  for (const f of [DB_FILE, MASTER_KEY_FILE])
+    if (fs.existsSync(path.join(dir, f)))
+      throw new UserError(`${dir} already holds a kiosk (${f}); nothing was changed. Use it as it is, or give a new directory.`);
+  try {
+    fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+  } catch (e) {
+    throw new UserError(`cannot create the kiosk directory ${dir}: ${(e as Error).message}`);
+  }
+  const key = createMasterKey(path.join(dir, MASTER_KEY_FILE));
+  fs.mkdirSync(path.join(dir, WORK_DIR), { recursive: true, mode: 0o700 });
+  return { dir, store: KioskStore.open(path.join(dir, DB_FILE), key), workDir: path.join(dir, WORK_DIR) };
+}
+
+/**
+ * Opens the kiosk in `dir`. Session copies left by a kiosk that was killed
+ * mid-sync are removed first: they hold a token's log in the clear, and what
+ * of them was acknowledged is in the archive already.
+ */
+export function openKioskDir(dir: string): KioskDir {
+  if (!fs.existsSync(path.join(dir, DB_FILE)))
+    throw new UserError(`there is no kiosk in ${dir}: create one with privatetracer kiosk init --dir ${dir}`);
+  const key = readMasterKey(path.join(dir, MASTER_KEY_FILE));
+  const workDir = path.join(dir, WORK_DIR);
+  fs.rmSync(workDir, { recursive: true, force: true });
+  fs.mkdirSync(workDir, { recursive: true, mode: 0o700 });
+  return { dir, store: KioskStore.open(path.join(dir, DB_FILE), key), workDir };
+}

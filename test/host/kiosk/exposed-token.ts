@@ -1,0 +1,69 @@
+import { strict as assert } from "node:assert";
+import * as crypto from "node:crypto";
+import type { ExposureKey } from "../../../host-tools/src/keys/types";
+import { deriveKeys, deriveRpis, encryptMetadata } from "../../../host-tools/src/match/derive";
+import type { EspruinoStorage } from "../../../host-tools/src/sim/espruino";
+import {
+  FLAG_UTC,
+  HEADER_BYTES,
+  LOG_PREFIX,
+  RECORD_BYTES,
+  SEGMENT_BYTES,
+  encodeHeader,
+  encodeRecord
+} from "../../../firmware/src/wire/log-record";
+import { SECRETS_FILE, encodeSecrets } from "../../../firmware/src/wire/secrets";
+import { TEST_BUILD_TIME } from "../../helpers/firmware";
+
+/**
+ * A token's flash as the kiosk specs find it: provisioned, with a five-day
+ * log in which the token heard a person later diagnosed, close by for 30
+ * minutes, five days ago (segment 1), among strangers.
+ */
+
+export const DAY = 86400;
+/** The kiosk's time of the first sync. */
+export const T0 = TEST_BUILD_TIME + 40 * DAY;
+export const SECRET = new Uint8Array(32).map((_, i) => 0xa0 ^ i);
+export const TOKEN_ID = "00112233445566778899aabbccddeeff";
+/** The diagnosed person's key, published later. */
+export const TEK = new Uint8Array(16).fill(0x5e);
+const MET_AT = T0 - 5 * DAY + 600;
+export const SEGMENTS = [100, 100, 100, 100, 37];
+/** The published key of the person the token met. */
+export const KEYS: ExposureKey[] = [{ keyData: TEK, rollingStartIntervalNumber: Math.floor(MET_AT / 600 / 144) * 144, rollingPeriod: 144 }];
+
+/** Records of one scan: the diagnosed phone close by for `minutes` (one record a minute), the rest strangers. */
+export function segmentRecords(k: number, n: number): Uint8Array {
+  const out = new Uint8Array(n * RECORD_BYTES);
+  const key = new Uint8Array(6);
+  const base = k === SEGMENTS.length ? T0 - 3600 : T0 - (6 - k) * DAY;
+  const { rpik, aemk } = deriveKeys(TEK);
+  for (let i = 0; i < n; i++) {
+    const minute = Math.min(i, 59);
+    if (k === 1 && i < 30) {
+      // 30 minutes at −50 dBm from the diagnosed phone.
+      const t = base + minute * 60;
+      const rpi = deriveRpis(rpik, Math.floor(t / 600));
+      const aem = encryptMetadata(aemk, rpi, Uint8Array.of(0x40, 0xf6, 0, 0));
+      key.set(rpi.subarray(0, 5));
+      key[5] = aem[1];
+      assert.equal(Math.floor(base / 60) * 60, base);
+      out.set(encodeRecord(key, 0, minute, -50, -50, 6), i * RECORD_BYTES);
+    } else {
+      for (let j = 0; j < 6; j++) key[j] = crypto.randomInt(256);
+      out.set(encodeRecord(key, 0, minute, -65, -65, 1), i * RECORD_BYTES);
+    }
+  }
+  return out;
+}
+
+/** Provisions `st` (this token's secrets, `archiveSecret`) and writes the log. */
+export function writeExposedToken(st: EspruinoStorage, archiveSecret: Uint8Array, homeKey = new Uint8Array(32).fill(3)): void {
+  st.write(SECRETS_FILE, encodeSecrets({ tokenId: Buffer.from(TOKEN_ID, "hex"), syncSecret: SECRET, archiveSecret, homeKey }));
+  for (let k = 1; k <= SEGMENTS.length; k++) {
+    const base = k === SEGMENTS.length ? T0 - 3600 : T0 - (6 - k) * DAY;
+    st.write(`${LOG_PREFIX}${k}`, encodeHeader(base, FLAG_UTC, 0), 0, SEGMENT_BYTES);
+    st.write(`${LOG_PREFIX}${k}`, segmentRecords(k, SEGMENTS[k - 1]), HEADER_BYTES);
+  }
+}

@@ -1,0 +1,142 @@
+import { strict as assert } from "node:assert";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { loadBoard } from "../../../host-tools/src/build/boards";
+import { buildExportZip } from "../../../host-tools/src/keys/export-file";
+import { MASTER_KEY_FILE } from "../../../host-tools/src/kiosk/kiosk-dir";
+import { PASSPHRASE_ENV, writeStore } from "../../../host-tools/src/provision/store";
+import { DriftingClock } from "../../../host-tools/src/sim/clock";
+import { createEmulatedToken } from "../../../host-tools/src/sim/espruino";
+import { EventScheduler } from "../../../host-tools/src/sim/scheduler";
+import { readStorageImage } from "../../../host-tools/src/tokenlog/storage-image";
+import { SETTINGS_FILE } from "../../../firmware/src/wire/settings";
+import { runCli } from "../../helpers/cli";
+import { testBundle } from "../../helpers/firmware";
+import { KEYS, SECRET, T0, TOKEN_ID, writeExposedToken } from "./exposed-token";
+
+/**
+ * `privatetracer kiosk`: a kiosk made, the care home's tokens imported from
+ * the enrolment store, a token in its sync window synced (over the simulated
+ * radio, from its flash image), the exposure in its log found against a
+ * published export and the warning written to the token's flash.
+ */
+
+const PASS = "correct horse battery staple";
+
+describe("privatetracer kiosk: init, import, sync, status", function () {
+  this.timeout(180_000);
+  let root: string;
+  const savedPass = process.env[PASSPHRASE_ENV];
+  before(async () => {
+    root = fs.mkdtempSync(path.join(os.tmpdir(), "pt-kiosk-cli-"));
+    process.env[PASSPHRASE_ENV] = PASS;
+    await testBundle("puckjs");
+  });
+  after(() => {
+    fs.rmSync(root, { recursive: true, force: true });
+    if (savedPass === undefined) delete process.env[PASSPHRASE_ENV];
+    else process.env[PASSPHRASE_ENV] = savedPass;
+  });
+
+  async function tokenImage(file: string): Promise<void> {
+    const token = createEmulatedToken({
+      id: "room12",
+      board: loadBoard("puckjs"),
+      bundle: (await testBundle("puckjs")).code,
+      scheduler: new EventScheduler(T0),
+      clock: new DriftingClock({ startTrue: T0, startLocal: T0 }),
+      radio: { advertising: () => undefined, scanning: () => undefined },
+      seed: 12
+    });
+    writeExposedToken(token.storage, new Uint8Array(32).fill(0x44), new Uint8Array(32).fill(0x33));
+    fs.writeFileSync(file, token.flash.bytes);
+  }
+
+  it("a kiosk is made once; the care home's tokens are enrolled; a token in its window is synced and shows the warning", async () => {
+    const dir = path.join(root, "kiosk");
+    let r = await runCli(["kiosk", "init", "--dir", dir]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(fs.statSync(path.join(dir, MASTER_KEY_FILE)).mode & 0o777, 0o600);
+    r = await runCli(["kiosk", "init", "--dir", dir]);
+    assert.equal(r.code, 2, "a second init would lose the master key");
+    assert.match(r.stderr, /already holds a kiosk/);
+
+    const store = path.join(root, "home.ptstore");
+    writeStore(
+      store,
+      {
+        homeKey: "33".repeat(32),
+        created: "2025-01-01T00:00:00.000Z",
+        enrolments: [
+          {
+            tokenId: TOKEN_ID,
+            label: "Room 12",
+            board: "puckjs",
+            created: "2025-01-02T00:00:00.000Z",
+            syncSecret: Buffer.from(SECRET).toString("hex")
+          }
+        ]
+      },
+      PASS
+    );
+    r = await runCli(["kiosk", "import", "--dir", dir, "--store", store]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /1 token\(s\) enrolled, 0 already enrolled/);
+    r = await runCli(["kiosk", "import", "--dir", dir, "--store", store]);
+    assert.match(r.stdout, /0 token\(s\) enrolled, 1 already enrolled/);
+
+    const image = path.join(root, "room12.bin");
+    await tokenImage(image);
+    const keys = path.join(root, "keys.zip");
+    fs.writeFileSync(
+      keys,
+      await buildExportZip({
+        startTimestamp: T0 - 6 * 86400,
+        endTimestamp: T0,
+        region: "XX",
+        batchNum: 1,
+        batchSize: 1,
+        signatureInfos: [],
+        keys: KEYS,
+        revisedKeys: []
+      })
+    );
+    r = await runCli(["kiosk", "sync", "--dir", dir, "--keys", keys, "--transport", "sim", "--sim-flash", image, "--json"]);
+    assert.equal(r.code, 0, r.stderr + r.stdout);
+    const out = JSON.parse(r.stdout) as {
+      rounds: Array<{ label: string; outcome: string; written: { level: number } | null; matched: number }>;
+    };
+    assert.equal(out.rounds.length, 1);
+    assert.equal(out.rounds[0].label, "Room 12");
+    assert.equal(out.rounds[0].outcome, "ok");
+    assert.ok(out.rounds[0].matched >= 30);
+    assert.ok(out.rounds[0].written && out.rounds[0].written.level >= 1);
+    // The warning is in the token's flash, where its LEDs read it.
+    const cfg = readStorageImage(new Uint8Array(fs.readFileSync(image))).files.get(SETTINGS_FILE);
+    assert.ok(cfg && cfg[0] === out.rounds[0].written.level, "written to the token");
+
+    r = await runCli(["kiosk", "status", "--dir", dir]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /Room 12 .* (low|high — ask staff) +\d+ d/);
+    r = await runCli(["kiosk", "status", "--dir", dir, "--json"]);
+    const st = JSON.parse(r.stdout) as Array<{ tokenId: string; historyDays: number; lastOutcome: string }>;
+    assert.equal(st[0].tokenId, TOKEN_ID);
+    assert.equal(st[0].lastOutcome, "ok");
+    assert.ok(st[0].historyDays >= 5, `${st[0].historyDays} days kept`);
+    // Nothing of the token's log is readable in the kiosk's directory.
+    assert.deepEqual(fs.readdirSync(path.join(dir, "work")), []);
+  });
+
+  it("a kiosk directory that is not one, and a world-readable master key, are refused with what to do", async () => {
+    let r = await runCli(["kiosk", "status", "--dir", path.join(root, "nothing")]);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /kiosk init/);
+    const dir = path.join(root, "loose");
+    assert.equal((await runCli(["kiosk", "init", "--dir", dir])).code, 0);
+    fs.chmodSync(path.join(dir, MASTER_KEY_FILE), 0o644);
+    r = await runCli(["kiosk", "status", "--dir", dir]);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /chmod 600/);
+  });
+});
