@@ -24,6 +24,8 @@ export interface KioskPassOptions {
   now?: () => number;
   /** The client's timer for a link (a simulated link brings its own). */
   timerOf?: (link: SyncLink) => SyncTimer | undefined;
+  /** Addresses to leave alone this pass (a token synced moments ago keeps its window, and its address, open a while). */
+  skip?: (address: string) => boolean;
   onEvent?: (e: KioskPassEvent) => void;
 }
 
@@ -49,6 +51,7 @@ export async function kioskPass(o: KioskPassOptions): Promise<KioskPassReport> {
   emit({ kind: "found", found });
   const report: KioskPassReport = { found, rounds: [], passedOver: [] };
   for (const { address } of found) {
+    if (o.skip?.(address)) continue;
     emit({ kind: "connecting", address });
     let link: SyncLink;
     try {

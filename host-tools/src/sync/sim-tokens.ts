@@ -87,6 +87,8 @@ export interface SimTokens {
   openWindows(): void;
   /** Write each token's flash back to its image. */
   save(): void;
+  /** Let simulated time pass (the tokens keep logging and advertising). */
+  wait(seconds: number): void;
 }
 
 function hexId(b: Uint8Array): string {
@@ -242,6 +244,7 @@ export async function openSimTokens(o: SimTokensOptions): Promise<SimTokens> {
       for (const t of tokens) if (!adverts.get(t.token)?.connectable) t.token.pressButton(OPEN_PRESS_MS);
       scheduler.runUntil(scheduler.now + OPEN_PRESS_MS / 1000 + 0.5);
     },
+    wait: (seconds) => scheduler.runUntil(scheduler.now + seconds),
     save: () => {
       for (const t of tokens) {
         try {

@@ -2,7 +2,11 @@ import { strict as assert } from "node:assert";
 import * as crypto from "node:crypto";
 import type { ExposureKey } from "../../../host-tools/src/keys/types";
 import { deriveKeys, deriveRpis, encryptMetadata } from "../../../host-tools/src/match/derive";
-import type { EspruinoStorage } from "../../../host-tools/src/sim/espruino";
+import * as fs from "node:fs";
+import { loadBoard } from "../../../host-tools/src/build/boards";
+import { DriftingClock } from "../../../host-tools/src/sim/clock";
+import { EspruinoStorage, createEmulatedToken } from "../../../host-tools/src/sim/espruino";
+import { EventScheduler } from "../../../host-tools/src/sim/scheduler";
 import {
   FLAG_UTC,
   HEADER_BYTES,
@@ -13,7 +17,7 @@ import {
   encodeRecord
 } from "../../../firmware/src/wire/log-record";
 import { SECRETS_FILE, encodeSecrets } from "../../../firmware/src/wire/secrets";
-import { TEST_BUILD_TIME } from "../../helpers/firmware";
+import { TEST_BUILD_TIME, testBundle } from "../../helpers/firmware";
 
 /**
  * A token's flash as the kiosk specs find it: provisioned, with a five-day
@@ -66,4 +70,19 @@ export function writeExposedToken(st: EspruinoStorage, archiveSecret: Uint8Array
     st.write(`${LOG_PREFIX}${k}`, encodeHeader(base, FLAG_UTC, 0), 0, SEGMENT_BYTES);
     st.write(`${LOG_PREFIX}${k}`, segmentRecords(k, SEGMENTS[k - 1]), HEADER_BYTES);
   }
+}
+
+/** The token's flash image file (as `simulate --out` writes them): the Puck.js test bundle, secrets and log. */
+export async function writeExposedImage(file: string): Promise<void> {
+  const token = createEmulatedToken({
+    id: "exposed",
+    board: loadBoard("puckjs"),
+    bundle: (await testBundle("puckjs")).code,
+    scheduler: new EventScheduler(T0),
+    clock: new DriftingClock({ startTrue: T0, startLocal: T0 }),
+    radio: { advertising: () => undefined, scanning: () => undefined },
+    seed: 12
+  });
+  writeExposedToken(token.storage, new Uint8Array(32).fill(0x44), new Uint8Array(32).fill(0x33));
+  fs.writeFileSync(file, token.flash.bytes);
 }

@@ -2,18 +2,14 @@ import { strict as assert } from "node:assert";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { loadBoard } from "../../../host-tools/src/build/boards";
 import { buildExportZip } from "../../../host-tools/src/keys/export-file";
 import { MASTER_KEY_FILE } from "../../../host-tools/src/kiosk/kiosk-dir";
 import { PASSPHRASE_ENV, writeStore } from "../../../host-tools/src/provision/store";
-import { DriftingClock } from "../../../host-tools/src/sim/clock";
-import { createEmulatedToken } from "../../../host-tools/src/sim/espruino";
-import { EventScheduler } from "../../../host-tools/src/sim/scheduler";
 import { readStorageImage } from "../../../host-tools/src/tokenlog/storage-image";
 import { SETTINGS_FILE } from "../../../firmware/src/wire/settings";
 import { runCli } from "../../helpers/cli";
 import { testBundle } from "../../helpers/firmware";
-import { KEYS, SECRET, T0, TOKEN_ID, writeExposedToken } from "./exposed-token";
+import { KEYS, SECRET, T0, TOKEN_ID, writeExposedImage } from "./exposed-token";
 
 /**
  * `privatetracer kiosk`: a kiosk made, the care home's tokens imported from
@@ -38,20 +34,6 @@ describe("privatetracer kiosk: init, import, sync, status", function () {
     if (savedPass === undefined) delete process.env[PASSPHRASE_ENV];
     else process.env[PASSPHRASE_ENV] = savedPass;
   });
-
-  async function tokenImage(file: string): Promise<void> {
-    const token = createEmulatedToken({
-      id: "room12",
-      board: loadBoard("puckjs"),
-      bundle: (await testBundle("puckjs")).code,
-      scheduler: new EventScheduler(T0),
-      clock: new DriftingClock({ startTrue: T0, startLocal: T0 }),
-      radio: { advertising: () => undefined, scanning: () => undefined },
-      seed: 12
-    });
-    writeExposedToken(token.storage, new Uint8Array(32).fill(0x44), new Uint8Array(32).fill(0x33));
-    fs.writeFileSync(file, token.flash.bytes);
-  }
 
   it("a kiosk is made once; the care home's tokens are enrolled; a token in its window is synced and shows the warning", async () => {
     const dir = path.join(root, "kiosk");
@@ -87,7 +69,7 @@ describe("privatetracer kiosk: init, import, sync, status", function () {
     assert.match(r.stdout, /0 token\(s\) enrolled, 1 already enrolled/);
 
     const image = path.join(root, "room12.bin");
-    await tokenImage(image);
+    await writeExposedImage(image);
     const keys = path.join(root, "keys.zip");
     fs.writeFileSync(
       keys,
@@ -126,6 +108,34 @@ describe("privatetracer kiosk: init, import, sync, status", function () {
     assert.ok(st[0].historyDays >= 5, `${st[0].historyDays} days kept`);
     // Nothing of the token's log is readable in the kiosk's directory.
     assert.deepEqual(fs.readdirSync(path.join(dir, "work")), []);
+
+    // The service, for one pass: one JSON line per event.
+    r = await runCli([
+      "kiosk",
+      "serve",
+      "--dir",
+      dir,
+      "--keys",
+      keys,
+      "--transport",
+      "sim",
+      "--sim-flash",
+      image,
+      "--passes",
+      "1",
+      "--json"
+    ]);
+    assert.equal(r.code, 0, r.stderr);
+    const lines = r.stdout
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l) as { kind: string; at: string; keys?: number });
+    assert.deepEqual(
+      lines.map((l) => l.kind),
+      ["keys", "pass", "stopped"]
+    );
+    assert.equal(lines[0].keys, 1);
+    assert.ok(!Number.isNaN(Date.parse(lines[0].at)));
   });
 
   it("a kiosk directory that is not one, and a world-readable master key, are refused with what to do", async () => {

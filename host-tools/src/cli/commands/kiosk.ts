@@ -1,3 +1,4 @@
+import * as path from "node:path";
 import { Command, Option } from "commander";
 import { RunAction, Verdict } from "../command";
 import { openBluezTransport } from "../../ble/bluez-transport";
@@ -8,6 +9,7 @@ import { readPem } from "../../keys/signing";
 import { KioskDir, initKioskDir, openKioskDir } from "../../kiosk/kiosk-dir";
 import { KioskPassEvent, KioskPassReport, kioskPass } from "../../kiosk/kiosk-pass";
 import { TokenRecord } from "../../kiosk/store";
+import { ServiceEvent, runKioskService } from "../../kiosk/service";
 import { SimTokens, openSimTokens } from "../../sync/sim-tokens";
 import {
   SIM_BOARD_HELP,
@@ -83,6 +85,47 @@ function passText(r: KioskPassReport, labelOf: (id: string | null) => string): s
   }
   if (r.passedOver.length) out.push(`${r.passedOver.length} other device(s) heard took no sync session (phones, or tokens that left).`);
   return out.join("\n") + "\n";
+}
+
+interface ServeOpts extends TransportChoice {
+  dir: string;
+  keys?: string;
+  publicKey?: string;
+  cacheDir?: string;
+  refreshMinutes: number;
+  seconds: number;
+  passes?: number;
+  json?: boolean;
+}
+
+/** Between passes that found nobody to sync. */
+const PAUSE_MS = 10_000;
+
+function serviceLine(e: ServiceEvent, labelOf: (id: string | null) => string): string | null {
+  switch (e.kind) {
+    case "keys":
+      return `keys: ${e.keys} published key(s) from ${e.source}${e.warning ? ` (warning: ${e.warning})` : ""}`;
+    case "keys-unreadable":
+      return (
+        `keys: ${e.source} could not be read: ${e.message}. ` +
+        (e.since === null
+          ? "No keys were ever read: logs are archived, no level is written."
+          : `Still using the ${e.using} key(s) read at ${new Date(e.since * 1000).toISOString()}.`)
+      );
+    case "pass":
+      return e.report.rounds.length ? passText(e.report, labelOf).trimEnd() : null;
+    case "stopped":
+      return `stopped after ${e.passes} pass(es)`;
+  }
+}
+
+function serviceJson(e: ServiceEvent, labelOf: (id: string | null) => string): Record<string, unknown> {
+  if (e.kind !== "pass") return { ...e };
+  return {
+    kind: "pass",
+    heard: e.report.found.length,
+    rounds: e.report.rounds.map(({ address, result }) => ({ address, label: labelOf(result.tokenId), ...result }))
+  };
 }
 
 interface SyncOpts extends TransportChoice {
@@ -219,6 +262,83 @@ export function register(program: Command, run: RunAction): void {
             );
           else process.stdout.write(passText(report, labelOf));
           return report.rounds.every((r) => r.result.outcome === "ok") ? "ok" : "invalid";
+        });
+      })
+    );
+
+  kiosk
+    .command("serve")
+    .description(
+      "Run the kiosk: radio passes one after another, syncing every enrolled token that opens its sync window, and the published keys read again every --refresh-minutes. " +
+        "Runs until stopped (Ctrl-C or SIGTERM; a sync in progress is finished first). One line per event on standard output."
+    )
+    .requiredOption("-d, --dir <dir>", "the kiosk's directory")
+    .option(
+      "--keys <src>",
+      "published keys: an export .zip/.bin, a directory of them, or an index.txt (path or URL); without it, no level is written"
+    )
+    .option("--public-key <pem>", "require every export to verify with the health authority's public key")
+    .option("--cache-dir <dir>", "keep exports fetched from URLs here (default: DIR/key-cache)")
+    .option("--refresh-minutes <n>", "read the key source again this often", wholeSeconds("refresh-minutes", 1), 60)
+    .addOption(new Option("--transport <name>", TRANSPORT_HELP).choices(["sim", "bluez"]).default("bluez"))
+    .option("--adapter <name>", "with --transport bluez: the Bluetooth adapter (default: the first one)")
+    .option("--seconds <n>", "how long each pass listens for tokens", wholeSeconds("seconds", 1), DEFAULT_SCAN_SECONDS)
+    .option("--passes <n>", "stop after this many passes (default: run until stopped)", wholeSeconds("passes", 1))
+    .option("--sim-flash <file>", SIM_FLASH_HELP, collect)
+    .option("--sim-board <id>", SIM_BOARD_HELP)
+    .option("--json", "one JSON object per event instead of text")
+    .action(
+      run(async (o: ServeOpts): Promise<Verdict> => {
+        checkTransportOptions(o);
+        const publicKeyPem = o.publicKey ? readPem(o.publicKey, "public key") : undefined;
+        return withKiosk(o.dir, async (k): Promise<Verdict> => {
+          let sim: SimTokens | undefined;
+          let transport: Transport;
+          if (o.transport === "sim") {
+            sim = await openSimTokens({ images: o.simFlash ?? [], board: o.simBoard, requireSecrets: true });
+            for (const n of sim.notes) say(`note: ${n}`);
+            sim.openWindows();
+            transport = sim.transport;
+          } else transport = await openBluezTransport({ adapter: o.adapter });
+          const labels = new Map(k.store.tokens().map((t) => [t.tokenId, t.label]));
+          const labelOf = (id: string | null): string => (id ? (labels.get(id) ?? "") : "");
+          const stop = new AbortController();
+          const onSignal = (): void => stop.abort();
+          process.once("SIGINT", onSignal);
+          process.once("SIGTERM", onSignal);
+          const print = (e: ServiceEvent): void => {
+            if (o.json) {
+              process.stdout.write(JSON.stringify({ at: new Date().toISOString(), ...serviceJson(e, labelOf) }) + "\n");
+              return;
+            }
+            const line = serviceLine(e, labelOf);
+            if (line) process.stdout.write(line + "\n");
+          };
+          if (!o.keys)
+            say("note: no --keys given: logs are archived, but no level is checked or written (nothing checked is not “no risk”)");
+          try {
+            await runKioskService({
+              kiosk: k,
+              transport,
+              keys: o.keys ? { spec: o.keys, publicKeyPem, cacheDir: o.cacheDir ?? path.join(k.dir, "key-cache") } : undefined,
+              keyRefreshSeconds: o.refreshMinutes * 60,
+              scanMs: o.seconds * 1000,
+              pauseMs: PAUSE_MS,
+              connectTimeoutMs: CONNECT_TIMEOUT_MS,
+              passes: o.passes,
+              signal: stop.signal,
+              now: sim?.now,
+              sleep: sim ? async (ms) => sim!.wait(ms / 1000) : undefined,
+              timerOf: sim?.timerOf,
+              onEvent: print
+            });
+          } finally {
+            process.off("SIGINT", onSignal);
+            process.off("SIGTERM", onSignal);
+            await transport.close();
+            sim?.save();
+          }
+          return "ok";
         });
       })
     );

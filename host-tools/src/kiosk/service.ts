@@ -1,0 +1,120 @@
+import { PrivateTracerError } from "../errors";
+import type { SyncLink, Transport } from "../ble/transport";
+import { invalidKeysWarning, keySourceFreshness, loadKeySourceDetailed } from "../keys/sources";
+import type { ExposureKey } from "../keys/types";
+import type { SyncTimer } from "../sync/wire";
+import type { KioskDir } from "./kiosk-dir";
+import { KioskPassReport, kioskPass } from "./kiosk-pass";
+
+/**
+ * The kiosk as a service (`kiosk serve`): radio passes one after another
+ * (kiosk-pass.ts) for as long as it runs, and the published keys fetched
+ * again on a schedule. A key source that cannot be read (offline, a bad
+ * signature) keeps the last keys that verified in use and says so at every
+ * pass; with none ever read, logs are archived and no level is written.
+ * Nothing here keeps state of its own beyond those keys: everything a sync
+ * learns is in the store when the pass returns.
+ */
+
+export interface KeySourceSetting {
+  spec: string;
+  publicKeyPem?: string;
+  cacheDir?: string;
+}
+
+export interface KioskServiceOptions {
+  kiosk: KioskDir;
+  transport: Transport;
+  keys?: KeySourceSetting;
+  /** How often the key source is read again (default an hour). */
+  keyRefreshSeconds?: number;
+  /** Warn when the newest export is older than this (default 3 days, as `match`). */
+  keyMaxAgeSeconds?: number;
+  /** Listening time of a pass, and the pause after one that synced nobody. */
+  scanMs: number;
+  pauseMs: number;
+  connectTimeoutMs: number;
+  /** Stop after this many passes (default: until `signal` aborts). */
+  passes?: number;
+  signal?: AbortSignal;
+  now?: () => number;
+  /** The pause between passes (a simulated kiosk advances its clock instead). */
+  sleep?: (ms: number) => Promise<void>;
+  timerOf?: (link: SyncLink) => SyncTimer | undefined;
+  onEvent?: (e: ServiceEvent) => void;
+}
+
+export type ServiceEvent =
+  | { kind: "keys"; keys: number; source: string; warning: string | null }
+  | { kind: "keys-unreadable"; source: string; message: string; using: number; since: number | null }
+  | { kind: "pass"; report: KioskPassReport }
+  | { kind: "stopped"; passes: number };
+
+/** Longer than a sync window stays open after its session (2 minutes): the same token is not synced twice in a row. */
+const RESYNC_AFTER_S = 300;
+
+const realSleep = (ms: number, signal?: AbortSignal): Promise<void> =>
+  new Promise((resolve) => {
+    const t = setTimeout(resolve, ms);
+    signal?.addEventListener("abort", () => {
+      clearTimeout(t);
+      resolve();
+    });
+  });
+
+export async function runKioskService(o: KioskServiceOptions): Promise<number> {
+  const now = o.now ?? (() => Math.floor(Date.now() / 1000));
+  const emit = o.onEvent ?? (() => undefined);
+  const sleep = o.sleep ?? ((ms: number) => realSleep(ms, o.signal));
+  const refresh = o.keyRefreshSeconds ?? 3600;
+  let keys: readonly ExposureKey[] = [];
+  let keysAt: number | null = null;
+  let nextRead = now();
+
+  const readKeys = async (): Promise<void> => {
+    if (!o.keys) return;
+    const src = o.keys;
+    nextRead = now() + refresh;
+    try {
+      const loaded = await loadKeySourceDetailed(src.spec, { publicKeyPem: src.publicKeyPem, cacheDir: src.cacheDir });
+      keys = loaded.keys;
+      keysAt = now();
+      const fresh = keySourceFreshness(loaded, src.spec, now(), o.keyMaxAgeSeconds ?? 3 * 86400);
+      emit({
+        kind: "keys",
+        keys: keys.length,
+        source: src.spec,
+        warning: [invalidKeysWarning(loaded), fresh.warning].filter(Boolean).join("; ") || null
+      });
+    } catch (e) {
+      if (!(e instanceof PrivateTracerError)) throw e;
+      emit({ kind: "keys-unreadable", source: src.spec, message: e.message, using: keys.length, since: keysAt });
+    }
+  };
+
+  // Addresses synced lately: the token keeps its window (and address) open up to 2 minutes after a session.
+  const synced = new Map<string, number>();
+  let passes = 0;
+  while (!o.signal?.aborted && (o.passes === undefined || passes < o.passes)) {
+    if (now() >= nextRead) await readKeys();
+    const report = await kioskPass({
+      transport: o.transport,
+      store: o.kiosk.store,
+      keys,
+      workDir: o.kiosk.workDir,
+      scanMs: o.scanMs,
+      connectTimeoutMs: o.connectTimeoutMs,
+      now,
+      timerOf: o.timerOf,
+      skip: (address) => (synced.get(address) ?? -Infinity) > now() - RESYNC_AFTER_S
+    });
+    for (const r of report.rounds) if (r.result.outcome === "ok") synced.set(r.address, now());
+    for (const [a, t] of synced) if (t <= now() - RESYNC_AFTER_S) synced.delete(a);
+    passes++;
+    emit({ kind: "pass", report });
+    // A pass that synced someone goes straight on: others may be waiting in their window.
+    if (!report.rounds.length && !o.signal?.aborted) await sleep(o.pauseMs);
+  }
+  emit({ kind: "stopped", passes });
+  return passes;
+}
