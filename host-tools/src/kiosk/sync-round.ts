@@ -7,6 +7,7 @@ import { LEVELS, Level } from "../match/risk-config";
 import { matchExposures } from "../match/run-match";
 import { AuthFailedError } from "../sync/errors";
 import { RiskContext, SyncProgress, SyncResult, syncToken } from "../sync/client";
+import type { TokenInfo } from "../../../firmware/src/wire/sync-messages";
 import { SyncTimer } from "../sync/wire";
 import { readTokenLog, recentLosses } from "../tokenlog/read-log";
 import { tokenFilesFromStorage } from "../tokenlog/token-files";
@@ -122,31 +123,43 @@ export async function syncRound(link: SyncLink, o: SyncRoundOptions): Promise<Sy
     write: null as { level: number; reason: number } | null
   };
 
-  // Runs while the token waits (it drops a session quiet for 20 s), before
-  // the log is acknowledged: open the archive, add the new log, seal and
-  // store it, then match everything and keep the level for RISK_SET.
-  const store = async (c: RiskContext): Promise<void> => {
+  // The token's archive, opened in memory once the token handed over its secret (name → segment bytes).
+  const files = new Map<string, Uint8Array>();
+  const dropSegments: number[] = [];
+
+  // Before the read: open the archive. Segments that no longer open are
+  // read again from the token if it still holds them; those it freed are
+  // lost (the token was provisioned again, or the archive is damaged).
+  const start = (c: { tokenId: string; info: TokenInfo; archiveSecret: Uint8Array | null }): { seg: number; off: number } => {
     tokenId = c.tokenId;
     key = archiveKey(c.archiveSecret!, c.tokenId);
     wipe(c.archiveSecret);
-    const sealed: ArchiveSegment[] = [];
-    const dropSegments: number[] = [];
-    const files = new Map<string, Uint8Array>();
+    let seg = ackedTo.get(c.tokenId) ?? 1;
     for (const a of o.store.archive(c.tokenId)) {
       try {
         files.set(LOG_PREFIX + a.seg, openSegment(key, c.tokenId, a.seg, a.sealed));
       } catch (e) {
         if (!(e instanceof ArchiveOpenError)) throw e;
-        decided.archiveLost = true;
         dropSegments.push(a.seg);
+        if (c.info.logFirst > 0 && a.seg >= c.info.logFirst) seg = Math.min(seg, a.seg);
+        else decided.archiveLost = true;
       }
     }
+    // The archive holds what was acknowledged; the segment the last sync ended in is read again whole.
+    return { seg, off: 0 };
+  };
+
+  // Runs while the token waits (it drops a session quiet for 20 s), before
+  // the log is acknowledged: seal and store what was read, then match the
+  // whole history and keep the level for RISK_SET.
+  const store = async (c: RiskContext): Promise<void> => {
+    const sealed: ArchiveSegment[] = [];
     // What came over the link replaces what was archived of the same segment (the newest grows between syncs).
     const fresh = copiedSegments(c.dir);
     const t = now();
     for (const [seg, bytes] of fresh) {
       files.set(LOG_PREFIX + seg, bytes);
-      sealed.push({ seg, day: segmentDay(bytes, t), sealed: sealSegment(key, c.tokenId, seg, bytes) });
+      sealed.push({ seg, day: segmentDay(bytes, t), sealed: sealSegment(key!, c.tokenId, seg, bytes) });
     }
     o.store.storeArchive({
       tokenId: c.tokenId,
@@ -177,8 +190,7 @@ export async function syncRound(link: SyncLink, o: SyncRoundOptions): Promise<Sy
     const r: SyncResult = await syncToken(link, {
       secrets: targets.map((t) => ({ tokenId: t.tokenId, syncSecret: t.syncSecret })),
       outDir: (id) => path.join(session, id),
-      // The archive holds what was acknowledged; the segment the last sync ended in is read again whole.
-      from: (id) => ({ seg: ackedTo.get(id) ?? 1, off: 0 }),
+      from: start,
       setTime: true,
       archive: true,
       beforeAck: store,

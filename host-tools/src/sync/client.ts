@@ -111,7 +111,7 @@ export interface SyncOptions {
    * elsewhere (its sealed archive) gives the segment after it; a token that
    * no longer holds some of what follows shows it as a gap.
    */
-  from?: LogPosition | ((tokenId: string) => LogPosition);
+  from?: LogPosition | ((s: { tokenId: string; info: TokenInfo; archiveSecret: Uint8Array | null }) => LogPosition | Promise<LogPosition>);
   /**
    * Set the token's clock: true for the host's clock (`now`) as the request
    * goes out, or these Unix seconds. The former is what a kiosk wants: a
@@ -407,7 +407,18 @@ export async function syncToken(link: SyncLink, opts: SyncOptions): Promise<Sync
     const info = decodeInfo(await ask(REQ_INFO, request(REQ_INFO)));
     if (!info) throw malformed("INFO");
     const hostTime = now();
-    const copy = LogCopy.open(dir, ss.tokenId, typeof opts.from === "function" ? opts.from(ss.tokenId) : opts.from);
+
+    // ---- the archive secret, first: a kiosk opens its archive before it decides where the read starts
+    let archiveSecret: Uint8Array | null = null;
+    if (opts.archive) {
+      archiveSecret = decodeArchive(await ask(REQ_ARCHIVE_GET, request(REQ_ARCHIVE_GET)));
+      if (!archiveSecret) throw malformed("ARCHIVE");
+    }
+    const copy = LogCopy.open(
+      dir,
+      ss.tokenId,
+      typeof opts.from === "function" ? await opts.from({ tokenId: ss.tokenId, info, archiveSecret }) : opts.from
+    );
     ss.copy = copy;
     progress({ kind: "identified", tokenId: ss.tokenId, dir });
     progress({ kind: "info", info });
@@ -492,12 +503,6 @@ export async function syncToken(link: SyncLink, opts: SyncOptions): Promise<Sync
     ss.stored = copy.flush(pos, now());
     progress({ kind: "stored", next: ss.stored });
 
-    // ---- the archive secret
-    let archiveSecret: Uint8Array | null = null;
-    if (opts.archive) {
-      archiveSecret = decodeArchive(await ask(REQ_ARCHIVE_GET, request(REQ_ARCHIVE_GET)));
-      if (!archiveSecret) throw malformed("ARCHIVE");
-    }
     const logReport: LogReport = {
       bytesReceived: ss.bytesReceived,
       bytesRead: ss.bytesRead,

@@ -2,6 +2,7 @@ import { strict as assert } from "node:assert";
 import { BundleResult } from "../../../host-tools/src/build/bundle";
 import { loadBoard } from "../../../host-tools/src/build/boards";
 import { testBundle } from "../../helpers/firmware";
+import { findVector } from "./selftest-vector";
 
 // Fingerprints of the pure-JS code in a minified bundle: SHA-256 computes its
 // constants from cube roots of primes; AES reduces by 0x11B (283) in xtime.
@@ -37,6 +38,6 @@ describe("token crypto: a board's bundle holds only the crypto path it uses", fu
     assert.ok(r.puckNoAes.size.bytes > r.puckjs.size.bytes + 300, `${r.puckNoAes.size.bytes} vs ${r.puckjs.size.bytes}`);
   });
   it("boots through the known-answer self-test on every board", () => {
-    for (const id of ["puckjs", "mdbt42q", "pixljs"]) assert.match(r[id].code, /8be6cd371c5c891604bfbe49df84509672033874/, id);
+    for (const id of ["puckjs", "mdbt42q", "pixljs"]) assert.ok(findVector(r[id].code), id);
   });
 });

@@ -140,16 +140,35 @@ describe("kiosk sync round: a token's log into its sealed archive, matched whole
     );
   });
 
-  it("a token provisioned again cannot open its old archive: it is deleted, and the level is marked a lower bound", async () => {
+  it("a token provisioned again cannot open its old archive: what it still holds is read again, what it freed is gone and the level says so", async () => {
     const { db, store, commits } = kioskStore(workDir());
     await round(await world(), store, workDir());
     const again = await world(new Uint8Array(32).fill(9));
+    // It freed its three oldest segments since.
+    for (let k = 1; k <= 3; k++) again.token.storage.erase(`${LOG_PREFIX}${k}`);
     const r = await round(again, store, workDir());
     assert.equal(r.outcome, "ok", r.detail);
-    assert.deepEqual([...commits.at(-1)!.dropSegments].sort(), [1, 2, 3, 4, 5], "the unreadable segments go");
-    assert.deepEqual(archived(db), [5], "5, read again, is sealed under the new secret");
+    assert.deepEqual([...commits.at(-1)!.dropSegments].sort(), [1, 2, 3, 4, 5], "no archived segment opens");
+    assert.deepEqual(archived(db), [4, 5], "4 and 5, read again, are sealed under the new secret");
     assert.ok(r.lowerBound);
-    assert.ok(r.written!.reason & 0x20, "the reason says the history was lost");
+    assert.ok(r.written!.reason & 0x20, "the reason says history was lost");
+  });
+
+  it("a damaged archive segment the token still holds is read again from the token: nothing lost", async () => {
+    const w = await world();
+    const { db, store } = kioskStore(workDir());
+    await round(w, store, workDir());
+    const seg2 = db.archive(TOKEN_ID).find((a) => a.seg === 2)!;
+    const bad = Uint8Array.from(seg2.sealed);
+    bad[60] ^= 0x10;
+    db.storeArchive({ tokenId: TOKEN_ID, segments: [{ seg: 2, day: seg2.day, sealed: bad }], dropSegments: [], beforeDay: 0, ackedTo: 5 });
+    w.scheduler.runUntil(w.scheduler.now + 600);
+    const r = await round(w, store, workDir());
+    assert.equal(r.outcome, "ok", r.detail);
+    assert.equal(r.lowerBound, false);
+    assert.ok(r.matched >= 30);
+    assert.deepEqual(archived(db), [1, 2, 3, 4, 5]);
+    assert.notDeepEqual(db.archive(TOKEN_ID)[1].sealed, bad, "segment 2 sealed again from the token's copy");
   });
 
   it("a link lost mid-dump: nothing archived, nothing acknowledged, recorded as link-lost, no plain copy left", async () => {
