@@ -17,20 +17,11 @@ import { writeFileAtomic } from "../atomic-write";
 import { acquireLock, releaseLock } from "./lock-file";
 import { readFileBounded, readTextBounded } from "../read-bounded";
 import { buildExportZip, MAX_EXPORT_BYTES, readExportFile } from "./export-file";
-import { parseUpload, Upload, uploadSignatureValid } from "./upload";
+import { inUseUntil, parseUpload, Upload, uploadSignatureValid } from "./upload";
 import { ExposureKey, KeyExport } from "./types";
 import { keyDataId } from "./validate";
 import { INTERVAL_SECONDS, TEK_ROLLING_PERIOD } from "../../../firmware/src/wire/gaen";
 
-/**
- * Until when a key may still be on the air: a token uses its TEK for the whole
- * day it starts, whatever rollingPeriod an upload claims, so a claimed period
- * of 1 for today's key must not pass it off as expired (publishing a live key
- * lets anyone replay the wearer's identifiers for the rest of the day).
- */
-export function inUseUntil(k: { rollingStartIntervalNumber: number; rollingPeriod: number }): number {
-  return k.rollingStartIntervalNumber + Math.max(k.rollingPeriod, TEK_ROLLING_PERIOD);
-}
 
 /**
  * The publisher's side of a diagnosis: check every pending upload (enrolled

@@ -3,6 +3,8 @@ import { KeyInputError } from "./errors";
 import { checkKioskId, KioskSecret } from "./kiosk-identity";
 import { ExposureKey } from "./types";
 import { keyProblem } from "./validate";
+import { INTERVAL_SECONDS, TEK_ROLLING_PERIOD } from "../../../firmware/src/wire/gaen";
+import { TEK_KEEP } from "../../../firmware/src/wire/tek-file";
 
 /**
  * A diagnosis upload: a token's own TEKs, bound to one health-authority code,
@@ -45,6 +47,31 @@ export interface Upload {
 export function canonicalBytes(u: Omit<Upload, "signature">): Buffer {
   const keys = u.keys.map((k) => [Buffer.from(k.keyData).toString("hex"), k.rollingStartIntervalNumber, k.rollingPeriod]);
   return Buffer.from(JSON.stringify([UPLOAD_FORMAT, u.kioskId, u.authorisationCode, u.timestamp, keys]), "utf8");
+}
+
+/**
+ * Until when a key may still be on the air: a token uses its TEK for the whole
+ * day it starts, whatever rollingPeriod an upload claims, so a claimed period
+ * of 1 for today's key must not pass it off as expired (publishing a live key
+ * lets anyone replay the wearer's identifiers for the rest of the day).
+ */
+export function inUseUntil(k: { rollingStartIntervalNumber: number; rollingPeriod: number }): number {
+  return k.rollingStartIntervalNumber + Math.max(k.rollingPeriod, TEK_ROLLING_PERIOD);
+}
+
+/**
+ * The keys of `all` a diagnosis may upload at `now` (Unix seconds): expired,
+ * and from the last 14 days. The key in use today is left out: publishing a
+ * live key would let anyone replay the token's identifiers for the rest of
+ * the day ("in use" from the start and today, not the claimed period:
+ * inUseUntil).
+ */
+export function uploadableKeys<K extends ExposureKey>(all: readonly K[], now: number): { keys: K[]; left: number } {
+  const nowEnin = Math.floor(now / INTERVAL_SECONDS);
+  const keys = all.filter(
+    (k) => inUseUntil(k) <= nowEnin && k.rollingStartIntervalNumber + k.rollingPeriod >= nowEnin - TEK_KEEP * TEK_ROLLING_PERIOD
+  );
+  return { keys, left: all.length - keys.length };
 }
 
 export function createUpload(keys: ExposureKey[], code: string, kiosk: KioskSecret, timestamp: number): Upload {

@@ -6,7 +6,7 @@ import type { ExposureKey } from "../keys/types";
 import { LEVELS, Level } from "../match/risk-config";
 import { matchExposures } from "../match/run-match";
 import { AuthFailedError } from "../sync/errors";
-import { RiskContext, SyncProgress, SyncResult, syncToken } from "../sync/client";
+import { RiskContext, SyncProgress, SyncResult, TekOutcome, syncToken } from "../sync/client";
 import type { TokenInfo } from "../../../firmware/src/wire/sync-messages";
 import { SyncTimer } from "../sync/wire";
 import { readTokenLog, recentLosses } from "../tokenlog/read-log";
@@ -57,6 +57,10 @@ export interface SyncRoundOptions {
   timer?: SyncTimer;
   responseTimeoutMs?: number;
   onProgress?: (e: SyncProgress) => void;
+  /** Ask this token (its id) for the wearer's keys: released only if the wearer presses during the session (a diagnosis, diagnose.ts). */
+  releaseTeksOf?: string;
+  /** With releaseTeksOf: how long to wait for the press. */
+  consentWaitMs?: number;
 }
 
 export interface SyncRoundResult {
@@ -76,6 +80,8 @@ export interface SyncRoundResult {
   matched: number;
   segmentsRead: number;
   bytesRead: number;
+  /** With releaseTeksOf, for that token: the keys released, or the wearer's refusal; null otherwise. The caller wipes them. */
+  teks: TekOutcome | null;
 }
 
 const DAY = 86400;
@@ -195,6 +201,8 @@ export async function syncRound(link: SyncLink, o: SyncRoundOptions): Promise<Sy
       archive: true,
       beforeAck: store,
       risk: () => decided.write,
+      releaseTeks: (id) => id === o.releaseTeksOf,
+      consentWaitMs: o.consentWaitMs,
       now,
       timer: o.timer,
       responseTimeoutMs: o.responseTimeoutMs,
@@ -238,7 +246,8 @@ export async function syncRound(link: SyncLink, o: SyncRoundOptions): Promise<Sy
       sightings: decided.sightings,
       matched: decided.matched,
       segmentsRead: r.log.segments.length,
-      bytesRead: r.log.bytesRead
+      bytesRead: r.log.bytesRead,
+      teks: r.teks
     };
   } catch (e) {
     if (!(e instanceof PrivateTracerError)) throw e;
@@ -256,7 +265,8 @@ export async function syncRound(link: SyncLink, o: SyncRoundOptions): Promise<Sy
       sightings: 0,
       matched: 0,
       segmentsRead: 0,
-      bytesRead: 0
+      bytesRead: 0,
+      teks: null
     };
   } finally {
     if (key) (key as Buffer).fill(0);

@@ -136,7 +136,7 @@ export interface SyncOptions {
    */
   beforeAck?: (s: RiskContext) => void | Promise<void>;
   /** Ask for the wearer's TEKs (released only if the wearer presses the button during this session). */
-  releaseTeks?: boolean;
+  releaseTeks?: boolean | ((tokenId: string) => boolean);
   /** With releaseTeks: keep asking this long for the wearer's press (default 0: ask once). */
   consentWaitMs?: number;
   /** How long to wait for each answer (default 10 s; a token answers within a second). */
@@ -540,7 +540,7 @@ export async function syncToken(link: SyncLink, opts: SyncOptions): Promise<Sync
 
     // ---- TEKs, only with the wearer's press during this session
     let teks: TekOutcome | null = null;
-    if (opts.releaseTeks) {
+    if (typeof opts.releaseTeks === "function" ? opts.releaseTeks(ss.tokenId) : opts.releaseTeks) {
       const tekAt = async (index: number): Promise<TekRelease> => {
         const t = decodeTek(await ask(REQ_TEK_GET, request(REQ_TEK_GET, { value: index })));
         if (!t || (t.status === TEK_OK && t.index !== index)) throw malformed("TEK");
@@ -598,7 +598,9 @@ export async function syncToken(link: SyncLink, opts: SyncOptions): Promise<Sync
       const notDone = [
         opts.setTime !== undefined && !ss.done.includes("clock set") ? "the clock was not set" : "",
         opts.risk && !ss.done.includes("risk level set") ? "the risk level was not set" : "",
-        opts.releaseTeks ? "no keys were released" : ""
+        (typeof opts.releaseTeks === "function" ? ss.tokenId !== "" && opts.releaseTeks(ss.tokenId) : opts.releaseTeks)
+          ? "no keys were released"
+          : ""
       ]
         .filter(Boolean)
         .join(", ");

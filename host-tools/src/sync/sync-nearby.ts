@@ -237,13 +237,13 @@ export function wantedNotSynced(report: NearbyReport, wanted: Enrolment): Privat
  * least 6 digits) or a label (letter case ignored). Throws UserError, listing
  * what the store holds, when it names none or more than one.
  */
-export function findEnrolment(enrolments: Enrolment[], query: string, storeName: string): Enrolment {
+export function findEnrolment<E extends Pick<Enrolment, "tokenId" | "label">>(enrolments: E[], query: string, storeName: string): E {
   const q = query.trim();
   const hex = q.toLowerCase();
   const byId = /^[0-9a-f]{6,32}$/.test(hex) ? enrolments.filter((e) => e.tokenId.startsWith(hex)) : [];
   const byLabel = enrolments.filter((e) => e.label !== "" && e.label.toLowerCase() === q.toLowerCase());
   const matches = [...new Set([...byId, ...byLabel])];
-  const list = (es: Enrolment[]): string => es.map((e) => (e.label ? `${e.label} (${e.tokenId})` : e.tokenId)).join(", ");
+  const list = (es: E[]): string => es.map((e) => (e.label ? `${e.label} (${e.tokenId})` : e.tokenId)).join(", ");
   if (matches.length === 1) return matches[0];
   if (matches.length > 1)
     throw new UserError(`"${q}" names more than one enrolled token (${list(matches)}): give the whole token id instead`);

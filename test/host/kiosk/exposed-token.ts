@@ -17,6 +17,7 @@ import {
   encodeRecord
 } from "../../../firmware/src/wire/log-record";
 import { SECRETS_FILE, encodeSecrets } from "../../../firmware/src/wire/secrets";
+import { TEK_FILE_PREFIX, encodeTekFile } from "../../../firmware/src/wire/tek-file";
 import { TEST_BUILD_TIME, testBundle } from "../../helpers/firmware";
 
 /**
@@ -62,9 +63,16 @@ export function segmentRecords(k: number, n: number): Uint8Array {
   return out;
 }
 
-/** Provisions `st` (this token's secrets, `archiveSecret`) and writes the log. */
+/** The wearer's own keys of three past days (2 to 4 days before T0), as the token keeps them (pt.tek<start>). */
+export function ownTeks(): Array<{ rollingStart: number; tek: Uint8Array }> {
+  const today = Math.floor(T0 / 600 / 144) * 144;
+  return [2, 3, 4].map((d) => ({ rollingStart: today - d * 144, tek: new Uint8Array(16).fill(0x30 + d) }));
+}
+
+/** Provisions `st` (this token's secrets, `archiveSecret`) and writes the log and the wearer's own older keys. */
 export function writeExposedToken(st: EspruinoStorage, archiveSecret: Uint8Array, homeKey = new Uint8Array(32).fill(3)): void {
   st.write(SECRETS_FILE, encodeSecrets({ tokenId: Buffer.from(TOKEN_ID, "hex"), syncSecret: SECRET, archiveSecret, homeKey }));
+  for (const k of ownTeks()) st.write(TEK_FILE_PREFIX + k.rollingStart, encodeTekFile(k.rollingStart, k.tek));
   for (let k = 1; k <= SEGMENTS.length; k++) {
     const base = k === SEGMENTS.length ? T0 - 3600 : T0 - (6 - k) * DAY;
     st.write(`${LOG_PREFIX}${k}`, encodeHeader(base, FLAG_UTC, 0), 0, SEGMENT_BYTES);

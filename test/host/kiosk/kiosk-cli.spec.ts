@@ -4,6 +4,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { buildExportZip } from "../../../host-tools/src/keys/export-file";
 import { MASTER_KEY_FILE } from "../../../host-tools/src/kiosk/kiosk-dir";
+import { generateKioskKey, kioskSecretToJson } from "../../../host-tools/src/keys/kiosk-identity";
 import { PASSPHRASE_ENV, writeStore } from "../../../host-tools/src/provision/store";
 import { readStorageImage } from "../../../host-tools/src/tokenlog/storage-image";
 import { SETTINGS_FILE } from "../../../firmware/src/wire/settings";
@@ -136,6 +137,57 @@ describe("privatetracer kiosk: init, import, sync, status", function () {
     );
     assert.equal(lines[0].keys, 1);
     assert.ok(!Number.isNaN(Date.parse(lines[0].at)));
+  });
+
+  it("kiosk diagnose: without the wearer's press nothing is uploaded (exit 1); an unknown token is named (exit 2)", async () => {
+    const dir = path.join(root, "diag");
+    assert.equal((await runCli(["kiosk", "init", "--dir", dir])).code, 0);
+    const store = path.join(root, "diag.ptstore");
+    writeStore(
+      store,
+      {
+        homeKey: "33".repeat(32),
+        created: "2025-01-01T00:00:00.000Z",
+        enrolments: [
+          {
+            tokenId: TOKEN_ID,
+            label: "Room 12",
+            board: "puckjs",
+            created: "2025-01-02T00:00:00.000Z",
+            syncSecret: Buffer.from(SECRET).toString("hex")
+          }
+        ]
+      },
+      PASS
+    );
+    assert.equal((await runCli(["kiosk", "import", "--dir", dir, "--store", store])).code, 0);
+    const image = path.join(root, "diag.bin");
+    await writeExposedImage(image);
+    const key = path.join(root, "kiosk.key");
+    fs.writeFileSync(key, kioskSecretToJson(generateKioskKey("common-room")), { mode: 0o600 });
+    const uploads = path.join(root, "uploads");
+    fs.mkdirSync(uploads);
+    const args = [
+      "--dir",
+      dir,
+      "--code",
+      "ABCD-EFGH-JKMN-PQRS",
+      "--kiosk-key",
+      key,
+      "--upload-dir",
+      uploads,
+      "--transport",
+      "sim",
+      "--sim-flash",
+      image
+    ];
+    let r = await runCli(["kiosk", "diagnose", "--token", "Room 12", "--consent-seconds", "5", ...args]);
+    assert.equal(r.code, 1, r.stderr + r.stdout);
+    assert.match(r.stdout, /did not press the button.*nothing was released or uploaded/);
+    assert.deepEqual(fs.readdirSync(uploads), []);
+    r = await runCli(["kiosk", "diagnose", "--token", "Room 99", ...args]);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /Room 99.*not enrolled/);
   });
 
   it("a kiosk directory that is not one, and a world-readable master key, are refused with what to do", async () => {

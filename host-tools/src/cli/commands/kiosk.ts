@@ -10,6 +10,10 @@ import { KioskDir, initKioskDir, openKioskDir } from "../../kiosk/kiosk-dir";
 import { KioskPassEvent, KioskPassReport, kioskPass } from "../../kiosk/kiosk-pass";
 import { TokenRecord } from "../../kiosk/store";
 import { ServiceEvent, runKioskService } from "../../kiosk/service";
+import { DiagnoseOutcome, diagnose } from "../../kiosk/diagnose";
+import { readKioskSecret } from "../../keys/kiosk-identity";
+import { findEnrolment } from "../../sync/sync-nearby";
+import { UserError } from "../../errors";
 import { SimTokens, openSimTokens } from "../../sync/sim-tokens";
 import {
   SIM_BOARD_HELP,
@@ -85,6 +89,18 @@ function passText(r: KioskPassReport, labelOf: (id: string | null) => string): s
   }
   if (r.passedOver.length) out.push(`${r.passedOver.length} other device(s) heard took no sync session (phones, or tokens that left).`);
   return out.join("\n") + "\n";
+}
+
+interface DiagnoseOpts extends TransportChoice {
+  dir: string;
+  token: string;
+  code: string;
+  kioskKey: string;
+  uploadDir: string;
+  keys?: string;
+  publicKey?: string;
+  consentSeconds: number;
+  searchSeconds: number;
 }
 
 interface ServeOpts extends TransportChoice {
@@ -339,6 +355,85 @@ export function register(program: Command, run: RunAction): void {
             sim?.save();
           }
           return "ok";
+        });
+      })
+    );
+
+  kiosk
+    .command("diagnose")
+    .description(
+      "A wearer tested positive: with the health authority's code, sync the wearer's token and, if the wearer presses its button during the session, " +
+        "sign their past keys with the code into the upload directory. Nothing is released or uploaded without the press."
+    )
+    .requiredOption("-d, --dir <dir>", "the kiosk's directory")
+    .requiredOption("-t, --token <id|label>", "the wearer's token: its label (e.g. the room) or token id")
+    .requiredOption("--code <code>", "the health authority's authorisation code for this diagnosis")
+    .requiredOption("--kiosk-key <file>", "this kiosk's secret key (from `report keygen`)")
+    .requiredOption("--upload-dir <dir>", "where the signed upload goes (the health authority's uploads directory)")
+    .option("--keys <src>", "published keys, to match the token's history in the same session as any sync")
+    .option("--public-key <pem>", "require every export to verify with the health authority's public key")
+    .option("--consent-seconds <n>", "how long the wearer has to press the button", wholeSeconds("consent-seconds", 5), 60)
+    .option("--search-seconds <n>", "how long to look for the token with its sync window open", wholeSeconds("search-seconds", 5), 120)
+    .addOption(new Option("--transport <name>", TRANSPORT_HELP).choices(["sim", "bluez"]).default("bluez"))
+    .option("--adapter <name>", "with --transport bluez: the Bluetooth adapter (default: the first one)")
+    .option("--sim-flash <file>", SIM_FLASH_HELP, collect)
+    .option("--sim-board <id>", SIM_BOARD_HELP)
+    .addHelpText(
+      "after",
+      "\nExit status: 0 uploaded; 1 the wearer did not press (nothing uploaded); 2 the token was not synced, or bad input."
+    )
+    .action(
+      run(async (o: DiagnoseOpts): Promise<Verdict> => {
+        checkTransportOptions(o);
+        const kioskKey = readKioskSecret(o.kioskKey);
+        const keys = await loadKeys(o.keys, o.publicKey);
+        return withKiosk(o.dir, async (k): Promise<Verdict> => {
+          const token = findEnrolment(k.store.tokens(), o.token, `the kiosk in ${o.dir}`);
+          let sim: SimTokens | undefined;
+          let transport: Transport;
+          if (o.transport === "sim") {
+            sim = await openSimTokens({ images: o.simFlash ?? [], board: o.simBoard, requireSecrets: true });
+            sim.openWindows();
+            transport = sim.transport;
+          } else transport = await openBluezTransport({ adapter: o.adapter });
+          const who = token.label ? `${token.label} (${token.tokenId})` : token.tokenId;
+          let out: DiagnoseOutcome;
+          try {
+            out = await diagnose({
+              kiosk: k,
+              transport,
+              tokenId: token.tokenId,
+              code: o.code,
+              kioskKey,
+              uploadDir: o.uploadDir,
+              keys,
+              searchMs: o.searchSeconds * 1000,
+              consentWaitMs: o.consentSeconds * 1000,
+              scanMs: DEFAULT_SCAN_SECONDS * 1000,
+              connectTimeoutMs: CONNECT_TIMEOUT_MS,
+              now: sim?.now,
+              timerOf: sim?.timerOf,
+              sleep: sim ? async (ms) => sim!.wait(ms / 1000) : undefined,
+              onProgress: (e) => {
+                if (e.kind === "consent-wait")
+                  say(`Ask the wearer to press the token's button once now (${Math.round(e.waitMs / 1000)} s)…`);
+              }
+            });
+          } finally {
+            await transport.close();
+            sim?.save();
+          }
+          if (out.status === "uploaded") {
+            process.stdout.write(
+              `${who}: ${out.keys} key(s) signed with the code into ${out.file}${out.left ? ` (${out.left} left out: still in use or older than 14 days)` : ""}.\n`
+            );
+            return "ok";
+          }
+          if (out.status === "no-consent") {
+            process.stdout.write(`${who}: the wearer did not press the button during the session; nothing was released or uploaded.\n`);
+            return "invalid";
+          }
+          throw new UserError(`${who}: ${out.detail}; nothing was uploaded`);
         });
       })
     );

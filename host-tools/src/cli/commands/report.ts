@@ -5,12 +5,9 @@ import { UserError } from "../../errors";
 import { issueCode, isWellFormedCode, updateCodeStore } from "../../keys/auth-codes";
 import { enrolmentOf, generateKioskKey, kioskSecretToJson, readKioskSecret, writeNewFile } from "../../keys/kiosk-identity";
 import { readKeysJson } from "../../keys/keys-json";
-import { createUpload, MAX_UPLOAD_KEYS, uploadToJson } from "../../keys/upload";
+import { createUpload, MAX_UPLOAD_KEYS, uploadToJson, uploadableKeys } from "../../keys/upload";
 import { parseReportType } from "../../keys/validate";
 import { ReportType } from "../../keys/types";
-import { INTERVAL_SECONDS, TEK_ROLLING_PERIOD } from "../../../../firmware/src/wire/gaen";
-import { TEK_KEEP } from "../../../../firmware/src/wire/tek-file";
-import { inUseUntil } from "../../keys/publish";
 import { parseIsoDay } from "../../iso-day";
 
 function nowSeconds(): number {
@@ -96,15 +93,8 @@ export function register(program: Command, run: RunAction): void {
           throw new UserError(`"${opts.code}" is not a well-formed authorisation code (16 letters and digits, e.g. ABCD-EFGH-JKMN-PQRS)`);
         const kiosk = readKioskSecret(opts.kioskKey);
         const now = nowSeconds();
-        const nowEnin = Math.floor(now / INTERVAL_SECONDS);
         const all = readKeysJson(opts.keys);
-        // The key in use today is left out: publishing a live key would let
-        // anyone replay the token's identifiers for the rest of the day.
-        // "In use" from the start and today, not the claimed period (inUseUntil).
-        const keys = all.filter(
-          (k) => inUseUntil(k) <= nowEnin && k.rollingStartIntervalNumber + k.rollingPeriod >= nowEnin - TEK_KEEP * TEK_ROLLING_PERIOD
-        );
-        const left = all.length - keys.length;
+        const { keys, left } = uploadableKeys(all, now);
         if (!keys.length)
           throw new UserError(
             `${opts.keys}: none of the ${all.length} key(s) is both expired and from the last 14 days; nothing to upload`

@@ -1,0 +1,112 @@
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { UserError } from "../errors";
+import { ConnectFailedError } from "../ble/errors";
+import type { SyncLink, Transport } from "../ble/transport";
+import { isWellFormedCode } from "../keys/auth-codes";
+import type { KioskSecret } from "../keys/kiosk-identity";
+import type { ExposureKey } from "../keys/types";
+import { createUpload, MAX_UPLOAD_KEYS, uploadToJson, uploadableKeys } from "../keys/upload";
+import { writeNewFileAtomic } from "../atomic-write";
+import type { SyncProgress } from "../sync/client";
+import type { SyncTimer } from "../sync/wire";
+import type { KioskDir } from "./kiosk-dir";
+import { SyncRoundResult, syncRound } from "./sync-round";
+
+/**
+ * A diagnosis at the kiosk (docs/kiosk.md, "A diagnosis"): staff enter the
+ * health authority's code for a wearer; the wearer's token is synced as
+ * usual and asked for its own keys, which it releases only if the wearer
+ * presses its button during that session (three green blinks say it was
+ * taken); the kiosk signs the keys with the code (keys/upload.ts) and puts
+ * the upload where the health authority collects it. Nothing is uploaded
+ * without both the code and the press. The keys exist on the kiosk only in
+ * memory and in the signed upload, which holds nothing else of the wearer.
+ */
+
+export interface DiagnoseOptions {
+  kiosk: KioskDir;
+  transport: Transport;
+  /** The wearer's token (its id, as enrolled). */
+  tokenId: string;
+  /** The health authority's one-time code. */
+  code: string;
+  kioskKey: KioskSecret;
+  /** Where uploads are delivered (the health authority's uploads directory, or a folder carried to it). */
+  uploadDir: string;
+  keys: readonly ExposureKey[];
+  /** How long the token is looked for, and how long the wearer has to press. */
+  searchMs: number;
+  consentWaitMs: number;
+  scanMs: number;
+  connectTimeoutMs: number;
+  now?: () => number;
+  timerOf?: (link: SyncLink) => SyncTimer | undefined;
+  onProgress?: (e: SyncProgress) => void;
+  /** Between two scans that did not find the token. */
+  sleep?: (ms: number) => Promise<void>;
+}
+
+export type DiagnoseOutcome =
+  | { status: "uploaded"; file: string; keys: number; left: number; round: SyncRoundResult }
+  /** The wearer did not press during the session: nothing was released, nothing uploaded. */
+  | { status: "no-consent"; round: SyncRoundResult }
+  /** The token did not sync (its round says why), or was not found. */
+  | { status: "not-synced"; round: SyncRoundResult | null; detail: string };
+
+export async function diagnose(o: DiagnoseOptions): Promise<DiagnoseOutcome> {
+  if (!isWellFormedCode(o.code))
+    throw new UserError(`"${o.code}" is not a well-formed authorisation code (16 letters and digits, e.g. ABCD-EFGH-JKMN-PQRS)`);
+  if (!fs.existsSync(o.uploadDir) || !fs.statSync(o.uploadDir).isDirectory())
+    throw new UserError(`the upload directory ${o.uploadDir} does not exist; nothing was asked of the token`);
+  const now = o.now ?? (() => Math.floor(Date.now() / 1000));
+  const sleep = o.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
+  const until = now() + o.searchMs / 1000;
+  while (now() < until) {
+    for (const { address } of await o.transport.scan(o.scanMs)) {
+      let link: SyncLink;
+      try {
+        link = await o.transport.connect(address, o.connectTimeoutMs);
+      } catch (e) {
+        if (e instanceof ConnectFailedError) continue;
+        throw e;
+      }
+      const round = await syncRound(link, {
+        store: o.kiosk.store,
+        keys: o.keys,
+        workDir: o.kiosk.workDir,
+        now,
+        timer: o.timerOf?.(link),
+        onProgress: o.onProgress,
+        releaseTeksOf: o.tokenId,
+        consentWaitMs: o.consentWaitMs
+      });
+      if (round.tokenId !== o.tokenId) continue;
+      const teks = round.teks;
+      if (round.outcome !== "ok" || !teks) return { status: "not-synced", round, detail: round.detail };
+      if (teks.status === "no-consent") return { status: "no-consent", round };
+      try {
+        const released: ExposureKey[] = teks.keys.map((k) => ({
+          keyData: k.tek,
+          rollingStartIntervalNumber: k.rollingStart,
+          rollingPeriod: 144
+        }));
+        const { keys, left } = uploadableKeys(released, now());
+        if (!keys.length)
+          throw new UserError("the token released no key that is both expired and from the last 14 days: nothing to upload");
+        const upload = createUpload(keys.slice(0, MAX_UPLOAD_KEYS), o.code, o.kioskKey, now());
+        const file = path.join(o.uploadDir, `${o.kioskKey.kioskId}-${now()}-${o.tokenId.slice(0, 8)}.json`);
+        writeNewFileAtomic(file, Buffer.from(uploadToJson(upload)), 0o600);
+        return { status: "uploaded", file, keys: keys.length, left, round };
+      } finally {
+        for (const k of teks.keys) k.tek.fill(0);
+      }
+    }
+    if (now() < until) await sleep(Math.min(5000, (until - now()) * 1000));
+  }
+  return {
+    status: "not-synced",
+    round: null,
+    detail: "the wearer's token was not found with its sync window open: hold its button for 2 seconds and bring it close to the kiosk"
+  };
+}
