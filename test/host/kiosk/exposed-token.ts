@@ -1,6 +1,8 @@
 import { strict as assert } from "node:assert";
 import * as crypto from "node:crypto";
 import type { ExposureKey } from "../../../host-tools/src/keys/types";
+import { buildExportZip } from "../../../host-tools/src/keys/export-file";
+import { writeStore } from "../../../host-tools/src/provision/store";
 import { deriveKeys, deriveRpis, encryptMetadata } from "../../../host-tools/src/match/derive";
 import * as fs from "node:fs";
 import { loadBoard } from "../../../host-tools/src/build/boards";
@@ -93,4 +95,39 @@ export async function writeExposedImage(file: string): Promise<void> {
   });
   writeExposedToken(token.storage, new Uint8Array(32).fill(0x44), new Uint8Array(32).fill(0x33));
   fs.writeFileSync(file, token.flash.bytes);
+}
+
+/** The health authority's export holding KEYS (unsigned), as a zip. */
+export function publishedBatch(): Promise<Buffer> {
+  return buildExportZip({
+    startTimestamp: T0 - 6 * DAY,
+    endTimestamp: T0,
+    region: "XX",
+    batchNum: 1,
+    batchSize: 1,
+    signatureInfos: [],
+    keys: KEYS,
+    revisedKeys: []
+  });
+}
+
+/** The care home's enrolment store holding this token as "Room 12", sealed with `passphrase`. */
+export function writeEnrolmentStore(file: string, passphrase: string): void {
+  writeStore(
+    file,
+    {
+      homeKey: "33".repeat(32),
+      created: "2025-01-01T00:00:00.000Z",
+      enrolments: [
+        {
+          tokenId: TOKEN_ID,
+          label: "Room 12",
+          board: "puckjs",
+          created: "2025-01-02T00:00:00.000Z",
+          syncSecret: Buffer.from(SECRET).toString("hex")
+        }
+      ]
+    },
+    passphrase
+  );
 }

@@ -2,15 +2,14 @@ import { strict as assert } from "node:assert";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { buildExportZip } from "../../../host-tools/src/keys/export-file";
 import { MASTER_KEY_FILE } from "../../../host-tools/src/kiosk/kiosk-dir";
 import { generateKioskKey, kioskSecretToJson } from "../../../host-tools/src/keys/kiosk-identity";
-import { PASSPHRASE_ENV, writeStore } from "../../../host-tools/src/provision/store";
+import { PASSPHRASE_ENV } from "../../../host-tools/src/provision/store";
 import { readStorageImage } from "../../../host-tools/src/tokenlog/storage-image";
 import { SETTINGS_FILE } from "../../../firmware/src/wire/settings";
 import { runCli } from "../../helpers/cli";
 import { testBundle } from "../../helpers/firmware";
-import { KEYS, SECRET, T0, TOKEN_ID, writeExposedImage } from "./exposed-token";
+import { TOKEN_ID, publishedBatch, writeEnrolmentStore, writeExposedImage } from "./exposed-token";
 
 /**
  * `privatetracer kiosk`: a kiosk made, the care home's tokens imported from
@@ -46,23 +45,7 @@ describe("privatetracer kiosk: init, import, sync, status", function () {
     assert.match(r.stderr, /already holds a kiosk/);
 
     const store = path.join(root, "home.ptstore");
-    writeStore(
-      store,
-      {
-        homeKey: "33".repeat(32),
-        created: "2025-01-01T00:00:00.000Z",
-        enrolments: [
-          {
-            tokenId: TOKEN_ID,
-            label: "Room 12",
-            board: "puckjs",
-            created: "2025-01-02T00:00:00.000Z",
-            syncSecret: Buffer.from(SECRET).toString("hex")
-          }
-        ]
-      },
-      PASS
-    );
+    writeEnrolmentStore(store, PASS);
     r = await runCli(["kiosk", "import", "--dir", dir, "--store", store]);
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /1 token\(s\) enrolled, 0 already enrolled/);
@@ -72,19 +55,7 @@ describe("privatetracer kiosk: init, import, sync, status", function () {
     const image = path.join(root, "room12.bin");
     await writeExposedImage(image);
     const keys = path.join(root, "keys.zip");
-    fs.writeFileSync(
-      keys,
-      await buildExportZip({
-        startTimestamp: T0 - 6 * 86400,
-        endTimestamp: T0,
-        region: "XX",
-        batchNum: 1,
-        batchSize: 1,
-        signatureInfos: [],
-        keys: KEYS,
-        revisedKeys: []
-      })
-    );
+    fs.writeFileSync(keys, await publishedBatch());
     r = await runCli(["kiosk", "sync", "--dir", dir, "--keys", keys, "--transport", "sim", "--sim-flash", image, "--json"]);
     assert.equal(r.code, 0, r.stderr + r.stdout);
     const out = JSON.parse(r.stdout) as {
@@ -143,23 +114,7 @@ describe("privatetracer kiosk: init, import, sync, status", function () {
     const dir = path.join(root, "diag");
     assert.equal((await runCli(["kiosk", "init", "--dir", dir])).code, 0);
     const store = path.join(root, "diag.ptstore");
-    writeStore(
-      store,
-      {
-        homeKey: "33".repeat(32),
-        created: "2025-01-01T00:00:00.000Z",
-        enrolments: [
-          {
-            tokenId: TOKEN_ID,
-            label: "Room 12",
-            board: "puckjs",
-            created: "2025-01-02T00:00:00.000Z",
-            syncSecret: Buffer.from(SECRET).toString("hex")
-          }
-        ]
-      },
-      PASS
-    );
+    writeEnrolmentStore(store, PASS);
     assert.equal((await runCli(["kiosk", "import", "--dir", dir, "--store", store])).code, 0);
     const image = path.join(root, "diag.bin");
     await writeExposedImage(image);

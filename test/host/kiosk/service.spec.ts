@@ -2,14 +2,13 @@ import { strict as assert } from "node:assert";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { buildExportZip } from "../../../host-tools/src/keys/export-file";
 import { initKioskDir } from "../../../host-tools/src/kiosk/kiosk-dir";
 import { ServiceEvent, runKioskService } from "../../../host-tools/src/kiosk/service";
 import { openSimTokens } from "../../../host-tools/src/sync/sim-tokens";
 import { readStorageImage } from "../../../host-tools/src/tokenlog/storage-image";
 import { SETTINGS_FILE } from "../../../firmware/src/wire/settings";
 import { testBundle } from "../../helpers/firmware";
-import { KEYS, SECRET, T0, TOKEN_ID, writeExposedImage } from "./exposed-token";
+import { SECRET, T0, TOKEN_ID, publishedBatch, writeExposedImage } from "./exposed-token";
 
 /**
  * `kiosk serve`'s loop (host-tools/src/kiosk/service.ts) on the simulated
@@ -39,16 +38,7 @@ describe("kiosk service: passes one after another, keys read again on schedule",
     const events: ServiceEvent[] = [];
     const stop = new AbortController();
     let oks = 0;
-    const batch = await buildExportZip({
-      startTimestamp: T0 - 6 * 86400,
-      endTimestamp: T0,
-      region: "XX",
-      batchNum: 1,
-      batchSize: 1,
-      signatureInfos: [],
-      keys: KEYS,
-      revisedKeys: []
-    });
+    const batch = await publishedBatch();
     try {
       await runKioskService({
         kiosk,

@@ -91,6 +91,24 @@ function passText(r: KioskPassReport, labelOf: (id: string | null) => string): s
   return out.join("\n") + "\n";
 }
 
+/**
+ * The kiosk's radio: BlueZ, or emulated tokens booted from flash images
+ * (each pressed to open its sync window) when `--transport sim`.
+ */
+async function openRadio(o: TransportChoice): Promise<{ sim?: SimTokens; transport: Transport }> {
+  if (o.transport !== "sim") return { transport: await openBluezTransport({ adapter: o.adapter }) };
+  const sim = await openSimTokens({ images: o.simFlash ?? [], board: o.simBoard, requireSecrets: true });
+  for (const n of sim.notes) say(`note: ${n}`);
+  sim.openWindows();
+  return { sim, transport: sim.transport };
+}
+
+/** Staff know tokens by their labels: id → label ("" when it has none or is unknown). */
+function labelsOf(k: KioskDir): (id: string | null) => string {
+  const labels = new Map(k.store.tokens().map((t) => [t.tokenId, t.label]));
+  return (id) => (id ? (labels.get(id) ?? "") : "");
+}
+
 interface DiagnoseOpts extends TransportChoice {
   dir: string;
   token: string;
@@ -232,16 +250,8 @@ export function register(program: Command, run: RunAction): void {
         checkTransportOptions(o);
         const keys = await loadKeys(o.keys, o.publicKey);
         return withKiosk(o.dir, async (k) => {
-          let sim: SimTokens | undefined;
-          let transport: Transport;
-          if (o.transport === "sim") {
-            sim = await openSimTokens({ images: o.simFlash ?? [], board: o.simBoard, requireSecrets: true });
-            for (const n of sim.notes) say(`note: ${n}`);
-            sim.openWindows();
-            transport = sim.transport;
-          } else transport = await openBluezTransport({ adapter: o.adapter });
-          const labels = new Map(k.store.tokens().map((t) => [t.tokenId, t.label]));
-          const labelOf = (id: string | null): string => (id ? (labels.get(id) ?? "") : "");
+          const { sim, transport } = await openRadio(o);
+          const labelOf = labelsOf(k);
           let report: KioskPassReport;
           try {
             report = await kioskPass({
@@ -308,16 +318,8 @@ export function register(program: Command, run: RunAction): void {
         checkTransportOptions(o);
         const publicKeyPem = o.publicKey ? readPem(o.publicKey, "public key") : undefined;
         return withKiosk(o.dir, async (k): Promise<Verdict> => {
-          let sim: SimTokens | undefined;
-          let transport: Transport;
-          if (o.transport === "sim") {
-            sim = await openSimTokens({ images: o.simFlash ?? [], board: o.simBoard, requireSecrets: true });
-            for (const n of sim.notes) say(`note: ${n}`);
-            sim.openWindows();
-            transport = sim.transport;
-          } else transport = await openBluezTransport({ adapter: o.adapter });
-          const labels = new Map(k.store.tokens().map((t) => [t.tokenId, t.label]));
-          const labelOf = (id: string | null): string => (id ? (labels.get(id) ?? "") : "");
+          const { sim, transport } = await openRadio(o);
+          const labelOf = labelsOf(k);
           const stop = new AbortController();
           const onSignal = (): void => stop.abort();
           process.once("SIGINT", onSignal);
@@ -389,13 +391,7 @@ export function register(program: Command, run: RunAction): void {
         const keys = await loadKeys(o.keys, o.publicKey);
         return withKiosk(o.dir, async (k): Promise<Verdict> => {
           const token = findEnrolment(k.store.tokens(), o.token, `the kiosk in ${o.dir}`);
-          let sim: SimTokens | undefined;
-          let transport: Transport;
-          if (o.transport === "sim") {
-            sim = await openSimTokens({ images: o.simFlash ?? [], board: o.simBoard, requireSecrets: true });
-            sim.openWindows();
-            transport = sim.transport;
-          } else transport = await openBluezTransport({ adapter: o.adapter });
+          const { sim, transport } = await openRadio(o);
           const who = token.label ? `${token.label} (${token.tokenId})` : token.tokenId;
           let out: DiagnoseOutcome;
           try {
