@@ -106,6 +106,8 @@ describe("hardening: bounded reads of every input file (issue 15, item 6)", func
         expect: OVER
       },
       { name: "match --sightings FIFO fed without end", args: ["match", "--keys", ZIP, "--sightings", endless], expect: OVER },
+      { name: "log show /dev/zero (a flash image)", args: ["log", "show", ZERO], expect: OVER },
+      { name: "match --flash /dev/urandom (a flash image)", args: ["match", "--keys", ZIP, "--flash", "/dev/urandom"], expect: OVER },
       {
         name: "keys show FIFO with a writer: read to its end as usual",
         args: ["keys", "show", fed],
@@ -145,6 +147,8 @@ describe("hardening: bounded reads of every input file (issue 15, item 6)", func
     "keys publish --kiosks /dev/zero (the kiosk list)",
     "simulate --scenario /dev/zero",
     "match --sightings FIFO fed without end",
+    "log show /dev/zero (a flash image)",
+    "match --flash /dev/urandom (a flash image)",
     "keys show FIFO with a writer: read to its end as usual",
     "keys show FIFO that nobody writes to: refused after a wait, not a hang"
   ];

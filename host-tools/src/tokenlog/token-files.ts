@@ -1,5 +1,6 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { InputTooLargeError, readFileBounded } from "../read-bounded";
 import { FlashDamage, TokenFlashError } from "./errors";
 import { ErasedEntry, notAStorageImage, readStorageImage } from "./storage-image";
 
@@ -82,13 +83,33 @@ function readDirectory(dir: string): TokenFiles {
     const p = path.join(dir, n);
     try {
       if (!fs.statSync(p).isFile()) continue;
-      files.set(n, new Uint8Array(fs.readFileSync(p)));
+      files.set(n, new Uint8Array(readBounded(p, dir)));
     } catch (e) {
       throw new TokenFlashError(dir, `cannot read ${n}: ${(e as Error).message}`);
     }
   }
   if (files.size === 0) throw new TokenFlashError(dir, `no token files (${OUR_PREFIX}log1, ${OUR_PREFIX}tek…) in this directory`);
   return { source: dir, kind: "files", files, partialFiles: new Set(), damage: [] };
+}
+
+/**
+ * A token's whole Storage is at most 8 MB (Bangle.js 2, the largest board):
+ * an image, or one file of it, larger than this is not one. Bounded by the
+ * bytes actually read, so /dev/zero or a FIFO is refused, not read forever.
+ */
+export const MAX_FLASH_IMAGE_BYTES = 16 * 1024 * 1024;
+
+function readBounded(file: string, source: string): Buffer {
+  try {
+    return readFileBounded(file, MAX_FLASH_IMAGE_BYTES, { what: "a token's flash image or file" });
+  } catch (e) {
+    if (e instanceof InputTooLargeError)
+      throw new TokenFlashError(
+        source,
+        `${file === source ? "" : `${path.basename(file)}: `}${e.message}: a token's flash is at most 8 MB`
+      );
+    throw new TokenFlashError(source, `cannot read${file === source ? "" : ` ${path.basename(file)}`}: ${(e as Error).message}`);
+  }
 }
 
 /** FLASH as a user names it on the command line: an image file or a directory of files. */
@@ -103,11 +124,5 @@ export function loadTokenFiles(p: string): TokenFiles {
     );
   }
   if (st.isDirectory()) return readDirectory(p);
-  let bytes: Buffer;
-  try {
-    bytes = fs.readFileSync(p);
-  } catch (e) {
-    throw new TokenFlashError(p, `cannot read: ${(e as Error).message}`);
-  }
-  return tokenFilesFromImage(new Uint8Array(bytes), p);
+  return tokenFilesFromImage(new Uint8Array(readBounded(p, p)), p);
 }
