@@ -20,7 +20,6 @@
  * same plus `clockOffsetS`, to show a token whose clock ran off.
  */
 import * as crypto from "node:crypto";
-import * as fs from "node:fs";
 import * as path from "node:path";
 import { BoardConfig, loadBoard } from "../build/boards";
 import { writeFileAtomic } from "../atomic-write";
@@ -35,7 +34,8 @@ import type { AdvertState } from "../sim/types";
 import { firmwareBundle } from "../sim/world/simulate";
 import { readTokenLog } from "../tokenlog/read-log";
 import { readStorageImage } from "../tokenlog/storage-image";
-import { tokenFilesFromImage } from "../tokenlog/token-files";
+import { MAX_FLASH_IMAGE_BYTES, tokenFilesFromImage } from "../tokenlog/token-files";
+import { readFileBounded } from "../read-bounded";
 import { SECRETS_FILE, encodeSecrets, readSecrets } from "../../../firmware/src/wire/secrets";
 import type { SyncTimer } from "./wire";
 
@@ -120,7 +120,7 @@ function newestLogTime(bytes: Uint8Array, image: string): number | null {
 
 function readImage(image: string): Uint8Array {
   try {
-    return new Uint8Array(fs.readFileSync(image));
+    return new Uint8Array(readFileBounded(image, MAX_FLASH_IMAGE_BYTES, { what: "a token's flash image" }));
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     throw new UserError(
