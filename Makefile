@@ -5,7 +5,7 @@ NODE_BIN := node_modules/.bin
 CLI := node bin/privatetracer.js
 DEPS := node_modules/.deps-installed
 
-.PHONY: all deps demo test typecheck firmware mocha bench clean bench-sim bench-match bench-memory bench-sync
+.PHONY: all deps demo test typecheck firmware mocha bench clean bench-sim bench-match bench-memory bench-sync bench-kiosk
 
 all: firmware
 
@@ -67,6 +67,11 @@ bench-sim: $(DEPS)
 ## Matching throughput vs the node:crypto bound, 1 thread and all cores; last line is JSON.
 bench-match: $(DEPS)
 	node -r ts-node/register/transpile-only bench/match.ts
+
+## Kiosk: index 1,000,000 published keys on all cores (vs the node:crypto bound), then match one token's 14-day
+## history of ~10,000 sightings against it (goal: under a second a sync; bench/kiosk.ts --teks N for another size); last line is JSON.
+bench-kiosk: $(DEPS)
+	node -r ts-node/register/transpile-only bench/kiosk.ts
 
 ## Log flooding: a token's real close contacts kept under a 30-hour flood of fresh RPIs (the token's scanner and log on a
 ## Puck.js Storage; it drives firmware modules directly, so it lives with the specs); last line is JSON.

@@ -55,7 +55,9 @@ export type ErrorCode =
   | "MASTER_KEY_UNUSABLE"
   | "KIOSK_SECRET_LOCKED"
   | "KIOSK_STORE_WRITE_FAILED"
-  | "TOKEN_EXISTS";
+  | "TOKEN_EXISTS"
+  /** match/rpi-index.ts */
+  | "RPI_INDEX_UNUSABLE";
 
 /** The common base: catch this to tell a person's problem from a bug. */
 export abstract class PrivateTracerError extends Error {
