@@ -1,6 +1,7 @@
 import { ConnectFailedError } from "../ble/errors";
 import type { FoundToken, SyncLink, Transport } from "../ble/transport";
 import type { ExposureKey } from "../keys/types";
+import type { RpiIndex } from "../match/rpi-index";
 import type { SyncProgress } from "../sync/client";
 import type { SyncTimer } from "../sync/wire";
 import { SyncRoundResult, SyncRoundStore, syncRound } from "./sync-round";
@@ -18,6 +19,7 @@ export interface KioskPassOptions {
   transport: Transport;
   store: SyncRoundStore;
   keys: readonly ExposureKey[];
+  index?: RpiIndex;
   workDir: string;
   scanMs: number;
   connectTimeoutMs: number;
@@ -66,6 +68,7 @@ export async function kioskPass(o: KioskPassOptions): Promise<KioskPassReport> {
     const result = await syncRound(link, {
       store: o.store,
       keys: o.keys,
+      index: o.index,
       workDir: o.workDir,
       now: o.now,
       timer: o.timerOf?.(link),

@@ -1,4 +1,8 @@
+import * as crypto from "node:crypto";
+import * as fs from "node:fs";
+import * as path from "node:path";
 import { PrivateTracerError } from "../errors";
+import { RpiIndex, buildRpiIndex, openRpiIndex } from "../match/rpi-index";
 import type { SyncLink, Transport } from "../ble/transport";
 import { invalidKeysWarning, keySourceFreshness, loadKeySourceDetailed } from "../keys/sources";
 import type { ExposureKey } from "../keys/types";
@@ -47,8 +51,26 @@ export interface KioskServiceOptions {
 export type ServiceEvent =
   | { kind: "keys"; keys: number; source: string; warning: string | null }
   | { kind: "keys-unreadable"; source: string; message: string; using: number; since: number | null }
+  /** The published-RPI index of the key set just read: built (or found), or why not (message). */
+  | { kind: "index"; keys: number; seconds: number; message: string | null }
   | { kind: "pass"; report: KioskPassReport }
   | { kind: "stopped"; passes: number };
+
+/** Names an index file by the key set it holds: the same keys, the same file. */
+function keySetDigest(keys: readonly ExposureKey[]): string {
+  const h = crypto.createHash("sha256");
+  for (const k of keys)
+    h.update(k.keyData).update(
+      JSON.stringify([
+        k.rollingStartIntervalNumber,
+        k.rollingPeriod,
+        k.reportType ?? null,
+        k.transmissionRiskLevel ?? null,
+        k.daysSinceOnsetOfSymptoms ?? null
+      ])
+    );
+  return h.digest("hex").slice(0, 32);
+}
 
 /** Longer than a sync window stays open after its session (2 minutes): the same token is not synced twice in a row. */
 const RESYNC_AFTER_S = 300;
@@ -70,6 +92,36 @@ export async function runKioskService(o: KioskServiceOptions): Promise<number> {
   let keys: readonly ExposureKey[] = [];
   let keysAt: number | null = null;
   let nextRead = now();
+  let index: RpiIndex | undefined;
+  const indexDir = path.join(o.kiosk.dir, "index");
+
+  // The published RPIs of this key set, derived once (a sync is then lookups,
+  // match/rpi-index.ts): kept as long as the key set is the same, rebuilt when
+  // it changes. Without it the round derives, which is slower, never wrong.
+  const indexKeys = async (): Promise<void> => {
+    const file = path.join(indexDir, `${keySetDigest(keys)}.rpi`);
+    if (index && index.file === file) return;
+    index?.close();
+    index = undefined;
+    if (!keys.length) return;
+    const t0 = Date.now();
+    try {
+      fs.mkdirSync(indexDir, { recursive: true, mode: 0o700 });
+      if (!fs.existsSync(file)) await buildRpiIndex(keys, file, { tempDir: indexDir });
+      index = openRpiIndex(file);
+      for (const f of fs.readdirSync(indexDir))
+        if (f.endsWith(".rpi") && path.join(indexDir, f) !== file) fs.rmSync(path.join(indexDir, f), { force: true });
+      emit({ kind: "index", keys: keys.length, seconds: (Date.now() - t0) / 1000, message: null });
+    } catch (e) {
+      if (!(e instanceof PrivateTracerError)) throw e;
+      emit({
+        kind: "index",
+        keys: keys.length,
+        seconds: (Date.now() - t0) / 1000,
+        message: `${e.message}; matching derives the keys instead (slower)`
+      });
+    }
+  };
 
   const readKeys = async (): Promise<void> => {
     if (!o.keys) return;
@@ -86,6 +138,7 @@ export async function runKioskService(o: KioskServiceOptions): Promise<number> {
         source: src.spec,
         warning: [invalidKeysWarning(loaded), fresh.warning].filter(Boolean).join("; ") || null
       });
+      await indexKeys();
     } catch (e) {
       if (!(e instanceof PrivateTracerError)) throw e;
       emit({ kind: "keys-unreadable", source: src.spec, message: e.message, using: keys.length, since: keysAt });
@@ -101,6 +154,7 @@ export async function runKioskService(o: KioskServiceOptions): Promise<number> {
       transport: o.transport,
       store: o.kiosk.store,
       keys,
+      index,
       workDir: o.kiosk.workDir,
       scanMs: o.scanMs,
       connectTimeoutMs: o.connectTimeoutMs,
@@ -115,6 +169,7 @@ export async function runKioskService(o: KioskServiceOptions): Promise<number> {
     // A pass that synced someone goes straight on: others may be waiting in their window.
     if (!report.rounds.length && !o.signal?.aborted) await sleep(o.pauseMs);
   }
+  index?.close();
   emit({ kind: "stopped", passes });
   return passes;
 }

@@ -5,6 +5,8 @@ import { PrivateTracerError } from "../errors";
 import type { ExposureKey } from "../keys/types";
 import { LEVELS, Level } from "../match/risk-config";
 import { matchExposures } from "../match/run-match";
+import { matchWithIndex } from "../match/run-match-indexed";
+import type { RpiIndex } from "../match/rpi-index";
 import { AuthFailedError } from "../sync/errors";
 import { RiskContext, SyncProgress, SyncResult, TekOutcome, syncToken } from "../sync/client";
 import type { TokenInfo } from "../../../firmware/src/wire/sync-messages";
@@ -49,6 +51,8 @@ export interface SyncRoundOptions {
   store: SyncRoundStore;
   /** Published keys, already verified; none at all and the level is left as the token shows it (nothing checked is not "no risk"). */
   keys: readonly ExposureKey[];
+  /** The same keys' published-RPI index (match/rpi-index.ts): a sync is then lookups, not derivations. */
+  index?: RpiIndex;
   /** Where the session's private working directory is made (and removed). */
   workDir: string;
   /** Days of history the archive keeps (default 14). */
@@ -183,7 +187,8 @@ export async function syncRound(link: SyncLink, o: SyncRoundOptions): Promise<Sy
     const oldest = recent.reduce((m, r) => Math.min(m, r.time!), t);
     decided.historyDays = Math.round(((t - oldest) / DAY) * 10) / 10;
     if (!o.keys.length) return;
-    const report = await matchExposures(o.keys, sightings, { losses: recentLosses(log, keepDays) });
+    const losses = recentLosses(log, keepDays);
+    const report = o.index ? await matchWithIndex(o.index, sightings, { losses }) : await matchExposures(o.keys, sightings, { losses });
     decided.level = report.level;
     decided.matched = report.matches.length;
     decided.lowerBound = report.incomplete !== null || decided.archiveLost;

@@ -104,7 +104,7 @@ describe("privatetracer kiosk: init, import, sync, status", function () {
       .map((l) => JSON.parse(l) as { kind: string; at: string; keys?: number });
     assert.deepEqual(
       lines.map((l) => l.kind),
-      ["keys", "pass", "stopped"]
+      ["keys", "index", "pass", "stopped"]
     );
     assert.equal(lines[0].keys, 1);
     assert.ok(!Number.isNaN(Date.parse(lines[0].at)));

@@ -78,6 +78,9 @@ describe("kiosk service: passes one after another, keys read again on schedule",
     assert.ok(rounds.length >= 2, `syncs: ${rounds.map((r) => r.detail).join(" | ")}`);
     assert.equal(rounds[0].written, null, "first sync: no keys, no level written");
     assert.ok(kinds.indexOf("keys") > kinds.indexOf("keys-unreadable"), "the key source was read again on schedule");
+    const built = events.find((e): e is Extract<ServiceEvent, { kind: "index" }> => e.kind === "index");
+    assert.ok(built && built.message === null && built.keys === 1, "the published identifiers indexed once, when the keys came");
+    assert.deepEqual(fs.readdirSync(path.join(kiosk.dir, "index")).filter((f) => f.endsWith(".rpi")).length, 1);
     assert.ok(last.written && last.written.level >= 1, "a sync after the keys were read: the warning");
     assert.ok(last.matched >= 30, "found in the archive kept since the first sync");
     // Not synced again at every pass while its window (and address) stayed open after a session.

@@ -146,6 +146,8 @@ function serviceLine(e: ServiceEvent, labelOf: (id: string | null) => string): s
           ? "No keys were ever read: logs are archived, no level is written."
           : `Still using the ${e.using} key(s) read at ${new Date(e.since * 1000).toISOString()}.`)
       );
+    case "index":
+      return e.message ? `index: ${e.message}` : `index: the published identifiers of ${e.keys} key(s) ready in ${e.seconds.toFixed(1)} s`;
     case "pass":
       return e.report.rounds.length ? passText(e.report, labelOf).trimEnd() : null;
     case "stopped":
