@@ -22,7 +22,6 @@ import { ExposureKey, KeyExport } from "./types";
 import { keyDataId } from "./validate";
 import { INTERVAL_SECONDS, TEK_ROLLING_PERIOD } from "../../../firmware/src/wire/gaen";
 
-
 /**
  * The publisher's side of a diagnosis: check every pending upload (enrolled
  * kiosk, signature, unused and unexpired code, sane keys), put the keys of
