@@ -6,6 +6,7 @@ import { interpreterFor } from "../../host-tools/src/real-espruino/interpreter";
 import {
   KIOSK_AHEAD_S,
   SYNC_RISK,
+  SYNC_SECRETS,
   SyncScenarioResult,
   TOKEN_ID_HEX,
   phasePeak,
@@ -126,6 +127,7 @@ for (const board of boards) {
       const files = tokenFilesFromImage(r.flash, "flash").files;
       assert.deepEqual([...(files.get(SETTINGS_FILE) ?? [])], [SYNC_RISK.level, SYNC_RISK.reason], SETTINGS_FILE);
       assert.deepEqual(r.result.risk, SYNC_RISK);
+      assert.deepEqual(r.result.archiveSecret, SYNC_SECRETS.archiveSecret, "ARCHIVE_GET: the token's archive secret");
       const ack = files.get(ACK_FILE);
       assert.ok(ack && ack.length === 4, ACK_FILE);
       assert.equal(Buffer.from(ack).readUInt32LE(0), r.result.acked.seg, "segments before the acknowledged position are stored");

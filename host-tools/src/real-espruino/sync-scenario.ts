@@ -234,6 +234,8 @@ export async function runSyncScenario(board: string, interpreter: string, bundle
       outDir: copyDir,
       setTime: true,
       risk: SYNC_RISK,
+      // As a kiosk does: the archive secret, which the token alone keeps.
+      archive: true,
       now: kioskNow,
       onProgress: (e) => {
         progress.push(e);
