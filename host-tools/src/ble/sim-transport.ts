@@ -179,6 +179,11 @@ export class SimSyncLink implements SyncLink {
   }
 }
 
+/** The simulated kiosk's own address, as a token's scanner hears the beacon from it. */
+const SIM_KIOSK_ADDRESS = "c0:ff:ee:00:00:01 random";
+/** How often the simulated beacon goes out (a phone advertises every 200–270 ms). */
+const BEACON_EVERY_S = 0.25;
+
 /** A token the simulated transport can find: its emulation and what it advertises now. */
 export interface SimPeer {
   token: EmulatedToken;
@@ -194,12 +199,33 @@ export interface SimPeer {
  */
 export class SimTransport implements Transport {
   private closed = false;
+  private beaconMake: ((unixSeconds: number) => Uint8Array) | null = null;
+  private beaconEvent: number | null = null;
 
   constructor(
     private readonly scheduler: EventScheduler,
     private readonly peers: SimPeer[],
     private readonly linkOptions: Omit<SimLinkOptions, "scheduler"> = {}
   ) {}
+
+  /**
+   * The beacon reaches every peer, as a phone's advert would, a few times a
+   * second of simulated time (a token hears it only while it scans). The
+   * simulated clock is the kiosk's: scheduler time is Unix seconds here.
+   */
+  async beacon(make: ((unixSeconds: number) => Uint8Array) | null): Promise<void> {
+    this.beaconMake = make;
+    if (this.beaconEvent !== null) this.scheduler.cancel(this.beaconEvent);
+    this.beaconEvent = null;
+    if (!make) return;
+    const tick = (): void => {
+      if (!this.beaconMake || this.closed) return;
+      const packet = this.beaconMake(Math.floor(this.scheduler.now));
+      for (const p of this.peers) p.token.deliver({ address: SIM_KIOSK_ADDRESS, rssi: -50, packet });
+      this.beaconEvent = this.scheduler.at(this.scheduler.now + BEACON_EVERY_S, tick);
+    };
+    tick();
+  }
 
   async scan(ms: number): Promise<FoundToken[]> {
     this.check();
@@ -237,6 +263,8 @@ export class SimTransport implements Transport {
 
   async close(): Promise<void> {
     this.closed = true;
+    if (this.beaconEvent !== null) this.scheduler.cancel(this.beaconEvent);
+    this.beaconEvent = null;
   }
 
   private check(): void {

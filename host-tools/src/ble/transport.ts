@@ -46,6 +46,13 @@ export interface Transport {
   scan(ms: number): Promise<FoundToken[]>;
   /** Connect to an address a scan returned and subscribe to the token's notifications; the timeout covers service discovery and subscribing. */
   connect(address: string, timeoutMs: number): Promise<SyncLink>;
+  /**
+   * Put the care home's beacon on the air (kiosk/beacon.ts), remade from
+   * `make(unixSeconds)` at least every minute, or take it off (null). Absent
+   * where the transport cannot advertise yet (BlueZ: not built; tokens then
+   * open their windows by a press).
+   */
+  beacon?(make: ((unixSeconds: number) => Uint8Array) | null): Promise<void>;
   /** Disconnect any open links, then release the adapter / bus. */
   close(): Promise<void>;
 }

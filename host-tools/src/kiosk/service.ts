@@ -9,6 +9,7 @@ import type { ExposureKey } from "../keys/types";
 import type { SyncTimer } from "../sync/wire";
 import type { KioskDir } from "./kiosk-dir";
 import { KioskPassReport, kioskPass } from "./kiosk-pass";
+import { beaconAdvert } from "./beacon";
 
 /**
  * The kiosk as a service (`kiosk serve`): radio passes one after another
@@ -54,6 +55,8 @@ export type ServiceEvent =
   /** The published-RPI index of the key set just read: built (or found), or why not (message). */
   | { kind: "index"; keys: number; seconds: number; message: string | null }
   | { kind: "pass"; report: KioskPassReport }
+  /** The beacon is on the air (on), or why not. */
+  | { kind: "beacon"; on: boolean; message: string | null }
   | { kind: "stopped"; passes: number };
 
 /** Names an index file by the key set it holds: the same keys, the same file. */
@@ -145,6 +148,17 @@ export async function runKioskService(o: KioskServiceOptions): Promise<number> {
     }
   };
 
+  // The beacon: this home's tokens open their sync windows for it, unattended.
+  const homeKey = o.kiosk.store.homeKey();
+  if (!homeKey)
+    emit({ kind: "beacon", on: false, message: "no care home's key yet (kiosk import): tokens open their sync window by a press" });
+  else if (!o.transport.beacon)
+    emit({ kind: "beacon", on: false, message: "this radio cannot send the beacon yet: tokens open their sync window by a press" });
+  else {
+    await o.transport.beacon((t) => beaconAdvert(homeKey, t));
+    emit({ kind: "beacon", on: true, message: null });
+  }
+
   // Addresses synced lately: the token keeps its window (and address) open up to 2 minutes after a session.
   const synced = new Map<string, number>();
   let passes = 0;
@@ -170,6 +184,7 @@ export async function runKioskService(o: KioskServiceOptions): Promise<number> {
     if (!report.rounds.length && !o.signal?.aborted) await sleep(o.pauseMs);
   }
   index?.close();
+  if (homeKey && o.transport.beacon) await o.transport.beacon(null);
   emit({ kind: "stopped", passes });
   return passes;
 }

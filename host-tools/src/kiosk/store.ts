@@ -234,11 +234,22 @@ CREATE TABLE archive_segments (
 CREATE INDEX archive_segments_by_day ON archive_segments (day);
 `;
 
+/** Kiosk-wide secrets, sealed with the master key like the sync secrets: the care home's key (the beacon). */
+const MIGRATION_2 = `
+CREATE TABLE settings (
+  name TEXT NOT NULL PRIMARY KEY,
+  value BLOB NOT NULL
+) STRICT;
+`;
+
 export const KIOSK_SCHEMA: Schema = {
   name: "kiosk database",
   // "PTk1" in ASCII: marks the file as ours in its header.
   applicationId: 0x50546b31,
-  migrations: [{ version: 1, up: (db) => db.exec(MIGRATION_1) }]
+  migrations: [
+    { version: 1, up: (db) => db.exec(MIGRATION_1) },
+    { version: 2, up: (db) => db.exec(MIGRATION_2) }
+  ]
 };
 
 interface TokenRow {
@@ -368,6 +379,36 @@ export class KioskStore {
     });
   }
 
+  /**
+   * The care home's key (32 bytes), with which the kiosk makes the beacon that
+   * opens its tokens' sync windows (wire/beacon.ts). A kiosk serves one home:
+   * another key than the one it holds is refused.
+   */
+  setHomeKey(homeKey: Uint8Array): void {
+    if (homeKey.length !== 32) throw new UserError(`a home key is 32 bytes, not ${homeKey.length}`);
+    this.write("store the home key", () => {
+      const held = this.homeKey();
+      if (held && !Buffer.from(held).equals(Buffer.from(homeKey)))
+        throw new UserError(
+          `this kiosk already serves a care home with another home key: its tokens come from another enrolment store. Import that home's store, or make a kiosk for this one (kiosk init)`
+        );
+      if (!held) this.db.prepare("INSERT INTO settings (name, value) VALUES ('homeKey', ?)").run(seal(this.key, homeKey, HOME_KEY_AAD));
+    });
+  }
+
+  /** The care home's key, or null before the first import. */
+  homeKey(): Uint8Array | null {
+    const row = this.db.prepare<[], { value: Buffer }>("SELECT value FROM settings WHERE name = 'homeKey'").get();
+    if (!row) return null;
+    try {
+      return new Uint8Array(open(this.key, row.value, HOME_KEY_AAD));
+    } catch {
+      throw new SealedValueError(
+        `the care home's key in ${this.file} does not open with this master key: give the master key file this database was made with`
+      );
+    }
+  }
+
   /** Every enrolled token, without secrets, by label. */
   tokens(): TokenRecord[] {
     return this.stmt.tokens.all().map(toRecord);
@@ -491,6 +532,8 @@ export class KioskStore {
     }
   }
 }
+
+const HOME_KEY_AAD = "settings.homeKey";
 
 /** Binds a sealed secret to its column and its row: copied to another token, it no longer opens. */
 function secretAad(tokenId: string): string {

@@ -104,9 +104,10 @@ describe("privatetracer kiosk: init, import, sync, status", function () {
       .map((l) => JSON.parse(l) as { kind: string; at: string; keys?: number });
     assert.deepEqual(
       lines.map((l) => l.kind),
-      ["keys", "index", "pass", "stopped"]
+      ["beacon", "keys", "index", "pass", "stopped"]
     );
-    assert.equal(lines[0].keys, 1);
+    assert.equal((lines[0] as { on?: boolean }).on, true, "imported with the home's key: the beacon is on the air");
+    assert.equal(lines[1].keys, 1);
     assert.ok(!Number.isNaN(Date.parse(lines[0].at)));
   });
 

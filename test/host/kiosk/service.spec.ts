@@ -70,7 +70,7 @@ describe("kiosk service: passes one after another, keys read again on schedule",
     } finally {
       await sim.transport.close();
     }
-    const kinds = events.map((e) => e.kind);
+    const kinds = events.map((e) => e.kind).filter((k) => k !== "beacon");
     assert.equal(kinds[0], "keys-unreadable", "no keys published yet: said, not hidden");
     const passes = events.filter((e): e is Extract<ServiceEvent, { kind: "pass" }> => e.kind === "pass");
     const rounds = passes.flatMap((p) => p.report.rounds.map((r) => r.result));
@@ -95,6 +95,77 @@ describe("kiosk service: passes one after another, keys read again on schedule",
       kiosk.store.history(TOKEN_ID, 10).map((h) => h.outcome),
       rounds.map(() => "ok")
     );
+    kiosk.store.close();
+  });
+
+  it("the beacon opens a token's window with no press: the kiosk syncs it unattended", async () => {
+    const kiosk = initKioskDir(path.join(root, "beacon-kiosk"));
+    kiosk.store.addToken({ tokenId: TOKEN_ID, label: "Room 12", board: "puckjs", syncSecret: SECRET, enrolledAt: T0 - 10 * 86400 });
+    // The care home's key, as `kiosk import` takes it from the enrolment store (the image's token holds the same).
+    kiosk.store.setHomeKey(new Uint8Array(32).fill(0x33));
+    const image = path.join(root, "beacon-room12.bin");
+    await writeExposedImage(image);
+    const sim = await openSimTokens({ images: [image], requireSecrets: true });
+    const events: ServiceEvent[] = [];
+    const stop = new AbortController();
+    try {
+      await runKioskService({
+        kiosk,
+        transport: sim.transport,
+        scanMs: 5000,
+        pauseMs: 10_000,
+        connectTimeoutMs: 15_000,
+        passes: 120,
+        signal: stop.signal,
+        now: sim.now,
+        sleep: async (ms) => sim.wait(ms / 1000),
+        timerOf: sim.timerOf,
+        onEvent: (e) => {
+          events.push(e);
+          if (e.kind === "pass" && e.report.rounds.length) stop.abort();
+        }
+      });
+    } finally {
+      await sim.transport.close();
+    }
+    assert.deepEqual(
+      events.find((e) => e.kind === "beacon"),
+      { kind: "beacon", on: true, message: null }
+    );
+    const rounds = events.flatMap((e) => (e.kind === "pass" ? e.report.rounds : []));
+    assert.equal(rounds.length, 1, "synced once the token heard the beacon");
+    assert.equal(rounds[0].result.outcome, "ok", rounds[0].result.detail);
+    assert.equal(rounds[0].result.tokenId, TOKEN_ID);
+    kiosk.store.close();
+  });
+
+  it("without the home key, or on a radio that cannot send it, the beacon is off and says why", async () => {
+    const kiosk = initKioskDir(path.join(root, "no-beacon"));
+    const events: ServiceEvent[] = [];
+    const quiet = { scan: async () => [], connect: async () => Promise.reject(new Error("no")), close: async () => undefined };
+    await runKioskService({
+      kiosk,
+      transport: quiet,
+      scanMs: 1,
+      pauseMs: 1,
+      connectTimeoutMs: 1,
+      passes: 1,
+      onEvent: (e) => events.push(e)
+    });
+    kiosk.store.setHomeKey(new Uint8Array(32).fill(0x33));
+    await runKioskService({
+      kiosk,
+      transport: quiet,
+      scanMs: 1,
+      pauseMs: 1,
+      connectTimeoutMs: 1,
+      passes: 1,
+      onEvent: (e) => events.push(e)
+    });
+    const why = events.filter((e): e is Extract<ServiceEvent, { kind: "beacon" }> => e.kind === "beacon").map((e) => e.message);
+    assert.equal(why.length, 2);
+    assert.match(why[0]!, /no care home's key yet/);
+    assert.match(why[1]!, /cannot send the beacon/);
     kiosk.store.close();
   });
 });

@@ -24,7 +24,8 @@ import {
   TokenEnrolment,
   TokenExistsError,
   TokenRecord,
-  UnknownTokenError
+  UnknownTokenError,
+  KIOSK_SCHEMA
 } from "../../../host-tools/src/kiosk/store";
 import { KILL_BASE_TIME, KILL_TOKENS, RunPlan, SEGS_PER_RUN, planRun } from "./store-kill-plan";
 
@@ -193,7 +194,7 @@ describe("the kiosk store", () => {
       const kiosk = fresh();
       KioskStore.open(kiosk.dbFile, kiosk.key).close();
       const raw = new Database(kiosk.dbFile);
-      raw.pragma("user_version = 2");
+      raw.pragma(`user_version = ${KIOSK_SCHEMA.migrations.length + 1}`);
       raw.close();
       assert.throws(() => KioskStore.open(kiosk.dbFile, kiosk.key), DatabaseTooNewError);
     });
@@ -262,6 +263,22 @@ describe("the kiosk store", () => {
       assert.throws(() => again.syncSecret(id(9)), UnknownTokenError);
       again.close();
       assert.ok(!onDisk(dbFile, secret(1)) && !onDisk(dbFile, secret(2)));
+    });
+
+    it("the care home's key: kept sealed across a restart, and another home's refused", () => {
+      const { dbFile, key, keyFile } = fresh();
+      const store = KioskStore.open(dbFile, key);
+      assert.equal(store.homeKey(), null, "none before the first import");
+      const home = new Uint8Array(32).fill(0x33);
+      store.setHomeKey(home);
+      store.setHomeKey(home);
+      assert.throws(() => store.setHomeKey(new Uint8Array(32).fill(0x34)), /already serves a care home with another home key/);
+      store.close();
+      const again = KioskStore.open(dbFile, readMasterKey(keyFile));
+      assert.deepEqual(again.homeKey(), home);
+      again.close();
+      assert.ok(!onDisk(dbFile, home), "sealed");
+      assert.throws(() => KioskStore.open(dbFile, MasterKey.random()).homeKey(), /does not open with this master key/);
     });
 
     it("a sealed secret copied to another token's row does not open", () => {

@@ -146,6 +146,8 @@ function serviceLine(e: ServiceEvent, labelOf: (id: string | null) => string): s
           ? "No keys were ever read: logs are archived, no level is written."
           : `Still using the ${e.using} key(s) read at ${new Date(e.since * 1000).toISOString()}.`)
       );
+    case "beacon":
+      return e.on ? "beacon: on the air; this home's tokens open their sync window when they hear it" : `beacon: off: ${e.message}`;
     case "index":
       return e.message ? `index: ${e.message}` : `index: the published identifiers of ${e.keys} key(s) ready in ${e.seconds.toFixed(1)} s`;
     case "pass":
@@ -203,8 +205,11 @@ export function register(program: Command, run: RunAction): void {
     .requiredOption("-s, --store <file>", "the care home's enrolment store")
     .action(
       run(async (o: { dir: string; store: string }): Promise<Verdict> => {
-        const enrolments = (await loadStore(o.store)).enrolments;
+        const home = await loadStore(o.store);
+        const enrolments = home.enrolments;
         return withKiosk(o.dir, (k) => {
+          // The kiosk's beacon opens this home's sync windows: it needs the home's key.
+          k.store.setHomeKey(Buffer.from(home.homeKey, "hex"));
           const r = k.store.importTokens(
             enrolments.map((e) => ({
               tokenId: e.tokenId,
