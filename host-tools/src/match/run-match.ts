@@ -2,7 +2,7 @@ import { NoKeysError } from "../keys/errors";
 import { ExposureKey, ReportType } from "../keys/types";
 import { keyProblem, mergeKeyCopies } from "../keys/validate";
 import { buildExposureWindows } from "./exposure-windows";
-import { findHits, oneHitPerSighting } from "./find-hits";
+import { MatchHit, findHits, oneHitPerSighting } from "./find-hits";
 import { MatchedSighting, resolveHits } from "./matched-sightings";
 import { packKeys } from "./packed-keys";
 import { DEFAULT_PROFILE, DEFAULT_RISK_CONFIG, Level, RiskConfig, WearerProfile } from "./risk-config";
@@ -61,26 +61,63 @@ export async function matchExposures(
   sightings: readonly Sighting[],
   opts: MatchOptions = {}
 ): Promise<MatchReport> {
-  const config = opts.config ?? DEFAULT_RISK_CONFIG;
-  const profile = opts.profile ?? DEFAULT_PROFILE;
   const valid = keys.filter((k) => keyProblem(k) === null);
   const invalid = keys.length - valid.length;
   const merged = mergeKeyCopies(valid);
   const live = merged.keys.filter((k) => k.reportType !== ReportType.Revoked);
-  if (!live.length) {
-    const why = !keys.length
-      ? "the list of published keys is empty"
-      : merged.keys.length
-        ? `all ${merged.keys.length} key(s) given are revoked`
-        : `all ${invalid} key(s) given are invalid`;
-    throw new NoKeysError(`no published keys were checked: ${why}; this is not a "no risk" result`);
-  }
+  const counts: KeyCounts = {
+    given: keys.length,
+    keys: merged.keys.length,
+    revokedKeys: merged.keys.length - live.length,
+    duplicateKeysMerged: merged.duplicates,
+    invalidKeysSkipped: invalid
+  };
+  refuseNoLiveKeys(counts, live.length);
   const workers = opts.workers ?? 1;
   const packed = packKeys(live, workers > 1);
   const index = buildSightingIndex(sightings);
   const found = await findHits(packed, index, { workers, chunkKeys: opts.chunkKeys, onProgress: opts.onProgress });
-  const once = oneHitPerSighting(found.hits, index.enin);
-  const matches = resolveHits(once.hits, live, sightings, config.defaultTxPowerDbm);
+  return reportFromHits(found.hits, index.enin, live, sightings, counts, found.derived, opts);
+}
+
+/** The published keys as given and as matched (MatchReport's fields of the same names; `given` counts every entry). */
+export interface KeyCounts {
+  given: number;
+  keys: number;
+  revokedKeys: number;
+  duplicateKeysMerged: number;
+  invalidKeysSkipped: number;
+}
+
+/** A level graded against no key would read as "no risk": refused, saying why there is none. */
+export function refuseNoLiveKeys(c: KeyCounts, live: number): void {
+  if (live) return;
+  const why = !c.given
+    ? "the list of published keys is empty"
+    : c.keys
+      ? `all ${c.keys} key(s) given are revoked`
+      : `all ${c.invalidKeysSkipped} key(s) given are invalid`;
+  throw new NoKeysError(`no published keys were checked: ${why}; this is not a "no risk" result`);
+}
+
+/**
+ * From the hits of live keys on sightings (however found: derived here, or
+ * looked up in a published-RPI index) to the graded report. `keys` is read
+ * at the hits' key indexes only.
+ */
+export function reportFromHits(
+  hits: readonly MatchHit[],
+  eninOf: ArrayLike<number>,
+  keys: readonly ExposureKey[],
+  sightings: readonly Sighting[],
+  counts: KeyCounts,
+  derivedKeys: number,
+  opts: Pick<MatchOptions, "config" | "profile" | "losses">
+): MatchReport {
+  const config = opts.config ?? DEFAULT_RISK_CONFIG;
+  const profile = opts.profile ?? DEFAULT_PROFILE;
+  const once = oneHitPerSighting(hits, eninOf);
+  const matches = resolveHits(once.hits, keys, sightings, config.defaultTxPowerDbm);
   const windows = buildExposureWindows(matches, config).map((w) => scoreWindow(w, config));
   const days = dailyScores(windows);
   const risk = gradeRisk(days, matches.length > 0, config, profile);
@@ -91,12 +128,12 @@ export async function matchExposures(
     incomplete,
     cutoffs: risk.cutoffs,
     profile,
-    keys: merged.keys.length,
-    revokedKeys: merged.keys.length - live.length,
-    duplicateKeysMerged: merged.duplicates,
-    invalidKeysSkipped: invalid,
+    keys: counts.keys,
+    revokedKeys: counts.revokedKeys,
+    duplicateKeysMerged: counts.duplicateKeysMerged,
+    invalidKeysSkipped: counts.invalidKeysSkipped,
     sightingsMatchedTwice: once.sightingsHitTwice,
-    derivedKeys: found.derived,
+    derivedKeys,
     sightings: sightings.length,
     matches,
     windows,
