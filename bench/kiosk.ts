@@ -4,11 +4,12 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { ExposureKey, ReportType } from "../host-tools/src/keys/types";
-import { deriveKeys, deriveRpis, encryptMetadata, INTERVAL_SECONDS, paddedData, TEK_ROLLING_PERIOD } from "../host-tools/src/match/derive";
+import { deriveKeys, deriveRpis, encryptMetadata, INTERVAL_SECONDS, TEK_ROLLING_PERIOD } from "../host-tools/src/match/derive";
 import { buildRpiIndex, openRpiIndex } from "../host-tools/src/match/rpi-index";
 import { matchExposures, MatchReport } from "../host-tools/src/match/run-match";
 import { matchWithIndex } from "../host-tools/src/match/run-match-indexed";
 import { Sighting } from "../host-tools/src/match/sightings";
+import { cpuNow, DAY0, DAYS, timeBound } from "./crypto-bound";
 
 /**
  * The kiosk's matching at a large country's scale: index N published keys
@@ -40,11 +41,6 @@ import { Sighting } from "../host-tools/src/match/sightings";
  * Last line: one JSON object.
  */
 
-const DAY0 = 2642976;
-const DAYS = 14;
-const SALT = Buffer.alloc(32);
-const RPIK_INFO = Buffer.from("EN-RPIK", "ascii");
-const AEMK_INFO = Buffer.from("EN-AEMK", "ascii");
 const BOUND_KEYS = 20000;
 const PLANTED = 20;
 
@@ -87,37 +83,6 @@ function makeHistory(n: number, keys: ExposureKey[]): Sighting[] {
     out.push({ time: enin * INTERVAL_SECONDS + 30, rpi: rpi.subarray(0, 5), rssi: -55, aemTx: aem[1], line: out.length + 1 });
   }
   return out;
-}
-
-interface Timing {
-  /** Wall-clock seconds. */
-  seconds: number;
-  /** CPU seconds of this process: robust to other load. */
-  cpu: number;
-}
-
-/** bench/match.ts's bound, on one core. */
-function timeBound(keys: ExposureKey[]): Timing {
-  const padded = new Map<number, Buffer>();
-  for (let d = 0; d < DAYS; d++) padded.set(DAY0 + TEK_ROLLING_PERIOD * d, paddedData(DAY0 + TEK_ROLLING_PERIOD * d, TEK_ROLLING_PERIOD));
-  let sink = 0;
-  const c0 = cpuNow();
-  const t0 = process.hrtime.bigint();
-  for (const k of keys) {
-    const rpik = crypto.hkdfSync("sha256", k.keyData, SALT, RPIK_INFO, 16);
-    const aemk = crypto.hkdfSync("sha256", k.keyData, SALT, AEMK_INFO, 16);
-    const out = crypto.createCipheriv("aes-128-ecb", new Uint8Array(rpik), null).update(padded.get(k.rollingStartIntervalNumber) as Buffer);
-    sink ^= out[0] ^ new Uint8Array(aemk)[0];
-  }
-  const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
-  const cpu = cpuNow() - c0;
-  if (sink === 0x100) console.log("");
-  return { seconds, cpu };
-}
-
-function cpuNow(): number {
-  const u = process.cpuUsage();
-  return (u.user + u.system) / 1e6;
 }
 
 function secondsSince(t0: bigint): number {

@@ -1,9 +1,10 @@
 import * as crypto from "node:crypto";
 import * as os from "node:os";
 import { ExposureKey, ReportType } from "../host-tools/src/keys/types";
-import { deriveKeys, deriveRpis, INTERVAL_SECONDS, paddedData, TEK_ROLLING_PERIOD } from "../host-tools/src/match/derive";
+import { deriveKeys, deriveRpis, INTERVAL_SECONDS, TEK_ROLLING_PERIOD } from "../host-tools/src/match/derive";
 import { matchExposures } from "../host-tools/src/match/run-match";
 import { Sighting } from "../host-tools/src/match/sightings";
+import { cpuNow, DAY0, DAYS, Timing, timeBound } from "./crypto-bound";
 
 /**
  * Matching throughput against the node:crypto bound, measured in the same run.
@@ -19,12 +20,6 @@ import { Sighting } from "../host-tools/src/match/sightings";
  * is the best of R interleaved rounds, which damps noise from other processes.
  * Last line: {keys, sightings, keysPerSec, boundKeysPerSec, ratio, workers, speedup}.
  */
-
-const DAY0 = 2642976;
-const DAYS = 14;
-const SALT = Buffer.alloc(32);
-const RPIK_INFO = Buffer.from("EN-RPIK", "ascii");
-const AEMK_INFO = Buffer.from("EN-AEMK", "ascii");
 
 function arg(name: string, dflt: number): number {
   const i = process.argv.indexOf(`--${name}`);
@@ -63,36 +58,6 @@ function makeSightings(n: number, keys: ExposureKey[], planted: number): Sightin
     out.push({ time: enin * INTERVAL_SECONDS + 30, rpi: rpi.subarray(0, p % 2 ? 6 : 16), rssi: -55, line: out.length + 1 });
   }
   return out;
-}
-
-interface Timing {
-  /** Wall-clock seconds. */
-  seconds: number;
-  /** CPU seconds of this process: robust to other load when only one thread works. */
-  cpu: number;
-}
-
-function cpuNow(): number {
-  const u = process.cpuUsage();
-  return (u.user + u.system) / 1e6;
-}
-
-function timeBound(keys: ExposureKey[]): Timing {
-  const padded = new Map<number, Buffer>();
-  for (let d = 0; d < DAYS; d++) padded.set(DAY0 + TEK_ROLLING_PERIOD * d, paddedData(DAY0 + TEK_ROLLING_PERIOD * d, TEK_ROLLING_PERIOD));
-  let sink = 0;
-  const c0 = cpuNow();
-  const t0 = process.hrtime.bigint();
-  for (const k of keys) {
-    const rpik = crypto.hkdfSync("sha256", k.keyData, SALT, RPIK_INFO, 16);
-    const aemk = crypto.hkdfSync("sha256", k.keyData, SALT, AEMK_INFO, 16);
-    const out = crypto.createCipheriv("aes-128-ecb", new Uint8Array(rpik), null).update(padded.get(k.rollingStartIntervalNumber) as Buffer);
-    sink ^= out[0] ^ new Uint8Array(aemk)[0];
-  }
-  const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
-  const cpu = cpuNow() - c0;
-  if (sink === 0x100) console.log("");
-  return { seconds, cpu };
 }
 
 async function timeMatch(keys: ExposureKey[], sightings: Sighting[], workers: number): Promise<Timing & { matches: number }> {

@@ -1,0 +1,50 @@
+import * as crypto from "node:crypto";
+import type { ExposureKey } from "../host-tools/src/keys/types";
+import { paddedData, TEK_ROLLING_PERIOD } from "../host-tools/src/match/derive";
+
+/**
+ * The least any matcher must do per published key, timed on one core: the
+ * HKDF pair (RPIK, AEMK) and one 144-block AES-ECB call, nothing else. The
+ * matching benches (bench/match.ts, bench/kiosk.ts) measure their figures
+ * against it in the same run, on the same machine.
+ */
+
+/** Where the benches' keys start (an EN interval number) and how many days they span. */
+export const DAY0 = 2642976;
+export const DAYS = 14;
+
+const SALT = Buffer.alloc(32);
+const RPIK_INFO = Buffer.from("EN-RPIK", "ascii");
+const AEMK_INFO = Buffer.from("EN-AEMK", "ascii");
+
+export interface Timing {
+  /** Wall-clock seconds. */
+  seconds: number;
+  /** CPU seconds of this process: robust to other load when only one thread works. */
+  cpu: number;
+}
+
+export function cpuNow(): number {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1e6;
+}
+
+/** The bound for `keys`, whose starts are DAY0 + 144·d for d < DAYS. */
+export function timeBound(keys: readonly ExposureKey[]): Timing {
+  const padded = new Map<number, Buffer>();
+  for (let d = 0; d < DAYS; d++) padded.set(DAY0 + TEK_ROLLING_PERIOD * d, paddedData(DAY0 + TEK_ROLLING_PERIOD * d, TEK_ROLLING_PERIOD));
+  let sink = 0;
+  const c0 = cpuNow();
+  const t0 = process.hrtime.bigint();
+  for (const k of keys) {
+    const rpik = crypto.hkdfSync("sha256", k.keyData, SALT, RPIK_INFO, 16);
+    const aemk = crypto.hkdfSync("sha256", k.keyData, SALT, AEMK_INFO, 16);
+    const out = crypto.createCipheriv("aes-128-ecb", new Uint8Array(rpik), null).update(padded.get(k.rollingStartIntervalNumber) as Buffer);
+    sink ^= out[0] ^ new Uint8Array(aemk)[0];
+  }
+  const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+  const cpu = cpuNow() - c0;
+  // Keeps the work from being optimised away.
+  if (sink === 0x100) console.log("");
+  return { seconds, cpu };
+}
