@@ -3,13 +3,13 @@ import * as crypto from "node:crypto";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { ExposureKey, ReportType } from "../host-tools/src/keys/types";
+import { ExposureKey } from "../host-tools/src/keys/types";
 import { deriveKeys, deriveRpis, encryptMetadata, INTERVAL_SECONDS, TEK_ROLLING_PERIOD } from "../host-tools/src/match/derive";
 import { buildRpiIndex, openRpiIndex } from "../host-tools/src/match/rpi-index";
 import { matchExposures, MatchReport } from "../host-tools/src/match/run-match";
 import { matchWithIndex } from "../host-tools/src/match/run-match-indexed";
 import { Sighting } from "../host-tools/src/match/sightings";
-import { cpuNow, DAY0, DAYS, timeBound } from "./crypto-bound";
+import { arg, cpuNow, DAY0, DAYS, makeKeys, timeBound } from "./key-bench";
 
 /**
  * The kiosk's matching at a large country's scale: index N published keys
@@ -43,29 +43,6 @@ import { cpuNow, DAY0, DAYS, timeBound } from "./crypto-bound";
 
 const BOUND_KEYS = 20000;
 const PLANTED = 20;
-
-function arg(name: string, dflt: number): number {
-  const i = process.argv.indexOf(`--${name}`);
-  if (i < 0) return dflt;
-  const v = Number(process.argv[i + 1]);
-  if (!Number.isInteger(v) || v < 1) throw new Error(`--${name} needs a positive integer`);
-  return v;
-}
-
-function makeKeys(n: number): ExposureKey[] {
-  const data = crypto.randomBytes(16 * n);
-  const keys: ExposureKey[] = [];
-  for (let i = 0; i < n; i++) {
-    keys.push({
-      keyData: new Uint8Array(data.buffer, data.byteOffset + 16 * i, 16),
-      rollingStartIntervalNumber: DAY0 + TEK_ROLLING_PERIOD * (i % DAYS),
-      rollingPeriod: TEK_ROLLING_PERIOD,
-      reportType: ReportType.ConfirmedTest,
-      daysSinceOnsetOfSymptoms: 1
-    });
-  }
-  return keys;
-}
 
 /** A token's log: strangers heard all fortnight, and `PLANTED` hearings of published keys, with the power byte it keeps. */
 function makeHistory(n: number, keys: ExposureKey[]): Sighting[] {

@@ -1,10 +1,10 @@
 import * as crypto from "node:crypto";
 import * as os from "node:os";
-import { ExposureKey, ReportType } from "../host-tools/src/keys/types";
+import { ExposureKey } from "../host-tools/src/keys/types";
 import { deriveKeys, deriveRpis, INTERVAL_SECONDS, TEK_ROLLING_PERIOD } from "../host-tools/src/match/derive";
 import { matchExposures } from "../host-tools/src/match/run-match";
 import { Sighting } from "../host-tools/src/match/sightings";
-import { cpuNow, DAY0, DAYS, Timing, timeBound } from "./crypto-bound";
+import { arg, cpuNow, DAY0, DAYS, makeKeys, Timing, timeBound } from "./key-bench";
 
 /**
  * Matching throughput against the node:crypto bound, measured in the same run.
@@ -20,29 +20,6 @@ import { cpuNow, DAY0, DAYS, Timing, timeBound } from "./crypto-bound";
  * is the best of R interleaved rounds, which damps noise from other processes.
  * Last line: {keys, sightings, keysPerSec, boundKeysPerSec, ratio, workers, speedup}.
  */
-
-function arg(name: string, dflt: number): number {
-  const i = process.argv.indexOf(`--${name}`);
-  if (i < 0) return dflt;
-  const v = Number(process.argv[i + 1]);
-  if (!Number.isInteger(v) || v < 1) throw new Error(`--${name} needs a positive integer`);
-  return v;
-}
-
-function makeKeys(n: number): ExposureKey[] {
-  const data = crypto.randomBytes(16 * n);
-  const keys: ExposureKey[] = [];
-  for (let i = 0; i < n; i++) {
-    keys.push({
-      keyData: data.subarray(16 * i, 16 * i + 16),
-      rollingStartIntervalNumber: DAY0 + TEK_ROLLING_PERIOD * (i % DAYS),
-      rollingPeriod: TEK_ROLLING_PERIOD,
-      reportType: ReportType.ConfirmedTest,
-      daysSinceOnsetOfSymptoms: 1
-    });
-  }
-  return keys;
-}
 
 /** Mostly strangers (prefixes of 5–16 bytes), plus `planted` real sightings of known keys. */
 function makeSightings(n: number, keys: ExposureKey[], planted: number): Sighting[] {

@@ -1,12 +1,14 @@
 import * as crypto from "node:crypto";
 import type { ExposureKey } from "../host-tools/src/keys/types";
+import { ReportType } from "../host-tools/src/keys/types";
 import { paddedData, TEK_ROLLING_PERIOD } from "../host-tools/src/match/derive";
 
 /**
- * The least any matcher must do per published key, timed on one core: the
- * HKDF pair (RPIK, AEMK) and one 144-block AES-ECB call, nothing else. The
- * matching benches (bench/match.ts, bench/kiosk.ts) measure their figures
- * against it in the same run, on the same machine.
+ * What the matching benches (bench/match.ts, bench/kiosk.ts) share: their
+ * command-line numbers, their published keys, and the bound they measure
+ * against in the same run on the same machine: the least any matcher must
+ * do per published key, timed on one core (the HKDF pair and one 144-block
+ * AES-ECB call, nothing else).
  */
 
 /** Where the benches' keys start (an EN interval number) and how many days they span. */
@@ -47,4 +49,30 @@ export function timeBound(keys: readonly ExposureKey[]): Timing {
   // Keeps the work from being optimised away.
   if (sink === 0x100) console.log("");
   return { seconds, cpu };
+}
+
+/** `--name N` from the command line, a positive integer, or `dflt`. */
+export function arg(name: string, dflt: number): number {
+  const i = process.argv.indexOf(`--${name}`);
+  if (i < 0) return dflt;
+  const v = Number(process.argv[i + 1]);
+  if (!Number.isInteger(v) || v < 1) throw new Error(`--${name} needs a positive integer`);
+  return v;
+}
+
+/** `n` random confirmed-test keys spread over DAYS days from DAY0. */
+export function makeKeys(n: number): ExposureKey[] {
+  const data = crypto.randomBytes(16 * n);
+  const keys: ExposureKey[] = [];
+  for (let i = 0; i < n; i++) {
+    keys.push({
+      // A Uint8Array as the export readers make them (an index gives keys back so).
+      keyData: new Uint8Array(data.buffer, data.byteOffset + 16 * i, 16),
+      rollingStartIntervalNumber: DAY0 + TEK_ROLLING_PERIOD * (i % DAYS),
+      rollingPeriod: TEK_ROLLING_PERIOD,
+      reportType: ReportType.ConfirmedTest,
+      daysSinceOnsetOfSymptoms: 1
+    });
+  }
+  return keys;
 }
