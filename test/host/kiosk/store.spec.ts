@@ -28,6 +28,8 @@ import {
   KIOSK_SCHEMA
 } from "../../../host-tools/src/kiosk/store";
 import { KILL_BASE_TIME, KILL_TOKENS, RunPlan, SEGS_PER_RUN, planRun } from "./store-kill-plan";
+// A seeded PRNG, so a failure replays with the same kill moments.
+import { prng } from "../keys/helpers";
 
 const ROOT = path.resolve(__dirname, "../../..");
 const T0 = 1_780_000_000;
@@ -521,18 +523,6 @@ describe("the kiosk store", () => {
     const WORKER = path.join(__dirname, "store-kill-worker.ts");
     /** The next workers, already loaded and waiting for "go": loading ts-node is most of a worker's second. */
     const STANDBY = 2;
-
-    /** mulberry32: a seeded PRNG, so a failure replays with the same kill moments. */
-    function prng(seed: number): () => number {
-      let a = seed >>> 0;
-      return () => {
-        a = (a + 0x6d2b79f5) >>> 0;
-        let t = a;
-        t = Math.imul(t ^ (t >>> 15), t | 1);
-        t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-        return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-      };
-    }
 
     interface Worker {
       child: ChildProcess;
