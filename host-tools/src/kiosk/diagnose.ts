@@ -1,7 +1,6 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { UserError } from "../errors";
-import { ConnectFailedError } from "../ble/errors";
 import type { SyncLink, Transport } from "../ble/transport";
 import { isWellFormedCode } from "../keys/auth-codes";
 import type { KioskSecret } from "../keys/kiosk-identity";
@@ -11,7 +10,8 @@ import { writeNewFileAtomic } from "../atomic-write";
 import type { SyncProgress } from "../sync/client";
 import type { SyncTimer } from "../sync/wire";
 import type { KioskDir } from "./kiosk-dir";
-import { SyncRoundResult, syncRound } from "./sync-round";
+import type { SyncRoundResult } from "./sync-round";
+import { kioskPass } from "./kiosk-pass";
 
 /**
  * A diagnosis at the kiosk (docs/kiosk.md, "A diagnosis"): staff enter the
@@ -63,25 +63,22 @@ export async function diagnose(o: DiagnoseOptions): Promise<DiagnoseOutcome> {
   const sleep = o.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
   const until = now() + o.searchMs / 1000;
   while (now() < until) {
-    for (const { address } of await o.transport.scan(o.scanMs)) {
-      let link: SyncLink;
-      try {
-        link = await o.transport.connect(address, o.connectTimeoutMs);
-      } catch (e) {
-        if (e instanceof ConnectFailedError) continue;
-        throw e;
-      }
-      const round = await syncRound(link, {
-        store: o.kiosk.store,
-        keys: o.keys,
-        workDir: o.kiosk.workDir,
-        now,
-        timer: o.timerOf?.(link),
-        onProgress: o.onProgress,
-        releaseTeksOf: o.tokenId,
-        consentWaitMs: o.consentWaitMs
-      });
-      if (round.tokenId !== o.tokenId) continue;
+    // A pass as any other (every enrolled token found is synced), with the wearer's token asked for its keys.
+    const report = await kioskPass({
+      transport: o.transport,
+      store: o.kiosk.store,
+      keys: o.keys,
+      workDir: o.kiosk.workDir,
+      scanMs: o.scanMs,
+      connectTimeoutMs: o.connectTimeoutMs,
+      now,
+      timerOf: o.timerOf,
+      releaseTeksOf: o.tokenId,
+      consentWaitMs: o.consentWaitMs,
+      onEvent: (e) => void (e.kind === "progress" && o.onProgress?.(e.progress))
+    });
+    const round = report.rounds.map((r) => r.result).find((r) => r.tokenId === o.tokenId);
+    if (round) {
       const teks = round.teks;
       if (round.outcome !== "ok" || !teks) return { status: "not-synced", round, detail: round.detail };
       if (teks.status === "no-consent") return { status: "no-consent", round };

@@ -28,6 +28,9 @@ export interface KioskPassOptions {
   timerOf?: (link: SyncLink) => SyncTimer | undefined;
   /** Addresses to leave alone this pass (a token synced moments ago keeps its window, and its address, open a while). */
   skip?: (address: string) => boolean;
+  /** A diagnosis (diagnose.ts): ask this token for the wearer's keys, and wait this long for the press. */
+  releaseTeksOf?: string;
+  consentWaitMs?: number;
   onEvent?: (e: KioskPassEvent) => void;
 }
 
@@ -72,6 +75,8 @@ export async function kioskPass(o: KioskPassOptions): Promise<KioskPassReport> {
       workDir: o.workDir,
       now: o.now,
       timer: o.timerOf?.(link),
+      releaseTeksOf: o.releaseTeksOf,
+      consentWaitMs: o.consentWaitMs,
       onProgress: (progress) => emit({ kind: "progress", address, progress })
     });
     report.rounds.push({ address, result });
