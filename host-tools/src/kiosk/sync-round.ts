@@ -11,7 +11,7 @@ import { AuthFailedError } from "../sync/errors";
 import { RiskContext, SyncProgress, SyncResult, TekOutcome, syncToken } from "../sync/client";
 import type { TokenInfo } from "../../../firmware/src/wire/sync-messages";
 import { SyncTimer } from "../sync/wire";
-import { readTokenLog, recentLosses } from "../tokenlog/read-log";
+import { logSegmentSeq, readTokenLog, recentLosses } from "../tokenlog/read-log";
 import { tokenFilesFromStorage } from "../tokenlog/token-files";
 import { recordToSighting } from "../tokenlog/to-sightings";
 import { LOG_PREFIX, decodeHeader, utcBase } from "../../../firmware/src/wire/log-record";
@@ -99,8 +99,8 @@ function copiedSegments(dir: string): Map<number, Uint8Array> {
   const out = new Map<number, Uint8Array>();
   if (!fs.existsSync(dir)) return out;
   for (const n of fs.readdirSync(dir)) {
-    const m = new RegExp(`^${LOG_PREFIX.replace(".", "\\.")}([1-9][0-9]*)$`).exec(n);
-    if (m) out.set(Number(m[1]), new Uint8Array(fs.readFileSync(path.join(dir, n))));
+    const seg = logSegmentSeq(n);
+    if (seg !== null) out.set(seg, new Uint8Array(fs.readFileSync(path.join(dir, n))));
   }
   return out;
 }
