@@ -7,6 +7,7 @@ import type { KioskSecret } from "../keys/kiosk-identity";
 import type { ExposureKey } from "../keys/types";
 import { createUpload, MAX_UPLOAD_KEYS, uploadToJson, uploadableKeys } from "../keys/upload";
 import { writeNewFileAtomic } from "../atomic-write";
+import { TEK_ROLLING_PERIOD } from "../../../firmware/src/wire/gaen";
 import type { SyncProgress } from "../sync/client";
 import type { SyncTimer } from "../sync/wire";
 import type { KioskDir } from "./kiosk-dir";
@@ -86,7 +87,7 @@ export async function diagnose(o: DiagnoseOptions): Promise<DiagnoseOutcome> {
         const released: ExposureKey[] = teks.keys.map((k) => ({
           keyData: k.tek,
           rollingStartIntervalNumber: k.rollingStart,
-          rollingPeriod: 144
+          rollingPeriod: TEK_ROLLING_PERIOD
         }));
         const { keys, left } = uploadableKeys(released, now());
         if (!keys.length)
