@@ -18,14 +18,14 @@ const T0 = 1000;
  * code yet: where a spec needs the token's end of a link it stands in for it
  * at the console (`evaluate`), with Espruino's own `Bluetooth` and `NRF` calls.
  */
-function boot(code: string, seed = 3) {
-  const scheduler = new EventScheduler(T0);
+function boot(code: string, seed = 3, t0 = T0) {
+  const scheduler = new EventScheduler(t0);
   const radio = new RecordingRadio();
-  const clock = new DriftingClock({ driftPpm: 0, startTrue: T0, startLocal: TEST_BUILD_TIME + 86400 + 3600 });
+  const clock = new DriftingClock({ driftPpm: 0, startTrue: t0, startLocal: TEST_BUILD_TIME + 86400 + 3600 });
   const token = createEmulatedToken({ id: "t1", board: loadBoard("puckjs"), bundle: code, scheduler, clock, radio, seed });
   token.boot();
   // Past the quiet start: the token is on the air with its GAEN packet.
-  scheduler.runUntil(T0 + 700);
+  scheduler.runUntil(t0 + 700);
   return { token, scheduler, radio };
 }
 type Rig = ReturnType<typeof boot>;
@@ -184,6 +184,22 @@ describe("sim Espruino: a central's link to the shipped firmware", function () {
     );
     assert.equal(link.txPending, 0);
     assert.equal(link.txStalledMs, 0, "100 bytes fit the TX buffer: Bluetooth.write returned at once");
+  });
+
+  it("paces the firmware's answer at one notification per event at a true time in 2030 too (Unix seconds near 2^31 are coarse floats)", () => {
+    // A care-home simulation runs at such times; a reply written at a connection event once all went out at that same instant.
+    const r = boot(code, 3, 1_893_974_310);
+    const { central } = connectInWindow(r);
+    const start = r.scheduler.now;
+    const I = central.intervalMs / 1000;
+    r.scheduler.runUntil(start + I);
+    r.token.evaluate(`Bluetooth.write(new Uint8Array(${JSON.stringify(Array.from(bytes(60)))}))`);
+    r.scheduler.runUntil(start + 1);
+    assert.deepEqual(
+      central.notifications.map((n) => Math.round((n.at - start) / I)),
+      [2, 3, 4],
+      "written at event 1: 20 bytes at each of events 2, 3 and 4"
+    );
   });
 
   it("blocks Bluetooth.write while its 127-byte TX buffer is full, and a writer that keeps within it never blocks", () => {

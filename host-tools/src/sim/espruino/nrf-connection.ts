@@ -52,8 +52,16 @@ const MAX_INTERVAL_MS = 4000;
 const PARAM_REQUEST_DELAY_S = 0.1;
 /** The central's update takes effect at an instant at least this many connection events after it sent it (the Core spec's minimum). */
 const UPDATE_INSTANT_EVENTS = 6;
-/** Slack when finding the connection event due at "now" (seconds are floats). */
+/** Slack when comparing two times, seconds. */
 const EVENT_EPSILON = 1e-6;
+/**
+ * Slack when finding the connection event due at "now", in events: a Unix
+ * time near 2^31 s holds only ~2.4e-7 s of precision (3e-5 of a 7.5 ms
+ * event), so "now is event k" can come out as k − 0.00003 and must still
+ * count as k, or every later event is scheduled at now and a whole session
+ * takes no time at all.
+ */
+const EVENT_SLACK = 1e-3;
 
 /** What the connection needs from the rest of the stack (wired by nrf-module.ts). */
 export interface ConnectionHooks {
@@ -136,7 +144,7 @@ export function installConnection(
   /** True time of connection event k (k ≥ 1 after the connection). */
   const eventAt = (l: Link, k: number): number => l.start + k * l.interval;
   /** Index of the first connection event after now. */
-  const nextEvent = (l: Link): number => Math.floor((rt.scheduler.now - l.start) / l.interval + EVENT_EPSILON) + 1;
+  const nextEvent = (l: Link): number => Math.floor((rt.scheduler.now - l.start) / l.interval + EVENT_SLACK) + 1;
 
   const drainAt = (l: Link, k: number): void => {
     l.drainTime = eventAt(l, k);
