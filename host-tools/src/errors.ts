@@ -29,6 +29,8 @@ export type ErrorCode =
   | "PUBLISH_WRITE_FAILED"
   | "NO_KEYS_TO_CHECK"
   | "KEY_ALREADY_PUBLISHED"
+  /** keys/upload-deliver.ts: a signed diagnosis upload that did not reach its target (it is kept in the kiosk's outbox). */
+  | "UPLOAD_NOT_DELIVERED"
   /** tokenlog/errors.ts */
   | "TOKEN_FLASH_UNREADABLE"
   | "TOKEN_FLASH_DAMAGED"

@@ -2,7 +2,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { UserError } from "../errors";
 import { createMasterKey, readMasterKey } from "./master-key";
-import { KioskStore } from "./store";
+import { KioskStore, StoreOptions } from "./store";
 
 /**
  * A kiosk's directory (`kiosk init --dir DIR`):
@@ -10,6 +10,10 @@ import { KioskStore } from "./store";
  *   DIR/kiosk.db      the store (store.ts): tokens, sync history, sealed archives
  *   DIR/master.key    32 bytes, mode 0600: seals the tokens' sync secrets in the store
  *   DIR/work/         each sync session's private plain copy, removed when it ends
+ *   DIR/outbox/       signed diagnosis uploads not yet delivered (mode 0700, each file 0600):
+ *                     `kiosk diagnose` keeps one here until its target has it, and
+ *                     `kiosk send-uploads` sends what is left. Never cleared on open:
+ *                     the wearer's keys were released by one press and exist nowhere else.
  *
  * The master key protects the sync secrets at rest only against someone who
  * copies the database alone; a copy of the whole directory can sync the
@@ -18,6 +22,12 @@ import { KioskStore } from "./store";
 export const DB_FILE = "kiosk.db";
 export const MASTER_KEY_FILE = "master.key";
 export const WORK_DIR = "work";
+export const OUTBOX_DIR = "outbox";
+
+/** The kiosk's outbox in `dir`; created with mode 0700 when first needed (upload-deliver.ts). */
+export function outboxDirOf(dir: string): string {
+  return path.join(dir, OUTBOX_DIR);
+}
 
 export interface KioskDir {
   dir: string;
@@ -26,7 +36,7 @@ export interface KioskDir {
 }
 
 /** Creates the kiosk's directory; refuses one that already holds a kiosk (its key would be lost). */
-export function initKioskDir(dir: string): KioskDir {
+export function initKioskDir(dir: string, options: StoreOptions = {}): KioskDir {
   for (const f of [DB_FILE, MASTER_KEY_FILE])
     if (fs.existsSync(path.join(dir, f)))
       throw new UserError(`${dir} already holds a kiosk (${f}); nothing was changed. Use it as it is, or give a new directory.`);
@@ -37,7 +47,7 @@ export function initKioskDir(dir: string): KioskDir {
   }
   const key = createMasterKey(path.join(dir, MASTER_KEY_FILE));
   fs.mkdirSync(path.join(dir, WORK_DIR), { recursive: true, mode: 0o700 });
-  return { dir, store: KioskStore.open(path.join(dir, DB_FILE), key), workDir: path.join(dir, WORK_DIR) };
+  return { dir, store: KioskStore.open(path.join(dir, DB_FILE), key, options), workDir: path.join(dir, WORK_DIR) };
 }
 
 /**

@@ -13,6 +13,8 @@ import { skippedKeyName } from "../../keys/export-codec";
 import { REPORT_TYPE_NAMES } from "../../keys/validate";
 import { readEnrolledKiosks } from "../../keys/kiosk-identity";
 import { publishUploads } from "../../keys/publish";
+import { RECEIVE_PATH, ReceiverEvent, createUploadReceiver } from "../../keys/upload-receiver";
+import { isLoopbackHost } from "../../keys/upload-deliver";
 import { INTERVAL_SECONDS } from "../../../../firmware/src/wire/gaen";
 
 function showText(file: string, f: ExportFile): string {
@@ -217,6 +219,71 @@ export function register(program: Command, run: RunAction): void {
     );
 
   registerPublish(keys, run);
+  registerReceive(keys, run);
+}
+
+const DEFAULT_RECEIVE_PORT = 8080;
+
+function portOption(v: string): number {
+  if (!/^\d+$/.test(v) || Number(v) > 65535) throw new UserError(`--port must be a port number from 0 to 65535, got "${v}"`);
+  return Number(v);
+}
+
+function receiverLine(e: ReceiverEvent): string {
+  const at = new Date().toISOString();
+  switch (e.kind) {
+    case "stored":
+      return `${at} stored ${e.file}: ${e.keys} key(s) from kiosk "${e.kioskId}" (sent by ${e.from})`;
+    case "already-stored":
+      return `${at} already stored ${e.file} (sent again by ${e.from})`;
+    case "refused":
+      return `${at} refused (${e.status}) from ${e.from}: ${e.reason}`;
+    case "failed":
+      return `${at} FAILED to store an upload from ${e.from} (told to send it again): ${e.reason}`;
+  }
+}
+
+export function registerReceive(keys: Command, run: RunAction): void {
+  keys
+    .command("receive")
+    .description(
+      `Publisher: receive diagnosis uploads that kiosks POST to ${RECEIVE_PATH} (kiosk diagnose --upload-to URL) and write each well-formed one, once, into the uploads directory for \`keys publish\` ` +
+        "(which checks the kiosk, the signature and the code). Plain HTTP on 127.0.0.1 unless --host says otherwise: kiosks send only over https, so terminate TLS in front of it. " +
+        "Runs until stopped (Ctrl-C or SIGTERM); one line per request on standard output."
+    )
+    .requiredOption("--uploads <dir>", "the uploads directory that keys publish reads")
+    .option("--port <n>", `port to listen on (0: any free one, printed)`, portOption, DEFAULT_RECEIVE_PORT)
+    .option("--host <address>", "address to listen on; any but this machine's loopback needs TLS terminated in front", "127.0.0.1")
+    .action(
+      run(async (opts: { uploads: string; port: number; host: string }): Promise<Verdict> => {
+        const app = createUploadReceiver({ uploadsDir: opts.uploads, onEvent: (e) => process.stdout.write(receiverLine(e) + "\n") });
+        let address: string;
+        try {
+          address = await app.listen({ host: opts.host, port: opts.port });
+        } catch (e) {
+          await app.close();
+          throw new UserError(`cannot listen on ${opts.host} port ${opts.port}: ${(e as Error).message}`);
+        }
+        if (!isLoopbackHost(opts.host))
+          process.stderr.write(
+            `privatetracer: warning: listening on ${address} in plain HTTP. Uploads carry wearers' keys and one-time codes: ` +
+              "terminate TLS in front of it (a reverse proxy on this machine) and let nothing reach this port directly; kiosks refuse plain http to any other host.\n"
+          );
+        process.stdout.write(`receiving uploads at ${address}${RECEIVE_PATH} into ${opts.uploads}; stop with Ctrl-C\n`);
+        let onSignal: (signal: NodeJS.Signals) => void = () => undefined;
+        const signal = await new Promise<NodeJS.Signals>((resolve) => {
+          onSignal = resolve;
+          process.once("SIGINT", onSignal);
+          process.once("SIGTERM", onSignal);
+        });
+        // The other signal's listener would stay otherwise, and swallow that signal for good.
+        process.off("SIGINT", onSignal);
+        process.off("SIGTERM", onSignal);
+        await app.close();
+        process.stdout.write(`stopped (${signal})\n`);
+        return "ok";
+      })
+    );
 }
 
 export function registerPublish(keys: Command, run: RunAction): void {

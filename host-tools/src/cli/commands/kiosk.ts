@@ -1,3 +1,4 @@
+import * as fs from "node:fs";
 import * as path from "node:path";
 import { Command, Option } from "commander";
 import { RunAction, Verdict } from "../command";
@@ -6,12 +7,13 @@ import type { Transport } from "../../ble/transport";
 import { invalidKeysWarning, keySourceFreshness, loadKeySourceDetailed } from "../../keys/sources";
 import type { ExposureKey } from "../../keys/types";
 import { readPem } from "../../keys/signing";
-import { KioskDir, initKioskDir, openKioskDir } from "../../kiosk/kiosk-dir";
+import { DB_FILE, KioskDir, initKioskDir, openKioskDir, outboxDirOf } from "../../kiosk/kiosk-dir";
 import { KioskPassEvent, KioskPassReport, kioskPass } from "../../kiosk/kiosk-pass";
 import { TokenRecord } from "../../kiosk/store";
 import { ServiceEvent, runKioskService } from "../../kiosk/service";
 import { DiagnoseOutcome, diagnose } from "../../kiosk/diagnose";
 import { readKioskSecret } from "../../keys/kiosk-identity";
+import { UploadDeliveryError, parseUploadTarget, sendOutbox, targetText, uploadTargetProblem } from "../../keys/upload-deliver";
 import { findEnrolment } from "../../sync/sync-nearby";
 import { UserError } from "../../errors";
 import { SimTokens, openSimTokens } from "../../sync/sim-tokens";
@@ -114,7 +116,8 @@ interface DiagnoseOpts extends TransportChoice {
   token: string;
   code: string;
   kioskKey: string;
-  uploadDir: string;
+  uploadTo?: string;
+  uploadDir?: string;
   keys?: string;
   publicKey?: string;
   consentSeconds: number;
@@ -372,13 +375,18 @@ export function register(program: Command, run: RunAction): void {
     .command("diagnose")
     .description(
       "A wearer tested positive: with the health authority's code, sync the wearer's token and, if the wearer presses its button during the session, " +
-        "sign their past keys with the code into the upload directory. Nothing is released or uploaded without the press."
+        "sign their past keys with the code and deliver the upload (to the health authority's uploads directory, or by HTTPS POST to its receiver). " +
+        "Nothing is released or uploaded without the press. An upload that cannot be delivered is kept in DIR/outbox for `kiosk send-uploads`."
     )
     .requiredOption("-d, --dir <dir>", "the kiosk's directory")
     .requiredOption("-t, --token <id|label>", "the wearer's token: its label (e.g. the room) or token id")
     .requiredOption("--code <code>", "the health authority's authorisation code for this diagnosis")
     .requiredOption("--kiosk-key <file>", "this kiosk's secret key (from `report keygen`)")
-    .requiredOption("--upload-dir <dir>", "where the signed upload goes (the health authority's uploads directory)")
+    .option(
+      "--upload-to <dir|url>",
+      "where the signed upload goes: the health authority's uploads directory, or its receiver's https:// URL (…/uploads; plain http only to this machine)"
+    )
+    .option("--upload-dir <dir|url>", "the same as --upload-to (its older name)")
     .option("--keys <src>", "published keys, to match the token's history in the same session as any sync")
     .option("--public-key <pem>", "require every export to verify with the health authority's public key")
     .option("--consent-seconds <n>", "how long the wearer has to press the button", wholeSeconds("consent-seconds", 5), 60)
@@ -389,10 +397,16 @@ export function register(program: Command, run: RunAction): void {
     .option("--sim-board <id>", SIM_BOARD_HELP)
     .addHelpText(
       "after",
-      "\nExit status: 0 uploaded; 1 the wearer did not press (nothing uploaded); 2 the token was not synced, or bad input."
+      "\nExit status: 0 uploaded; 1 the wearer did not press (nothing uploaded); 2 the token was not synced, the upload was not delivered " +
+        "(it is kept in DIR/outbox: send it with `kiosk send-uploads`), or bad input."
     )
     .action(
       run(async (o: DiagnoseOpts): Promise<Verdict> => {
+        if ((o.uploadTo === undefined) === (o.uploadDir === undefined))
+          throw new UserError("give where the upload goes, once: --upload-to <dir|url> (or its older name --upload-dir)");
+        const uploadTo = (o.uploadTo ?? o.uploadDir) as string;
+        // Before the kiosk key, the keys or the radio: plain http to another host is refused before anything happens.
+        parseUploadTarget(uploadTo);
         checkTransportOptions(o);
         const kioskKey = readKioskSecret(o.kioskKey);
         const keys = await loadKeys(o.keys, o.publicKey);
@@ -401,6 +415,15 @@ export function register(program: Command, run: RunAction): void {
           const { sim, transport } = await openRadio(o);
           const who = token.label ? `${token.label} (${token.tokenId})` : token.tokenId;
           let out: DiagnoseOutcome;
+          const notDelivered = (e: UploadDeliveryError): UploadDeliveryError =>
+            new UploadDeliveryError(
+              `${who}: the keys were signed with the code but not delivered: ${e.message}` +
+                (e.keptIn
+                  ? `. Send it once the target can be reached: privatetracer kiosk send-uploads --dir ${o.dir} --upload-to ${uploadTo}`
+                  : ""),
+              e.status,
+              e.keptIn
+            );
           try {
             out = await diagnose({
               kiosk: k,
@@ -408,7 +431,7 @@ export function register(program: Command, run: RunAction): void {
               tokenId: token.tokenId,
               code: o.code,
               kioskKey,
-              uploadDir: o.uploadDir,
+              uploadTo,
               keys,
               searchMs: o.searchSeconds * 1000,
               consentWaitMs: o.consentSeconds * 1000,
@@ -422,14 +445,18 @@ export function register(program: Command, run: RunAction): void {
                   say(`Ask the wearer to press the token's button once now (${Math.round(e.waitMs / 1000)} s)…`);
               }
             });
+          } catch (e) {
+            throw e instanceof UploadDeliveryError ? notDelivered(e) : e;
           } finally {
             await transport.close();
             sim?.save();
           }
-          if (out.status === "uploaded") {
-            process.stdout.write(
-              `${who}: ${out.keys} key(s) signed with the code into ${out.file}${out.left ? ` (${out.left} left out: still in use or older than 14 days)` : ""}.\n`
-            );
+          if (out.status === "uploaded" || out.status === "posted") {
+            const leftOut = out.left ? ` (${out.left} left out: still in use or older than 14 days)` : "";
+            const where =
+              out.status === "uploaded" ? `into ${out.file}` : `and sent to ${out.url}${out.duplicate ? " (it had them already)" : ""}`;
+            process.stdout.write(`${who}: ${out.keys} key(s) signed with the code ${where}${leftOut}.\n`);
+            if (out.warning) say(`warning: ${out.warning}`);
             return "ok";
           }
           if (out.status === "no-consent") {
@@ -438,6 +465,50 @@ export function register(program: Command, run: RunAction): void {
           }
           throw new UserError(`${who}: ${out.detail}; nothing was uploaded`);
         });
+      })
+    );
+
+  kiosk
+    .command("send-uploads")
+    .description(
+      "Send the signed diagnosis uploads waiting in the kiosk's outbox (DIR/outbox), left there when `kiosk diagnose` could not deliver them. " +
+        "Each is removed from the outbox once the target has it; sending one twice is harmless."
+    )
+    .requiredOption("-d, --dir <dir>", "the kiosk's directory")
+    .requiredOption(
+      "--upload-to <dir|url>",
+      "the health authority's uploads directory, or its receiver's https:// URL (plain http only to this machine)"
+    )
+    .addHelpText(
+      "after",
+      "\nExit status: 0 the outbox is empty (all sent, or nothing to send); 2 some uploads are still in it (each line says why)."
+    )
+    .action(
+      run(async (o: { dir: string; uploadTo: string }): Promise<Verdict> => {
+        const target = parseUploadTarget(o.uploadTo);
+        const problem = uploadTargetProblem(target);
+        if (problem) throw new UserError(`${problem}; nothing was sent`);
+        // Not opened as a kiosk: opening clears work/, which a running `kiosk serve` may be using.
+        if (!fs.existsSync(path.join(o.dir, DB_FILE)))
+          throw new UserError(`there is no kiosk in ${o.dir}: give the directory of the kiosk whose outbox to send`);
+        const outbox = outboxDirOf(o.dir);
+        const r = await sendOutbox(outbox, target);
+        for (const s of r.sent) process.stdout.write(`sent ${s.file} to ${s.to}${s.duplicate ? " (it had it already)" : ""}\n`);
+        for (const w of r.warnings) say(`warning: ${w}`);
+        const left = r.failed.length + r.untried.length;
+        if (!left) {
+          process.stdout.write(
+            r.sent.length ? `${r.sent.length} upload(s) sent; the outbox is empty.\n` : "The outbox is empty: nothing to send.\n"
+          );
+          return "ok";
+        }
+        for (const f of r.failed) say(`not sent ${f.file}: ${f.reason}`);
+        if (r.untried.length) say(`not tried: ${r.untried.length} more upload(s), since ${targetText(target)} did not answer`);
+        throw new UploadDeliveryError(
+          `${left} upload(s) are still in ${outbox}${r.sent.length ? ` (${r.sent.length} sent)` : ""}; nothing is lost. Run this again once the target can be reached.`,
+          null,
+          outbox
+        );
       })
     );
 
