@@ -47,6 +47,17 @@ export interface KioskServiceOptions {
   sleep?: (ms: number) => Promise<void>;
   timerOf?: (link: SyncLink) => SyncTimer | undefined;
   onEvent?: (e: ServiceEvent) => void;
+  /**
+   * Work that needs the radio (a diagnosis at the kiosk), run between two
+   * passes with the keys in use: the kiosk has one radio, so nothing else
+   * may use the transport while a pass runs.
+   */
+  between?: (ctx: RadioJobContext) => Promise<void>;
+}
+
+export interface RadioJobContext {
+  keys: readonly ExposureKey[];
+  index?: RpiIndex;
 }
 
 export type ServiceEvent =
@@ -155,8 +166,14 @@ export async function runKioskService(o: KioskServiceOptions): Promise<number> {
   else if (!o.transport.beacon)
     emit({ kind: "beacon", on: false, message: "this radio cannot send the beacon yet: tokens open their sync window by a press" });
   else {
-    await o.transport.beacon((t) => beaconAdvert(homeKey, t));
-    emit({ kind: "beacon", on: true, message: null });
+    try {
+      await o.transport.beacon((t) => beaconAdvert(homeKey, t));
+      emit({ kind: "beacon", on: true, message: null });
+    } catch (e) {
+      // A radio that will not advertise still syncs: the kiosk runs on, the beacon off and the reason shown.
+      if (!(e instanceof PrivateTracerError)) throw e;
+      emit({ kind: "beacon", on: false, message: `${e.message.replace(/\.$/, "")}; tokens open their sync window by a press meanwhile` });
+    }
   }
 
   // Addresses synced lately: the token keeps its window (and address) open up to 2 minutes after a session.
@@ -164,6 +181,8 @@ export async function runKioskService(o: KioskServiceOptions): Promise<number> {
   let passes = 0;
   while (!o.signal?.aborted && (o.passes === undefined || passes < o.passes)) {
     if (now() >= nextRead) await readKeys();
+    if (o.between) await o.between({ keys, index });
+    if (o.signal?.aborted) break;
     const report = await kioskPass({
       transport: o.transport,
       store: o.kiosk.store,

@@ -78,6 +78,13 @@ export class EventScheduler implements SimScheduler {
     return true;
   }
 
+  private stepped = 0;
+
+  /** Events run so far, however they were run (runUntil, runAll, step, advanceTo). */
+  get executed(): number {
+    return this.stepped + this.advanced;
+  }
+
   /** Run one event; false when none is left. */
   step(): boolean {
     this.dropDead();
@@ -88,6 +95,7 @@ export class EventScheduler implements SimScheduler {
     const fn = this.live.get(seq)!;
     this.live.delete(seq);
     this.current = t;
+    this.stepped++;
     fn();
     return true;
   }

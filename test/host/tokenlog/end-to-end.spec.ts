@@ -63,7 +63,7 @@ describe("tokenlog end to end: token flash → sightings → match", function ()
   before(async () => {
     const code = (await testBundle(BOARD)).code;
     const board = loadBoard(BOARD);
-    const world = runWorld({
+    const world = await runWorld({
       scenario,
       days: 1,
       seed: 11,

@@ -32,13 +32,13 @@ const hall: Scenario = {
 describe("sim/metrics: close contacts from the tokens' logs alone", function () {
   this.timeout(120_000);
   let metrics: Awaited<ReturnType<typeof runMetrics>>;
-  let world: ReturnType<typeof runWorld>;
+  let world: Awaited<ReturnType<typeof runWorld>>;
 
   before(async () => {
     const code = (await testBundle("puckjs")).code;
     const board = loadBoard("puckjs");
     const logs = new LogCollector();
-    world = runWorld({
+    world = await runWorld({
       scenario: hall,
       days: 1,
       seed: 7,

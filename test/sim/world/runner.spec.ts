@@ -9,9 +9,9 @@ import { ScriptedToken, scriptedTokens } from "./scripted-token";
 
 const OPTIONS = { residents: 30, staffTokens: 4, visitors: 4 };
 
-function run(seed: number) {
+async function run(seed: number) {
   const scenario = careHome({ seed, ...OPTIONS });
-  const world = runWorld({
+  const world = await runWorld({
     scenario,
     days: 1,
     seed,
@@ -49,7 +49,10 @@ function fixedSpotPairs(s: Scenario): Map<string, number> {
 }
 
 describe("sim/world runner (scripted tokens)", () => {
-  const a = run(5);
+  let a: Awaited<ReturnType<typeof run>>;
+  before(async () => {
+    a = await run(5);
+  });
 
   it("runs a day of the care home with every device of the scenario, and each delivered packet reaches one receiver", () => {
     const devices = (kind: string) => a.definition.people.filter((p) => p.device?.kind === kind).length;
@@ -106,8 +109,8 @@ describe("sim/world runner (scripted tokens)", () => {
     assert.equal(a.groundTruth.closeContactPairs, [...seen.values()].filter((m) => m >= CLOSE_CONTACT_MINUTES).length);
   });
 
-  it("gives identical packets and ground truth for the same seed", () => {
-    const b = run(5);
+  it("gives identical packets and ground truth for the same seed", async () => {
+    const b = await run(5);
     assert.deepEqual(b.radio, a.radio);
     assert.deepEqual(b.groundTruth, a.groundTruth);
     assert.deepEqual(
@@ -116,8 +119,8 @@ describe("sim/world runner (scripted tokens)", () => {
     );
   });
 
-  it("gives different packets and ground truth for another seed", () => {
-    const c = run(6);
+  it("gives different packets and ground truth for another seed", async () => {
+    const c = await run(6);
     assert.notDeepEqual(c.radio, a.radio);
     assert.notDeepEqual(c.groundTruth, a.groundTruth);
   });

@@ -10,6 +10,7 @@ import { simulateForMetrics } from "../../sim/metrics/simulate-for-metrics";
 import { DEFAULT_THRESHOLD_DB } from "../../sim/metrics/detection";
 import { runMetrics } from "../../sim/metrics/run-metrics";
 import { metricsSummary, tokenTable } from "../../sim/metrics/format";
+import { kioskSummary } from "../../sim/kiosk/kiosk-figures";
 
 function round3(x: number): number {
   return Math.round(x * 1000) / 1000;
@@ -65,6 +66,7 @@ export function register(program: Command, run: RunAction): void {
       DEFAULT_THRESHOLD_DB
     )
     .option("--no-tokens", "leave the per-token table out of the text output")
+    .option("--no-kiosk", "leave the scenario's kiosk (and its diagnoses) out: tokens keep only what fits in their flash")
     .action(
       run(
         async (opts: {
@@ -79,6 +81,7 @@ export function register(program: Command, run: RunAction): void {
           schedule?: string;
           thresholdDb: number;
           tokens: boolean;
+          kiosk: boolean;
         }): Promise<Verdict> => {
           if (!["real", "stand-in", "auto"].includes(opts.firmware))
             throw new UserError(`--firmware must be real, stand-in or auto, got "${opts.firmware}"`);
@@ -111,6 +114,7 @@ export function register(program: Command, run: RunAction): void {
             firmware: opts.firmware as FirmwareChoice,
             record: !!opts.out,
             schedule,
+            kiosk: opts.kiosk,
             onProgress: bar
               ? (f) => bar!.update(Math.round(f * opts.days * 24), { day: Math.floor(f * opts.days), days: opts.days })
               : opts.json
@@ -150,7 +154,8 @@ export function register(program: Command, run: RunAction): void {
               }))
             },
             faults: metrics.faults,
-            perToken: metrics.tokens
+            perToken: metrics.tokens,
+            ...(result.kiosk ? { kiosk: result.kiosk } : {})
           };
           const written = opts.out ? writeOutput(opts.out, result, summary) : [];
           if (opts.json) {
@@ -166,6 +171,7 @@ export function register(program: Command, run: RunAction): void {
               `energy          mean ${summary.energy.meanUA} µA, worst ${summary.energy.maxUA} µA, shortest battery ${summary.energy.minBatteryDays} days`,
               `schedule        advertise every ${runBoard.schedule.advertIntervalMs} ms; scan ${runBoard.schedule.scanWindowMs} ms every ${runBoard.schedule.scanPeriodSec} s minus 0–${runBoard.schedule.scanJitterSec} s`,
               ...metricsSummary(metrics),
+              ...(result.kiosk ? kioskSummary(result.kiosk) : []),
               `wall clock      ${summary.wallSeconds.toFixed(1)} s (${summary.events} events)`
             );
             if (opts.out) lines.push(`output          ${written.length} files in ${opts.out}`);

@@ -43,6 +43,8 @@ export interface EmulatedTokenOptions {
    * Storage is shared (the modelled slice is the log's share only).
    */
   bootFromStorage?: boolean;
+  /** Files provisioning puts in Storage before the first boot (the token's secrets, pt.sec). */
+  files?: ReadonlyMap<string, Uint8Array>;
   /** Battery percentage now (default 100). */
   battery?: () => number;
   /** Die temperature in °C now (default 22). */
@@ -104,6 +106,8 @@ export class EspruinoToken implements EmulatedToken {
     this.factoryAddress = bytes.map((b) => (b < 16 ? "0" : "") + b.toString(16)).join(":");
     this.bootFromStorage = opts.bootFromStorage ?? !board.storage.shared;
     if (this.bootFromStorage && opts.bundle.length > 0) this.storage.write(BOOT_FILE, toBytes(opts.bundle)!);
+    for (const [name, bytes] of opts.files ?? [])
+      if (!this.storage.write(name, bytes)) throw new RangeError(`token ${opts.id}: no room in Storage for ${name} (${bytes.length} B)`);
     this.flashBaseline = this.flash.bytesWritten;
     const m = opts.memory;
     this.mem = new TokenMemory({

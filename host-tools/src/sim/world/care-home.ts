@@ -26,6 +26,8 @@ export interface CareHomeOptions {
    * clock as lost and stays silent.
    */
   startDate?: string;
+  /** A kiosk in the lounge, and two diagnoses (default true). */
+  kiosk?: boolean;
 }
 
 export const CARE_HOME_START = "2030-01-07";
@@ -184,8 +186,21 @@ export function careHome(opts: CareHomeOptions): Scenario {
     });
   }
 
+  // The kiosk stands in the lounge by the door from the corridor, where residents pass on their way in.
+  const withKiosk = opts.kiosk ?? true;
+  const firstStaffToken = people.find((p) => p.role === "staff" && p.device?.kind === "token");
   return {
     name: "care-home",
+    ...(withKiosk
+      ? {
+          kiosk: { room: "lounge", at: [commonX + 1.5, northY + 1] as [number, number], staffRound: "11:00" },
+          // A member of staff and a resident test positive, on days 8 and 11, with symptoms from 2 days before.
+          diagnoses: [
+            ...(firstStaffToken ? [{ person: firstStaffToken.id, day: 8, at: "10:00", onsetDaysBefore: 2 }] : []),
+            { person: people[Math.min(4, residents - 1)].id, day: 11, at: "10:00", onsetDaysBefore: 2 }
+          ]
+        }
+      : {}),
     description: `${residents} residents, ${SHIFTS.length} shifts of ${staffPerShift} staff, ${visitors} visitors (seed ${opts.seed})`,
     startDate: opts.startDate ?? CARE_HOME_START,
     rooms,

@@ -23,8 +23,10 @@ const ADV_DELAY_S = 0.01;
 
 export interface RadioNodeSpec {
   id: string;
-  /** Index of the person carrying the node, in the scenario's movement. */
+  /** Index of the person carrying the node, in the scenario's movement (ignored with `fixed`). */
   person: number;
+  /** Where an installed device (the kiosk) stands, for good: it moves with nobody. */
+  fixed?: Pose;
   /** Radiated power minus the configured tx power (antenna and enclosure), dB. */
   txGainDb: number;
   /** Added to the received power to give the reported RSSI (receiver calibration), dB. */
@@ -207,6 +209,10 @@ export class RadioMedium {
     return out;
   }
 
+  private poseOf(node: Node, now: number): Pose | null {
+    return node.spec.fixed ?? this.movement.poseAt(node.spec.person, now);
+  }
+
   /** Loss (path, walls, bodies) between two poses, cached until one of them moves. */
   private linkLossDb(a: Node, b: Node, pa: Pose, pb: Pose): number {
     const lo = a.index < b.index ? a : b;
@@ -219,7 +225,10 @@ export class RadioMedium {
     const dy = q.y - p.y;
     const d = Math.sqrt(dx * dx + dy * dy);
     const dir = Math.atan2(dy, dx);
-    let loss = pathLossDb(this.params, d) + bodyLossDb(this.params, p.facing, dir) + bodyLossDb(this.params, q.facing, dir + Math.PI);
+    // An installed device has no body of its own around it.
+    const bodyLo = lo.spec.fixed ? 0 : bodyLossDb(this.params, p.facing, dir);
+    const bodyHi = hi.spec.fixed ? 0 : bodyLossDb(this.params, q.facing, dir + Math.PI);
+    let loss = pathLossDb(this.params, d) + bodyLo + bodyHi;
     // Rooms are convex and do not overlap: a line inside one room crosses no wall.
     if (p.room !== q.room) loss += wallLossDb(this.movement.rooms, p, q);
     if (cached) {
@@ -260,7 +269,7 @@ export class RadioMedium {
     for (const tx of this.nodes) {
       if (tx === rx || !tx.advert) continue;
       if (filter.length && !mentionsAny(tx.services, filter)) continue;
-      const ptx = this.movement.poseAt(tx.spec.person, now);
+      const ptx = this.poseOf(tx, now);
       if (!ptx) continue;
       const mean = tx.advert.txPowerDbm + tx.spec.txGainDb - this.linkLossDb(rx, tx, prx, ptx) + this.shadow(rx, tx, minute);
       // Out of reach even with the best fading: not even worth drawing its event times.
@@ -287,7 +296,7 @@ export class RadioMedium {
     const from = rx.queueFrom;
     const rssi = rx.queueRssi;
     let n = 0;
-    const prx = this.movement.poseAt(rx.spec.person, now);
+    const prx = this.poseOf(rx, now);
     if (prx) {
       const p = this.params;
       this.reach(rx, prx, now);

@@ -3,7 +3,7 @@
  * its firmware on its own drifting clock, phones running GAEN, all on one
  * radio medium and one event queue. Returns what happened and the ground truth.
  */
-import type { EmulatedToken, EnergyCounters, RadioPort, ReceivedAdvert, SimScheduler, TokenClock } from "../types";
+import type { AdvertState, EmulatedToken, EnergyCounters, RadioPort, ReceivedAdvert, SimScheduler, TokenClock } from "../types";
 import type { BoardConfig } from "../../build/boards";
 import { EventScheduler } from "../scheduler";
 import { DriftingClock } from "../clock";
@@ -25,9 +25,38 @@ export interface TokenFactoryArgs {
   clock: TokenClock;
   radio: RadioPort;
   seed: number;
+  /** Files provisioning put in the token's Storage (its secrets), if any. */
+  files?: ReadonlyMap<string, Uint8Array>;
 }
 
 export type TokenFactory = (args: TokenFactoryArgs) => EmulatedToken;
+
+/** The world while it runs, as a driver (the kiosk) sees it. */
+export interface LiveWorld {
+  scheduler: EventScheduler;
+  medium: RadioMedium;
+  movement: Movement;
+  start: number;
+  end: number;
+  /** Emulated tokens by the id of the person wearing them. */
+  tokens: ReadonlyMap<string, EmulatedToken>;
+  /** What a person's token advertises now (null: nothing). */
+  advertOf(person: string): AdvertState | null;
+}
+
+/**
+ * Something that moves the world's time itself instead of the plain hourly
+ * loop: the kiosk service, whose radio passes and sessions run the scheduler
+ * (sim/kiosk/). It provisions the tokens it will sync.
+ */
+export interface WorldDriver {
+  /** Files a person's token holds from provisioning, before its first boot. */
+  filesFor?(person: string): ReadonlyMap<string, Uint8Array> | undefined;
+  /** An address on the air that is infrastructure (the kiosk's beacon): tokens hear it, the sightings do not count it. */
+  ignoreAddress?: string;
+  /** Run the world from its start to at least `world.end`. */
+  run(world: LiveWorld): Promise<void>;
+}
 
 export interface WorldOptions {
   scenario: Scenario;
@@ -45,6 +74,8 @@ export interface WorldOptions {
   keepTokens?: boolean;
   /** Called after each simulated hour with the fraction done. */
   onProgress?(fraction: number): void;
+  /** Moves time instead of the hourly loop (the kiosk). */
+  driver?: WorldDriver;
 }
 
 /** Phones whose scenario entry gives no figures: a typical handset. */
@@ -108,7 +139,10 @@ class ScanRecorder {
   private start = 0;
   private heard = new Map<Uint8Array, number>();
 
-  constructor(private readonly keep: boolean) {}
+  constructor(
+    private readonly keep: boolean,
+    private readonly ignore: string | undefined
+  ) {}
 
   scanning(active: boolean, now: number): void {
     if (active && !this.open) {
@@ -129,13 +163,14 @@ class ScanRecorder {
   }
 
   heardPacket(a: ReceivedAdvert): void {
+    if (a.address === this.ignore) return;
     this.packets++;
     const best = this.heard.get(a.packet);
     if (best === undefined || a.rssi > best) this.heard.set(a.packet, a.rssi);
   }
 }
 
-export function runWorld(o: WorldOptions): WorldResult {
+export async function runWorld(o: WorldOptions): Promise<WorldResult> {
   const { scenario, days, seed } = o;
   if (!(Number.isInteger(days) && days >= 1)) throw new RangeError(`days must be a whole number ≥ 1, got ${days}`);
   const params: PropagationParams = { ...DEFAULT_PROPAGATION, ...(scenario.propagation ?? {}) };
@@ -145,6 +180,7 @@ export function runWorld(o: WorldOptions): WorldResult {
   const boards = new Map<string, BoardConfig>();
   const tokens: Array<{ token: EmulatedToken; person: string; board: BoardConfig; rec: ScanRecorder }> = [];
   const phones: Array<{ phone: GaenPhone; person: string }> = [];
+  const adverts = new Map<string, AdvertState | null>();
 
   scenario.people.forEach((person, personIndex) => {
     const dev = person.device;
@@ -158,7 +194,7 @@ export function runWorld(o: WorldOptions): WorldResult {
         board = o.loadBoard(boardId);
         boards.set(boardId, board);
       }
-      const rec = new ScanRecorder(!!o.record);
+      const rec = new ScanRecorder(!!o.record, o.driver?.ignoreAddress);
       let token: EmulatedToken | null = null;
       const port = medium.attach({
         id: person.id,
@@ -172,7 +208,10 @@ export function runWorld(o: WorldOptions): WorldResult {
         }
       });
       const radio: RadioPort = {
-        advertising: (s) => port.advertising(s),
+        advertising: (s) => {
+          adverts.set(person.id, s);
+          port.advertising(s);
+        },
         scanning: (s) => {
           rec.scanning(!!s, scheduler.now);
           port.scanning(s);
@@ -184,7 +223,8 @@ export function runWorld(o: WorldOptions): WorldResult {
         startTrue: movement.start,
         startLocal: movement.start + offset
       });
-      token = o.makeToken({ id: person.id, board, bundle: o.bundleFor(boardId), scheduler, clock, radio, seed: rng.u32() });
+      const files = o.driver?.filesFor?.(person.id);
+      token = o.makeToken({ id: person.id, board, bundle: o.bundleFor(boardId), scheduler, clock, radio, seed: rng.u32(), files });
       const t = token;
       scheduler.at(movement.start + rng.next() * BOOT_SPREAD_S, () => t.boot());
       tokens.push({ token, person: person.id, board, rec });
@@ -211,9 +251,26 @@ export function runWorld(o: WorldOptions): WorldResult {
   const end = movement.start + days * 86400;
   let events = 0;
   const hours = days * 24;
-  for (let h = 1; h <= hours; h++) {
-    events += scheduler.runUntil(movement.start + h * 3600);
-    if (o.onProgress) o.onProgress(h / hours);
+  if (o.driver) {
+    const progress = o.onProgress;
+    if (progress) for (let h = 1; h <= hours; h++) scheduler.at(movement.start + h * 3600, () => progress(h / hours));
+    const before = scheduler.executed;
+    await o.driver.run({
+      scheduler,
+      medium,
+      movement,
+      start: movement.start,
+      end,
+      tokens: new Map(tokens.map((t) => [t.person, t.token])),
+      advertOf: (p) => adverts.get(p) ?? null
+    });
+    scheduler.runUntil(end);
+    events += scheduler.executed - before;
+  } else {
+    for (let h = 1; h <= hours; h++) {
+      events += scheduler.runUntil(movement.start + h * 3600);
+      if (o.onProgress) o.onProgress(h / hours);
+    }
   }
   const elapsed = end - movement.start;
   const groundTruth = computeGroundTruth(new Movement(scenario, seed), days);

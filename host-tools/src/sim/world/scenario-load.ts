@@ -66,6 +66,40 @@ function checkPerson(i: number, p: ScenarioPerson, roomIds: Set<string>, ids: Se
   else p.schedule.forEach((e, j) => checkEntry(`${where}.schedule[${j}]`, e, roomIds, problems));
 }
 
+function checkKiosk(s: Scenario, roomIds: Set<string>, problems: string[]): void {
+  const k = s.kiosk;
+  if (k !== undefined) {
+    if (!k || typeof k !== "object") problems.push("kiosk: must be an object with room and at");
+    else {
+      if (!roomIds.has(k.room)) problems.push(`kiosk.room: unknown room "${String(k.room)}"`);
+      if (!(Array.isArray(k.at) && k.at.length === 2 && k.at.every(Number.isFinite))) problems.push("kiosk.at: must be [x, y] in metres");
+      if (k.staffRound !== undefined && parseClock(k.staffRound) === undefined)
+        problems.push(`kiosk.staffRound: "${String(k.staffRound)}" is not HH:MM`);
+    }
+  }
+  if (s.diagnoses === undefined) return;
+  if (!Array.isArray(s.diagnoses)) {
+    problems.push("diagnoses: must be a list");
+    return;
+  }
+  if (s.diagnoses.length && k === undefined) problems.push("diagnoses: they are reported at a kiosk; give the scenario a kiosk");
+  const people = new Map((Array.isArray(s.people) ? s.people : []).map((p) => [p.id, p]));
+  const seen = new Set<string>();
+  s.diagnoses.forEach((d, i) => {
+    const where = `diagnoses[${i}]`;
+    const p = people.get(d.person);
+    if (!p) problems.push(`${where}.person: unknown person "${String(d.person)}"`);
+    else if (p.device?.kind !== "token")
+      problems.push(`${where}.person: "${d.person}" wears no token, so cannot release keys at the kiosk`);
+    if (seen.has(d.person)) problems.push(`${where}.person: "${d.person}" is diagnosed twice`);
+    seen.add(d.person);
+    if (!(Number.isInteger(d.day) && d.day >= 0)) problems.push(`${where}.day: use a day number from 0`);
+    if (!(Number.isInteger(d.onsetDaysBefore) && d.onsetDaysBefore >= 0 && d.onsetDaysBefore <= 14))
+      problems.push(`${where}.onsetDaysBefore: a whole number of days, 0 to 14`);
+    if (d.at !== undefined && parseClock(d.at) === undefined) problems.push(`${where}.at: "${String(d.at)}" is not HH:MM`);
+  });
+}
+
 /** Throws a UserError listing every problem found. */
 export function validateScenario(s: Scenario, source = "scenario"): Scenario {
   const problems: string[] = [];
@@ -88,6 +122,7 @@ export function validateScenario(s: Scenario, source = "scenario"): Scenario {
   const ids = new Set<string>();
   if (!Array.isArray(s.people)) problems.push("people: must be a list");
   else s.people.forEach((p, i) => checkPerson(i, p, roomIds, ids, problems));
+  checkKiosk(s, roomIds, problems);
   if (problems.length) throw new UserError(`${source} is not a valid scenario:\n  ${problems.join("\n  ")}`);
   return s;
 }

@@ -54,6 +54,28 @@ export interface ScenarioPerson {
   schedule: ScheduleEntry[];
 }
 
+/** The care home's kiosk: where it stands, and when staff bring it the tokens it has not seen for a day. */
+export interface ScenarioKiosk {
+  room: string;
+  /** Where in the room, metres. */
+  at: [number, number];
+  /** "HH:MM" UTC: the daily staff round (default "11:00"). */
+  staffRound?: string;
+}
+
+/**
+ * A person who tests positive: on `day` (0 = the first) at `at` staff enter
+ * the health authority's code at the kiosk and the wearer presses their
+ * token's button. Symptoms began `onsetDaysBefore` days earlier.
+ */
+export interface ScenarioDiagnosis {
+  person: string;
+  day: number;
+  /** "HH:MM" UTC (default "10:00"). */
+  at?: string;
+  onsetDaysBefore: number;
+}
+
 export interface Scenario {
   name: string;
   description?: string;
@@ -62,4 +84,8 @@ export interface Scenario {
   rooms: ScenarioRoom[];
   people: ScenarioPerson[];
   propagation?: Partial<PropagationParams>;
+  /** A kiosk syncing the tokens (simulate runs the kiosk service when there is one). */
+  kiosk?: ScenarioKiosk;
+  /** Diagnoses, reported at the kiosk (they need a kiosk, and a token on each person). */
+  diagnoses?: ScenarioDiagnosis[];
 }

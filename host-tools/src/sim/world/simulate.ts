@@ -4,6 +4,7 @@
  * and time it. Shared by the command and bench/sim.ts.
  */
 import * as fs from "node:fs";
+import * as os from "node:os";
 import * as path from "node:path";
 import { BoardConfig, loadBoard } from "../../build/boards";
 import { buildBoards } from "../../build/bundle";
@@ -16,6 +17,8 @@ import { Scenario } from "./scenario";
 import { startUnix } from "./scenario-load";
 import { TokenFactory, WorldResult, runWorld } from "./runner";
 import { standInBundle } from "./stand-in-firmware";
+import { WorldKiosk } from "../kiosk/world-kiosk";
+import { KioskFigures, kioskFigures } from "../kiosk/kiosk-figures";
 
 export type FirmwareChoice = "real" | "stand-in" | "auto";
 
@@ -34,12 +37,16 @@ export interface SimulateOptions {
   bundles?: Map<string, string>;
   /** Wrap token creation (e.g. to watch each token's Storage). */
   makeToken?: TokenFactory;
+  /** Run the scenario's kiosk (default: when the scenario has one). */
+  kiosk?: boolean;
 }
 
 export interface SimulateResult {
   world: WorldResult;
   firmware: "real" | "stand-in";
   wallSeconds: number;
+  /** What the kiosk achieved, when one ran. */
+  kiosk?: KioskFigures;
 }
 
 /** The shipped bundle for a board, built first if dist/ does not have it. */
@@ -113,8 +120,32 @@ export async function simulate(o: SimulateOptions): Promise<SimulateResult> {
     if (o.firmware === "auto" && ![...boardIds].every((id) => bundleScans(board(id), bundles.get(id)!))) firmware = "stand-in";
   }
   if (firmware === "stand-in") for (const id of boardIds) bundles.set(id, standInBundle(board(id)));
+  const withKiosk = (o.kiosk ?? true) && !!o.scenario.kiosk;
+  if (withKiosk && firmware === "stand-in")
+    throw new UserError("the kiosk syncs the real firmware; run with --firmware real, or without the kiosk (--no-kiosk)");
+  const kioskDir = withKiosk ? fs.mkdtempSync(path.join(os.tmpdir(), "privatetracer-kiosk-")) : null;
+  const boardOf = (person: string): string => {
+    const p = o.scenario.people.find((x) => x.id === person);
+    return (p?.device?.kind === "token" && p.device.board) || o.board;
+  };
+  const kiosk = kioskDir ? new WorldKiosk(o.scenario, o.seed, kioskDir, boardOf) : undefined;
+  try {
+    return await runSimulation(o, bundles, board, firmware, kiosk);
+  } finally {
+    if (kiosk) kiosk.close();
+    if (kioskDir) fs.rmSync(kioskDir, { recursive: true, force: true });
+  }
+}
+
+async function runSimulation(
+  o: SimulateOptions,
+  bundles: Map<string, string>,
+  board: (id: string) => BoardConfig,
+  firmware: "real" | "stand-in",
+  kiosk: WorldKiosk | undefined
+): Promise<SimulateResult> {
   const t0 = process.hrtime.bigint();
-  const world = runWorld({
+  const world = await runWorld({
     scenario: o.scenario,
     days: o.days,
     seed: o.seed,
@@ -123,9 +154,20 @@ export async function simulate(o: SimulateOptions): Promise<SimulateResult> {
     bundleFor: (id) => bundles.get(id)!,
     makeToken: o.makeToken ?? ((a) => createEmulatedToken(a)),
     record: o.record,
-    keepTokens: o.keepTokens,
-    onProgress: o.onProgress
+    keepTokens: o.keepTokens || !!kiosk,
+    onProgress: o.onProgress,
+    driver: kiosk
   });
   const wallSeconds = Number(process.hrtime.bigint() - t0) / 1e9;
-  return { world, firmware, wallSeconds };
+  if (!kiosk) return { world, firmware, wallSeconds };
+  const start = startUnix(o.scenario);
+  const figures = kioskFigures({
+    log: kiosk.result(),
+    groundTruth: world.groundTruth,
+    start,
+    end: start + o.days * 86400,
+    tokens: world.emulated!,
+    wearers: new Set(o.scenario.people.filter((p) => p.device?.kind === "token").map((p) => p.id))
+  });
+  return { world, firmware, wallSeconds, kiosk: figures };
 }
