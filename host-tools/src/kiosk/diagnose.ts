@@ -1,3 +1,4 @@
+import * as crypto from "node:crypto";
 import { UserError } from "../errors";
 import type { SyncLink, Transport } from "../ble/transport";
 import { isWellFormedCode } from "../keys/auth-codes";
@@ -115,12 +116,14 @@ export async function diagnose(o: DiagnoseOptions): Promise<DiagnoseOutcome> {
         if (!keys.length)
           throw new UserError("the token released no key that is both expired and from the last 14 days: nothing to upload");
         const upload = createUpload(keys.slice(0, MAX_UPLOAD_KEYS), o.code, o.kioskKey, now());
+        const json = uploadToJson(upload);
         // Throws once the upload is kept in the outbox (or could not be kept), saying which.
         const d = await deliverUpload({
           target,
           outboxDir,
-          name: `${o.kioskKey.kioskId}-${now()}-${o.tokenId.slice(0, 8)}.json`,
-          json: uploadToJson(upload),
+          // Named by its content, never by the token: the health authority learns nothing of which token it was.
+          name: `${o.kioskKey.kioskId}-${now()}-${crypto.createHash("sha256").update(json).digest("hex").slice(0, 12)}.json`,
+          json,
           timeoutMs: o.deliveryTimeoutMs
         });
         const counts = { keys: keys.length, left, round };

@@ -73,6 +73,7 @@ describe("kiosk diagnose: a wearer's keys uploaded with the code and their press
     assert.deepEqual(sent, own, "exactly the past keys; today's key, still on the air, is left out");
     assert.equal(out.round.outcome, "ok", "the token was synced as usual too");
     assert.equal(fs.statSync(out.file).mode & 0o777, 0o600);
+    assert.doesNotMatch(path.basename(out.file), new RegExp(TOKEN_ID.slice(0, 8)), "the file's name says nothing of the token");
     kiosk.store.close();
     await sim.transport.close();
   });
