@@ -1,8 +1,9 @@
 import { ChildProcess, spawn } from "node:child_process";
+import { EventEmitter } from "node:events";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { DBusError, Message, MessageBus, Variant, sessionBus } from "dbus-next";
+import { DBusError, Message, MessageBus, MessageFlag, Variant, sessionBus } from "dbus-next";
 
 /**
  * BlueZ as a D-Bus client sees it, without a radio: a private `dbus-daemon`
@@ -26,7 +27,12 @@ import { DBusError, Message, MessageBus, Variant, sessionBus } from "dbus-next";
  *   client wait); disconnecting reverses it;
  * - errors carry bluetoothd's names and texts (org.bluez.Error.Failed
  *   "le-connection-abort-by-local" for a peripheral that never answers, "Not
- *   connected" for a write on a dead link, NotReady when powered off).
+ *   connected" for a write on a dead link, NotReady when powered off);
+ * - RegisterAdvertisement reads the client's LEAdvertisement1 object back
+ *   over the bus (GetAll) before it answers, keeps the advert until
+ *   UnregisterAdvertisement or until the client leaves the bus, and answers
+ *   NotPermitted "Maximum advertisements reached" when every instance is
+ *   taken.
  * Time only passes where bluetoothd would wait on the radio (`connectFailMs`);
  * everything else happens in order on the bus, so specs wait on signals.
  */
@@ -77,6 +83,30 @@ export interface FakeBluezOptions {
   connectFailMs?: number;
   /** Signal subscriptions (AddMatch) the bus allows each connection. Default 512, the system bus's. */
   maxMatchRules?: number;
+  /** Advertising instances each adapter has (the kernel gives a controller without extended advertising 5). 0: none free. */
+  advertisingInstances?: number;
+  /** False: the adapters have no LEAdvertisingManager1 (a BR/EDR-only adapter, or an old BlueZ without --experimental). */
+  leAdvertising?: boolean;
+}
+
+/** An advert a client registered, as bluetoothd read it. */
+export interface FakeAdvert {
+  adapter: string;
+  /** The registering client's unique bus name. */
+  owner: string;
+  path: string;
+  /** Its LEAdvertisement1 properties as read at registration, Variants unwrapped and byte arrays as Uint8Array. */
+  properties: Record<string, unknown>;
+  /** Type "peripheral": a central may connect to it. */
+  connectable: boolean;
+  /**
+   * The advertising data the controller would send: the 16-bit and 128-bit
+   * service UUID lists, then service data, then manufacturer data. No flags:
+   * bluetoothd writes none for a broadcast advert on a dual-mode adapter.
+   */
+  packet: Uint8Array;
+  /** Absent while it is on the air. */
+  ended?: "unregistered" | "client left" | "released" | "bluez stopped";
 }
 
 /** One write that reached a peripheral's RX characteristic. */
@@ -96,6 +126,12 @@ export interface FakeBluez {
   calls: string[];
   /** Every write that reached a peripheral, in order. */
   writes: FakeWrite[];
+  /** Every advert ever registered, in order; those without `ended` are on the air. */
+  adverts: FakeAdvert[];
+  /** Emits "change" after each registration and each end of an advert. */
+  advertEvents: EventEmitter;
+  /** bluetoothd removes every advert itself (as when the adapter goes) and calls each one's Release. */
+  releaseAdverts(): void;
   /** bluetoothd exits: org.bluez leaves the bus (the daemon stays up). */
   stopBluez(): Promise<void>;
   /** Stops the daemon and removes its directory. Safe to call twice. */
@@ -227,7 +263,7 @@ interface Method {
   in: string;
   out: string;
   /** Resolves with the reply body; throws or rejects with a DBusError for an error reply. */
-  call(args: Args): Args | Promise<Args>;
+  call(args: Args, msg: Message): Args | Promise<Args>;
 }
 
 interface Iface {
@@ -356,7 +392,7 @@ class ObjectTree {
       return true;
     }
     try {
-      Promise.resolve(method.call(msg.body)).then((body) => reply(method.out, body), fail);
+      Promise.resolve(method.call(msg.body, msg)).then((body) => reply(method.out, body), fail);
     } catch (e) {
       fail(e);
     }
@@ -450,6 +486,63 @@ const noop: Method = { in: "", out: "", call: () => [] };
 const DEVICE = "org.bluez.Device1";
 const ADAPTER = "org.bluez.Adapter1";
 const CHAR = "org.bluez.GattCharacteristic1";
+const ADVERTISING = "org.bluez.LEAdvertisingManager1";
+const ADVERTISEMENT = "org.bluez.LEAdvertisement1";
+/** Legacy advertising data: bluetoothd refuses more. */
+const MAX_ADV_BYTES = 31;
+/** The Bluetooth base UUID a 16-bit UUID stands for: 0000xxxx-0000-1000-8000-00805f9b34fb. */
+const BASE_UUID = /^0000([0-9a-f]{4})-0000-1000-8000-00805f9b34fb$/;
+
+/** Variants unwrapped and byte arrays as Uint8Array, for specs to compare. */
+function unwrap(v: unknown): unknown {
+  if (v instanceof Variant) return unwrap(v.value);
+  if (v instanceof Uint8Array) return Uint8Array.from(v);
+  if (Array.isArray(v)) return v.map(unwrap);
+  if (v !== null && typeof v === "object") return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, unwrap(x)]));
+  return v;
+}
+
+/** What bluetoothd answers when it cannot make an advert of the properties. */
+const unparsable = (): DBusError => new DBusError("org.bluez.Error.Failed", "Failed to parse advertisement.");
+
+/** A UUID as bluetoothd takes it ("fd6f", "0xfd6f" or 128-bit), as the little-endian bytes of its shortest form. */
+function uuidBytes(uuid: string): Uint8Array {
+  const u = uuid.toLowerCase().replace(/^0x/, "");
+  const short = /^[0-9a-f]{4}$/.test(u) ? u : BASE_UUID.exec(u)?.[1];
+  if (short) return Uint8Array.of(parseInt(short.slice(2), 16), parseInt(short.slice(0, 2), 16));
+  if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/.test(u)) throw unparsable();
+  return Uint8Array.from(Buffer.from(u.replace(/-/g, ""), "hex")).reverse();
+}
+
+/** The advertising data bluetoothd would build of an advert's properties (see FakeAdvert.packet), or its refusal. */
+function advertPacket(props: Record<string, unknown>): Uint8Array {
+  const type = props.Type ?? "broadcast";
+  if (type !== "broadcast" && type !== "peripheral") throw unparsable();
+  // A broadcaster may not claim to be discoverable (Core Specification Vol 3 Part C): bluetoothd refuses it.
+  if (type === "broadcast" && props.Discoverable === true) throw unparsable();
+  const parts: number[][] = [];
+  const uuids = (props.ServiceUUIDs ?? []) as unknown[];
+  if (!Array.isArray(uuids) || !uuids.every((u): u is string => typeof u === "string")) throw unparsable();
+  const bytes = uuids.map(uuidBytes);
+  const short = bytes.filter((b) => b.length === 2);
+  const long = bytes.filter((b) => b.length === 16);
+  if (short.length) parts.push([0x03, ...short.flatMap((b) => [...b])]);
+  if (long.length) parts.push([0x07, ...long.flatMap((b) => [...b])]);
+  const dataOf = (v: unknown): Uint8Array => {
+    if (!(v instanceof Uint8Array)) throw unparsable();
+    return v;
+  };
+  for (const [uuid, data] of Object.entries((props.ServiceData ?? {}) as Record<string, unknown>)) {
+    const u = uuidBytes(uuid);
+    parts.push([u.length === 2 ? 0x16 : 0x21, ...u, ...dataOf(data)]);
+  }
+  for (const [company, data] of Object.entries((props.ManufacturerData ?? {}) as Record<string, unknown>)) {
+    parts.push([0xff, Number(company) & 0xff, Number(company) >> 8, ...dataOf(data)]);
+  }
+  const packet = Uint8Array.from(parts.flatMap((p) => [p.length, ...p]));
+  if (packet.length > MAX_ADV_BYTES) throw unparsable();
+  return packet;
+}
 
 /** Serves BlueZ-shaped objects for `opts` on a private bus. Always `stop()` it (an `after` hook), even when a spec fails. */
 export async function startFakeBluez(opts: FakeBluezOptions): Promise<FakeBluez> {
@@ -457,6 +550,12 @@ export async function startFakeBluez(opts: FakeBluezOptions): Promise<FakeBluez>
   const calls: string[] = [];
   const writes: FakeWrite[] = [];
   const connectFailMs = opts.connectFailMs ?? 300;
+  const adverts: FakeAdvert[] = [];
+  const advertEvents = new EventEmitter();
+  const endAdvert = (a: FakeAdvert, how: NonNullable<FakeAdvert["ended"]>): void => {
+    a.ended = how;
+    advertEvents.emit("change");
+  };
   const timers = new Set<NodeJS.Timeout>();
   let bus: MessageBus | undefined;
   let bluezUp = false;
@@ -466,6 +565,7 @@ export async function startFakeBluez(opts: FakeBluezOptions): Promise<FakeBluez>
     timers.clear();
     if (!bus || !bluezUp) return;
     bluezUp = false;
+    for (const a of adverts) if (!a.ended) endAdvert(a, "bluez stopped");
     const b = bus;
     // The name goes with the connection, as when bluetoothd exits; waiting for the socket to close makes
     // NameOwnerChanged precede whatever the spec does next.
@@ -486,6 +586,30 @@ export async function startFakeBluez(opts: FakeBluezOptions): Promise<FakeBluez>
     bus.on("error", () => undefined);
     const tree = new ObjectTree(bus);
     bus.addMethodHandler((msg: Message) => tree.handle(msg));
+    const fakeBus = bus;
+
+    // bluetoothd watches each advertising client and drops its adverts when it leaves the bus.
+    const daemon = await bus.getProxyObject("org.freedesktop.DBus", "/org/freedesktop/DBus");
+    daemon.getInterface("org.freedesktop.DBus").on("NameOwnerChanged", (name: string, _old: string, owner: string) => {
+      if (owner !== "") return;
+      for (const a of adverts) if (!a.ended && a.owner === name) endAdvert(a, "client left");
+    });
+
+    const releaseAdverts = (): void => {
+      for (const a of adverts) {
+        if (a.ended) continue;
+        endAdvert(a, "released");
+        fakeBus.send(
+          new Message({
+            destination: a.owner,
+            path: a.path,
+            interface: ADVERTISEMENT,
+            member: "Release",
+            flags: MessageFlag.NO_REPLY_EXPECTED
+          })
+        );
+      }
+    };
 
     tree.add("/org/bluez", {
       "org.bluez.AgentManager1": iface(
@@ -506,7 +630,61 @@ export async function startFakeBluez(opts: FakeBluezOptions): Promise<FakeBluez>
       const isPowered = (): boolean => tree.get(adapterPath, ADAPTER, "Powered") === true;
       const notReady = (): DBusError => new DBusError("org.bluez.Error.NotReady", "Resource Not Ready");
 
+      const instances = opts.advertisingInstances ?? 5;
+      const onAir = (): FakeAdvert[] => adverts.filter((a) => a.adapter === name && !a.ended);
+      const countInstances = (): void => {
+        tree.set(adapterPath, ADVERTISING, { ActiveInstances: onAir().length, SupportedInstances: instances - onAir().length });
+      };
+      advertEvents.on("change", countInstances);
+
+      async function registerAdvertisement(args: Args, msg: Message): Promise<Args> {
+        const [advPath] = args as [string, Record<string, Variant>];
+        const owner = msg.sender;
+        calls.push(`RegisterAdvertisement ${name}`);
+        if (onAir().some((a) => a.owner === owner && a.path === advPath))
+          throw new DBusError("org.bluez.Error.AlreadyExists", "Already Exists");
+        if (onAir().length >= instances) throw new DBusError("org.bluez.Error.NotPermitted", "Maximum advertisements reached");
+        let read: Message | null;
+        try {
+          read = await fakeBus.call(
+            new Message({ destination: owner, path: advPath, interface: PROPS, member: "GetAll", signature: "s", body: [ADVERTISEMENT] })
+          );
+        } catch {
+          throw unparsable();
+        }
+        const properties = unwrap(read?.body[0] ?? {}) as Record<string, unknown>;
+        if (Object.keys(properties).length === 0) throw unparsable();
+        const packet = advertPacket(properties);
+        adverts.push({ adapter: name, owner, path: advPath, properties, connectable: properties.Type === "peripheral", packet });
+        advertEvents.emit("change");
+        return [];
+      }
+
+      function unregisterAdvertisement(args: Args, msg: Message): Args {
+        const [advPath] = args as [string];
+        calls.push(`UnregisterAdvertisement ${name}`);
+        const a = onAir().find((x) => x.owner === msg.sender && x.path === advPath);
+        if (!a) throw new DBusError("org.bluez.Error.DoesNotExist", "Does Not Exist");
+        endAdvert(a, "unregistered");
+        return [];
+      }
+
+      const advertising: Record<string, Iface> =
+        opts.leAdvertising === false
+          ? {}
+          : {
+              [ADVERTISING]: iface(
+                { ActiveInstances: "y", SupportedInstances: "y", SupportedIncludes: "as" },
+                { ActiveInstances: 0, SupportedInstances: instances, SupportedIncludes: ["tx-power", "appearance", "local-name"] },
+                {
+                  RegisterAdvertisement: { in: "oa{sv}", out: "", call: registerAdvertisement },
+                  UnregisterAdvertisement: { in: "o", out: "", call: unregisterAdvertisement }
+                }
+              )
+            };
+
       tree.add(adapterPath, {
+        ...advertising,
         [ADAPTER]: iface(
           {
             Address: "s",
@@ -781,7 +959,7 @@ export async function startFakeBluez(opts: FakeBluezOptions): Promise<FakeBluez>
     const reply = await bus.requestName("org.bluez", 0);
     if (reply !== 1) throw new Error(`the fake could not own org.bluez on its private bus (RequestName answered ${reply})`);
     bluezUp = true;
-    return { address: privateBus.address, env: privateBus.env, calls, writes, stopBluez, stop };
+    return { address: privateBus.address, env: privateBus.env, calls, writes, adverts, advertEvents, releaseAdverts, stopBluez, stop };
   } catch (e) {
     await stop();
     throw e;

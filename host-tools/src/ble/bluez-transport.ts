@@ -1,6 +1,7 @@
 import type { MessageBus, Variant } from "dbus-next";
 import * as NodeBle from "node-ble";
 import { PrivateTracerError } from "../errors";
+import { BluezBeacon } from "./bluez-beacon";
 import { BluezUnavailableError, ConnectFailedError, LinkLostError, NoAdapterError } from "./errors";
 import { FoundToken, GAEN_SERVICE, NUS_RX, NUS_SERVICE, NUS_TX, SyncLink, Transport } from "./transport";
 
@@ -29,6 +30,8 @@ import { FoundToken, GAEN_SERVICE, NUS_RX, NUS_SERVICE, NUS_TX, SyncLink, Transp
 export interface BluezTransportOptions {
   /** Adapter name as `bluetoothctl list` shows it ("hci1"); default: the first one BlueZ has. */
   adapter?: string;
+  /** Unix time in ms whose minutes the beacon follows; default Date.now (the specs set the minute's end). */
+  clock?: () => number;
 }
 
 /** ATT_MTU 23 less its 3-byte header: BlueZ cannot split a write without response, so no write may be longer. */
@@ -67,7 +70,7 @@ export async function openBluezTransport(options: BluezTransportOptions = {}): P
     const adapter = await session.call(session.bluetooth.getAdapter(name), "open the adapter");
     if (!(await session.call(adapter.isPowered(), "read the adapter's power"))) throw poweredOff(name);
     await session.watchBluez();
-    return new BluezTransport(session, adapter, name);
+    return new BluezTransport(session, adapter, name, options.clock ?? Date.now);
   } catch (e) {
     session.destroy();
     throw e instanceof PrivateTracerError ? e : unavailable(e);
@@ -77,11 +80,13 @@ export async function openBluezTransport(options: BluezTransportOptions = {}): P
 class BluezTransport implements Transport {
   private readonly links = new Set<BluezLink>();
   private closed = false;
+  private beaconer: BluezBeacon | undefined;
 
   constructor(
     private readonly session: Session,
     private readonly adapter: NodeBle.Adapter,
-    private readonly adapterName: string
+    private readonly adapterName: string,
+    private readonly clock: () => number
   ) {
     // bluetoothd leaving the bus, or this connection failing, ends every link: BlueZ will not say so itself.
     session.onLost((reason) => {
@@ -173,9 +178,29 @@ class BluezTransport implements Transport {
     }
   }
 
+  /**
+   * The care home's beacon through BlueZ's LEAdvertisingManager1
+   * (bluez-beacon.ts). Rejects with BlueZ's refusal, the beacon then off;
+   * a later minute that fails is retried, not reported.
+   */
+  async beacon(make: ((unixSeconds: number) => Uint8Array) | null): Promise<void> {
+    if (!make && (this.closed || !this.beaconer)) return;
+    this.assertOpen();
+    this.beaconer ??= new BluezBeacon({
+      bus: this.session.bus,
+      adapterPath: `/org/bluez/${this.adapterName}`,
+      call: (p, what) => this.session.call(p, what),
+      refused: (e) => beaconError(e, this.adapterName),
+      now: this.clock
+    });
+    await this.beaconer.set(make);
+  }
+
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    // Before the bus connection closes: bluetoothd would drop the advert then too, but only once it notices.
+    await this.beaconer?.close();
     // bluetoothd keeps a connection after its D-Bus client leaves: end the links first so no token stays connected.
     await Promise.all([...this.links].map((link) => link.disconnect()));
     this.session.destroy();
@@ -491,6 +516,40 @@ function adapterError(e: unknown, adapterName: string): PrivateTracerError {
   if (name?.startsWith("org.bluez.Error.")) {
     return new NoAdapterError(
       `The Bluetooth adapter ${adapterName} failed (BlueZ: ${errorText(e)}): check it with \`bluetoothctl show\`; unplugging and replugging it often helps.`
+    );
+  }
+  return unavailable(e);
+}
+
+/** BlueZ refusing the beacon (beacon()) as the error a person can act on; a bug stays what it is. */
+function beaconError(e: unknown, adapterName: string): PrivateTracerError | Error {
+  if (e instanceof PrivateTracerError) return e;
+  const name = dbusErrorName(e);
+  if (name === undefined && !(e instanceof BusLost)) return e instanceof Error ? e : new Error(String(e));
+  const text = errorText(e);
+  if (name === "org.bluez.Error.NotReady") return poweredOff(adapterName);
+  if (name === "org.bluez.Error.NotPermitted") {
+    return new NoAdapterError(
+      `The Bluetooth adapter ${adapterName} cannot send the care home's beacon: it has no advertising slot free (BlueZ: ${text}). ` +
+        "Another program is advertising on it (another kiosk service, or a `bluetoothctl` left with `advertise on`): stop it, " +
+        "or give the kiosk a Bluetooth adapter of its own with --adapter."
+    );
+  }
+  if (
+    name === "org.freedesktop.DBus.Error.UnknownObject" ||
+    name === "org.freedesktop.DBus.Error.UnknownMethod" ||
+    name === "org.freedesktop.DBus.Error.UnknownInterface"
+  ) {
+    return new NoAdapterError(
+      `The Bluetooth adapter ${adapterName} cannot send the care home's beacon: BlueZ offers no LE advertising on it. ` +
+        "Check it is still plugged in (`bluetoothctl list`) and is a Bluetooth 4.0 (LE) or later adapter; " +
+        "an old BlueZ offers LE advertising only when bluetoothd runs with --experimental."
+    );
+  }
+  if (name?.startsWith("org.bluez.Error.")) {
+    return new NoAdapterError(
+      `The Bluetooth adapter ${adapterName} refused the care home's beacon (BlueZ: ${text}): check with \`bluetoothctl show\` ` +
+        "that it is powered, and with `rfkill list` that it is not blocked; unplugging and replugging it often helps."
     );
   }
   return unavailable(e);

@@ -49,8 +49,8 @@ export interface Transport {
   /**
    * Put the care home's beacon on the air (kiosk/beacon.ts), remade from
    * `make(unixSeconds)` at least every minute, or take it off (null). Absent
-   * where the transport cannot advertise yet (BlueZ: not built; tokens then
-   * open their windows by a press).
+   * where the transport cannot advertise (tokens then open their windows by
+   * a press); it throws a PrivateTracerError when the radio refuses.
    */
   beacon?(make: ((unixSeconds: number) => Uint8Array) | null): Promise<void>;
   /** Disconnect any open links, then release the adapter / bus. */
