@@ -86,7 +86,7 @@ class TimedLink implements SyncLink {
 export class WorldKioskRadio implements Transport {
   readonly sessions: RadioSession[] = [];
   private readonly port: RadioPort;
-  /** Best RSSI per address heard during the current scan. */
+  /** Best RSSI per address (as on the air, with its type) heard during the current scan. */
   private readonly heard = new Map<string, number>();
   /** Tokens staff brought to the kiosk, until when. */
   private readonly brought = new Map<string, number>();
@@ -104,9 +104,8 @@ export class WorldKioskRadio implements Transport {
       txGainDb: 0,
       rxOffsetDb: 0,
       deliver: (a) => {
-        const k = bare(a.address);
-        const best = this.heard.get(k);
-        if (best === undefined || a.rssi > best) this.heard.set(k, a.rssi);
+        const best = this.heard.get(a.address);
+        if (best === undefined || a.rssi > best) this.heard.set(a.address, a.rssi);
       }
     });
   }
@@ -133,7 +132,7 @@ export class WorldKioskRadio implements Transport {
       const w = this.windowOf(person);
       if (!w) continue;
       const address = bare(w.address);
-      const rssi = this.heard.get(address);
+      const rssi = this.heard.get(w.address);
       if (rssi !== undefined) found.set(address, { address, rssi });
       else if ((this.brought.get(person) ?? -Infinity) >= s.now) found.set(address, { address, rssi: AT_THE_KIOSK_RSSI });
     }

@@ -94,6 +94,20 @@ function checkStart(scenario: Scenario, board: string): void {
   }
 }
 
+/**
+ * Where the simulated kiosk keeps its directory: in memory where Linux offers
+ * it, since the kiosk syncs to disk after every session (a thousand times in
+ * a 14-day run) and nothing of it outlives the run.
+ */
+function scratchDir(): string {
+  try {
+    fs.accessSync("/dev/shm", fs.constants.W_OK);
+    return "/dev/shm";
+  } catch {
+    return os.tmpdir();
+  }
+}
+
 /** Every board a run needs: the default one and any a scenario entry names. */
 export function scenarioBoards(o: SimulateOptions): Set<string> {
   const ids = new Set<string>([o.board]);
@@ -123,7 +137,7 @@ export async function simulate(o: SimulateOptions): Promise<SimulateResult> {
   const withKiosk = (o.kiosk ?? true) && !!o.scenario.kiosk;
   if (withKiosk && firmware === "stand-in")
     throw new UserError("the kiosk syncs the real firmware; run with --firmware real, or without the kiosk (--no-kiosk)");
-  const kioskDir = withKiosk ? fs.mkdtempSync(path.join(os.tmpdir(), "privatetracer-kiosk-")) : null;
+  const kioskDir = withKiosk ? fs.mkdtempSync(path.join(scratchDir(), "privatetracer-kiosk-")) : null;
   const boardOf = (person: string): string => {
     const p = o.scenario.people.find((x) => x.id === person);
     return (p?.device?.kind === "token" && p.device.board) || o.board;
