@@ -154,6 +154,16 @@ function viaTemp(file: string, data: Uint8Array, mode: number | undefined, publi
   }
 }
 
+/** Whether anything is at `p`, a link included (existsSync follows links, and a dangling one reads as free). */
+export function pathTaken(p: string): boolean {
+  try {
+    fs.lstatSync(p);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /**
  * Writes `data` to `file` as the module comment describes. `mode` applies to
  * a file created or replaced (default: a replaced file keeps its own).

@@ -13,11 +13,11 @@ import {
   uploadDigest
 } from "./auth-codes";
 import { KeyInputError, PublishWriteError } from "./errors";
-import { writeFileAtomic } from "../atomic-write";
+import { pathTaken, writeFileAtomic } from "../atomic-write";
 import { acquireLock, releaseLock } from "./lock-file";
 import { readFileBounded, readTextBounded } from "../read-bounded";
 import { buildExportZip, MAX_EXPORT_BYTES, readExportFile } from "./export-file";
-import { inUseUntil, parseUpload, Upload, uploadSignatureValid } from "./upload";
+import { inUseUntil, MAX_UPLOAD_BYTES, parseUpload, Upload, uploadSignatureValid } from "./upload";
 import { ExposureKey, KeyExport } from "./types";
 import { keyDataId } from "./validate";
 import { INTERVAL_SECONDS, TEK_ROLLING_PERIOD } from "../../../firmware/src/wire/gaen";
@@ -44,8 +44,6 @@ import { INTERVAL_SECONDS, TEK_ROLLING_PERIOD } from "../../../firmware/src/wire
  */
 
 const KEEP_DAYS = 14;
-/** An upload holds at most 15 keys, about 2 KiB of JSON. */
-const MAX_UPLOAD_BYTES = 64 * 1024;
 /** How long a publish waits for another run to release the code store. */
 const DEFAULT_LOCK_WAIT_MS = 120_000;
 /** An upload dated further ahead than this is refused: the kiosk's clock is wrong. */
@@ -265,16 +263,6 @@ function writeStep<T>(what: string, file: string, after: string, step: () => T):
   }
 }
 
-/** Whether anything is at `p`, a link included (existsSync follows links, and a dangling one reads as free). */
-function taken(p: string): boolean {
-  try {
-    fs.lstatSync(p);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 /**
  * What is wrong with `published/` or `rejected/`, or null: a symbolic link
  * there would move uploads (and their reasons) out of the uploads directory,
@@ -301,14 +289,14 @@ function refuseLinkedSubdir(dir: string, uploadsDir: string): void {
 
 function moveTo(dir: string, uploadsDir: string, file: string, after: string, note?: string): void {
   writeStep("move", file, after, () => {
-    if (!taken(dir)) fs.mkdirSync(dir);
+    if (!pathTaken(dir)) fs.mkdirSync(dir);
     // Again after making it: nothing may have been put in its place meanwhile.
     const problem = subdirProblem(dir, uploadsDir);
     if (problem) throw new Error(problem);
     const base = path.basename(file, ".json");
     let dest = path.join(dir, path.basename(file));
     // Never overwrite an earlier upload of the same name, nor anything at its reason's name.
-    for (let n = 2; taken(dest) || taken(`${dest}.reason.txt`); n++) dest = path.join(dir, `${base}.${n}.json`);
+    for (let n = 2; pathTaken(dest) || pathTaken(`${dest}.reason.txt`); n++) dest = path.join(dir, `${base}.${n}.json`);
     fs.renameSync(file, dest);
     // "wx": never through a link someone placed at that name.
     if (note !== undefined) fs.writeFileSync(`${dest}.reason.txt`, note + "\n", { flag: "wx" });
@@ -347,7 +335,7 @@ function readUpload(file: string): { text: string } | { reason: string } {
 function freeExportName(outDir: string, start: number, end: number): string {
   for (let n = 1; ; n++) {
     const name = `${start}-${end}-${String(n).padStart(5, "0")}.zip`;
-    if (!taken(path.join(outDir, name))) return name;
+    if (!pathTaken(path.join(outDir, name))) return name;
   }
 }
 
@@ -458,7 +446,7 @@ async function publishLocked(o: PublishOptions): Promise<PublishResult> {
     const index = path.join(o.outDir, "index.txt");
     const unlisted = `${out} is written but not listed; fix this and run again (the keys are published once more, and readers drop repeats).`;
     const before = writeStep("read", index, unlisted, () =>
-      taken(index) ? readTextBounded(index, MAX_EXPORT_BYTES, { what: "an index" }) : ""
+      pathTaken(index) ? readTextBounded(index, MAX_EXPORT_BYTES, { what: "an index" }) : ""
     );
     writeStep("write", index, unlisted, () =>
       writeFileAtomic(index, Buffer.from(before + (before && !before.endsWith("\n") ? "\n" : "") + exportFile + "\n"))
@@ -469,7 +457,7 @@ async function publishLocked(o: PublishOptions): Promise<PublishResult> {
     "The keys are published and the codes marked used; fix this and run again to move the remaining uploads (each is recognised as already published).";
   for (const a of accepted) moveTo(publishedDir, o.uploadsDir, a.file, afterMove);
   for (const f of alreadyPublished) moveTo(publishedDir, o.uploadsDir, f, afterMove);
-  for (const r of rejected) if (taken(r.file)) moveTo(rejectedDir, o.uploadsDir, r.file, "Fix this and run again.", r.reason);
+  for (const r of rejected) if (pathTaken(r.file)) moveTo(rejectedDir, o.uploadsDir, r.file, "Fix this and run again.", r.reason);
   return {
     exportFile,
     keys: keys.length,

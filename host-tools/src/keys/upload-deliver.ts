@@ -4,7 +4,7 @@ import { PrivateTracerError, UserError } from "../errors";
 import { writeNewFileAtomic } from "../atomic-write";
 import { readTextBounded } from "../read-bounded";
 import { uploadDigest } from "./auth-codes";
-import { parseUpload, uploadToJson } from "./upload";
+import { MAX_UPLOAD_BYTES, parseUpload, uploadToJson } from "./upload";
 
 /**
  * Delivering a signed diagnosis upload (upload.ts) to the health authority:
@@ -28,8 +28,6 @@ import { parseUpload, uploadToJson } from "./upload";
  * the outbox.
  */
 
-/** The receiver's body limit. `keys publish` reads at most this much of an upload (publish.ts); 15 keys are about 2 KiB. */
-export const UPLOAD_BODY_LIMIT = 64 * 1024;
 /** How long one POST may take, answer included. */
 export const DEFAULT_POST_TIMEOUT_MS = 30_000;
 /** The most of a server's answer that is read: a receipt or a short reason, never a page. */
@@ -265,7 +263,7 @@ async function sendTo(target: UploadTarget, name: string, json: string, timeoutM
 
 function sameText(file: string, json: string): boolean {
   try {
-    return readTextBounded(file, UPLOAD_BODY_LIMIT, { noFollow: true, regularOnly: true }) === json;
+    return readTextBounded(file, MAX_UPLOAD_BYTES, { noFollow: true, regularOnly: true }) === json;
   } catch {
     return false;
   }
@@ -359,7 +357,7 @@ export async function sendOutbox(outboxDir: string, target: UploadTarget, opts: 
     try {
       // Sent as it will be stored (the receiver stores this same form), so the receipt's digest matches.
       json = uploadToJson(
-        parseUpload(readTextBounded(file, UPLOAD_BODY_LIMIT, { noFollow: true, regularOnly: true, what: "an upload" }), file)
+        parseUpload(readTextBounded(file, MAX_UPLOAD_BYTES, { noFollow: true, regularOnly: true, what: "an upload" }), file)
       );
     } catch (e) {
       report.failed.push({ file, reason: (e as Error).message });

@@ -1,11 +1,11 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { fastify, FastifyError, FastifyInstance } from "fastify";
-import { writeNewFileAtomic } from "../atomic-write";
+import { pathTaken, writeNewFileAtomic } from "../atomic-write";
 import { uploadDigest } from "./auth-codes";
 import { KeyInputError } from "./errors";
-import { parseUpload, Upload, uploadToJson } from "./upload";
-import { UPLOAD_BODY_LIMIT, UploadReceipt } from "./upload-deliver";
+import { MAX_UPLOAD_BYTES, parseUpload, Upload, uploadToJson } from "./upload";
+import { UploadReceipt } from "./upload-deliver";
 
 /**
  * The health authority's receiving end of `kiosk diagnose --upload-to URL`
@@ -52,15 +52,6 @@ export function receivedFileName(digest: string): string {
   return `upload-${digest}.json`;
 }
 
-function taken(p: string): boolean {
-  try {
-    fs.lstatSync(p);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 function checkUploadsDir(dir: string): void {
   let st: fs.Stats;
   try {
@@ -85,13 +76,13 @@ export function createUploadReceiver(o: ReceiverOptions): FastifyInstance {
   const note = (e: ReceiverEvent): void => o.onEvent?.(e);
   const app = fastify({
     logger: false,
-    bodyLimit: UPLOAD_BODY_LIMIT,
+    bodyLimit: MAX_UPLOAD_BYTES,
     requestTimeout: o.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS,
     return503OnClosing: true
   });
   // The body is handed over as text, for parseUpload alone to read: no second JSON parser with its own idea of the input.
   app.removeAllContentTypeParsers();
-  app.addContentTypeParser("application/json", { parseAs: "string", bodyLimit: UPLOAD_BODY_LIMIT }, (_req, body, done) => done(null, body));
+  app.addContentTypeParser("application/json", { parseAs: "string", bodyLimit: MAX_UPLOAD_BYTES }, (_req, body, done) => done(null, body));
 
   app.setErrorHandler((err: FastifyError, req, reply) => {
     const status = typeof err.statusCode === "number" && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 500;
@@ -101,7 +92,7 @@ export function createUploadReceiver(o: ReceiverOptions): FastifyInstance {
     }
     const reason =
       status === 413
-        ? `the upload is over the ${UPLOAD_BODY_LIMIT}-byte limit`
+        ? `the upload is over the ${MAX_UPLOAD_BYTES}-byte limit`
         : status === 415
           ? `${err.message}; send the upload as application/json`
           : err.message;
@@ -130,7 +121,7 @@ export function createUploadReceiver(o: ReceiverOptions): FastifyInstance {
     const file = path.join(o.uploadsDir, name);
     const receipt = (status: UploadReceipt["status"]): UploadReceipt => ({ upload: digest, status });
     // Also once `keys publish` has moved it to published/ (under the same name): the kiosk's retry is answered, not stored again.
-    if (taken(file) || taken(path.join(o.uploadsDir, "published", name))) {
+    if (pathTaken(file) || pathTaken(path.join(o.uploadsDir, "published", name))) {
       note({ kind: "already-stored", file, from });
       return reply.code(200).send(receipt("already stored"));
     }

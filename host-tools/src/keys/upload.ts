@@ -44,6 +44,9 @@ export interface Upload {
  * format string first (so a signature can never be taken for one over other
  * data). Rebuilt from parsed values, never taken from the received text.
  */
+/** An upload holds at most 15 keys, about 2 KiB of JSON: anything over this is not one. */
+export const MAX_UPLOAD_BYTES = 64 * 1024;
+
 export function canonicalBytes(u: Omit<Upload, "signature">): Buffer {
   const keys = u.keys.map((k) => [Buffer.from(k.keyData).toString("hex"), k.rollingStartIntervalNumber, k.rollingPeriod]);
   return Buffer.from(JSON.stringify([UPLOAD_FORMAT, u.kioskId, u.authorisationCode, u.timestamp, keys]), "utf8");

@@ -9,14 +9,8 @@ import { enrolmentOf, generateKioskKey } from "../../../host-tools/src/keys/kios
 import { publishUploads } from "../../../host-tools/src/keys/publish";
 import { generateSigningKeyPair, parsePrivateKey } from "../../../host-tools/src/keys/signing";
 import { ExposureKey, ReportType } from "../../../host-tools/src/keys/types";
-import { createUpload, uploadToJson } from "../../../host-tools/src/keys/upload";
-import {
-  UPLOAD_BODY_LIMIT,
-  UploadDeliveryError,
-  deliverUpload,
-  parseUploadTarget,
-  sendOutbox
-} from "../../../host-tools/src/keys/upload-deliver";
+import { MAX_UPLOAD_BYTES, createUpload, uploadToJson } from "../../../host-tools/src/keys/upload";
+import { UploadDeliveryError, deliverUpload, parseUploadTarget, sendOutbox } from "../../../host-tools/src/keys/upload-deliver";
 import { ReceiverEvent, createUploadReceiver, receivedFileName } from "../../../host-tools/src/keys/upload-receiver";
 import { repoRoot } from "../../../host-tools/src/paths";
 import { tempDir } from "./helpers";
@@ -112,7 +106,7 @@ describe("diagnosis uploads over HTTP: keys receive and the kiosk's delivery", f
         ["an unsigned extra field", JSON.stringify({ ...good, note: "hi" }), 400, /unexpected field\(s\) note/],
         ["a short signature", JSON.stringify({ ...good, signature: "AAAA" }), 400, /signature must be base64 of 64 bytes/],
         ["no keys", JSON.stringify({ ...good, keys: [] }), 400, /keys must be a list of 1 to 15/],
-        ["over 64 KiB", JSON.stringify({ ...good, pad: "x".repeat(UPLOAD_BODY_LIMIT) }), 413, /over the 65536-byte limit/]
+        ["over 64 KiB", JSON.stringify({ ...good, pad: "x".repeat(MAX_UPLOAD_BYTES) }), 413, /over the 65536-byte limit/]
       ];
       for (const [what, body, status, reason] of cases) {
         const r = await post(app, body);

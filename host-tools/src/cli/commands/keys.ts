@@ -269,13 +269,15 @@ export function registerReceive(keys: Command, run: RunAction): void {
             `privatetracer: warning: listening on ${address} in plain HTTP. Uploads carry wearers' keys and one-time codes: ` +
               "terminate TLS in front of it (a reverse proxy on this machine) and let nothing reach this port directly; kiosks refuse plain http to any other host.\n"
           );
-        process.stdout.write(`receiving uploads at ${address}${RECEIVE_PATH} into ${opts.uploads}; stop with Ctrl-C\n`);
         let onSignal: (signal: NodeJS.Signals) => void = () => undefined;
-        const signal = await new Promise<NodeJS.Signals>((resolve) => {
+        const stopped = new Promise<NodeJS.Signals>((resolve) => {
           onSignal = resolve;
           process.once("SIGINT", onSignal);
           process.once("SIGTERM", onSignal);
         });
+        // Only once a stop is handled: whoever reads this line may send one at once.
+        process.stdout.write(`receiving uploads at ${address}${RECEIVE_PATH} into ${opts.uploads}; stop with Ctrl-C\n`);
+        const signal = await stopped;
         // The other signal's listener would stay otherwise, and swallow that signal for good.
         process.off("SIGINT", onSignal);
         process.off("SIGTERM", onSignal);
