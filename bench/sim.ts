@@ -21,7 +21,9 @@ async function main(): Promise<void> {
   const firmware = arg("firmware", "auto") as FirmwareChoice;
   const scenario = careHome({ seed });
   const cpu0 = process.cpuUsage();
-  const r = await simulate({ scenario, days, seed, board: "puckjs", firmware });
+  // The goal is the world's own speed: the kiosk (a sync every few hours per token) is measured only on request.
+  const kiosk = arg("kiosk", "off") === "on";
+  const r = await simulate({ scenario, days, seed, board: "puckjs", firmware, kiosk });
   const cpu = process.cpuUsage(cpu0);
   const w = r.world;
   const mem = process.memoryUsage();
@@ -33,6 +35,7 @@ async function main(): Promise<void> {
     tokens: w.tokens,
     phones: w.phones,
     firmware: r.firmware,
+    kiosk,
     wallSeconds: Number(r.wallSeconds.toFixed(2)),
     goalSeconds: 60,
     withinGoal: r.wallSeconds <= 60,
