@@ -160,7 +160,7 @@ describe("sim/world radio", () => {
     assert.notDeepEqual(a.heard, c.heard);
   });
 
-  it("shadowing changes slowly: one minute to the next is strongly correlated, σ as configured", () => {
+  it("shadowing is an AR(1) process: lag-1 correlation and σ as configured", () => {
     const sh = new Shadowing(DEFAULT_PROPAGATION, new Rng(3));
     const xs: number[] = [];
     for (let m = 0; m < 20000; m++) xs.push(sh.at(m));
@@ -169,8 +169,14 @@ describe("sim/world radio", () => {
     let cov = 0;
     for (let i = 1; i < xs.length; i++) cov += (xs[i] - mu) * (xs[i - 1] - mu);
     const rho = cov / (xs.length - 1) / (sd * sd);
-    assert.ok(Math.abs(sd - 4) < 0.4, `σ ${sd.toFixed(2)} dB`);
-    assert.ok(Math.abs(rho - 0.9) < 0.03, `lag-1 correlation ${rho.toFixed(3)}`);
+    const { shadowingSigmaDb: sigma, shadowingPerMinute: perMinute } = DEFAULT_PROPAGATION;
+    assert.ok(Math.abs(sd - sigma) < 0.1 * sigma, `σ ${sd.toFixed(2)} dB, configured ${sigma}`);
+    assert.ok(Math.abs(rho - perMinute) < 0.03, `lag-1 correlation ${rho.toFixed(3)}, configured ${perMinute}`);
+    // Two minutes apart: ρ², not ρ (stepping k minutes at once uses ρ^k).
+    let cov2 = 0;
+    for (let i = 2; i < xs.length; i++) cov2 += (xs[i] - mu) * (xs[i - 2] - mu);
+    const rho2 = cov2 / (xs.length - 2) / (sd * sd);
+    assert.ok(Math.abs(rho2 - perMinute ** 2) < 0.03, `lag-2 correlation ${rho2.toFixed(3)}`);
   });
 
   it("delivering a chunk's packets in one go (when nothing else is due) changes nothing: same packets, same times, same order", () => {

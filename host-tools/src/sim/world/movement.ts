@@ -2,8 +2,10 @@
  * Where everybody is: a scenario's schedules turned into positions, minute by
  * minute. A pose is a pure function of (seed, person, minute), so the radio
  * and the ground truth see the same world, and a run can be repeated exactly.
- * Within one dwell period a person keeps the same pose object, which lets the
- * radio cache what it computed for a link until somebody moves.
+ * Within one dwell period a person keeps the same spot; the way they face is
+ * redrawn every FACING_MINUTES (people turn to talk, eat, look about), and
+ * for each (spot, facing) a person keeps the same pose object, which lets the
+ * radio cache what it computed for a link until somebody moves or turns.
  */
 import { Scenario, ScheduleEntry } from "./scenario";
 import { parseClock, startUnix } from "./scenario-load";
@@ -34,8 +36,16 @@ const DEFAULT_WALL_LOSS_DB = 6;
 const DEFAULT_DWELL_MIN = 5;
 /** Keep random spots this far from walls (people do not stand inside them). */
 const MARGIN_M = 0.4;
+/**
+ * Minutes between re-drawing the facing within a dwell period (a dwell period
+ * shorter than this redraws it with the spot). A wearer who keeps the same
+ * facing for a whole stay makes a link's body loss persist over many scans,
+ * and near and far contacts more separable than measured (docs/simulator.md).
+ */
+export const FACING_MINUTES = 3;
 const TAG_CHANCE = hashString("chance");
 const TAG_POSE = hashString("pose");
+const TAG_FACING = hashString("facing");
 
 export class Movement {
   readonly start: number;
@@ -106,9 +116,13 @@ export class Movement {
       if (e.days && !e.days.has(day)) continue;
       if (e.chance < 1 && mix(this.seed, TAG_CHANCE, person, day, i) / 4294967296 >= e.chance) continue;
       const slot = Math.floor((mod - e.from) / e.dwell);
-      const key = (day * 256 + i) * 4096 + slot;
+      // The facing's period within the slot (0 when the dwell is no longer than FACING_MINUTES).
+      const turn = e.dwell > FACING_MINUTES ? Math.floor((mod - e.from - slot * e.dwell) / FACING_MINUTES) : 0;
+      const key = ((day * 256 + i) * 4096 + slot) * 1024 + turn;
       if (this.lastKey[person] === key) return this.lastPose[person];
-      const pose = this.draw(person, day, i, slot, e);
+      const prev = this.lastPose[person];
+      const sameSpot = prev !== null && this.lastKey[person] >= 0 && Math.floor(this.lastKey[person] / 1024) === Math.floor(key / 1024);
+      const pose = sameSpot ? { ...prev, facing: this.facing(person, day, i, slot, turn) } : this.draw(person, day, i, slot, turn, e);
       this.lastKey[person] = key;
       this.lastPose[person] = pose;
       return pose;
@@ -118,7 +132,12 @@ export class Movement {
     return null;
   }
 
-  private draw(person: number, day: number, entry: number, slot: number, e: CompiledEntry): Pose {
+  /** Facing in turn `turn` (> 0) of a dwell period: the first turn's comes with the spot. */
+  private facing(person: number, day: number, entry: number, slot: number, turn: number): number {
+    return new Rng(mix(this.seed, TAG_FACING, person, day, entry, slot, turn)).uniform(0, 2 * Math.PI);
+  }
+
+  private draw(person: number, day: number, entry: number, slot: number, turn: number, e: CompiledEntry): Pose {
     const rng = new Rng(mix(this.seed, TAG_POSE, person, day, entry, slot));
     const room = e.rooms.length === 1 ? e.rooms[0] : e.rooms[rng.int(e.rooms.length)];
     const r = this.rooms[room];
@@ -133,6 +152,7 @@ export class Movement {
       x = rng.uniform(r.x + mx, r.x + r.w - mx);
       y = rng.uniform(r.y + my, r.y + r.h - my);
     }
-    return { x, y, room, facing: rng.uniform(0, 2 * Math.PI) };
+    const facing = rng.uniform(0, 2 * Math.PI);
+    return { x, y, room, facing: turn === 0 ? facing : this.facing(person, day, entry, slot, turn) };
   }
 }

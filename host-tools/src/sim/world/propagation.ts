@@ -2,21 +2,29 @@
  * The radio channel between two bodies in a building, in dB:
  *
  *   RSSI = Ptx − PL(d) − walls − body(tx) − body(rx) + S(link, t) + F(packet) + rxOffset
- *   PL(d) = PL0 + 10·n·log10(max(d, d_min) / 1 m)
+ *   PL(d) = PL0 + 10·n·log10(max(d, d_min) / 1 m)                 up to the breakpoint d_b
+ *   PL(d) = PL(d_b) + 10·n_far·log10(d / d_b)                      beyond it
  *
- * PL0 ≈ 40 dB at 1 m is free space at 2.4 GHz; the exponent n is 2 in free
- * space and about 2–3 indoors. S is slow log-normal shadowing per link (an
- * AR(1) process stepped each minute), F per-packet Rician fading normalised so
- * that its mean in dB is 0: the mean RSSI over many packets is the formula
- * without S and F. See docs/simulator.md.
+ * PL0 ≈ 40 dB at 1 m is free space at 2.4 GHz. The exponent n is fitted to
+ * body-worn measurements (DP-3T bt-measurements, experiment 34): between two
+ * people 1 to 4 m apart the level falls off more slowly than free space, as
+ * reflections fill in. S is slow log-normal shadowing per link (an AR(1)
+ * process stepped each minute), F per-packet Rician fading normalised so that
+ * its mean in dB is 0: the mean RSSI over many packets is the formula without
+ * S and F. Where a device is carried (CARRY_LOSS_DB) is a constant per device.
+ * See docs/simulator.md ("The radio") for the calibration and its sources.
  */
 import { Rng } from "../prng";
 
 export interface PropagationParams {
   /** Path loss at 1 m, dB. */
   pl0Db: number;
-  /** Path-loss exponent n. */
+  /** Path-loss exponent n, up to breakpointM. */
   exponent: number;
+  /** Beyond this distance (m) the loss grows with farExponent instead. */
+  breakpointM: number;
+  /** Path-loss exponent beyond breakpointM. */
+  farExponent: number;
   /** Distances below this are treated as this (the near field is not modelled). */
   minDistanceM: number;
   /** Shadowing standard deviation, dB. */
@@ -35,21 +43,48 @@ export interface PropagationParams {
   bodyLossMaxDb: number;
 }
 
+/**
+ * Calibrated against DP-3T bt-measurements experiment 34 (20 people wearing
+ * phones, camera-measured distances): `privatetracer radio profile` prints the
+ * comparison, and test/sim/world/radio-profile.spec.ts keeps it within the
+ * study's separability and median slope.
+ */
 export const DEFAULT_PROPAGATION: PropagationParams = {
   pl0Db: 40,
-  exponent: 2.5,
+  exponent: 1.5,
+  breakpointM: 5,
+  farExponent: 2.5,
   minDistanceM: 0.1,
   shadowingSigmaDb: 4,
-  shadowingPerMinute: 0.9,
-  riceK: 2,
+  shadowingPerMinute: 0.5,
+  riceK: 0.5,
   fadingMaxGainDb: 10,
   receiveThresholdDbm: -95,
   packetLoss: 0.05,
-  bodyLossMaxDb: 8
+  bodyLossMaxDb: 9
 };
 
+/** Where a wearer carries a device. */
+export type Carry = "lanyard" | "pocket" | "bag" | "hand";
+export const CARRIES: readonly Carry[] = ["lanyard", "pocket", "bag", "hand"];
+
+/**
+ * Extra loss of a device by where it is carried, dB, counted once when it
+ * transmits and once when it receives (so two devices in pockets are
+ * 2 × 7.5 = 15 dB below two on lanyards or in hands). Lanyard and hand are
+ * the reference: the device is in the open in front of the body, whose
+ * shadow is the facing-dependent body loss. Pocket: Leith & Farrell
+ * (Trinity College Dublin, 2020) measured handsets pocket-to-pocket 14–16 dB
+ * below hand-to-hand at 1 m, about 7.5 dB per end. Bag: no direct
+ * measurement found; assumed 5 dB per end (a bag at the side, the device
+ * near its outer surface), between hand and pocket.
+ */
+export const CARRY_LOSS_DB: Readonly<Record<Carry, number>> = { lanyard: 0, hand: 0, pocket: 7.5, bag: 5 };
+
 export function pathLossDb(p: PropagationParams, distanceM: number): number {
-  return p.pl0Db + 10 * p.exponent * Math.log10(Math.max(distanceM, p.minDistanceM));
+  const d = Math.max(distanceM, p.minDistanceM);
+  if (d <= p.breakpointM) return p.pl0Db + 10 * p.exponent * Math.log10(d);
+  return p.pl0Db + 10 * p.exponent * Math.log10(p.breakpointM) + 10 * p.farExponent * Math.log10(d / p.breakpointM);
 }
 
 /**

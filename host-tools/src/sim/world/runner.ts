@@ -10,7 +10,7 @@ import { DriftingClock } from "../clock";
 import { Scenario } from "./scenario";
 import { Movement } from "./movement";
 import { RadioMedium, RadioStats } from "./radio";
-import { DEFAULT_PROPAGATION, PropagationParams } from "./propagation";
+import { CARRY_LOSS_DB, DEFAULT_PROPAGATION, PropagationParams } from "./propagation";
 import { GroundTruth, computeGroundTruth } from "./ground-truth";
 import { parseAdvert } from "../../../../firmware/src/wire/advert";
 import { GaenPhone, Sighting } from "./phone";
@@ -185,6 +185,8 @@ export async function runWorld(o: WorldOptions): Promise<WorldResult> {
   scenario.people.forEach((person, personIndex) => {
     const dev = person.device;
     if (!dev) return;
+    // Where it is carried costs the same on the way out and on the way in.
+    const carryDb = CARRY_LOSS_DB[dev.carry ?? (dev.kind === "token" ? "lanyard" : "hand")];
     const streamSeed = mix(seed, hashString(person.id));
     const rng = new Rng(streamSeed);
     if (dev.kind === "token") {
@@ -199,9 +201,9 @@ export async function runWorld(o: WorldOptions): Promise<WorldResult> {
       const port = medium.attach({
         id: person.id,
         person: personIndex,
-        txGainDb: board.radio.radiatedTxPowerDbm - board.radio.txPowerDbm,
+        txGainDb: board.radio.radiatedTxPowerDbm - board.radio.txPowerDbm - carryDb,
         // The board's calibration is what the firmware adds to correct its radio, so the radio reads that much low.
-        rxOffsetDb: -board.radio.rssiCalibrationDb,
+        rxOffsetDb: -board.radio.rssiCalibrationDb - carryDb,
         deliver: (a) => {
           rec.heardPacket(a);
           token!.deliver(a);
@@ -239,8 +241,8 @@ export async function runWorld(o: WorldOptions): Promise<WorldResult> {
       const port = medium.attach({
         id: person.id,
         person: personIndex,
-        txGainDb: 0,
-        rxOffsetDb: dev.rssiOffsetDb ?? 0,
+        txGainDb: -carryDb,
+        rxOffsetDb: (dev.rssiOffsetDb ?? 0) - carryDb,
         deliver: (a) => phone.deliver(a)
       });
       scheduler.at(movement.start + rng.next() * BOOT_SPREAD_S, () => phone.start(port));

@@ -9,6 +9,7 @@ import { readTextBounded } from "../../read-bounded";
 import { parseIsoDay } from "../../iso-day";
 import { Scenario, ScenarioPerson, ScheduleEntry } from "./scenario";
 import { careHome } from "./care-home";
+import { CARRIES } from "./propagation";
 
 export const BUILT_IN_SCENARIOS = ["care-home"] as const;
 /** A scenario is hand-written: a few KiB, at most 256 schedule entries a person. */
@@ -61,6 +62,8 @@ function checkPerson(i: number, p: ScenarioPerson, roomIds: Set<string>, ids: Se
   else if (ids.has(p.id)) problems.push(`${where}.id: "${p.id}" is used twice`);
   else ids.add(p.id);
   if (p.device && p.device.kind !== "token" && p.device.kind !== "phone") problems.push(`${where}.device.kind: must be "token" or "phone"`);
+  if (p.device && p.device.carry !== undefined && !CARRIES.includes(p.device.carry))
+    problems.push(`${where}.device.carry: "${String(p.device.carry)}" is not one of ${CARRIES.map((c) => `"${c}"`).join(", ")}`);
   if (!Array.isArray(p.schedule)) problems.push(`${where}.schedule: must be a list of entries`);
   else if (p.schedule.length > 256) problems.push(`${where}.schedule: at most 256 entries`);
   else p.schedule.forEach((e, j) => checkEntry(`${where}.schedule[${j}]`, e, roomIds, problems));

@@ -4,7 +4,7 @@
  * (`--scenario path/to/file.json`) as well as be generated (`care-home`).
  * Times of day are UTC, like GAEN's days. See docs/simulator.md.
  */
-import { PropagationParams } from "./propagation";
+import { Carry, PropagationParams } from "./propagation";
 
 export interface ScenarioRoom {
   id: string;
@@ -20,11 +20,16 @@ export interface ScenarioRoom {
 }
 
 export type ScenarioDevice =
-  | { kind: "token"; /** board id from board-configs/ (default: the run's --board) */ board?: string }
+  | {
+      kind: "token";
+      /** board id from board-configs/ (default: the run's --board) */ board?: string;
+      /** where it is worn (default "lanyard"); see CARRY_LOSS_DB */ carry?: Carry;
+    }
   | {
       kind: "phone";
       /** radiated power, dBm (default −8) */ txPowerDbm?: number;
       /** receiver offset, dB (default 0) */ rssiOffsetDb?: number;
+      /** where it is carried (default "hand": no carry loss, as before carry existed); see CARRY_LOSS_DB */ carry?: Carry;
     };
 
 export interface ScheduleEntry {
