@@ -58,6 +58,10 @@ export type ErrorCode =
   | "KIOSK_SECRET_LOCKED"
   | "KIOSK_STORE_WRITE_FAILED"
   | "TOKEN_EXISTS"
+  /** kiosk/radio-jobs.ts: a diagnosis already waits for that token */
+  | "RADIO_JOB_PENDING"
+  /** kiosk/dashboard: a request the dashboard refuses (login, forms), shown as a page */
+  | "DASHBOARD_REFUSED"
   /** match/rpi-index.ts */
   | "RPI_INDEX_UNUSABLE";
 

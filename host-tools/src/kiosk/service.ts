@@ -8,7 +8,7 @@ import { invalidKeysWarning, keySourceFreshness, loadKeySourceDetailed } from ".
 import type { ExposureKey } from "../keys/types";
 import type { SyncTimer } from "../sync/wire";
 import type { KioskDir } from "./kiosk-dir";
-import { KioskPassReport, kioskPass } from "./kiosk-pass";
+import { KioskPassEvent, KioskPassReport, kioskPass } from "./kiosk-pass";
 import { beaconAdvert } from "./beacon";
 
 /**
@@ -47,6 +47,8 @@ export interface KioskServiceOptions {
   sleep?: (ms: number) => Promise<void>;
   timerOf?: (link: SyncLink) => SyncTimer | undefined;
   onEvent?: (e: ServiceEvent) => void;
+  /** Also emit each step of a pass as a "sync" event (a live screen wants them; a log of lines does not). */
+  passSteps?: boolean;
   /**
    * Work that needs the radio (a diagnosis at the kiosk), run between two
    * passes with the keys in use: the kiosk has one radio, so nothing else
@@ -66,6 +68,8 @@ export type ServiceEvent =
   /** The published-RPI index of the key set just read: built (or found), or why not (message). */
   | { kind: "index"; keys: number; seconds: number; message: string | null }
   | { kind: "pass"; report: KioskPassReport }
+  /** A step of the pass under way (scanning, a token found, connecting, its sync's progress, its outcome): what a live screen shows. */
+  | { kind: "sync"; event: KioskPassEvent }
   /** The beacon is on the air (on), or why not. */
   | { kind: "beacon"; on: boolean; message: string | null }
   | { kind: "stopped"; passes: number };
@@ -193,6 +197,7 @@ export async function runKioskService(o: KioskServiceOptions): Promise<number> {
       connectTimeoutMs: o.connectTimeoutMs,
       now,
       timerOf: o.timerOf,
+      onEvent: o.passSteps ? (event) => emit({ kind: "sync", event }) : undefined,
       skip: (address) => (synced.get(address) ?? -Infinity) > now() - RESYNC_AFTER_S
     });
     for (const r of report.rounds) if (r.result.outcome === "ok") synced.set(r.address, now());

@@ -2,6 +2,8 @@ import { SECRET_KEY_BYTES, TOKEN_ID_BYTES } from "../../../firmware/src/wire/sec
 import { PrivateTracerError, UserError } from "../errors";
 import { Db, OpenOptions, Schema, isStorageFault, openDatabase, schemaVersion } from "./db";
 import { MasterKey, SealedValueError, open, seal } from "./master-key";
+import { DUMMY_HASH, PasswordHash, verifyPassword } from "./staff";
+import type { EnrolmentStore } from "../provision/store";
 
 /**
  * The kiosk's persistent store: the tokens it may sync (with their sync secrets
@@ -132,7 +134,21 @@ export interface HistoryEntry {
   readonly detail: string;
   readonly segmentsRead: number;
   readonly bytesRead: number;
+  /** What that sync read of the battery and wrote as the level (null when it did not get that far, or recorded before these were kept). */
+  readonly battery: number | null;
+  readonly riskLevel: number | null;
+  readonly riskReason: number | null;
 }
+
+export interface StaffAccount {
+  readonly name: string;
+  readonly hash: PasswordHash;
+  readonly failedCount: number;
+  /** Unix seconds; null or past when not locked. */
+  readonly lockedUntil: number | null;
+}
+
+export type LoginResult = { ok: true; name: string } | { ok: false; reason: "wrong" } | { ok: false; reason: "locked"; until: number };
 
 export interface ImportResult {
   /** Enrolled by this import. */
@@ -189,6 +205,10 @@ const TOKEN_ID = new RegExp(`^[0-9a-f]{${TOKEN_ID_BYTES * 2}}$`);
 // As provisioning accepts them, so every enrolment it made can be imported.
 const BOARD_ID = /^[a-z0-9][a-z0-9_-]{0,31}$/;
 const LABEL_MAX = 64;
+const STAFF_NAME_MAX = 64;
+/** Failed logins in a row that lock a staff account, and for how long. */
+export const LOCKOUT_AFTER = 5;
+export const LOCKOUT_SECONDS = 15 * 60;
 const DETAIL_MAX = 1000;
 const U32_MAX = 0xffffffff;
 
@@ -242,13 +262,41 @@ CREATE TABLE settings (
 ) STRICT;
 `;
 
+/**
+ * Staff who may use the dashboard: a scrypt hash with its salt and costs (so
+ * the costs can be raised later without locking anyone out), and the lock-out
+ * state, kept here so that restarting the kiosk does not lift a lock.
+ */
+const MIGRATION_3 = `
+CREATE TABLE staff (
+  name TEXT NOT NULL PRIMARY KEY CHECK (length(name) BETWEEN 1 AND ${STAFF_NAME_MAX}),
+  hash BLOB NOT NULL,
+  salt BLOB NOT NULL,
+  scrypt_n INTEGER NOT NULL CHECK (scrypt_n > 1),
+  scrypt_r INTEGER NOT NULL CHECK (scrypt_r > 0),
+  scrypt_p INTEGER NOT NULL CHECK (scrypt_p > 0),
+  failed_count INTEGER NOT NULL DEFAULT 0 CHECK (failed_count >= 0),
+  locked_until INTEGER,
+  created_at INTEGER NOT NULL
+) STRICT;
+`;
+
+/** What each sync said of the battery and the level, per session: the dashboard's trends (nullable: older rows lack them). */
+const MIGRATION_4 = `
+ALTER TABLE sync_history ADD COLUMN battery INTEGER CHECK (battery BETWEEN 0 AND 100);
+ALTER TABLE sync_history ADD COLUMN risk_level INTEGER CHECK (risk_level BETWEEN 0 AND 2);
+ALTER TABLE sync_history ADD COLUMN risk_reason INTEGER CHECK (risk_reason BETWEEN 0 AND 255);
+`;
+
 export const KIOSK_SCHEMA: Schema = {
   name: "kiosk database",
   // "PTk1" in ASCII: marks the file as ours in its header.
   applicationId: 0x50546b31,
   migrations: [
     { version: 1, up: (db) => db.exec(MIGRATION_1) },
-    { version: 2, up: (db) => db.exec(MIGRATION_2) }
+    { version: 2, up: (db) => db.exec(MIGRATION_2) },
+    { version: 3, up: (db) => db.exec(MIGRATION_3) },
+    { version: 4, up: (db) => db.exec(MIGRATION_4) }
   ]
 };
 
@@ -277,6 +325,21 @@ interface HistoryRow {
   detail: string;
   segments_read: number;
   bytes_read: number;
+  battery: number | null;
+  risk_level: number | null;
+  risk_reason: number | null;
+}
+
+interface StaffRow {
+  name: string;
+  hash: Buffer;
+  salt: Buffer;
+  scrypt_n: number;
+  scrypt_r: number;
+  scrypt_p: number;
+  failed_count: number;
+  locked_until: number | null;
+  created_at: number;
 }
 
 interface SegmentRow {
@@ -298,8 +361,9 @@ function prepare(db: Db) {
     tokens: db.prepare<[], TokenRow>(`SELECT ${TOKEN_COLUMNS} FROM tokens ORDER BY label, token_id`),
     token: db.prepare<[string], TokenRow>(`SELECT ${TOKEN_COLUMNS} FROM tokens WHERE token_id = ?`),
     secret: db.prepare<[string], { sync_secret: Buffer }>("SELECT sync_secret FROM tokens WHERE token_id = ?"),
-    insertHistory: db.prepare<[string, number, number, SyncOutcome, string, number, number]>(
-      "INSERT INTO sync_history (token_id, started_at, ended_at, outcome, detail, segments_read, bytes_read) VALUES (?, ?, ?, ?, ?, ?, ?)"
+    insertHistory: db.prepare<[string, number, number, SyncOutcome, string, number, number, number | null, number | null, number | null]>(
+      `INSERT INTO sync_history (token_id, started_at, ended_at, outcome, detail, segments_read, bytes_read, battery, risk_level, risk_reason)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
     ),
     // NULL keeps the column: a sync updates only what it learnt.
     updateStatus: db.prepare<[StatusParams]>(
@@ -320,8 +384,28 @@ function prepare(db: Db) {
     pruneToken: db.prepare<[string, number]>("DELETE FROM archive_segments WHERE token_id = ? AND day < ?"),
     ackedTo: db.prepare<[number, string]>("UPDATE tokens SET acked_to = ? WHERE token_id = ?"),
     history: db.prepare<[string, number], HistoryRow>(
-      "SELECT id, token_id, started_at, ended_at, outcome, detail, segments_read, bytes_read FROM sync_history WHERE token_id = ? ORDER BY id DESC LIMIT ?"
-    )
+      `SELECT id, token_id, started_at, ended_at, outcome, detail, segments_read, bytes_read, battery, risk_level, risk_reason
+       FROM sync_history WHERE token_id = ? ORDER BY id DESC LIMIT ?`
+    ),
+    staff: db.prepare<[string], StaffRow>("SELECT * FROM staff WHERE name = ?"),
+    staffNames: db.prepare<[], { name: string }>("SELECT name FROM staff ORDER BY name"),
+    insertStaff: db.prepare<[string, Buffer, Buffer, number, number, number, number]>(
+      "INSERT INTO staff (name, hash, salt, scrypt_n, scrypt_r, scrypt_p, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)"
+    ),
+    updateStaffHash: db.prepare<[Buffer, Buffer, number, number, number, string]>(
+      "UPDATE staff SET hash = ?, salt = ?, scrypt_n = ?, scrypt_r = ?, scrypt_p = ?, failed_count = 0, locked_until = NULL WHERE name = ?"
+    ),
+    loginFailed: db.prepare<[number, number, number, string, number]>(
+      // The count starts again once a lock has run out; the fifth failure in a row sets the lock and clears the count.
+      `UPDATE staff SET
+         failed_count = CASE WHEN failed_count + 1 >= ? THEN 0 ELSE failed_count + 1 END,
+         locked_until = CASE WHEN failed_count + 1 >= ? THEN ? ELSE locked_until END
+       WHERE name = ? AND (locked_until IS NULL OR locked_until <= ?)`
+    ),
+    loginSucceeded: db.prepare<[string]>("UPDATE staff SET failed_count = 0, locked_until = NULL WHERE name = ?"),
+    deleteHistory: db.prepare<[string]>("DELETE FROM sync_history WHERE token_id = ?"),
+    deleteArchive: db.prepare<[string]>("DELETE FROM archive_segments WHERE token_id = ?"),
+    deleteToken: db.prepare<[string]>("DELETE FROM tokens WHERE token_id = ?")
   };
 }
 
@@ -446,7 +530,18 @@ export class KioskStore {
     return this.write("record the sync", () => {
       if (!this.stmt.token.get(c.tokenId)) throw new UnknownTokenError(c.tokenId, "its sync was not recorded");
       const id = Number(
-        this.stmt.insertHistory.run(c.tokenId, c.startedAt, c.endedAt, c.outcome, c.detail, c.segmentsRead, c.bytesRead).lastInsertRowid
+        this.stmt.insertHistory.run(
+          c.tokenId,
+          c.startedAt,
+          c.endedAt,
+          c.outcome,
+          c.detail,
+          c.segmentsRead,
+          c.bytesRead,
+          c.status?.battery ?? null,
+          c.status?.riskLevel ?? null,
+          c.status?.riskReason ?? null
+        ).lastInsertRowid
       );
       if (c.status) this.stmt.updateStatus.run({ tokenId: c.tokenId, ...c.status });
       this.putSegments(c.tokenId, c.segments, c.dropSegments);
@@ -477,6 +572,16 @@ export class KioskStore {
     return this.stmt.archive.all(tokenId).map((r) => ({ seg: r.seg, day: r.day, sealed: new Uint8Array(r.sealed), storedAt: r.stored_at }));
   }
 
+  /** How much of the token's archive is kept, without reading the sealed bytes: segments and the oldest day (null when none). */
+  archiveSummary(tokenId: string): { segments: number; oldestDay: number | null } {
+    const r = this.db
+      .prepare<[string], { n: number; oldest: number | null }>(
+        "SELECT count(*) AS n, min(day) AS oldest FROM archive_segments WHERE token_id = ?"
+      )
+      .get(tokenId);
+    return { segments: r?.n ?? 0, oldestDay: r?.oldest ?? null };
+  }
+
   /** Deletes every archived segment whose first record is from before `beforeDay` (a unix day number); returns how many. */
   pruneArchive(beforeDay: number): number {
     checkInt(beforeDay, "the day to prune before", 0, Number.MAX_SAFE_INTEGER);
@@ -494,8 +599,92 @@ export class KioskStore {
       outcome: r.outcome,
       detail: r.detail,
       segmentsRead: r.segments_read,
-      bytesRead: r.bytes_read
+      bytesRead: r.bytes_read,
+      battery: r.battery,
+      riskLevel: r.risk_level,
+      riskReason: r.risk_reason
     }));
+  }
+
+  /**
+   * Retires a token: its row, its sealed archive and its sync history go in
+   * one transaction. The archive could only ever be opened with the token's
+   * own secret, and without the row nothing on this kiosk names the token.
+   * Returns false when it was not enrolled.
+   */
+  retireToken(tokenId: string): boolean {
+    checkTokenId(tokenId, "the token to retire");
+    return this.write("retire the token", () => {
+      if (!this.stmt.token.get(tokenId)) return false;
+      this.stmt.deleteArchive.run(tokenId);
+      this.stmt.deleteHistory.run(tokenId);
+      this.stmt.deleteToken.run(tokenId);
+      return true;
+    });
+  }
+
+  /** Adds a staff account. Throws UserError if the name is taken or malformed. */
+  addStaff(name: string, hash: PasswordHash): void {
+    const n = checkStaffName(name);
+    this.write("add the staff account", () => {
+      if (this.stmt.staff.get(n))
+        throw new UserError(`there is already a staff account named ${JSON.stringify(n)}; use kiosk staff passwd to change its password`);
+      this.stmt.insertStaff.run(n, Buffer.from(hash.hash), Buffer.from(hash.salt), hash.N, hash.r, hash.p, this.now());
+    });
+  }
+
+  /** Replaces a staff account's password hash and lifts any lock. Throws UserError if there is no such account. */
+  setStaffPassword(name: string, hash: PasswordHash): void {
+    const n = checkStaffName(name);
+    this.write("change the password", () => {
+      const changed = this.stmt.updateStaffHash.run(Buffer.from(hash.hash), Buffer.from(hash.salt), hash.N, hash.r, hash.p, n).changes;
+      if (!changed) throw new UserError(`there is no staff account named ${JSON.stringify(n)}: add it with kiosk staff add`);
+    });
+  }
+
+  /** The staff accounts' names. */
+  staffNames(): string[] {
+    return this.stmt.staffNames.all().map((r) => r.name);
+  }
+
+  /** A staff account's stored hash and lock-out state, or undefined. */
+  staff(name: string): StaffAccount | undefined {
+    const r = this.stmt.staff.get(name);
+    return (
+      r && {
+        name: r.name,
+        hash: { hash: new Uint8Array(r.hash), salt: new Uint8Array(r.salt), N: r.scrypt_n, r: r.scrypt_r, p: r.scrypt_p },
+        failedCount: r.failed_count,
+        lockedUntil: r.locked_until
+      }
+    );
+  }
+
+  /**
+   * Checks a login and keeps the lock-out count: LOCKOUT_AFTER wrong
+   * passwords in a row lock the account for LOCKOUT_SECONDS, during which even
+   * the right password is refused (so guessing cannot go on at all). An
+   * unknown name costs the same hashing as a known one, so the answer's time
+   * does not say which names exist.
+   */
+  async checkLogin(name: string, password: string, now = this.now()): Promise<LoginResult> {
+    const account = this.staff(name);
+    if (!account) {
+      await verifyPassword(password, DUMMY_HASH);
+      return { ok: false, reason: "wrong" };
+    }
+    if (account.lockedUntil !== null && account.lockedUntil > now) return { ok: false, reason: "locked", until: account.lockedUntil };
+    const right = await verifyPassword(password, account.hash);
+    if (right) {
+      this.write("record the login", () => this.stmt.loginSucceeded.run(account.name));
+      return { ok: true, name: account.name };
+    }
+    this.write("record the failed login", () =>
+      this.stmt.loginFailed.run(LOCKOUT_AFTER, LOCKOUT_AFTER, now + LOCKOUT_SECONDS, account.name, now)
+    );
+    const after = this.staff(account.name);
+    if (after?.lockedUntil && after.lockedUntil > now) return { ok: false, reason: "locked", until: after.lockedUntil };
+    return { ok: false, reason: "wrong" };
   }
 
   /** What SQLite's integrity and foreign-key checks find: empty when the file is sound. */
@@ -590,6 +779,13 @@ function checkTokenId(v: unknown, where: string): string {
   return v;
 }
 
+function checkStaffName(v: unknown): string {
+  const name = typeof v === "string" ? v.trim() : "";
+  if (!name || [...name].length > STAFF_NAME_MAX || /\p{Cc}/u.test(name))
+    throw new UserError(`a staff name is 1 to ${STAFF_NAME_MAX} printable characters, not ${JSON.stringify(v)}`);
+  return name;
+}
+
 function checkEnrolment(t: TokenEnrolment, where: string): TokenEnrolment {
   const tokenId = checkTokenId(t.tokenId, where);
   const at = `${where} (token ${tokenId})`;
@@ -670,4 +866,22 @@ function checkStatus(s: StatusUpdate, at: string): Omit<StatusParams, "tokenId">
     riskAt: opt(s.riskAt, (v) => checkTime(v, `${at}: the time of the risk level`)),
     ackedTo: opt(s.ackedTo, (v) => checkInt(v, `${at}: the acknowledged segment`, 0, U32_MAX))
   };
+}
+
+/**
+ * Enrols every token of a care home's enrolment store (provision/store.ts),
+ * keeping the home's key for the beacon: what `kiosk import` and the
+ * dashboard's enrol page both do, so they cannot drift apart.
+ */
+export function importEnrolmentStore(store: KioskStore, home: EnrolmentStore): ImportResult {
+  store.setHomeKey(Buffer.from(home.homeKey, "hex"));
+  return store.importTokens(
+    home.enrolments.map((e) => ({
+      tokenId: e.tokenId,
+      label: e.label,
+      board: e.board,
+      syncSecret: Buffer.from(e.syncSecret, "hex"),
+      enrolledAt: Math.floor(Date.parse(e.created) / 1000)
+    }))
+  );
 }

@@ -1,15 +1,21 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { Command, Option } from "commander";
+import { Command, InvalidArgumentError, Option } from "commander";
 import { RunAction, Verdict } from "../command";
 import { openBluezTransport } from "../../ble/bluez-transport";
 import type { Transport } from "../../ble/transport";
 import { invalidKeysWarning, keySourceFreshness, loadKeySourceDetailed } from "../../keys/sources";
 import type { ExposureKey } from "../../keys/types";
 import { readPem } from "../../keys/signing";
-import { DB_FILE, KioskDir, initKioskDir, openKioskDir, outboxDirOf } from "../../kiosk/kiosk-dir";
+import { DB_FILE, KioskDir, MASTER_KEY_FILE, initKioskDir, openKioskDir, outboxDirOf } from "../../kiosk/kiosk-dir";
+import { readMasterKey } from "../../kiosk/master-key";
 import { KioskPassEvent, KioskPassReport, kioskPass } from "../../kiosk/kiosk-pass";
-import { TokenRecord } from "../../kiosk/store";
+import { KioskStore, TokenRecord, importEnrolmentStore } from "../../kiosk/store";
+import { STAFF_PASSWORD_ENV, checkNewPassword, hashPassword } from "../../kiosk/staff";
+import { EventHub, KioskEvent } from "../../kiosk/events";
+import { RadioJobQueue, diagnoseRunner } from "../../kiosk/radio-jobs";
+import { buildDashboard } from "../../kiosk/dashboard";
+import { askOnTerminal } from "../../provision/passphrase";
 import { ServiceEvent, runKioskService } from "../../kiosk/service";
 import { DiagnoseOutcome, diagnose } from "../../kiosk/diagnose";
 import { readKioskSecret } from "../../keys/kiosk-identity";
@@ -35,6 +41,37 @@ const KEY_AGE_WARN_DAYS = 3;
 const DAY = 86400;
 
 const say = (s: string): void => void process.stderr.write(s + "\n");
+
+/**
+ * The store alone, for commands that change accounts: opening the kiosk
+ * directory would clear work/, which a running `kiosk serve` may be using.
+ */
+function withStore<T>(dir: string, f: (s: KioskStore) => T): T {
+  if (!fs.existsSync(path.join(dir, DB_FILE)))
+    throw new UserError(`there is no kiosk in ${dir}: create one with privatetracer kiosk init --dir ${dir}`);
+  const s = KioskStore.open(path.join(dir, DB_FILE), readMasterKey(path.join(dir, MASTER_KEY_FILE)));
+  try {
+    return f(s);
+  } finally {
+    s.close();
+  }
+}
+
+/** A new staff password: from the environment, or asked twice on the terminal; refused when too short. */
+async function staffPassword(creating: boolean): Promise<string> {
+  let p = process.env[STAFF_PASSWORD_ENV];
+  if (p === undefined || p === "") {
+    if (!(process.stdin.isTTY && process.stderr.isTTY))
+      throw new UserError(
+        `a staff password is needed: set ${STAFF_PASSWORD_ENV} or run on a terminal to be asked for it; nothing was changed`
+      );
+    p = await askOnTerminal("Staff password (at least 10 characters): ");
+    if (creating && (await askOnTerminal("Repeat the password: ")) !== p)
+      throw new UserError("the two passwords differ; nothing was changed");
+  }
+  checkNewPassword(p);
+  return p;
+}
 
 function withKiosk<T>(dir: string, f: (k: KioskDir) => Promise<T> | T): Promise<T> {
   const k = openKioskDir(dir);
@@ -126,6 +163,11 @@ interface DiagnoseOpts extends TransportChoice {
 
 interface ServeOpts extends TransportChoice {
   dir: string;
+  port: number;
+  listen: string;
+  dashboard: boolean;
+  kioskKey?: string;
+  uploadTo?: string;
   keys?: string;
   publicKey?: string;
   cacheDir?: string;
@@ -133,6 +175,15 @@ interface ServeOpts extends TransportChoice {
   seconds: number;
   passes?: number;
   json?: boolean;
+}
+
+/** The dashboard serves this machine only unless told otherwise (--listen, with a warning). */
+const DASHBOARD_ADDRESS = "127.0.0.1";
+
+function portNumber(v: string): number {
+  const n = Number(v);
+  if (!/^\d+$/.test(v) || n < 1 || n > 65535) throw new InvalidArgumentError(`--port must be a port number from 1 to 65535, got "${v}"`);
+  return n;
 }
 
 /** Between passes that found nobody to sync. */
@@ -157,10 +208,14 @@ function serviceLine(e: ServiceEvent, labelOf: (id: string | null) => string): s
       return e.report.rounds.length ? passText(e.report, labelOf).trimEnd() : null;
     case "stopped":
       return `stopped after ${e.passes} pass(es)`;
+    case "sync":
+      // The pass's report says the same once it ends; step by step is for the dashboard's live view.
+      return null;
   }
 }
 
-function serviceJson(e: ServiceEvent, labelOf: (id: string | null) => string): Record<string, unknown> {
+function serviceJson(e: ServiceEvent, labelOf: (id: string | null) => string): Record<string, unknown> | null {
+  if (e.kind === "sync") return null;
   if (e.kind !== "pass") return { ...e };
   return {
     kind: "pass",
@@ -191,10 +246,47 @@ export function register(program: Command, run: RunAction): void {
       "Create a kiosk in DIR: its database and the master key that seals the tokens' sync secrets (mode 0600). Refuses a DIR that holds one."
     )
     .requiredOption("-d, --dir <dir>", "the kiosk's directory")
+    .option("--staff <name>", `also create the dashboard's first staff account (password from $${STAFF_PASSWORD_ENV} or asked)`)
     .action(
-      run((o: { dir: string }): Verdict => {
-        initKioskDir(o.dir).store.close();
+      run(async (o: { dir: string; staff?: string }): Promise<Verdict> => {
+        // Asked before anything is created: a refused password must not leave a kiosk without its account.
+        const password = o.staff === undefined ? undefined : await staffPassword(true);
+        const k = initKioskDir(o.dir);
+        try {
+          if (o.staff !== undefined && password !== undefined) k.store.addStaff(o.staff, await hashPassword(password));
+        } finally {
+          k.store.close();
+        }
+        if (o.staff) process.stdout.write(`Staff account ${o.staff} created for the dashboard.\n`);
         process.stdout.write(`Kiosk created in ${o.dir}. Next: privatetracer kiosk import --dir ${o.dir} --store <enrolment store>\n`);
+        return "ok";
+      })
+    );
+
+  const staff = kiosk.command("staff").description("The dashboard's staff accounts (passwords from $" + STAFF_PASSWORD_ENV + " or asked).");
+  staff
+    .command("add")
+    .description("Add a staff account to the kiosk's dashboard.")
+    .requiredOption("-d, --dir <dir>", "the kiosk's directory")
+    .requiredOption("--staff <name>", "the staff member's name, as they type it to log in")
+    .action(
+      run(async (o: { dir: string; staff: string }): Promise<Verdict> => {
+        const hash = await hashPassword(await staffPassword(true));
+        withStore(o.dir, (s) => s.addStaff(o.staff, hash));
+        process.stdout.write(`Staff account ${o.staff} added.\n`);
+        return "ok";
+      })
+    );
+  staff
+    .command("passwd")
+    .description("Set a staff account's password (and lift a lock-out after wrong passwords).")
+    .requiredOption("-d, --dir <dir>", "the kiosk's directory")
+    .requiredOption("--staff <name>", "the staff member's name")
+    .action(
+      run(async (o: { dir: string; staff: string }): Promise<Verdict> => {
+        const hash = await hashPassword(await staffPassword(true));
+        withStore(o.dir, (s) => s.setStaffPassword(o.staff, hash));
+        process.stdout.write(`Password of ${o.staff} changed.\n`);
         return "ok";
       })
     );
@@ -209,19 +301,9 @@ export function register(program: Command, run: RunAction): void {
     .action(
       run(async (o: { dir: string; store: string }): Promise<Verdict> => {
         const home = await loadStore(o.store);
-        const enrolments = home.enrolments;
         return withKiosk(o.dir, (k) => {
-          // The kiosk's beacon opens this home's sync windows: it needs the home's key.
-          k.store.setHomeKey(Buffer.from(home.homeKey, "hex"));
-          const r = k.store.importTokens(
-            enrolments.map((e) => ({
-              tokenId: e.tokenId,
-              label: e.label,
-              board: e.board,
-              syncSecret: Buffer.from(e.syncSecret, "hex"),
-              enrolledAt: Math.floor(Date.parse(e.created) / 1000)
-            }))
-          );
+          // The kiosk's beacon opens this home's sync windows: importing keeps the home's key too.
+          const r = importEnrolmentStore(k.store, home);
           process.stdout.write(`${r.added} token(s) enrolled, ${r.unchanged} already enrolled.\n`);
           if (r.conflicting.length)
             process.stdout.write(
@@ -323,12 +405,75 @@ export function register(program: Command, run: RunAction): void {
     .option("--sim-flash <file>", SIM_FLASH_HELP, collect)
     .option("--sim-board <id>", SIM_BOARD_HELP)
     .option("--json", "one JSON object per event instead of text")
+    .option("--port <n>", "the staff dashboard's port", portNumber, 8080)
+    .option(
+      "--listen <address>",
+      "serve the dashboard on this address instead of 127.0.0.1 (only behind a TLS proxy on a trusted network: a warning is printed)",
+      DASHBOARD_ADDRESS
+    )
+    .option("--no-dashboard", "run without the staff dashboard")
+    .option("--kiosk-key <file>", "this kiosk's secret key (from `report keygen`): lets staff report a diagnosis from the dashboard")
+    .option(
+      "--upload-to <dir|url>",
+      "with --kiosk-key: where diagnosis uploads go (the health authority's uploads directory, or its receiver's https:// URL)"
+    )
     .action(
       run(async (o: ServeOpts): Promise<Verdict> => {
         checkTransportOptions(o);
         const publicKeyPem = o.publicKey ? readPem(o.publicKey, "public key") : undefined;
+        if ((o.kioskKey === undefined) !== (o.uploadTo === undefined))
+          throw new UserError("diagnoses from the dashboard need both --kiosk-key and --upload-to (or neither)");
+        if (o.uploadTo !== undefined) {
+          const problem = uploadTargetProblem(parseUploadTarget(o.uploadTo));
+          if (problem) throw new UserError(`${problem}; the kiosk was not started`);
+        }
+        const kioskKey = o.kioskKey === undefined ? undefined : readKioskSecret(o.kioskKey);
         return withKiosk(o.dir, async (k): Promise<Verdict> => {
           const { sim, transport } = await openRadio(o);
+          const hub = new EventHub<KioskEvent>();
+          const jobs =
+            kioskKey && o.uploadTo
+              ? new RadioJobQueue(
+                  diagnoseRunner({
+                    kiosk: k,
+                    transport,
+                    kioskKey,
+                    uploadTo: o.uploadTo,
+                    searchMs: 120_000,
+                    consentWaitMs: 60_000,
+                    scanMs: DEFAULT_SCAN_SECONDS * 1000,
+                    connectTimeoutMs: CONNECT_TIMEOUT_MS,
+                    now: sim?.now,
+                    timerOf: sim?.timerOf,
+                    sleep: sim ? async (ms) => sim!.wait(ms / 1000) : undefined
+                  }),
+                  (e) => hub.publish(e)
+                )
+              : undefined;
+          let dashboard = o.dashboard
+            ? await buildDashboard({ kiosk: k, events: hub, jobs, keysVerified: publicKeyPem !== undefined })
+            : undefined;
+          if (dashboard) {
+            try {
+              await dashboard.listen({ port: o.port, host: o.listen });
+            } catch (e) {
+              // The radio matters more than the screen: residents are still synced and warned without it.
+              say(
+                `warning: the dashboard cannot listen on ${o.listen}:${o.port} (${(e as Error).message}); the kiosk syncs on without it. ` +
+                  "Give another --port to have it."
+              );
+              await dashboard.close();
+              dashboard = undefined;
+            }
+          }
+          if (dashboard) {
+            if (o.listen !== DASHBOARD_ADDRESS)
+              say(
+                `warning: the dashboard listens on ${o.listen}, not only on this machine: anyone who can reach it can try to log in, ` +
+                  "and it speaks plain HTTP. Put a TLS proxy in front of it on a network you trust."
+              );
+            say(`Dashboard: http://${o.listen.includes(":") ? `[${o.listen}]` : o.listen}:${o.port}/`);
+          }
           const labelOf = labelsOf(k);
           const stop = new AbortController();
           const onSignal = (): void => stop.abort();
@@ -336,16 +481,23 @@ export function register(program: Command, run: RunAction): void {
           process.once("SIGTERM", onSignal);
           const print = (e: ServiceEvent): void => {
             if (o.json) {
-              process.stdout.write(JSON.stringify({ at: new Date().toISOString(), ...serviceJson(e, labelOf) }) + "\n");
+              const j = serviceJson(e, labelOf);
+              if (j) process.stdout.write(JSON.stringify({ at: new Date().toISOString(), ...j }) + "\n");
               return;
             }
             const line = serviceLine(e, labelOf);
             if (line) process.stdout.write(line + "\n");
           };
+          hub.subscribe((e) => {
+            if (e.kind === "radio-job" && e.job.status.state === "done" && !o.json)
+              process.stdout.write(`diagnosis from the dashboard: ${e.job.status.result.message}\n`);
+          });
           if (!o.keys)
             say("note: no --keys given: logs are archived, but no level is checked or written (nothing checked is not “no risk”)");
           try {
             await runKioskService({
+              passSteps: dashboard !== undefined,
+              between: jobs?.between,
               kiosk: k,
               transport,
               keys: o.keys ? { spec: o.keys, publicKeyPem, cacheDir: o.cacheDir ?? path.join(k.dir, "key-cache") } : undefined,
@@ -358,9 +510,13 @@ export function register(program: Command, run: RunAction): void {
               now: sim?.now,
               sleep: sim ? async (ms) => sim!.wait(ms / 1000) : undefined,
               timerOf: sim?.timerOf,
-              onEvent: print
+              onEvent: (e) => {
+                print(e);
+                hub.publish(e);
+              }
             });
           } finally {
+            await dashboard?.close();
             process.off("SIGINT", onSignal);
             process.off("SIGTERM", onSignal);
             await transport.close();
