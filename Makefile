@@ -5,7 +5,7 @@ NODE_BIN := node_modules/.bin
 CLI := node bin/privatetracer.js
 DEPS := node_modules/.deps-installed
 
-.PHONY: all deps demo test typecheck firmware mocha bench clean bench-sim bench-match bench-memory bench-sync bench-kiosk
+.PHONY: all deps demo test typecheck firmware mocha bench clean bench-sim bench-match bench-memory bench-sync bench-kiosk bench-dashboard
 
 all: firmware
 
@@ -16,10 +16,12 @@ $(DEPS): package.json package-lock.json
 deps: $(DEPS)
 
 ## The main job: build every board, then the simulated care home for 14 days with its figures
-## (per token and overall: encounters, flash, retention, current, battery, close-contact detection).
+## (per token and overall: encounters, flash, retention, current, battery, close-contact detection), and its
+## report with pictures in dist/demo-report.html (docs/demo-report.md).
 demo: $(DEPS)
 	$(CLI) build
-	$(CLI) simulate --scenario care-home --days 14 --seed 1
+	$(CLI) simulate --scenario care-home --days 14 --seed 1 --report dist/demo-report.html
+	@echo "demo report (one HTML file, opens offline): $(CURDIR)/dist/demo-report.html"
 
 ## The whole test suite: licences, type check, lint and format check, firmware bundles (linted, within budget), mocha specs.
 test: $(DEPS) licenses typecheck lint firmware mocha
@@ -72,6 +74,11 @@ bench-match: $(DEPS)
 ## history of ~10,000 sightings against it (goal: under a second a sync; bench/kiosk.ts --teks N for another size); last line is JSON.
 bench-kiosk: $(DEPS)
 	node -r ts-node/register/transpile-only bench/kiosk.ts
+
+## Staff dashboard: 200 tokens with 60 syncs each; p50/p95 ms of the home page and a token's page over 200 requests
+## (fastify inject), and each page's weight in KB; last line is JSON.
+bench-dashboard: $(DEPS)
+	node -r ts-node/register/transpile-only bench/dashboard.ts
 
 ## Log flooding: a token's real close contacts kept under a 30-hour flood of fresh RPIs (the token's scanner and log on a
 ## Puck.js Storage; it drives firmware modules directly, so it lives with the specs); last line is JSON.

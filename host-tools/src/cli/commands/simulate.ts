@@ -11,6 +11,7 @@ import { DEFAULT_THRESHOLD_DB } from "../../sim/metrics/detection";
 import { runMetrics } from "../../sim/metrics/run-metrics";
 import { metricsSummary, tokenTable } from "../../sim/metrics/format";
 import { kioskSummary } from "../../sim/kiosk/kiosk-figures";
+import { checkReportTarget, writeRunReport } from "../../sim/report";
 
 function round3(x: number): number {
   return Math.round(x * 1000) / 1000;
@@ -65,6 +66,10 @@ export function register(program: Command, run: RunAction): void {
       wholeNumber("threshold-db", 0, MAX_THRESHOLD_DB, "an attenuation in dB"),
       DEFAULT_THRESHOLD_DB
     )
+    .option(
+      "--report <file>",
+      "write a self-contained HTML report with pictures: floor plan and close contacts, RSSI against distance, detection, diagnosis to warning, battery and retention"
+    )
     .option("--no-tokens", "leave the per-token table out of the text output")
     .option("--no-kiosk", "leave the scenario's kiosk (and its diagnoses) out: tokens keep only what fits in their flash")
     .action(
@@ -82,6 +87,7 @@ export function register(program: Command, run: RunAction): void {
           thresholdDb: number;
           tokens: boolean;
           kiosk: boolean;
+          report?: string;
         }): Promise<Verdict> => {
           if (!["real", "stand-in", "auto"].includes(opts.firmware))
             throw new UserError(`--firmware must be real, stand-in or auto, got "${opts.firmware}"`);
@@ -89,6 +95,7 @@ export function register(program: Command, run: RunAction): void {
           if (opts.start !== undefined) scenario = validateScenario({ ...scenario, startDate: opts.start }, "--start");
           // Before the simulation, which may run for minutes: a wrong --out is found now, not after.
           if (opts.out) prepareOutput(opts.out);
+          if (opts.report) checkReportTarget(opts.report);
           const schedule = opts.schedule !== undefined ? parseSchedule(opts.schedule) : undefined;
           let bar: SingleBar | undefined;
           let lastDay = -1;
@@ -158,6 +165,10 @@ export function register(program: Command, run: RunAction): void {
             ...(result.kiosk ? { kiosk: result.kiosk } : {})
           };
           const written = opts.out ? writeOutput(opts.out, result, summary) : [];
+          if (opts.report) {
+            const bytes = await writeRunReport(opts.report, { scenario, run: result, metrics, board: opts.board, seed: opts.seed });
+            process.stderr.write(`report written to ${opts.report} (${Math.round(bytes / 1024)} KB)\n`);
+          }
           if (opts.json) {
             process.stdout.write(JSON.stringify(summary) + "\n");
           } else {
