@@ -148,6 +148,27 @@ export interface StaffAccount {
   readonly lockedUntil: number | null;
 }
 
+/** One week's exact counts over the tokens taking part in statistics: what noise is added to, never released as they are. */
+export interface StatsCounts {
+  /** Tokens with at least one completed sync in the week. */
+  readonly synced: number;
+  /** Tokens whose highest level written in the week was 1 (low)… */
+  readonly warnedLow: number;
+  /** …or 2 (high): each token is in one of the two at most. */
+  readonly warnedHigh: number;
+  /** Diagnosis uploads delivered in the week. */
+  readonly diagnoses: number;
+}
+
+/** One week's counts as released (with noise), and the ε they were released with. */
+export interface StatsRelease extends StatsCounts {
+  /** The unix day number of the week's Monday (UTC). */
+  readonly week: number;
+  readonly epsilon: number;
+  /** Unix seconds. */
+  readonly releasedAt: number;
+}
+
 export type LoginResult = { ok: true; name: string } | { ok: false; reason: "wrong" } | { ok: false; reason: "locked"; until: number };
 
 export interface ImportResult {
@@ -288,6 +309,32 @@ ALTER TABLE sync_history ADD COLUMN risk_level INTEGER CHECK (risk_level BETWEEN
 ALTER TABLE sync_history ADD COLUMN risk_reason INTEGER CHECK (risk_reason BETWEEN 0 AND 255);
 `;
 
+/**
+ * Opt-in statistics (statistics.ts, docs/statistics.md). A token's choice is
+ * the time it was given (NULL: not taking part, the default). Diagnoses are
+ * kept as a count per week only, never whose; a week's released noisy counts
+ * are kept so that the same week is never released again with fresh noise.
+ * Weeks are the unix day number of their Monday (UTC).
+ */
+const MIGRATION_5 = `
+ALTER TABLE tokens ADD COLUMN stats_opt_in_at INTEGER CHECK (stats_opt_in_at >= 0);
+
+CREATE TABLE stats_diagnoses (
+  week INTEGER NOT NULL PRIMARY KEY CHECK (week >= 0),
+  count INTEGER NOT NULL CHECK (count >= 0)
+) STRICT;
+
+CREATE TABLE stats_releases (
+  week INTEGER NOT NULL PRIMARY KEY CHECK (week >= 0),
+  epsilon REAL NOT NULL CHECK (epsilon > 0),
+  synced INTEGER NOT NULL CHECK (synced >= 0),
+  warned_low INTEGER NOT NULL CHECK (warned_low >= 0),
+  warned_high INTEGER NOT NULL CHECK (warned_high >= 0),
+  diagnoses INTEGER NOT NULL CHECK (diagnoses >= 0),
+  released_at INTEGER NOT NULL
+) STRICT;
+`;
+
 export const KIOSK_SCHEMA: Schema = {
   name: "kiosk database",
   // "PTk1" in ASCII: marks the file as ours in its header.
@@ -296,7 +343,8 @@ export const KIOSK_SCHEMA: Schema = {
     { version: 1, up: (db) => db.exec(MIGRATION_1) },
     { version: 2, up: (db) => db.exec(MIGRATION_2) },
     { version: 3, up: (db) => db.exec(MIGRATION_3) },
-    { version: 4, up: (db) => db.exec(MIGRATION_4) }
+    { version: 4, up: (db) => db.exec(MIGRATION_4) },
+    { version: 5, up: (db) => db.exec(MIGRATION_5) }
   ]
 };
 
@@ -687,6 +735,139 @@ export class KioskStore {
     return { ok: false, reason: "wrong" };
   }
 
+  /**
+   * Records that the token's wearer (or their proxy) chose to take part in
+   * the statistics, from `at` on. A token already taking part keeps the time
+   * of its first choice. Throws UnknownTokenError.
+   */
+  setStatsOptIn(tokenId: string, at: number = this.now()): void {
+    checkTokenId(tokenId, "the token taking part in statistics");
+    const when = checkTime(at, "the time of the choice");
+    this.write("record the choice to take part in statistics", () => {
+      if (!this.stmt.token.get(tokenId)) throw new UnknownTokenError(tokenId, "its choice was not recorded");
+      this.db.prepare("UPDATE tokens SET stats_opt_in_at = coalesce(stats_opt_in_at, ?) WHERE token_id = ?").run(when, tokenId);
+    });
+  }
+
+  /** The wearer no longer takes part in the statistics (the default); returns whether they did. Throws UnknownTokenError. */
+  clearStatsOptIn(tokenId: string): boolean {
+    checkTokenId(tokenId, "the token leaving statistics");
+    return this.write("record the choice not to take part in statistics", () => {
+      if (!this.stmt.token.get(tokenId)) throw new UnknownTokenError(tokenId, "its choice was not recorded");
+      return (
+        this.db.prepare("UPDATE tokens SET stats_opt_in_at = NULL WHERE token_id = ? AND stats_opt_in_at IS NOT NULL").run(tokenId)
+          .changes > 0
+      );
+    });
+  }
+
+  /** Since when (unix seconds) the token's wearer takes part in the statistics, or null when they do not (or it is not enrolled). */
+  statsOptIn(tokenId: string): number | null {
+    const r = this.db.prepare<[string], { at: number | null }>("SELECT stats_opt_in_at AS at FROM tokens WHERE token_id = ?").get(tokenId);
+    return r?.at ?? null;
+  }
+
+  /** How many tokens take part in the statistics now. */
+  statsOptedIn(): number {
+    return this.db.prepare<[], { n: number }>("SELECT count(*) AS n FROM tokens WHERE stats_opt_in_at IS NOT NULL").get()?.n ?? 0;
+  }
+
+  /**
+   * Counts one delivered diagnosis in `week` (a unix day number) if the
+   * token's wearer takes part in the statistics; returns whether it was
+   * counted. Only the week's count is kept, never whose diagnosis it was.
+   */
+  countStatsDiagnosis(tokenId: string, week: number): boolean {
+    checkTokenId(tokenId, "the diagnosed token");
+    const w = checkInt(week, "the week", 0, WEEK_MAX);
+    return this.write("count the diagnosis", () => {
+      if (this.statsOptIn(tokenId) === null) return false;
+      this.db.prepare("INSERT INTO stats_diagnoses (week, count) VALUES (?, 1) ON CONFLICT (week) DO UPDATE SET count = count + 1").run(w);
+      return true;
+    });
+  }
+
+  /**
+   * The exact counts of the week starting on unix day `week` over the tokens
+   * taking part now, each counted only for what happened since its choice.
+   * For statistics.ts to add noise to: never shown or released as they are.
+   */
+  statsCounts(week: number): StatsCounts {
+    const w = checkInt(week, "the week", 0, WEEK_MAX);
+    const from = w * DAY_S;
+    const to = (w + 7) * DAY_S;
+    // A sync counts for a token taking part now, in the week, and after the wearer's choice.
+    const taking = `FROM sync_history h JOIN tokens t ON t.token_id = h.token_id
+       WHERE t.stats_opt_in_at IS NOT NULL AND h.ended_at >= t.stats_opt_in_at AND h.ended_at >= ? AND h.ended_at < ?`;
+    const synced =
+      this.db
+        .prepare<[number, number], { n: number }>(`SELECT count(DISTINCT h.token_id) AS n ${taking} AND h.outcome = 'ok'`)
+        .get(from, to)?.n ?? 0;
+    // Each token once, by the highest level written to it in the week: one person moves one bar by one.
+    const levels = this.db
+      .prepare<[number, number], { top: number; n: number }>(
+        `SELECT top, count(*) AS n FROM (SELECT max(h.risk_level) AS top ${taking} AND h.risk_level IS NOT NULL GROUP BY h.token_id) GROUP BY top`
+      )
+      .all(from, to);
+    const diagnoses = this.db.prepare<[number], { count: number }>("SELECT count FROM stats_diagnoses WHERE week = ?").get(w)?.count ?? 0;
+    return {
+      synced,
+      warnedLow: levels.find((l) => l.top === 1)?.n ?? 0,
+      warnedHigh: levels.find((l) => l.top === 2)?.n ?? 0,
+      diagnoses
+    };
+  }
+
+  /** The week's release, if it was released. */
+  statsRelease(week: number): StatsRelease | undefined {
+    const r = this.db.prepare<[number], StatsReleaseRow>("SELECT * FROM stats_releases WHERE week = ?").get(week);
+    return r && toRelease(r);
+  }
+
+  /** Every week released, newest first. */
+  statsReleases(): StatsRelease[] {
+    return this.db.prepare<[], StatsReleaseRow>("SELECT * FROM stats_releases ORDER BY week DESC").all().map(toRelease);
+  }
+
+  /**
+   * Releases the week once: in one transaction, the week's stored release if
+   * there is one (`fresh` false), else `noisy` applied to its exact counts,
+   * stored, and the week's diagnosis count, no longer needed, deleted. A week
+   * is never released twice with fresh noise, even by two processes at once.
+   */
+  releaseStatsWeek(
+    week: number,
+    noisy: (exact: StatsCounts) => StatsCounts & { epsilon: number },
+    at: number = this.now()
+  ): { release: StatsRelease; fresh: boolean } {
+    const w = checkInt(week, "the week", 0, WEEK_MAX);
+    const when = checkTime(at, "the release time");
+    return this.write("release the week's statistics", () => {
+      const held = this.statsRelease(w);
+      if (held) return { release: held, fresh: false };
+      const n = noisy(this.statsCounts(w));
+      const release: StatsRelease = {
+        week: w,
+        epsilon: n.epsilon,
+        synced: checkInt(n.synced, "the released count", 0, U32_MAX),
+        warnedLow: checkInt(n.warnedLow, "the released count", 0, U32_MAX),
+        warnedHigh: checkInt(n.warnedHigh, "the released count", 0, U32_MAX),
+        diagnoses: checkInt(n.diagnoses, "the released count", 0, U32_MAX),
+        releasedAt: when
+      };
+      if (!(Number.isFinite(release.epsilon) && release.epsilon > 0))
+        throw new UserError(`ε must be a positive number, not ${release.epsilon}`);
+      this.db
+        .prepare(
+          `INSERT INTO stats_releases (week, epsilon, synced, warned_low, warned_high, diagnoses, released_at)
+           VALUES (@week, @epsilon, @synced, @warnedLow, @warnedHigh, @diagnoses, @releasedAt)`
+        )
+        .run(release);
+      this.db.prepare("DELETE FROM stats_diagnoses WHERE week = ?").run(w);
+      return { release, fresh: true };
+    });
+  }
+
   /** What SQLite's integrity and foreign-key checks find: empty when the file is sound. */
   check(): string[] {
     const integrity = (this.db.pragma("integrity_check") as { integrity_check: string }[]).map((r) => r.integrity_check);
@@ -723,6 +904,31 @@ export class KioskStore {
 }
 
 const HOME_KEY_AAD = "settings.homeKey";
+
+const DAY_S = 86400;
+const WEEK_MAX = Math.floor(2 ** 40 / DAY_S);
+
+interface StatsReleaseRow {
+  week: number;
+  epsilon: number;
+  synced: number;
+  warned_low: number;
+  warned_high: number;
+  diagnoses: number;
+  released_at: number;
+}
+
+function toRelease(r: StatsReleaseRow): StatsRelease {
+  return {
+    week: r.week,
+    epsilon: r.epsilon,
+    synced: r.synced,
+    warnedLow: r.warned_low,
+    warnedHigh: r.warned_high,
+    diagnoses: r.diagnoses,
+    releasedAt: r.released_at
+  };
+}
 
 /** Binds a sealed secret to its column and its row: copied to another token, it no longer opens. */
 function secretAad(tokenId: string): string {

@@ -15,9 +15,11 @@ import { STAFF_PASSWORD_ENV, checkNewPassword, hashPassword } from "../../kiosk/
 import { EventHub, KioskEvent } from "../../kiosk/events";
 import { RadioJobQueue, diagnoseRunner } from "../../kiosk/radio-jobs";
 import { buildDashboard } from "../../kiosk/dashboard";
+import { serveLiveCareHome } from "../../sim/kiosk/live-home";
 import { askOnTerminal } from "../../provision/passphrase";
 import { ServiceEvent, runKioskService } from "../../kiosk/service";
 import { DiagnoseOutcome, diagnose } from "../../kiosk/diagnose";
+import { DEFAULT_EPSILON, DEFAULT_WEEKS, releaseWeeks, toCsv, toJson } from "../../kiosk/statistics";
 import { readKioskSecret } from "../../keys/kiosk-identity";
 import { UploadDeliveryError, parseUploadTarget, sendOutbox, targetText, uploadTargetProblem } from "../../keys/upload-deliver";
 import { findEnrolment } from "../../sync/sync-nearby";
@@ -162,7 +164,11 @@ interface DiagnoseOpts extends TransportChoice {
 }
 
 interface ServeOpts extends TransportChoice {
-  dir: string;
+  dir?: string;
+  simulate?: string;
+  speed: number;
+  simDays: number;
+  seed: number;
   port: number;
   listen: string;
   dashboard: boolean;
@@ -175,6 +181,35 @@ interface ServeOpts extends TransportChoice {
   seconds: number;
   passes?: number;
   json?: boolean;
+}
+
+/** `serve --simulate care-home`: the kiosk and its dashboard over a live simulated care home (sim/kiosk/live-home.ts). */
+async function serveSimulated(o: ServeOpts): Promise<Verdict> {
+  if (o.dir !== undefined) throw new UserError("--simulate runs a kiosk of its own: leave out --dir");
+  if (!o.dashboard) throw new UserError("--simulate is there to be watched on the dashboard: leave out --no-dashboard");
+  const stop = new AbortController();
+  const onSignal = (): void => stop.abort();
+  process.once("SIGINT", onSignal);
+  process.once("SIGTERM", onSignal);
+  try {
+    await serveLiveCareHome({
+      days: o.simDays,
+      seed: o.seed,
+      speed: o.speed,
+      board: "puckjs",
+      port: o.port,
+      host: o.listen,
+      signal: stop.signal,
+      say,
+      onEvent: (e) => {
+        if (e.kind === "radio-job" && e.job.status.state === "done") say(`diagnosis from the dashboard: ${e.job.status.result.message}`);
+      }
+    });
+  } finally {
+    process.off("SIGINT", onSignal);
+    process.off("SIGTERM", onSignal);
+  }
+  return "ok";
 }
 
 /** The dashboard serves this machine only unless told otherwise (--listen, with a warning). */
@@ -388,9 +423,18 @@ export function register(program: Command, run: RunAction): void {
     .command("serve")
     .description(
       "Run the kiosk: radio passes one after another, syncing every enrolled token that opens its sync window, and the published keys read again every --refresh-minutes. " +
-        "Runs until stopped (Ctrl-C or SIGTERM; a sync in progress is finished first). One line per event on standard output."
+        "Runs until stopped (Ctrl-C or SIGTERM; a sync in progress is finished first). One line per event on standard output. " +
+        "With --simulate care-home: the kiosk and its dashboard over a live simulated care home, no hardware needed."
     )
-    .requiredOption("-d, --dir <dir>", "the kiosk's directory")
+    .option("-d, --dir <dir>", "the kiosk's directory (required unless --simulate)")
+    .addOption(
+      new Option("--simulate <scenario>", "run over a live simulated care home instead of a radio (a staff login is printed)").choices([
+        "care-home"
+      ])
+    )
+    .option("--speed <n>", "with --simulate: simulated seconds per real second", wholeSeconds("speed", 1), 600)
+    .option("--sim-days <n>", "with --simulate: days to simulate", wholeSeconds("sim-days", 1), 14)
+    .option("--seed <n>", "with --simulate: the care home's seed", wholeSeconds("seed", 0), 1)
     .option(
       "--keys <src>",
       "published keys: an export .zip/.bin, a directory of them, or an index.txt (path or URL); without it, no level is written"
@@ -419,6 +463,9 @@ export function register(program: Command, run: RunAction): void {
     )
     .action(
       run(async (o: ServeOpts): Promise<Verdict> => {
+        if (o.simulate) return serveSimulated(o);
+        const dir = o.dir;
+        if (dir === undefined) throw new UserError("give the kiosk's directory with --dir (or try it with --simulate care-home)");
         checkTransportOptions(o);
         const publicKeyPem = o.publicKey ? readPem(o.publicKey, "public key") : undefined;
         if ((o.kioskKey === undefined) !== (o.uploadTo === undefined))
@@ -428,7 +475,7 @@ export function register(program: Command, run: RunAction): void {
           if (problem) throw new UserError(`${problem}; the kiosk was not started`);
         }
         const kioskKey = o.kioskKey === undefined ? undefined : readKioskSecret(o.kioskKey);
-        return withKiosk(o.dir, async (k): Promise<Verdict> => {
+        return withKiosk(dir, async (k): Promise<Verdict> => {
           const { sim, transport } = await openRadio(o);
           const hub = new EventHub<KioskEvent>();
           const jobs =
@@ -701,4 +748,71 @@ export function register(program: Command, run: RunAction): void {
         })
       )
     );
+
+  const stats = kiosk
+    .command("stats")
+    .description(
+      "Opt-in statistics (docs/statistics.md): a wearer's choice to take part (default: not), and the weekly counts of those who do, with differential-privacy noise."
+    );
+  const choice = (name: string, what: string, take: boolean): void => {
+    stats
+      .command(name)
+      .description(what)
+      .requiredOption("-d, --dir <dir>", "the kiosk's directory")
+      .requiredOption("-t, --token <id|label>", "the wearer's token: its label or token id")
+      .action(
+        run((o: { dir: string; token: string }): Verdict => {
+          withStore(o.dir, (s) => {
+            const t = findEnrolment(s.tokens(), o.token, `the kiosk in ${o.dir}`);
+            const who = t.label ? `${t.label} (${t.tokenId})` : t.tokenId;
+            if (take) {
+              s.setStatsOptIn(t.tokenId);
+              process.stdout.write(`${who} takes part in the weekly statistics from now on.\n`);
+            } else {
+              const was = s.clearStatsOptIn(t.tokenId);
+              process.stdout.write(
+                was ? `${who} no longer takes part in the weekly statistics.\n` : `${who} was not taking part; nothing was changed.\n`
+              );
+            }
+          });
+          return "ok";
+        })
+      );
+  };
+  choice("opt-in", "The wearer (or their proxy) agrees to be counted in the weekly statistics, from now on.", true);
+  choice(
+    "opt-out",
+    "The wearer (or their proxy) no longer wants to be counted (the default); weeks not released yet no longer count them.",
+    false
+  );
+  stats
+    .command("export")
+    .description(
+      "Print the last whole weeks' counts (CSV, or JSON with --json), with Laplace noise. A week is released once: asked again, it gives the same numbers and its own ε."
+    )
+    .requiredOption("-d, --dir <dir>", "the kiosk's directory")
+    .option("--weeks <n>", "how many whole weeks before this one", weeksValue, DEFAULT_WEEKS)
+    .option("--epsilon <e>", "the privacy budget of each week not released yet (smaller: more noise)", epsilonValue, DEFAULT_EPSILON)
+    .option("--json", "print JSON instead of CSV")
+    .action(
+      run((o: { dir: string; weeks: number; epsilon: number; json?: boolean }): Verdict => {
+        const rows = withStore(o.dir, (s) => releaseWeeks(s, { weeks: o.weeks, epsilon: o.epsilon }));
+        if (rows.some((r) => r.epsilon !== o.epsilon))
+          say("note: weeks released before are given as they were released, with their own ε (never with fresh noise)");
+        process.stdout.write(o.json ? toJson(rows) : toCsv(rows));
+        return "ok";
+      })
+    );
+}
+
+function weeksValue(v: string): number {
+  if (!/^\d+$/.test(v.trim())) throw new InvalidArgumentError(`--weeks must be a whole number of weeks, got "${v}"`);
+  return Number(v);
+}
+
+function epsilonValue(v: string): number {
+  const n = Number(v);
+  if (!/^\d*\.?\d+$/.test(v.trim()) || !Number.isFinite(n))
+    throw new InvalidArgumentError(`--epsilon must be a number such as 1 or 0.5, got "${v}"`);
+  return n;
 }

@@ -20,6 +20,7 @@ import { LOCKOUT_AFTER, TokenRecord, importEnrolmentStore } from "../store";
 import { liveMessage } from "./live";
 import { FormFields, boundaryOf, parseMultipart } from "./multipart";
 import { IdleSessionStore } from "./session-store";
+import { registerStatsRoutes } from "./stats-routes";
 import { actionOrder, ago, levelText, outcomeWords } from "./words";
 
 /**
@@ -479,6 +480,8 @@ export async function buildDashboard(o: DashboardOptions): Promise<FastifyInstan
       })
     );
   });
+
+  registerStatsRoutes(app, { store, events, now, page, tokenFor, notFound, reads, changes });
 
   return app;
 }

@@ -28,6 +28,8 @@ import { PrivateTracerError } from "../../errors";
 import { DiagnoseOutcome, diagnose } from "../../kiosk/diagnose";
 import { initKioskDir, KioskDir } from "../../kiosk/kiosk-dir";
 import { RadioJobContext, ServiceEvent, runKioskService } from "../../kiosk/service";
+import type { KioskEvent } from "../../kiosk/events";
+import { RadioJobQueue, diagnoseRunner } from "../../kiosk/radio-jobs";
 import type { SyncRoundResult } from "../../kiosk/sync-round";
 import { SECRETS_FILE, encodeSecrets } from "../../../../firmware/src/wire/secrets";
 import { Rng, hashString, mix } from "../prng";
@@ -93,6 +95,33 @@ export interface WorldKioskLog {
   kiosk: KioskDir;
 }
 
+/**
+ * A person watching the simulated care home live (`kiosk serve --simulate`):
+ * the world runs at `speed` simulated seconds per real second, the kiosk's
+ * events go to `onEvent`, and once the kiosk is set up `ready` gets what a
+ * dashboard needs. Diagnoses entered on the dashboard go through the same
+ * kiosk, health authority and publication as the scenario's, with the
+ * simulated wearer pressing when asked.
+ */
+export interface LiveKiosk {
+  speed: number;
+  ready(k: LiveKioskReady): Promise<void>;
+  onEvent(e: KioskEvent): void;
+  /** Stops the world early. */
+  signal?: AbortSignal;
+  /** Called when the kiosk stops, before its store closes: the dashboard may stay up until this returns. */
+  finished?(): Promise<void>;
+}
+
+export interface LiveKioskReady {
+  kiosk: KioskDir;
+  jobs: RadioJobQueue;
+  /** The world's clock, Unix seconds. */
+  now(): number;
+  /** A health-authority code for a diagnosis with symptoms from `onsetDaysAgo` days before. */
+  issueCode(onsetDaysAgo: number): string;
+}
+
 function dayStart(world: LiveWorld, day: number): number {
   return world.start + day * 86400;
 }
@@ -108,7 +137,8 @@ export class WorldKiosk implements WorldDriver {
     private readonly scenario: Scenario,
     private readonly seed: number,
     private readonly dir: string,
-    private readonly boardOf: (person: string) => string
+    private readonly boardOf: (person: string) => string,
+    private readonly live?: LiveKiosk
   ) {
     if (!scenario.kiosk) throw new Error("WorldKiosk: the scenario has no kiosk");
     // Seeded, so a run repeats; a real provisioning draws them from the system's generator.
@@ -144,7 +174,7 @@ export class WorldKiosk implements WorldDriver {
     return this.log;
   }
 
-  async run(world: LiveWorld): Promise<void> {
+  async run(world: LiveWorld): Promise<number | void> {
     const s = world.scheduler;
     const now = (): number => Math.floor(s.now);
     const advance = async (ms: number): Promise<void> => {
@@ -236,6 +266,68 @@ export class WorldKiosk implements WorldDriver {
       jobs.push({ at: at + PUBLISH_AFTER_S, run: publish });
     }
     jobs.sort((a, b) => a.at - b.at);
+    const later = (at: number, run: Job["run"]): void => {
+      const i = jobs.findIndex((j) => j.at > at);
+      jobs.splice(i < 0 ? jobs.length : i, 0, { at, run });
+    };
+
+    // Live: diagnoses from the dashboard, as staff and wearer would do them with this kiosk.
+    let dashboardJobs: RadioJobQueue | undefined;
+    const live = this.live;
+    if (live) {
+      const real = diagnoseRunner({
+        kiosk,
+        transport: radio,
+        kioskKey,
+        uploadTo: uploadsDir,
+        searchMs: HOLD_S * 1000,
+        consentWaitMs: 30_000,
+        scanMs: SCAN_MS,
+        connectTimeoutMs: CONNECT_TIMEOUT_MS,
+        now,
+        timerOf: (link) => radio.timerOf(link),
+        sleep: async (ms) => void s.runUntil(s.now + ms / 1000)
+      });
+      dashboardJobs = new RadioJobQueue(
+        async (request, ctx, onProgress) => {
+          const person = this.byTokenId.get(request.tokenId);
+          const token = person ? world.tokens.get(person) : undefined;
+          if (person) bringToKiosk(person);
+          const out = await real(request, ctx, (e) => {
+            onProgress(e);
+            if (e.kind === "consent-wait") token?.pressButton(200);
+          });
+          if (out.status === "uploaded") later(s.now + PUBLISH_AFTER_S, publish);
+          return out;
+        },
+        (e) => live.onEvent(e),
+        now
+      );
+      await live.ready({
+        kiosk,
+        jobs: dashboardJobs,
+        now,
+        issueCode: (onsetDaysAgo) => {
+          const store = readCodeStore(codesFile);
+          const code = issueCode(store, {
+            now: now(),
+            validSeconds: CODE_VALID_S,
+            reportType: ReportType.ConfirmedTest,
+            symptomOnset: Math.floor(now() / 86400 - onsetDaysAgo) * 86400
+          });
+          writeCodeStore(codesFile, store);
+          return code;
+        }
+      });
+    }
+    // Live: the world keeps pace with the wall clock, so a person can follow it.
+    const simStart = s.now;
+    const realStart = Date.now();
+    const pace = async (): Promise<void> => {
+      if (!live) return;
+      const ahead = (s.now - simStart) / live.speed - (Date.now() - realStart) / 1000;
+      if (ahead > 0) await new Promise((r) => setTimeout(r, ahead * 1000));
+    };
 
     const stop = new AbortController();
     const onEvent = (e: ServiceEvent): void => {
@@ -248,6 +340,7 @@ export class WorldKiosk implements WorldDriver {
           });
       else if (e.kind === "keys") log.notes.push(`${new Date(now() * 1000).toISOString()} keys: ${e.keys} published keys read`);
       else if (e.kind === "beacon") log.notes.push(`beacon ${e.on ? "on the air" : `off: ${e.message}`}`);
+      live?.onEvent(e);
     };
     await runKioskService({
       kiosk,
@@ -262,12 +355,18 @@ export class WorldKiosk implements WorldDriver {
       sleep: advance,
       timerOf: (link) => radio.timerOf(link),
       onEvent,
+      passSteps: !!live,
       between: async (ctx) => {
         while (jobs.length && jobs[0].at <= s.now) await jobs.shift()!.run(ctx);
-        if (s.now >= world.end) stop.abort();
+        if (dashboardJobs) await dashboardJobs.between(ctx);
+        await pace();
+        if (s.now >= world.end || live?.signal?.aborted) stop.abort();
       }
     });
     await radio.close();
+    if (live?.finished) await live.finished();
+    // Stopped early by the person watching: the rest of the world need not run.
+    if (live?.signal?.aborted) return s.now;
   }
 
   private async diagnoseAt(

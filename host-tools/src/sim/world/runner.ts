@@ -54,8 +54,8 @@ export interface WorldDriver {
   filesFor?(person: string): ReadonlyMap<string, Uint8Array> | undefined;
   /** An address on the air that is infrastructure (the kiosk's beacon): tokens hear it, the sightings do not count it. */
   ignoreAddress?: string;
-  /** Run the world from its start to at least `world.end`. */
-  run(world: LiveWorld): Promise<void>;
+  /** Run the world from its start to at least `world.end`, or return the time it stopped at early. */
+  run(world: LiveWorld): Promise<number | void>;
 }
 
 export interface WorldOptions {
@@ -257,7 +257,7 @@ export async function runWorld(o: WorldOptions): Promise<WorldResult> {
     const progress = o.onProgress;
     if (progress) for (let h = 1; h <= hours; h++) scheduler.at(movement.start + h * 3600, () => progress(h / hours));
     const before = scheduler.executed;
-    await o.driver.run({
+    const stoppedAt = await o.driver.run({
       scheduler,
       medium,
       movement,
@@ -266,7 +266,7 @@ export async function runWorld(o: WorldOptions): Promise<WorldResult> {
       tokens: new Map(tokens.map((t) => [t.person, t.token])),
       advertOf: (p) => adverts.get(p) ?? null
     });
-    scheduler.runUntil(end);
+    scheduler.runUntil(typeof stoppedAt === "number" ? stoppedAt : end);
     events += scheduler.executed - before;
   } else {
     for (let h = 1; h <= hours; h++) {

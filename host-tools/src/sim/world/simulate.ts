@@ -17,7 +17,7 @@ import { Scenario } from "./scenario";
 import { startUnix } from "./scenario-load";
 import { TokenFactory, WorldResult, runWorld } from "./runner";
 import { standInBundle } from "./stand-in-firmware";
-import { WorldKiosk } from "../kiosk/world-kiosk";
+import { LiveKiosk, WorldKiosk } from "../kiosk/world-kiosk";
 import { KioskFigures, kioskFigures } from "../kiosk/kiosk-figures";
 
 export type FirmwareChoice = "real" | "stand-in" | "auto";
@@ -39,6 +39,8 @@ export interface SimulateOptions {
   makeToken?: TokenFactory;
   /** Run the scenario's kiosk (default: when the scenario has one). */
   kiosk?: boolean;
+  /** Run it for a person watching: paced to the wall clock, with a dashboard (`kiosk serve --simulate`). */
+  live?: LiveKiosk;
 }
 
 export interface SimulateResult {
@@ -142,7 +144,7 @@ export async function simulate(o: SimulateOptions): Promise<SimulateResult> {
     const p = o.scenario.people.find((x) => x.id === person);
     return (p?.device?.kind === "token" && p.device.board) || o.board;
   };
-  const kiosk = kioskDir ? new WorldKiosk(o.scenario, o.seed, kioskDir, boardOf) : undefined;
+  const kiosk = kioskDir ? new WorldKiosk(o.scenario, o.seed, kioskDir, boardOf, o.live) : undefined;
   try {
     return await runSimulation(o, bundles, board, firmware, kiosk);
   } finally {

@@ -1,0 +1,107 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest, RouteShorthandOptions } from "fastify";
+import type { EventHub, KioskEvent } from "../events";
+import {
+  DEFAULT_EPSILON,
+  DEFAULT_WEEKS,
+  MAX_WEEKS,
+  countDiagnoses,
+  exportRows,
+  noiseScale,
+  releaseWeeks,
+  releasedWeeks,
+  toCsv,
+  weekDate
+} from "../statistics";
+import type { KioskStore, StatsRelease, TokenRecord } from "../store";
+import { ago } from "./words";
+
+/**
+ * The dashboard's part of the opt-in statistics (docs/statistics.md): a
+ * wearer's choice on their token page, the statistics page, and its export.
+ * Releasing weeks is a POST with the form's CSRF token (it writes the noisy
+ * counts to the store); the GET download gives only weeks already released.
+ */
+
+export interface StatsRoutesOptions {
+  store: KioskStore;
+  events: EventHub<KioskEvent>;
+  now: () => number;
+  page: (req: FastifyRequest, reply: FastifyReply, title: string, data?: Record<string, unknown>) => Record<string, unknown>;
+  tokenFor: (handle: string) => TokenRecord | undefined;
+  notFound: (req: FastifyRequest, reply: FastifyReply) => unknown;
+  /** A logged-in session. */
+  reads: RouteShorthandOptions;
+  /** A logged-in session and the form's CSRF token. */
+  changes: RouteShorthandOptions;
+}
+
+const WEEK_CHOICES = [4, 8, 13, 26, 52].filter((n) => n <= MAX_WEEKS);
+
+type WithLocals = FastifyReply & { locals?: Record<string, unknown> | null };
+
+export function registerStatsRoutes(app: FastifyInstance, o: StatsRoutesOptions): void {
+  const { store, now, page } = o;
+
+  const stop = countDiagnoses(o.events, store, now);
+  app.addHook("onClose", async () => stop());
+
+  // The token page (index.ts) shows the wearer's choice: given to its template beside the page's own data.
+  app.addHook("preHandler", async (req, reply) => {
+    if (req.method !== "GET" || req.routeOptions.url !== "/tokens/:handle" || !req.session?.staff) return;
+    const t = o.tokenFor((req.params as { handle: string }).handle);
+    const r = reply as WithLocals;
+    if (!t || !r.locals) return;
+    const since = store.statsOptIn(t.tokenId);
+    r.locals.statsChoice = {
+      in: since !== null,
+      since: since === null ? null : ago(since, now()),
+      iso: since === null ? null : new Date(since * 1000).toISOString()
+    };
+  });
+
+  app.post<{ Params: { handle: string }; Body: { choice?: string } }>("/tokens/:handle/statistics", o.changes, async (req, reply) => {
+    const t = o.tokenFor(req.params.handle);
+    if (!t) return o.notFound(req, reply);
+    const choice = req.body?.choice;
+    if (choice === "in") store.setStatsOptIn(t.tokenId, now());
+    else if (choice === "out") store.clearStatsOptIn(t.tokenId);
+    else
+      return reply.code(400).view("message", page(req, reply, "Not done", { heading: "Choose yes or no", text: "Nothing was changed." }));
+    return reply.redirect(`/tokens/${encodeURIComponent(req.params.handle)}#statistics`, 303);
+  });
+
+  const csv = (reply: FastifyReply, rows: StatsRelease[]): FastifyReply =>
+    reply
+      .type("text/csv; charset=utf-8")
+      .header("content-disposition", `attachment; filename="privatetracer-statistics-${weekDate(Math.floor(now() / 86400))}.csv"`)
+      .send(toCsv(rows));
+
+  app.get("/statistics", o.reads, async (req, reply) => {
+    const released = releasedWeeks(store).reverse();
+    return reply.view(
+      "statistics",
+      page(req, reply, "Statistics", {
+        takingPart: store.statsOptedIn(),
+        enrolled: store.tokens().length,
+        epsilon: DEFAULT_EPSILON,
+        typicalError: Math.round(noiseScale(DEFAULT_EPSILON) * 10) / 10,
+        weekChoices: WEEK_CHOICES,
+        defaultWeeks: DEFAULT_WEEKS,
+        released: exportRows(released)
+      })
+    );
+  });
+
+  // Releases the weeks not released yet (noise drawn once and kept), then gives them all: a form's POST, with CSRF.
+  app.post<{ Body: { weeks?: string } }>("/statistics/export", o.changes, async (req, reply) => {
+    const weeks = Number(req.body?.weeks ?? DEFAULT_WEEKS);
+    if (!WEEK_CHOICES.includes(weeks))
+      return reply
+        .code(400)
+        .view("message", page(req, reply, "Not done", { heading: "Choose how many weeks", text: "Nothing was released." }));
+    return csv(reply, releaseWeeks(store, { weeks, epsilon: DEFAULT_EPSILON, now: now() }));
+  });
+
+  // Only weeks already released: a GET changes nothing.
+  app.get("/statistics.csv", o.reads, async (_req, reply) => csv(reply, releasedWeeks(store)));
+}
