@@ -25,11 +25,11 @@ import { issueCode, readCodeStore, writeCodeStore } from "../../keys/auth-codes"
 import { publishUploads } from "../../keys/publish";
 import { ReportType } from "../../keys/types";
 import { PrivateTracerError } from "../../errors";
-import { DiagnoseOutcome, diagnose } from "../../kiosk/diagnose";
+import type { DiagnoseOutcome } from "../../kiosk/diagnose";
 import { initKioskDir, KioskDir } from "../../kiosk/kiosk-dir";
 import { RadioJobContext, ServiceEvent, runKioskService } from "../../kiosk/service";
 import type { KioskEvent } from "../../kiosk/events";
-import { RadioJobQueue, diagnoseRunner } from "../../kiosk/radio-jobs";
+import { DiagnoseRunner, RadioJobQueue, diagnoseRunner } from "../../kiosk/radio-jobs";
 import type { SyncRoundResult } from "../../kiosk/sync-round";
 import { SECRETS_FILE, encodeSecrets } from "../../../../firmware/src/wire/secrets";
 import { Rng, hashString, mix } from "../prng";
@@ -259,10 +259,30 @@ export class WorldKiosk implements WorldDriver {
       }
       for (const x of r.rejected) log.notes.push(`health authority refused ${path.basename(x.file)}: ${x.reason}`);
     };
+    // One way to run a diagnosis, for the scenario's and the dashboard's: kiosk/radio-jobs.ts, as `serve` runs it.
+    const runDiagnosis = diagnoseRunner({
+      kiosk,
+      transport: radio,
+      kioskKey,
+      uploadTo: uploadsDir,
+      searchMs: HOLD_S * 1000,
+      consentWaitMs: 30_000,
+      scanMs: SCAN_MS,
+      connectTimeoutMs: CONNECT_TIMEOUT_MS,
+      now,
+      timerOf: (link) => radio.timerOf(link),
+      sleep: async (ms) => void s.runUntil(s.now + ms / 1000)
+    });
+    const issueHaCode = (onset: number): string => {
+      const store = readCodeStore(codesFile);
+      const code = issueCode(store, { now: now(), validSeconds: CODE_VALID_S, reportType: ReportType.ConfirmedTest, symptomOnset: onset });
+      writeCodeStore(codesFile, store);
+      return code;
+    };
     for (const d of this.scenario.diagnoses ?? []) {
       const at = dayStart(world, d.day) + parseClock(d.at ?? "10:00")! * 60;
       if (at >= world.end) continue;
-      jobs.push({ at, run: (ctx) => this.diagnoseAt(d, world, kiosk, radio, ctx, { codesFile, uploadsDir, kioskKey, log }) });
+      jobs.push({ at, run: (ctx) => this.diagnoseAt(d, world, radio, ctx, { runDiagnosis, issueHaCode, log }) });
       jobs.push({ at: at + PUBLISH_AFTER_S, run: publish });
     }
     jobs.sort((a, b) => a.at - b.at);
@@ -275,25 +295,12 @@ export class WorldKiosk implements WorldDriver {
     let dashboardJobs: RadioJobQueue | undefined;
     const live = this.live;
     if (live) {
-      const real = diagnoseRunner({
-        kiosk,
-        transport: radio,
-        kioskKey,
-        uploadTo: uploadsDir,
-        searchMs: HOLD_S * 1000,
-        consentWaitMs: 30_000,
-        scanMs: SCAN_MS,
-        connectTimeoutMs: CONNECT_TIMEOUT_MS,
-        now,
-        timerOf: (link) => radio.timerOf(link),
-        sleep: async (ms) => void s.runUntil(s.now + ms / 1000)
-      });
       dashboardJobs = new RadioJobQueue(
         async (request, ctx, onProgress) => {
           const person = this.byTokenId.get(request.tokenId);
           const token = person ? world.tokens.get(person) : undefined;
           if (person) bringToKiosk(person);
-          const out = await real(request, ctx, (e) => {
+          const out = await runDiagnosis(request, ctx, (e) => {
             onProgress(e);
             if (e.kind === "consent-wait") token?.pressButton(200);
           });
@@ -307,17 +314,7 @@ export class WorldKiosk implements WorldDriver {
         kiosk,
         jobs: dashboardJobs,
         now,
-        issueCode: (onsetDaysAgo) => {
-          const store = readCodeStore(codesFile);
-          const code = issueCode(store, {
-            now: now(),
-            validSeconds: CODE_VALID_S,
-            reportType: ReportType.ConfirmedTest,
-            symptomOnset: Math.floor(now() / 86400 - onsetDaysAgo) * 86400
-          });
-          writeCodeStore(codesFile, store);
-          return code;
-        }
+        issueCode: (onsetDaysAgo) => issueHaCode(Math.floor(now() / 86400 - onsetDaysAgo) * 86400)
       });
     }
     // Live: the world keeps pace with the wall clock, so a person can follow it.
@@ -372,17 +369,13 @@ export class WorldKiosk implements WorldDriver {
   private async diagnoseAt(
     d: ScenarioDiagnosis,
     world: LiveWorld,
-    kiosk: KioskDir,
     radio: WorldKioskRadio,
     ctx: RadioJobContext,
-    ha: { codesFile: string; uploadsDir: string; kioskKey: ReturnType<typeof generateKioskKey>; log: WorldKioskLog }
+    ha: { runDiagnosis: DiagnoseRunner; issueHaCode: (onset: number) => string; log: WorldKioskLog }
   ): Promise<void> {
-    const s = world.scheduler;
-    const now = (): number => Math.floor(s.now);
+    const now = (): number => Math.floor(world.scheduler.now);
     const onset = dayStart(world, d.day - d.onsetDaysBefore);
-    const store = readCodeStore(ha.codesFile);
-    const code = issueCode(store, { now: now(), validSeconds: CODE_VALID_S, reportType: ReportType.ConfirmedTest, symptomOnset: onset });
-    writeCodeStore(ha.codesFile, store);
+    const code = ha.issueHaCode(onset);
     const token = world.tokens.get(d.person)!;
     token.pressButton(OPEN_PRESS_MS);
     radio.bring(d.person, HOLD_S);
@@ -400,24 +393,8 @@ export class WorldKiosk implements WorldDriver {
     ha.log.diagnoses.push(run);
     let out: DiagnoseOutcome;
     try {
-      out = await diagnose({
-        kiosk,
-        transport: radio,
-        tokenId,
-        code,
-        kioskKey: ha.kioskKey,
-        uploadDir: ha.uploadsDir,
-        keys: ctx.keys,
-        searchMs: HOLD_S * 1000,
-        consentWaitMs: 30_000,
-        scanMs: SCAN_MS,
-        connectTimeoutMs: CONNECT_TIMEOUT_MS,
-        now,
-        timerOf: (link) => radio.timerOf(link),
-        // The wearer presses once when the kiosk asks.
-        onProgress: (e) => void (e.kind === "consent-wait" && token.pressButton(200)),
-        sleep: async (ms) => void s.runUntil(s.now + ms / 1000)
-      });
+      // The wearer presses once when the kiosk asks.
+      out = await ha.runDiagnosis({ tokenId, code }, ctx, (e) => void (e.kind === "consent-wait" && token.pressButton(200)));
     } catch (e) {
       if (!(e instanceof PrivateTracerError)) throw e;
       run.status = "failed";

@@ -3,15 +3,9 @@
  * from a simulated run, report-html.ts turns it into one page (the numbers are
  * inlined in the page for its charts). Times are unix seconds.
  */
+import type { ScenarioRoom } from "../world/scenario";
 
-export interface ReportRoom {
-  id: string;
-  kind: string;
-  x: number;
-  y: number;
-  w: number;
-  h: number;
-}
+export type ReportRoom = Pick<ScenarioRoom, "id" | "kind" | "x" | "y" | "w" | "h">;
 
 export interface ReportPerson {
   id: string;
