@@ -38,7 +38,14 @@ export class EventHub<E> {
 /** What the key sources last said, for the dashboard's key sources page. Times are unix seconds. */
 export interface KeySourceState {
   /** The last successful read: when, how many keys, from where, and its warning (old exports, invalid keys). */
-  lastRead: { at: number; keys: number; source: string; warning: string | null } | null;
+  lastRead: {
+    at: number;
+    keys: number;
+    source: string;
+    warning: string | null;
+    /** The last export read (each verified when the kiosk has the public key) and the end of the newest one's period. */
+    newest: { file: string | null; end: number | null };
+  } | null;
   /** The last failed read, if it came after the last successful one. */
   unreadable: { at: number; source: string; message: string; using: number; since: number | null } | null;
   /** The published identifiers' index of the keys in use, or why there is none. */
@@ -59,7 +66,11 @@ export class KeySourceStatus {
   consume(e: KioskEvent): void {
     switch (e.kind) {
       case "keys":
-        this.s = { ...this.s, lastRead: { at: this.now(), keys: e.keys, source: e.source, warning: e.warning }, unreadable: null };
+        this.s = {
+          ...this.s,
+          lastRead: { at: this.now(), keys: e.keys, source: e.source, warning: e.warning, newest: e.newest },
+          unreadable: null
+        };
         break;
       case "keys-unreadable":
         this.s = { ...this.s, unreadable: { at: this.now(), source: e.source, message: e.message, using: e.using, since: e.since } };

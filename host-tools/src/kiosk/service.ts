@@ -63,7 +63,14 @@ export interface RadioJobContext {
 }
 
 export type ServiceEvent =
-  | { kind: "keys"; keys: number; source: string; warning: string | null }
+  /** Keys read; `newest`: the last export read (verified, when a public key is set) and the end of the newest export's period. */
+  | {
+      kind: "keys";
+      keys: number;
+      source: string;
+      warning: string | null;
+      newest: { file: string | null; end: number | null };
+    }
   | { kind: "keys-unreadable"; source: string; message: string; using: number; since: number | null }
   /** The published-RPI index of the key set just read: built (or found), or why not (message). */
   | { kind: "index"; keys: number; seconds: number; message: string | null }
@@ -154,7 +161,8 @@ export async function runKioskService(o: KioskServiceOptions): Promise<number> {
         kind: "keys",
         keys: keys.length,
         source: src.spec,
-        warning: [invalidKeysWarning(loaded), fresh.warning].filter(Boolean).join("; ") || null
+        warning: [invalidKeysWarning(loaded), fresh.warning].filter(Boolean).join("; ") || null,
+        newest: { file: loaded.files.length ? loaded.files[loaded.files.length - 1] : null, end: loaded.newestExportEnd }
       });
       await indexKeys();
     } catch (e) {

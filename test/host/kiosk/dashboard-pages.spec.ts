@@ -214,11 +214,18 @@ describe("kiosk dashboard: home, token, retire, enrol, key sources, live events"
   it("key sources: the last fetch, and a warning in words when the source cannot be read", async () => {
     let r = await b.get("/keys");
     assert.match(r.body, /No published keys have been read yet/);
-    hub.publish({ kind: "keys", keys: 42, source: "https://ha.example/index.txt", warning: null });
+    hub.publish({
+      kind: "keys",
+      keys: 42,
+      source: "https://ha.example/index.txt",
+      warning: null,
+      newest: { file: "https://ha.example/exports/batch-0007.zip", end: Date.UTC(2030, 0, 21) / 1000 }
+    });
     hub.publish({ kind: "index", keys: 42, seconds: 0.5, message: null });
     r = await b.get("/keys");
     assert.match(r.body, /Up to date/);
     assert.match(r.body, /<dd>42<\/dd>/);
+    assert.match(r.body, /Newest batch<\/dt><dd>batch-0007\.zip, with keys up to 2030-01-21/, "the last verified batch by name and date");
     hub.publish({
       kind: "keys-unreadable",
       source: "https://ha.example/index.txt",

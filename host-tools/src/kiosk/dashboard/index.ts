@@ -409,7 +409,14 @@ export async function buildDashboard(o: DashboardOptions): Promise<FastifyInstan
         s,
         offline,
         verified: o.keysVerified === true,
-        lastRead: s.lastRead && { ...s.lastRead, ago: ago(s.lastRead.at, at), iso: iso(s.lastRead.at) },
+        lastRead: s.lastRead && {
+          ...s.lastRead,
+          ago: ago(s.lastRead.at, at),
+          iso: iso(s.lastRead.at),
+          // The batch by its own name (the last part of a path or URL), and the day its keys run to.
+          newestName: s.lastRead.newest.file === null ? null : (s.lastRead.newest.file.split(/[\\/]/).pop() ?? null),
+          newestEnd: s.lastRead.newest.end === null ? null : new Date(s.lastRead.newest.end * 1000).toISOString().slice(0, 10)
+        },
         unreadable: s.unreadable && {
           ...s.unreadable,
           ago: ago(s.unreadable.at, at),
