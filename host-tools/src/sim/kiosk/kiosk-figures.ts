@@ -20,7 +20,7 @@ import { DEFAULT_RISK_CONFIG } from "../../match/risk-config";
 import { LOG_PREFIX } from "../../../../firmware/src/wire/log-record";
 import { readLogSegment, readTokenLog } from "../../tokenlog/read-log";
 import { tokenFilesFromStorage } from "../../tokenlog/token-files";
-import type { StorageView } from "../metrics/token-flash";
+import { storageOf } from "../metrics/token-flash";
 import { CLOSE_CONTACT_MINUTES, GroundTruth } from "../world/ground-truth";
 import type { EmulatedToken } from "../types";
 import type { WorldKioskLog } from "./world-kiosk";
@@ -95,11 +95,6 @@ export interface KioskFigureInput {
   wearers: ReadonlySet<string>;
 }
 
-function storageOf(t: EmulatedToken): StorageView | undefined {
-  const s = (t as unknown as { storage?: Partial<StorageView> }).storage;
-  return s && typeof s.read === "function" && typeof s.list === "function" ? (s as StorageView) : undefined;
-}
-
 /**
  * Where `person`'s unbroken history begins at the end: segments are numbered
  * 1, 2, … as the token writes them, so every number from the newest down
@@ -118,8 +113,7 @@ function historyStart(i: KioskFigureInput, person: string): number {
     base.set(a.seg, seg.info.clock === "utc" ? seg.info.base : null);
   }
   key.fill(0);
-  const token = i.tokens.get(person);
-  const storage = token && storageOf(token);
+  const storage = storageOf(i.tokens.get(person));
   if (storage) {
     const files = tokenFilesFromStorage(storage, person);
     for (const info of readTokenLog(files, { partial: true }).segments)

@@ -10,7 +10,7 @@ import { DetectionReport, ScanScheduleFigures, detectionReport, exposuresFromLog
 import { BoardBundle, bytesPerEncounter, retentionOn, tightestBoard } from "./retention";
 import type { LogCollector } from "./log-collector";
 import type { LoggedRecord } from "../../tokenlog/read-log";
-import { StorageView, TokenFlash, readTokenFlash } from "./token-flash";
+import { StorageView, TokenFlash, readTokenFlash, storageOf } from "./token-flash";
 
 export interface TokenMetrics {
   person: string;
@@ -83,12 +83,10 @@ export interface MetricsOptions {
   logs?: LogCollector;
 }
 
-function storageOf(token: unknown): StorageView {
-  const s = (token as { storage?: Partial<StorageView> }).storage;
-  if (!s || typeof s.read !== "function" || typeof s.list !== "function") {
-    throw new Error("run metrics need the emulated tokens' flash: run the world with keepTokens");
-  }
-  return s as StorageView;
+function flashOf(token: unknown): StorageView {
+  const s = storageOf(token);
+  if (!s) throw new Error("run metrics need the emulated tokens' flash: run the world with keepTokens");
+  return s;
 }
 
 function round(x: number, digits: number): number {
@@ -100,7 +98,7 @@ export async function runMetrics(world: WorldResult, o: MetricsOptions): Promise
   if (!world.emulated) throw new Error("run metrics need the emulated tokens' flash: run the world with keepTokens");
   const board = o.retentionBoard ?? tightestBoard();
   const flashes = new Map<string, TokenFlash>();
-  for (const t of world.tokenResults) flashes.set(t.person, readTokenFlash(storageOf(world.emulated.get(t.person))));
+  for (const t of world.tokenResults) flashes.set(t.person, readTokenFlash(flashOf(world.emulated.get(t.person))));
   const otherFiles = Math.max(0, ...[...flashes.values()].map((f) => f.otherFileBytes));
   const days = world.virtualSeconds / 86400;
 

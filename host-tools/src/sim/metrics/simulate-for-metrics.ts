@@ -7,12 +7,11 @@
 import { BoardConfig, loadBoard } from "../../build/boards";
 import { UserError } from "../../errors";
 import { createEmulatedToken } from "../espruino";
-import type { EmulatedToken } from "../types";
 import { startUnix } from "../world/scenario-load";
 import { SimulateOptions, SimulateResult, scenarioBoards, simulate } from "../world/simulate";
 import { LogCollector } from "./log-collector";
 import { Schedule, bundlesFor, withSchedule } from "./schedule-override";
-import type { StorageView } from "./token-flash";
+import { storageOf } from "./token-flash";
 
 export interface MetricsRunOptions extends SimulateOptions {
   /** Override every board's schedule (the firmware is rebuilt with it). */
@@ -24,11 +23,6 @@ export interface MetricsRun extends SimulateResult {
   boards: Map<string, BoardConfig>;
   /** Every record each token logged over the run, read hourly. */
   logs: LogCollector;
-}
-
-function storageOf(t: EmulatedToken): StorageView | undefined {
-  const s = (t as unknown as { storage?: Partial<StorageView> }).storage;
-  return s && typeof s.read === "function" && typeof s.list === "function" ? (s as StorageView) : undefined;
 }
 
 export async function simulateForMetrics(o: MetricsRunOptions): Promise<MetricsRun> {

@@ -13,6 +13,12 @@ import { StorageListing, tokenFilesFromStorage } from "../../tokenlog/token-file
 /** The part of Espruino's Storage a reader needs (EspruinoStorage has it). */
 export type StorageView = StorageListing;
 
+/** An emulated token's Storage, when the token has one a reader can use (EspruinoToken does; scripted tokens do not). */
+export function storageOf(token: unknown): StorageView | undefined {
+  const s = (token as { storage?: Partial<StorageView> } | undefined)?.storage;
+  return s && typeof s.read === "function" && typeof s.list === "function" ? (s as StorageView) : undefined;
+}
+
 export interface TokenFlash {
   /** Records placed in UTC time; those of never-anchored uptime segments are left out. */
   encounters: LoggedRecord[];

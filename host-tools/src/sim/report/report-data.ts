@@ -7,7 +7,7 @@
 import type { KioskFigures } from "../kiosk/kiosk-figures";
 import type { RunMetrics } from "../metrics/run-metrics";
 import type { MetricsRun } from "../metrics/simulate-for-metrics";
-import { StorageView, readTokenFlash } from "../metrics/token-flash";
+import { readTokenFlash, storageOf } from "../metrics/token-flash";
 import { Movement } from "../world/movement";
 import { DEFAULT_PROPAGATION } from "../world/propagation";
 import { Scenario } from "../world/scenario";
@@ -30,11 +30,6 @@ export interface ReportInput {
 const DAY = 86400;
 /** GAEN matches 14 days of history. */
 export const HISTORY_GOAL_DAYS = 14;
-
-function storageOf(t: unknown): StorageView | undefined {
-  const s = (t as { storage?: Partial<StorageView> } | undefined)?.storage;
-  return s && typeof s.read === "function" && typeof s.list === "function" ? (s as StorageView) : undefined;
-}
 
 export function timelineData(scenario: Scenario, start: number, days: number, k: KioskFigures): TimelineData {
   const firstAt = new Map(k.warnings.tokens.map((t) => [t.person, t]));
