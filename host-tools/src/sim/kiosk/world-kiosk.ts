@@ -282,7 +282,7 @@ export class WorldKiosk implements WorldDriver {
     for (const d of this.scenario.diagnoses ?? []) {
       const at = dayStart(world, d.day) + parseClock(d.at ?? "10:00")! * 60;
       if (at >= world.end) continue;
-      jobs.push({ at, run: (ctx) => this.diagnoseAt(d, world, radio, ctx, { runDiagnosis, issueHaCode, log }) });
+      jobs.push({ at, run: (ctx) => this.diagnoseAt(d, world, ctx, { runDiagnosis, issueHaCode, bringToKiosk, log }) });
       jobs.push({ at: at + PUBLISH_AFTER_S, run: publish });
     }
     jobs.sort((a, b) => a.at - b.at);
@@ -369,16 +369,19 @@ export class WorldKiosk implements WorldDriver {
   private async diagnoseAt(
     d: ScenarioDiagnosis,
     world: LiveWorld,
-    radio: WorldKioskRadio,
     ctx: RadioJobContext,
-    ha: { runDiagnosis: DiagnoseRunner; issueHaCode: (onset: number) => string; log: WorldKioskLog }
+    ha: {
+      runDiagnosis: DiagnoseRunner;
+      issueHaCode: (onset: number) => string;
+      bringToKiosk: (person: string) => void;
+      log: WorldKioskLog;
+    }
   ): Promise<void> {
     const now = (): number => Math.floor(world.scheduler.now);
     const onset = dayStart(world, d.day - d.onsetDaysBefore);
     const code = ha.issueHaCode(onset);
     const token = world.tokens.get(d.person)!;
-    token.pressButton(OPEN_PRESS_MS);
-    radio.bring(d.person, HOLD_S);
+    ha.bringToKiosk(d.person);
     const tokenId = Buffer.from(this.secrets.get(d.person)!.tokenId).toString("hex");
     const run: DiagnosisRun = {
       person: d.person,
