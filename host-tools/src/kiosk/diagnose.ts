@@ -12,6 +12,7 @@ import type { SyncTimer } from "../sync/wire";
 import { KioskDir, outboxDirOf } from "./kiosk-dir";
 import type { SyncRoundResult } from "./sync-round";
 import { kioskPass } from "./kiosk-pass";
+import { DiagnosisCounter } from "./statistics";
 
 /**
  * A diagnosis at the kiosk (docs/kiosk.md, "A diagnosis"): staff enter the
@@ -59,6 +60,8 @@ export interface DiagnoseOptions {
   onProgress?: (e: SyncProgress) => void;
   /** Between two scans that did not find the token. */
   sleep?: (ms: number) => Promise<void>;
+  /** Counts the delivery in the opt-in statistics; one per kiosk process keeps a wearer's week at one (default: a new one). */
+  stats?: DiagnosisCounter;
 }
 
 export type DiagnoseOutcome =
@@ -117,6 +120,8 @@ export async function diagnose(o: DiagnoseOptions): Promise<DiagnoseOutcome> {
           throw new UserError("the token released no key that is both expired and from the last 14 days: nothing to upload");
         const upload = createUpload(keys.slice(0, MAX_UPLOAD_KEYS), o.code, o.kioskKey, now());
         const json = uploadToJson(upload);
+        // Signed with the code, the diagnosis is reported, whether it leaves now or waits in the outbox.
+        (o.stats ?? new DiagnosisCounter(o.kiosk.store, now)).count(o.tokenId);
         // Throws once the upload is kept in the outbox (or could not be kept), saying which.
         const d = await deliverUpload({
           target,

@@ -6,6 +6,7 @@ import { UploadDeliveryError } from "../keys/upload-deliver";
 import type { SyncProgress } from "../sync/client";
 import type { SyncTimer } from "../sync/wire";
 import { DiagnoseOutcome, diagnose } from "./diagnose";
+import { DiagnosisCounter } from "./statistics";
 import type { KioskDir } from "./kiosk-dir";
 import type { RadioJobContext } from "./service";
 
@@ -66,6 +67,8 @@ export interface DiagnoseRunnerOptions {
 
 /** The real runner: `diagnose()` with the keys the service has in use. */
 export function diagnoseRunner(o: DiagnoseRunnerOptions): DiagnoseRunner {
+  // One for the runner's life: a wearer diagnosed twice in a week through this kiosk counts once.
+  const stats = new DiagnosisCounter(o.kiosk.store, o.now ?? (() => Math.floor(Date.now() / 1000)));
   return (request, ctx, onProgress) =>
     diagnose({
       kiosk: o.kiosk,
@@ -82,7 +85,8 @@ export function diagnoseRunner(o: DiagnoseRunnerOptions): DiagnoseRunner {
       now: o.now,
       timerOf: o.timerOf,
       sleep: o.sleep,
-      onProgress
+      onProgress,
+      stats
     });
 }
 

@@ -1,6 +1,5 @@
 import * as crypto from "node:crypto";
 import { UserError } from "../errors";
-import type { EventHub, KioskEvent } from "./events";
 import type { KioskStore, StatsCounts, StatsRelease } from "./store";
 
 /**
@@ -198,28 +197,35 @@ function round2(x: number): number {
 }
 
 /**
- * Counts the diagnoses delivered from the dashboard's radio jobs, for
- * wearers taking part: the week's count goes up by one, and nothing records
- * whose it was. A second delivery for the same token in the same week is
- * not counted (while this process runs), so that one person moves the
- * count by one at most. Returns the function that stops it.
+ * Counts diagnoses delivered, for wearers taking part: the week's count goes
+ * up by one, and nothing records whose it was (the store keeps a number per
+ * week, no token). `diagnose()` counts through one of these whichever way
+ * it was asked for (the dashboard's radio jobs or `kiosk diagnose`). A second
+ * delivery for the same token in the same week through the same counter is
+ * not counted, so that one person moves the count by one at most; a kiosk
+ * cannot do better without keeping who was diagnosed (docs/statistics.md).
  */
-export function countDiagnoses(events: EventHub<KioskEvent>, store: KioskStore, now: () => number): () => void {
-  let week = -1;
-  let counted = new Set<string>();
-  return events.subscribe((e) => {
-    if (e.kind !== "radio-job" || e.job.status.state !== "done" || e.job.status.result.outcome !== "sent") return;
-    const w = weekOf(now());
-    if (w !== week) {
-      week = w;
-      counted = new Set();
+export class DiagnosisCounter {
+  private week = -1;
+  private counted = new Set<string>();
+
+  constructor(
+    private readonly store: Pick<KioskStore, "countStatsDiagnosis">,
+    private readonly now: () => number
+  ) {}
+
+  count(tokenId: string): void {
+    const w = weekOf(this.now());
+    if (w !== this.week) {
+      this.week = w;
+      this.counted = new Set();
     }
-    if (counted.has(e.job.tokenId)) return;
+    if (this.counted.has(tokenId)) return;
     try {
-      if (store.countStatsDiagnosis(e.job.tokenId, w)) counted.add(e.job.tokenId);
+      if (this.store.countStatsDiagnosis(tokenId, w)) this.counted.add(tokenId);
     } catch (err) {
-      // A statistic is never worth failing the radio or the page for: said in the kiosk's log.
+      // A statistic is never worth failing a diagnosis for: said in the kiosk's log.
       process.stderr.write(`statistics: a diagnosis could not be counted: ${(err as Error).message}\n`);
     }
-  });
+  }
 }

@@ -3,6 +3,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { diagnose } from "../../../host-tools/src/kiosk/diagnose";
+import { weekOf } from "../../../host-tools/src/kiosk/statistics";
 import { KioskDir, initKioskDir } from "../../../host-tools/src/kiosk/kiosk-dir";
 import { generateKioskKey } from "../../../host-tools/src/keys/kiosk-identity";
 import { parseUpload, uploadSignatureValid } from "../../../host-tools/src/keys/upload";
@@ -43,6 +44,8 @@ describe("kiosk diagnose: a wearer's keys uploaded with the code and their press
 
   it("the wearer presses during the session: their three past keys are signed with the code into the uploads directory", async () => {
     const { kiosk, sim, uploads } = await setUp("pressed");
+    // The wearer chose to take part in the care home's statistics: the diagnosis is counted, as a number only.
+    kiosk.store.setStatsOptIn(TOKEN_ID, T0 - 5 * 86400);
     const out = await diagnose({
       kiosk,
       transport: sim.transport,
@@ -74,12 +77,14 @@ describe("kiosk diagnose: a wearer's keys uploaded with the code and their press
     assert.equal(out.round.outcome, "ok", "the token was synced as usual too");
     assert.equal(fs.statSync(out.file).mode & 0o777, 0o600);
     assert.doesNotMatch(path.basename(out.file), new RegExp(TOKEN_ID.slice(0, 8)), "the file's name says nothing of the token");
+    assert.equal(kiosk.store.statsCounts(weekOf(sim.now())).diagnoses, 1, "counted in the week's statistics");
     kiosk.store.close();
     await sim.transport.close();
   });
 
   it("no press: nothing released, nothing uploaded; a malformed code or a missing uploads directory asks nothing of the token", async () => {
     const { kiosk, sim, uploads } = await setUp("refused");
+    kiosk.store.setStatsOptIn(TOKEN_ID, T0 - 5 * 86400);
     const base = {
       kiosk,
       transport: sim.transport,
@@ -100,6 +105,7 @@ describe("kiosk diagnose: a wearer's keys uploaded with the code and their press
     const out = await diagnose({ ...base, code: CODE, uploadDir: uploads });
     assert.equal(out.status, "no-consent");
     assert.deepEqual(fs.readdirSync(uploads), []);
+    assert.equal(kiosk.store.statsCounts(weekOf(sim.now())).diagnoses, 0, "no diagnosis reported, none counted");
     kiosk.store.close();
     await sim.transport.close();
   });

@@ -488,7 +488,7 @@ export async function buildDashboard(o: DashboardOptions): Promise<FastifyInstan
     );
   });
 
-  registerStatsRoutes(app, { store, events, now, page, tokenFor, notFound, reads, changes });
+  registerStatsRoutes(app, { store, now, page, tokenFor, notFound, reads, changes });
 
   return app;
 }

@@ -1,10 +1,8 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest, RouteShorthandOptions } from "fastify";
-import type { EventHub, KioskEvent } from "../events";
 import {
   DEFAULT_EPSILON,
   DEFAULT_WEEKS,
   MAX_WEEKS,
-  countDiagnoses,
   exportRows,
   noiseScale,
   releaseWeeks,
@@ -24,7 +22,6 @@ import { ago } from "./words";
 
 export interface StatsRoutesOptions {
   store: KioskStore;
-  events: EventHub<KioskEvent>;
   now: () => number;
   page: (req: FastifyRequest, reply: FastifyReply, title: string, data?: Record<string, unknown>) => Record<string, unknown>;
   tokenFor: (handle: string) => TokenRecord | undefined;
@@ -41,9 +38,6 @@ type WithLocals = FastifyReply & { locals?: Record<string, unknown> | null };
 
 export function registerStatsRoutes(app: FastifyInstance, o: StatsRoutesOptions): void {
   const { store, now, page } = o;
-
-  const stop = countDiagnoses(o.events, store, now);
-  app.addHook("onClose", async () => stop());
 
   // The token page (index.ts) shows the wearer's choice: given to its template beside the page's own data.
   app.addHook("preHandler", async (req, reply) => {
