@@ -269,6 +269,10 @@ describe("the staff dashboard in Chromium (playwright-core, Debian's /usr/bin/ch
     await Promise.all([page.waitForURL(`${base}/enrol`), page.click("form.stack button[type=submit]")]);
     assert.match(await text(page, "[role=status]"), /1 token\(s\) enrolled, 0 already enrolled/);
     assert.ok(kiosk.store.token(TOKEN_ID), "in the store");
+    // The wearer just enrolled may take part in the statistics: asked here, off unless ticked (ticked later, on the token's page).
+    const box = page.getByLabel("Room 12 takes part");
+    assert.equal(await box.isChecked(), false);
+    await assertAccessible(page, "enrol's result");
 
     await page.click("nav >> text=Residents");
     const card = page.locator("#rows .token");

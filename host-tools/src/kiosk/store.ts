@@ -174,6 +174,8 @@ export type LoginResult = { ok: true; name: string } | { ok: false; reason: "wro
 export interface ImportResult {
   /** Enrolled by this import. */
   readonly added: number;
+  /** Their token ids, in the import's order (the dashboard then asks about statistics for each). */
+  readonly addedTokens: readonly string[];
   /** Already enrolled with the same secret: left as they were. */
   readonly unchanged: number;
   /** Already enrolled with another secret: left as they were, since replacing a secret locks out the token that holds it. */
@@ -497,17 +499,17 @@ export class KioskStore {
   importTokens(entries: readonly TokenEnrolment[]): ImportResult {
     const checked = entries.map((t, i) => checkEnrolment(t, `entry ${i + 1} of the import`));
     return this.write("import the tokens", () => {
-      let added = 0;
+      const addedTokens: string[] = [];
       let unchanged = 0;
       const conflicting: string[] = [];
       for (const e of checked) {
         if (!this.stmt.secret.get(e.tokenId)) {
           this.insert(e);
-          added++;
+          addedTokens.push(e.tokenId);
         } else if (Buffer.from(this.syncSecret(e.tokenId)).equals(Buffer.from(e.syncSecret))) unchanged++;
         else conflicting.push(e.tokenId);
       }
-      return { added, unchanged, conflicting };
+      return { added: addedTokens.length, addedTokens, unchanged, conflicting };
     });
   }
 

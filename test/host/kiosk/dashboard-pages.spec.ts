@@ -209,6 +209,36 @@ describe("kiosk dashboard: home, token, retire, enrol, key sources, live events"
       { name: "store", filename: "home.ptstore", data: fs.readFileSync(file) }
     );
     assert.match(r.body, /0 token\(s\) enrolled, 1 already enrolled/);
+    assert.doesNotMatch(r.body, /action="\/enrol\/statistics"/, "only tokens enrolled now are asked about");
+  });
+
+  it("enrol: each wearer just enrolled may take part in the statistics, off unless ticked", async () => {
+    const file = path.join(root, "home-stats.ptstore");
+    writeEnrolmentStore(file, "correct horse battery staple");
+    await b.get("/enrol");
+    const r = await b.upload(
+      "/enrol",
+      { passphrase: "correct horse battery staple" },
+      { name: "store", filename: "home.ptstore", data: fs.readFileSync(file) }
+    );
+    assert.equal(r.statusCode, 200, r.body);
+    const box = /<input type="checkbox" id="stats-0" name="in" value="([\w-]+)">/.exec(r.body);
+    assert.ok(box, "a box for the token just enrolled, not ticked");
+    assert.match(r.body, /<label for="stats-0">Room 12 takes part<\/label>/);
+    assert.equal(kiosk.store.statsOptIn(TOKEN_ID), null, "enrolling alone counts nobody");
+    const handle = box[1];
+    // Left unticked: saved, and still out.
+    let s = await b.post("/enrol/statistics", { asked: handle });
+    assert.equal(s.statusCode, 200);
+    assert.match(s.body, /None of the 1 wearer\(s\) takes part/);
+    assert.equal(kiosk.store.statsOptIn(TOKEN_ID), null);
+    // A handle that is not one of ours changes nothing.
+    s = await b.post("/enrol/statistics", { asked: "nope", in: "nope" });
+    assert.equal(s.statusCode, 400);
+    assert.equal(kiosk.store.statsOptIn(TOKEN_ID), null);
+    s = await b.post("/enrol/statistics", { asked: handle, in: handle });
+    assert.match(s.body, /1 of the 1 wearer\(s\) take part in the anonymous statistics from now/);
+    assert.equal(kiosk.store.statsOptIn(TOKEN_ID), T, "taking part from the moment it was ticked");
   });
 
   it("key sources: the last fetch, and a warning in words when the source cannot be read", async () => {

@@ -392,6 +392,8 @@ export async function buildDashboard(o: DashboardOptions): Promise<FastifyInstan
     }
     const done = {
       added: result.added,
+      // Each wearer (or their proxy) may choose to take part in the statistics now: asked here, off unless ticked.
+      addedTokens: result.addedTokens.map((id) => ({ handle: handles.handleOf(id), name: labelOf(id) || `Token ${id.slice(0, 8)}` })),
       unchanged: result.unchanged,
       conflicting: result.conflicting.map((id) => labelOf(id) || `Token ${id.slice(0, 8)}`)
     };

@@ -64,6 +64,30 @@ export function registerStatsRoutes(app: FastifyInstance, o: StatsRoutesOptions)
     return reply.redirect(`/tokens/${encodeURIComponent(req.params.handle)}#statistics`, 303);
   });
 
+  // The choices asked for right after enrolling (enrol.eta): each ticked wearer takes part from now; the rest stay out.
+  app.post<{ Body: { in?: string | string[]; asked?: string | string[] } }>("/enrol/statistics", o.changes, async (req, reply) => {
+    const list = (v: string | string[] | undefined): string[] => (v === undefined ? [] : Array.isArray(v) ? v : [v]);
+    const asked = list(req.body?.asked);
+    const ticked = list(req.body?.in).filter((h) => asked.includes(h));
+    const tokens = ticked.map((h) => o.tokenFor(h));
+    if (!asked.length || tokens.some((t) => !t))
+      return reply
+        .code(400)
+        .view("message", page(req, reply, "Not done", { heading: "Those tokens are not enrolled here", text: "Nothing was changed." }));
+    for (const t of tokens) if (store.statsOptIn(t!.tokenId) === null) store.setStatsOptIn(t!.tokenId, now());
+    const n = tokens.length;
+    return reply.view(
+      "message",
+      page(req, reply, "Statistics choices saved", {
+        heading: "Choices saved",
+        text:
+          n === 0
+            ? `None of the ${asked.length} wearer(s) takes part in the anonymous statistics.`
+            : `${n} of the ${asked.length} wearer(s) take part in the anonymous statistics from now; the others do not. Each can be changed on the token's page.`
+      })
+    );
+  });
+
   const csv = (reply: FastifyReply, rows: StatsRelease[]): FastifyReply =>
     reply
       .type("text/csv; charset=utf-8")
