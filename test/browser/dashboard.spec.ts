@@ -348,7 +348,7 @@ describe("the staff dashboard in Chromium (playwright-core, Debian's /usr/bin/ch
       assert.match(await card.locator(".level").innerText(), /▲\s*High — ask staff/);
       assert.match(
         cardText,
-        /Ask Room 12 to take a test today; the kiosk found time near someone who tested positive \(warning given just now\)/
+        /Ask Room 12 to take a test today: Room 12 was near someone who tested positive on \w+day \d+ \w+ for about \d+ minutes \(warning given just now\)/
       );
       assert.match(await text(page, "#rows .summary"), /1 to ask about a test today/);
     } else {

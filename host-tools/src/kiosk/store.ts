@@ -44,6 +44,14 @@ export interface StatusUpdate {
   readonly riskReason?: number | null;
   /** Unix seconds: when the level was written to the token. */
   readonly riskAt?: number | null;
+  /**
+   * With the level: the exposure behind it, for the staff's advice ("on
+   * Tuesday, for about 40 minutes"): the UTC day (YYYY-MM-DD) of the worst
+   * day's exposure and its minutes rounded to 5. Null with a level when
+   * nothing was found; a new level always replaces both.
+   */
+  readonly exposureDay?: string | null;
+  readonly exposureMinutes?: number | null;
   /** The segment number the token acknowledged up to. */
   readonly ackedTo?: number | null;
 }
@@ -62,6 +70,8 @@ export interface TokenRecord {
   readonly riskLevel: number | null;
   readonly riskReason: number | null;
   readonly riskAt: number | null;
+  readonly exposureDay: string | null;
+  readonly exposureMinutes: number | null;
   readonly ackedTo: number | null;
 }
 
@@ -337,6 +347,12 @@ CREATE TABLE stats_releases (
 ) STRICT;
 `;
 
+// The exposure behind the level, for the advice staff read: a day and rounded minutes, never who or where (docs/threat-model.md).
+const MIGRATION_6 = `
+ALTER TABLE tokens ADD COLUMN exposure_day TEXT CHECK (exposure_day IS NULL OR (length(exposure_day) = 10 AND exposure_day GLOB '[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]'));
+ALTER TABLE tokens ADD COLUMN exposure_minutes INTEGER CHECK (exposure_minutes IS NULL OR exposure_minutes BETWEEN 0 AND 1440);
+`;
+
 export const KIOSK_SCHEMA: Schema = {
   name: "kiosk database",
   // "PTk1" in ASCII: marks the file as ours in its header.
@@ -346,7 +362,8 @@ export const KIOSK_SCHEMA: Schema = {
     { version: 2, up: (db) => db.exec(MIGRATION_2) },
     { version: 3, up: (db) => db.exec(MIGRATION_3) },
     { version: 4, up: (db) => db.exec(MIGRATION_4) },
-    { version: 5, up: (db) => db.exec(MIGRATION_5) }
+    { version: 5, up: (db) => db.exec(MIGRATION_5) },
+    { version: 6, up: (db) => db.exec(MIGRATION_6) }
   ]
 };
 
@@ -363,6 +380,8 @@ interface TokenRow {
   risk_level: number | null;
   risk_reason: number | null;
   risk_at: number | null;
+  exposure_day: string | null;
+  exposure_minutes: number | null;
   acked_to: number | null;
 }
 
@@ -400,7 +419,7 @@ interface SegmentRow {
 }
 
 const TOKEN_COLUMNS =
-  "token_id, label, board, enrolled_at, last_sync_at, battery, clock_drift_s, faults, boots, risk_level, risk_reason, risk_at, acked_to";
+  "token_id, label, board, enrolled_at, last_sync_at, battery, clock_drift_s, faults, boots, risk_level, risk_reason, risk_at, exposure_day, exposure_minutes, acked_to";
 
 /** Prepared once per connection: a sync records a few statements, a status page reads many times a minute. */
 function prepare(db: Db) {
@@ -421,7 +440,9 @@ function prepare(db: Db) {
          last_sync_at = coalesce(@lastSyncAt, last_sync_at), battery = coalesce(@battery, battery),
          clock_drift_s = coalesce(@clockDriftS, clock_drift_s), faults = coalesce(@faults, faults), boots = coalesce(@boots, boots),
          risk_level = coalesce(@riskLevel, risk_level), risk_reason = coalesce(@riskReason, risk_reason),
-         risk_at = coalesce(@riskAt, risk_at), acked_to = coalesce(@ackedTo, acked_to)
+         risk_at = coalesce(@riskAt, risk_at), acked_to = coalesce(@ackedTo, acked_to),
+         exposure_day = CASE WHEN @riskAt IS NULL THEN exposure_day ELSE @exposureDay END,
+         exposure_minutes = CASE WHEN @riskAt IS NULL THEN exposure_minutes ELSE @exposureMinutes END
        WHERE token_id = @tokenId`
     ),
     upsertSegment: db.prepare<[string, number, number, Buffer, number]>(
@@ -948,6 +969,8 @@ interface StatusParams {
   riskLevel: number | null;
   riskReason: number | null;
   riskAt: number | null;
+  exposureDay: string | null;
+  exposureMinutes: number | null;
   ackedTo: number | null;
 }
 
@@ -965,6 +988,8 @@ function toRecord(r: TokenRow): TokenRecord {
     riskLevel: r.risk_level,
     riskReason: r.risk_reason,
     riskAt: r.risk_at,
+    exposureDay: r.exposure_day,
+    exposureMinutes: r.exposure_minutes,
     ackedTo: r.acked_to
   };
 }
@@ -1063,6 +1088,12 @@ function checkStatus(s: StatusUpdate, at: string): Omit<StatusParams, "tokenId">
   const risk = [s.riskLevel, s.riskReason, s.riskAt].filter((v) => v !== undefined && v !== null).length;
   // Half a risk triple would pair a new level with an old reason or time.
   if (risk !== 0 && risk !== 3) throw new UserError(`${at}: the risk level, its reason and its time are given together or not at all`);
+  if (risk === 0 && (s.exposureDay != null || s.exposureMinutes != null))
+    throw new UserError(`${at}: an exposure's day and minutes are given with the level they explain`);
+  if ((s.exposureDay == null) !== (s.exposureMinutes == null))
+    throw new UserError(`${at}: an exposure's day and its minutes are given together or not at all`);
+  if (s.exposureDay != null && !/^\d{4}-\d{2}-\d{2}$/.test(s.exposureDay))
+    throw new UserError(`${at}: the exposure's day must be YYYY-MM-DD, not ${JSON.stringify(s.exposureDay)}`);
   return {
     lastSyncAt: opt(s.lastSyncAt, (v) => checkTime(v, `${at}: the last sync time`)),
     battery: opt(s.battery, (v) => checkInt(v, `${at}: the battery level (percent)`, 0, 100)),
@@ -1072,6 +1103,8 @@ function checkStatus(s: StatusUpdate, at: string): Omit<StatusParams, "tokenId">
     riskLevel: opt(s.riskLevel, (v) => checkInt(v, `${at}: the risk level`, 0, 2)),
     riskReason: opt(s.riskReason, (v) => checkInt(v, `${at}: the risk reason`, 0, 255)),
     riskAt: opt(s.riskAt, (v) => checkTime(v, `${at}: the time of the risk level`)),
+    exposureDay: s.exposureDay ?? null,
+    exposureMinutes: opt(s.exposureMinutes, (v) => checkInt(v, `${at}: the exposure's minutes`, 0, 1440)),
     ackedTo: opt(s.ackedTo, (v) => checkInt(v, `${at}: the acknowledged segment`, 0, U32_MAX))
   };
 }

@@ -4,6 +4,7 @@ import type { SyncLink } from "../ble/transport";
 import { PrivateTracerError } from "../errors";
 import type { ExposureKey } from "../keys/types";
 import { LEVELS, Level } from "../match/risk-config";
+import type { DayScore } from "../match/risk-score";
 import { matchExposures } from "../match/run-match";
 import { matchWithIndex } from "../match/run-match-indexed";
 import type { RpiIndex } from "../match/rpi-index";
@@ -90,6 +91,22 @@ export interface SyncRoundResult {
 
 const DAY = 86400;
 
+/** The exposure behind a level, as staff are told it: the worst day and about how long. */
+export interface Exposure {
+  /** UTC day, YYYY-MM-DD. */
+  day: string;
+  /** Rounded to 5 (at least 5): "about 40 minutes" is what staff need, and no finer trace is kept. */
+  minutes: number;
+}
+
+/** The day that decided the level (the highest score, as risk-score.ts grades) and its exposure, rounded. */
+export function worstExposure(days: readonly DayScore[]): Exposure | null {
+  let worst: DayScore | null = null;
+  for (const d of days) if (!worst || d.score > worst.score) worst = d;
+  if (!worst) return null;
+  return { day: worst.day, minutes: Math.min(1440, Math.max(5, Math.round(worst.exposureMinutes / 5) * 5)) };
+}
+
 function wipe(b: Uint8Array | null): void {
   if (b) b.fill(0);
 }
@@ -130,7 +147,8 @@ export async function syncRound(link: SyncLink, o: SyncRoundOptions): Promise<Sy
     sightings: 0,
     matched: 0,
     archiveLost: false,
-    write: null as { level: number; reason: number } | null
+    write: null as { level: number; reason: number } | null,
+    exposure: null as Exposure | null
   };
 
   // The token's archive, opened in memory once the token handed over its secret (name → segment bytes).
@@ -195,6 +213,7 @@ export async function syncRound(link: SyncLink, o: SyncRoundOptions): Promise<Sy
     const reason =
       LEVELS.indexOf(report.level) | (report.incomplete ? REASON_LOG_INCOMPLETE : 0) | (decided.archiveLost ? REASON_ARCHIVE_LOST : 0);
     decided.write = { level: tokenLevel(report.level, decided.lowerBound), reason };
+    decided.exposure = report.level === "none" ? null : worstExposure(report.days);
   };
 
   try {
@@ -237,7 +256,9 @@ export async function syncRound(link: SyncLink, o: SyncRoundOptions): Promise<Sy
         boots: r.info.resets,
         riskLevel: r.risk ? r.risk.level : null,
         riskReason: r.risk ? r.risk.reason : null,
-        riskAt: r.risk ? endedAt : null
+        riskAt: r.risk ? endedAt : null,
+        exposureDay: r.risk && decided.exposure ? decided.exposure.day : null,
+        exposureMinutes: r.risk && decided.exposure ? decided.exposure.minutes : null
       }
     });
     return {

@@ -76,7 +76,7 @@ describe("kiosk dashboard: home, token, retire, enrol, key sources, live events"
       token(3, "Faulty Fred", { ...ok, faults: 2, riskLevel: 0, riskReason: 0, riskAt: T - 3600 }),
       token(4, "Battery Bea", { ...ok, battery: 9, riskLevel: 0, riskReason: 0, riskAt: T - 3600 }),
       token(5, "Stale Sam", { ...ok, lastSyncAt: T - 2 * DAY, riskLevel: 0, riskReason: 0, riskAt: T - 2 * DAY }),
-      token(6, "Mrs B.", { ...ok, riskLevel: 2, riskReason: 3, riskAt: T - 7200 }),
+      token(6, "Mrs B.", { ...ok, riskLevel: 2, riskReason: 3, riskAt: T - 7200, exposureDay: "2030-03-14", exposureMinutes: 40 }),
       token(7, "<script>alert(1)</script>", { ...ok, riskLevel: 1, riskReason: REASON_LOG_INCOMPLETE, riskAt: T - 3600 }),
       token(8, "", null)
     ];
@@ -98,8 +98,9 @@ describe("kiosk dashboard: home, token, retire, enrol, key sources, live events"
     assert.match(html, /High — ask staff/);
     assert.match(
       html,
-      /Ask Mrs B\. to take a test today; the kiosk found time near someone who tested positive \(warning given 2 hours ago\)/
+      /Ask Mrs B\. to take a test today: Mrs B\. was near someone who tested positive on Thursday 14 March for about 40 minutes \(warning given 2 hours ago\)/
     );
+    assert.doesNotMatch(html, /2030-03-14/, "the day in words, not as a date code");
     assert.match(html, /Nothing found/);
     assert.match(html, /9% — low: charge or replace/);
     assert.match(html, /2 — tell the person who looks after the tokens/);

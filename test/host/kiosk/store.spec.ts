@@ -347,9 +347,10 @@ describe("the kiosk store", () => {
       assert.throws(() => store.importTokens([token(1), token(2), token(3, { board: "" })]), /entry 3/);
       assert.deepEqual(store.tokens(), []);
 
-      assert.deepEqual(store.importTokens([token(1), token(2)]), { added: 2, unchanged: 0, conflicting: [] });
+      assert.deepEqual(store.importTokens([token(1), token(2)]), { added: 2, addedTokens: [id(1), id(2)], unchanged: 0, conflicting: [] });
       assert.deepEqual(store.importTokens([token(1), token(2, { syncSecret: secret(99) }), token(3)]), {
         added: 1,
+        addedTokens: [id(3)],
         unchanged: 1,
         conflicting: [id(2)]
       });
@@ -420,6 +421,29 @@ describe("the kiosk store", () => {
       );
       assert.equal(again.history(id(1), 10).length, 3);
       again.close();
+    });
+
+    it("the exposure behind a level: kept with it, replaced by the next level, never without one", () => {
+      const { dbFile, key } = fresh();
+      const store = KioskStore.open(dbFile, key);
+      store.addToken(token(1));
+      const run = { tokenId: id(1), startedAt: T0, endedAt: T0 + 1, outcome: "ok" as const, detail: "", segmentsRead: 0, bytesRead: 0 };
+      const level = { riskLevel: 2, riskReason: 3, riskAt: T0 };
+      const exposure = (t: TokenRecord | undefined): unknown[] => [t?.exposureDay, t?.exposureMinutes];
+      store.recordSync({ ...run, status: { ...level, exposureDay: "2030-01-14", exposureMinutes: 40 } });
+      assert.deepEqual(exposure(store.token(id(1))), ["2030-01-14", 40]);
+      store.recordSync({ ...run, status: { battery: 50 } });
+      assert.deepEqual(exposure(store.token(id(1))), ["2030-01-14", 40], "a sync that wrote no level keeps it");
+      store.recordSync({ ...run, status: { riskLevel: 0, riskReason: 0, riskAt: T0 + 9 } });
+      assert.deepEqual(exposure(store.token(id(1))), [null, null], "a new level without an exposure clears the old one");
+      for (const [bad, why] of [
+        [{ exposureDay: "2030-01-14", exposureMinutes: 40 }, /with the level they explain/],
+        [{ ...level, exposureDay: "2030-01-14" }, /together or not at all/],
+        [{ ...level, exposureDay: "14/01/2030", exposureMinutes: 40 }, /YYYY-MM-DD/],
+        [{ ...level, exposureDay: "2030-01-14", exposureMinutes: 2000 }, /exposure's minutes/]
+      ] as const)
+        assert.throws(() => store.recordSync({ ...run, status: bad }), why);
+      store.close();
     });
 
     it("record all of a sync or none of it", () => {

@@ -120,6 +120,11 @@ describe("kiosk sync round: a token's log into its sealed archive, matched whole
       [r.written.level, r.written.reason],
       "the kiosk's record says what the token shows"
     );
+    // What staff are told with the level: the day of the 30 minutes near the diagnosed person, and about how long.
+    const t = db.token(TOKEN_ID)!;
+    assert.equal(t.exposureDay, new Date((T0 - 5 * DAY) * 1000).toISOString().slice(0, 10));
+    assert.ok(t.exposureMinutes !== null && t.exposureMinutes >= 25 && t.exposureMinutes <= 35, `${t.exposureMinutes} minutes`);
+    assert.equal(t.exposureMinutes % 5, 0, "rounded: no finer trace is kept");
   });
 
   it("the archive keeps what the token freed: after the token lost its old segments, the exposure in them is still found", async () => {

@@ -45,17 +45,45 @@ export function lowerBoundReasons(reason: number | null): string[] {
   return out;
 }
 
-export function levelText(t: Pick<TokenRecord, "label" | "riskLevel" | "riskReason" | "riskAt">, now: number): LevelText {
+const WEEKDAYS = ["Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday"];
+const MONTHS = ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December"];
+
+/** "Tuesday 24 November" for a UTC day YYYY-MM-DD (the day GAEN and the matcher count in). */
+export function dayWords(day: string): string {
+  const d = new Date(`${day}T12:00:00Z`);
+  return `${WEEKDAYS[d.getUTCDay()]} ${d.getUTCDate()} ${MONTHS[d.getUTCMonth()]}`;
+}
+
+/** "about 40 minutes", "about 1 hour 15 minutes", "about 2 hours". */
+export function durationWords(minutes: number): string {
+  const m = Math.max(1, Math.round(minutes));
+  if (m < 60) return `about ${m} minute${m === 1 ? "" : "s"}`;
+  const h = Math.floor(m / 60);
+  const rest = m % 60;
+  return `about ${h} hour${h === 1 ? "" : "s"}${rest ? ` ${rest} minutes` : ""}`;
+}
+
+type LevelFields = Pick<TokenRecord, "label" | "riskLevel" | "riskReason" | "riskAt"> &
+  Partial<Pick<TokenRecord, "exposureDay" | "exposureMinutes">>;
+
+export function levelText(t: LevelFields, now: number): LevelText {
   const name = who(t);
   const lowerBound = lowerBoundReasons(t.riskReason);
   const since = t.riskAt === null ? "" : ` (warning given ${ago(t.riskAt, now)})`;
+  // When and for how long, if the kiosk kept it with the level: never who, never where.
+  const when =
+    t.exposureDay && t.exposureMinutes !== null && t.exposureMinutes !== undefined
+      ? ` on ${dayWords(t.exposureDay)} for ${durationWords(t.exposureMinutes)}`
+      : "";
   switch (t.riskLevel) {
     case 2:
       return {
         key: "high",
         words: "High — ask staff",
         symbol: "▲",
-        advice: `Ask ${name} to take a test today; the kiosk found time near someone who tested positive${since}. If the test is positive, report it here with the code the health authority gives.`,
+        advice: when
+          ? `Ask ${name} to take a test today: ${name} was near someone who tested positive${when}${since}. If the test is positive, report it here with the code the health authority gives.`
+          : `Ask ${name} to take a test today; the kiosk found time near someone who tested positive${since}. If the test is positive, report it here with the code the health authority gives.`,
         lowerBound
       };
     case 1:
@@ -65,7 +93,9 @@ export function levelText(t: Pick<TokenRecord, "label" | "riskLevel" | "riskReas
           key: "low",
           words: "Low",
           symbol: "◆",
-          advice: `No test needed now. ${name} was near someone who tested positive, but briefly or not close${since}. Watch for symptoms over the next days.`,
+          advice: when
+            ? `No test needed now. ${name} was near someone who tested positive${when}, but not close enough for long enough to need a test${since}. Watch for symptoms over the next days.`
+            : `No test needed now. ${name} was near someone who tested positive, but briefly or not close${since}. Watch for symptoms over the next days.`,
           lowerBound
         };
       return {
