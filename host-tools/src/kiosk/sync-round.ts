@@ -17,6 +17,7 @@ import { tokenFilesFromStorage } from "../tokenlog/token-files";
 import { recordToSighting } from "../tokenlog/to-sightings";
 import { LOG_PREFIX, decodeHeader, utcBase } from "../../../firmware/src/wire/log-record";
 import { ArchiveOpenError, archiveKey, openSegment, sealSegment } from "./archive";
+import { TimelineDay, exposureTimeline } from "./exposure-timeline";
 import type { ArchiveSegment, KioskStore, SyncOutcome } from "./store";
 
 /**
@@ -87,6 +88,8 @@ export interface SyncRoundResult {
   bytesRead: number;
   /** With releaseTeksOf, for that token: the keys released, or the wearer's refusal; null otherwise. The caller wipes them. */
   teks: TekOutcome | null;
+  /** Minutes per day near people who tested positive, by band, from the opened history: held in memory only (exposure-timeline.ts); null when nothing was matched against. */
+  timeline: TimelineDay[] | null;
 }
 
 const DAY = 86400;
@@ -148,7 +151,8 @@ export async function syncRound(link: SyncLink, o: SyncRoundOptions): Promise<Sy
     matched: 0,
     archiveLost: false,
     write: null as { level: number; reason: number } | null,
-    exposure: null as Exposure | null
+    exposure: null as Exposure | null,
+    timeline: null as TimelineDay[] | null
   };
 
   // The token's archive, opened in memory once the token handed over its secret (name → segment bytes).
@@ -214,6 +218,7 @@ export async function syncRound(link: SyncLink, o: SyncRoundOptions): Promise<Sy
       LEVELS.indexOf(report.level) | (report.incomplete ? REASON_LOG_INCOMPLETE : 0) | (decided.archiveLost ? REASON_ARCHIVE_LOST : 0);
     decided.write = { level: tokenLevel(report.level, decided.lowerBound), reason };
     decided.exposure = report.level === "none" ? null : worstExposure(report.days);
+    decided.timeline = exposureTimeline(report.windows);
   };
 
   try {
@@ -273,7 +278,8 @@ export async function syncRound(link: SyncLink, o: SyncRoundOptions): Promise<Sy
       matched: decided.matched,
       segmentsRead: r.log.segments.length,
       bytesRead: r.log.bytesRead,
-      teks: r.teks
+      teks: r.teks,
+      timeline: decided.timeline
     };
   } catch (e) {
     if (!(e instanceof PrivateTracerError)) throw e;
@@ -292,7 +298,8 @@ export async function syncRound(link: SyncLink, o: SyncRoundOptions): Promise<Sy
       matched: 0,
       segmentsRead: 0,
       bytesRead: 0,
-      teks: null
+      teks: null,
+      timeline: null
     };
   } finally {
     if (key) (key as Buffer).fill(0);

@@ -311,7 +311,8 @@ describe("kiosk dashboard: home, token, retire, enrol, key sources, live events"
               matched: 0,
               segmentsRead: 0,
               bytesRead: 0,
-              teks: null
+              teks: null,
+              timeline: null
             }
           }
         });

@@ -21,6 +21,8 @@ import { liveMessage } from "./live";
 import { FormFields, boundaryOf, parseMultipart } from "./multipart";
 import { IdleSessionStore } from "./session-store";
 import { registerStatsRoutes } from "./stats-routes";
+import { timelineChart } from "./timeline-chart";
+import { RecentTimelines, TIMELINE_TTL_S } from "../exposure-timeline";
 import { actionOrder, ago, levelText, outcomeWords } from "./words";
 
 /**
@@ -108,6 +110,13 @@ export async function buildDashboard(o: DashboardOptions): Promise<FastifyInstan
   const events = o.events ?? new EventHub<KioskEvent>();
   const keyStatus = new KeySourceStatus(now);
   events.subscribe((e) => keyStatus.consume(e));
+  // A sync's exposure timeline, kept in memory for a few minutes for the token's page (exposure-timeline.ts).
+  const timelines = new RecentTimelines(now);
+  events.subscribe((e) => {
+    if (e.kind !== "sync" || e.event.kind !== "done") return;
+    const r = e.event.result;
+    if (r.tokenId && r.outcome === "ok" && r.timeline) timelines.put(r.tokenId, r.timeline);
+  });
   const handles = new TokenHandles();
   const sessions = new IdleSessionStore(idle, now);
 
@@ -308,6 +317,7 @@ export async function buildDashboard(o: DashboardOptions): Promise<FastifyInstan
     const at = now();
     const history = store.history(t.tokenId, 500);
     const kept = store.archiveSummary(t.tokenId);
+    const recent = timelines.get(t.tokenId);
     const chart = {
       // Oldest first, as uPlot wants; null where a sync did not report it.
       t: history.map((h) => h.endedAt).reverse(),
@@ -335,7 +345,13 @@ export async function buildDashboard(o: DashboardOptions): Promise<FastifyInstan
           battery: h.battery
         })),
         // Embedded as JSON for the charts' script; "<" escaped so no text can close the script element.
-        chartJson: JSON.stringify(chart).replace(/</g, "\\u003c")
+        chartJson: JSON.stringify(chart).replace(/</g, "\\u003c"),
+        timelineTtlMin: TIMELINE_TTL_S / 60,
+        timeline: recent && {
+          chart: timelineChart(recent.days, at),
+          from: ago(recent.at, at),
+          minutesLeft: Math.max(1, Math.ceil((recent.until - at) / 60))
+        }
       })
     );
   });
@@ -360,6 +376,7 @@ export async function buildDashboard(o: DashboardOptions): Promise<FastifyInstan
     if (!t) return notFound(req, reply);
     if (req.body?.confirm !== "yes") return reply.redirect(`/tokens/${encodeURIComponent(req.params.handle)}/retire`, 303);
     store.retireToken(t.tokenId);
+    timelines.drop(t.tokenId);
     return reply.view(
       "message",
       page(req, reply, "Token retired", {
