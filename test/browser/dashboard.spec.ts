@@ -272,7 +272,6 @@ describe("the staff dashboard in Chromium (playwright-core, Debian's /usr/bin/ch
     // The wearer just enrolled may take part in the statistics: asked here, off unless ticked (ticked later, on the token's page).
     const box = page.getByLabel("Room 12 takes part");
     assert.equal(await box.isChecked(), false);
-    await assertAccessible(page, "enrol's result");
 
     await page.click("nav >> text=Residents");
     const card = page.locator("#rows .token");
@@ -358,6 +357,12 @@ describe("the staff dashboard in Chromium (playwright-core, Debian's /usr/bin/ch
     assert.match(cardText, /Last sync\s*just now/);
     assert.match(cardText, /Battery\s*\d+%/);
     assert.equal(await card.locator(".syncing").isHidden(), true, "no longer syncing");
+
+    // Right after the sync, the token's page draws the day-by-day exposure it worked out (kept in memory only, for minutes).
+    await page.goto(`${base}${tokenPath}`);
+    assert.ok((await page.locator("figure.timeline svg rect").count()) >= 1, "the day's bar is drawn");
+    assert.match(await text(page, "#timeline ~ table.history tbody"), /\w+day \d+ \w+\s+\d+ min very close/);
+    await page.goto(`${base}/`);
   });
 
   it("reports a diagnosis end to end on the emulated token: the code, 'press the button now', the press, the upload delivered", async () => {

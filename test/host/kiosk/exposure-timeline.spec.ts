@@ -80,7 +80,7 @@ describe("kiosk dashboard: the exposure timeline, shown after a sync and never k
       assert.match(page, /shown for 8 more minute\(s\) and never stored/);
       assert.match(page, /<figure class="timeline">/);
       assert.equal((page.match(/<rect x=/g) ?? []).length, 3, "three bands on one day's bar");
-      assert.match(page, /<td>Thursday 14 March<\/td><td>30 min<\/td><td>10 min<\/td><td>0 min<\/td><td>5 min<\/td><td>45 min<\/td>/);
+      assert.match(page, /<td>Thursday 14 March<\/td><td>30 min very close, 10 min close, 5 min further: 45 min in all<\/td>/);
       assert.match(page, /the tallest bar is 45 minutes/);
 
       now += TIMELINE_TTL_S;

@@ -38,7 +38,7 @@ export interface TimelineChart {
   axisY: number;
   legend: Array<{ words: string; colour: string }>;
   /** The table beside the picture: only days with any time, newest first. */
-  rows: Array<{ day: string; minutes: Record<Bucket, number>; total: number }>;
+  rows: Array<{ day: string; minutes: Record<Bucket, number>; total: number; words: string }>;
 }
 
 const W = 640;
@@ -72,7 +72,7 @@ export function timelineChart(days: readonly TimelineDay[], now: number): Timeli
   });
   const rows = days
     .filter((d) => total(d.minutes) > 0)
-    .map((d) => ({ day: dayWords(d.day), minutes: d.minutes, total: total(d.minutes) }))
+    .map((d) => ({ day: dayWords(d.day), minutes: d.minutes, total: total(d.minutes), words: rowWords(d.minutes, total(d.minutes)) }))
     .reverse();
   return {
     width: W,
@@ -83,6 +83,12 @@ export function timelineChart(days: readonly TimelineDay[], now: number): Timeli
     legend: BANDS.map((b) => BAND_LOOK[b]),
     rows
   };
+}
+
+/** "30 min very close, 10 min close, 5 min further: 45 min in all" (bands with no time left out). */
+function rowWords(m: Record<Bucket, number>, all: number): string {
+  const parts = BANDS.filter((b) => m[b] > 0).map((b) => `${m[b]} min ${BAND_LOOK[b].words}`);
+  return parts.length > 1 ? `${parts.join(", ")}: ${all} min in all` : parts.join("");
 }
 
 function round(x: number): number {
