@@ -3,7 +3,7 @@
  * of history (battery and level), served by the staff dashboard
  * (host-tools/src/kiosk/dashboard) over fastify's inject, logged in. Times
  * the home page (every token, in action order) and a token's page (its
- * history and charts' data) over 200 requests each, after a warm-up, and
+ * history, charts' data and a fresh 14-day exposure timeline) over 200 requests each, after a warm-up, and
  * weighs each page with what it loads (CSS, scripts). Prints figures only;
  * the goal (issue 13) is a page in ≤ 100 ms with 200 tokens. Last line is JSON.
  */
@@ -11,7 +11,9 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { buildDashboard } from "../host-tools/src/kiosk/dashboard";
+import { EventHub, KioskEvent } from "../host-tools/src/kiosk/events";
 import { initKioskDir } from "../host-tools/src/kiosk/kiosk-dir";
+import type { SyncRoundResult } from "../host-tools/src/kiosk/sync-round";
 import { hashPassword } from "../host-tools/src/kiosk/staff";
 
 const TOKENS = 200;
@@ -62,7 +64,15 @@ async function main(): Promise<void> {
         });
       }
     }
-    const app = await buildDashboard({ kiosk });
+    const events = new EventHub<KioskEvent>();
+    const app = await buildDashboard({ kiosk, events });
+    // The first token listed (Room 1, high) was just synced: its page draws a 14-day exposure timeline too.
+    const timeline = Array.from({ length: 14 }, (_, d) => ({
+      day: new Date((NOW - (13 - d) * 86400) * 1000).toISOString().slice(0, 10),
+      minutes: { immediate: d * 3, near: d * 2, medium: d, other: 5 }
+    }));
+    const result = { outcome: "ok", tokenId: "0".repeat(32), detail: "synced", timeline } as unknown as SyncRoundResult;
+    events.publish({ kind: "sync", event: { kind: "done", address: "bench", result } });
     // Log in as a browser would: the login page's cookie and CSRF token, then the form.
     const login = await app.inject({ method: "GET", url: "/login" });
     let cookie = login.cookies.map((c) => `${c.name}=${c.value}`).join("; ");
@@ -77,6 +87,8 @@ async function main(): Promise<void> {
     const home = await app.inject({ method: "GET", url: "/", headers: { cookie } });
     if (home.statusCode !== 200) throw new Error(`home page: ${home.statusCode}`);
     const handle = /href="\/tokens\/([^"/]+)"/.exec(home.body)![1];
+    const first = await app.inject({ method: "GET", url: `/tokens/${handle}`, headers: { cookie } });
+    if (!first.body.includes('<figure class="timeline">')) throw new Error("the benched token page has no exposure timeline");
 
     const time = async (url: string): Promise<{ p50: number; p95: number; bytes: number }> => {
       const ms: number[] = [];
