@@ -213,6 +213,45 @@ describe("kiosk dashboard: home, token, retire, enrol, key sources, live events"
     assert.doesNotMatch(r.body, /action="\/enrol\/statistics"/, "only tokens enrolled now are asked about");
   });
 
+  it("enrol: a file too large, a text in place of the file, or a cut-off form is refused in words; nothing is enrolled", async () => {
+    await b.get("/enrol");
+    let r = await b.upload(
+      "/enrol",
+      { passphrase: "p" },
+      { name: "store", filename: "big.ptstore", data: Buffer.alloc(5 * 1024 * 1024, 1) }
+    );
+    assert.equal(r.statusCode, 413);
+    assert.match(r.body, /too large to be an enrolment store/);
+    await b.get("/enrol");
+    r = await b.post("/enrol", { store: "not a file", passphrase: "p" });
+    assert.ok(r.statusCode === 400 || r.statusCode === 415, `${r.statusCode}`);
+    await b.get("/enrol");
+    const cut = await b.upload("/enrol", { passphrase: "p" }, { name: "store", filename: "a.ptstore", data: Buffer.from("x") });
+    assert.equal(cut.statusCode, 400);
+    assert.match(cut.body, /Nothing was enrolled: the file is not an enrolment store/);
+    await b.get("/enrol");
+    r = await app.inject({
+      method: "POST",
+      url: "/enrol",
+      headers: { cookie: [...b.cookies].map(([k, v]) => `${k}=${v}`).join("; "), "content-type": "multipart/form-data; boundary=zz" },
+      payload: `--zz\r\nContent-Disposition: form-data; name="_csrf"\r\n\r\n${b.csrf}\r\n--zz\r\nContent-Disposition: form-data; name="store"; filename="a"\r\n\r\nabc`
+    });
+    assert.ok(r.statusCode >= 400 && r.statusCode < 500, `${r.statusCode}`);
+    assert.doesNotMatch(r.body, /\bat \S+ \(/, "no stack on the page");
+    // A real enrolment store with a forged CSRF token: refused before it is read.
+    const file = path.join(root, "forged.ptstore");
+    writeEnrolmentStore(file, "correct horse battery staple");
+    await b.get("/enrol");
+    b.csrf = "forged";
+    r = await b.upload(
+      "/enrol",
+      { passphrase: "correct horse battery staple" },
+      { name: "store", filename: "h.ptstore", data: fs.readFileSync(file) }
+    );
+    assert.equal(r.statusCode, 403);
+    assert.equal(kiosk.store.tokens().length, 0);
+  });
+
   it("enrol: each wearer just enrolled may take part in the statistics, off unless ticked", async () => {
     const file = path.join(root, "home-stats.ptstore");
     writeEnrolmentStore(file, "correct horse battery staple");

@@ -5,6 +5,7 @@ import Fastify, { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } 
 import fastifyCookie from "@fastify/cookie";
 import fastifyCsrf from "@fastify/csrf-protection";
 import fastifyFormbody from "@fastify/formbody";
+import fastifyMultipart from "@fastify/multipart";
 import fastifySession from "@fastify/session";
 import fastifyStatic from "@fastify/static";
 import fastifyView from "@fastify/view";
@@ -18,7 +19,6 @@ import { KioskDir, outboxDirOf } from "../kiosk-dir";
 import type { RadioJobQueue } from "../radio-jobs";
 import { LOCKOUT_AFTER, TokenRecord, importEnrolmentStore } from "../store";
 import { liveMessage } from "./live";
-import { FormFields, boundaryOf, parseMultipart } from "./multipart";
 import { IdleSessionStore } from "./session-store";
 import { registerStatsRoutes } from "./stats-routes";
 import { timelineChart } from "./timeline-chart";
@@ -132,11 +132,11 @@ export async function buildDashboard(o: DashboardOptions): Promise<FastifyInstan
   });
   await app.register(fastifyCsrf, { sessionPlugin: "@fastify/session" });
   await app.register(fastifyFormbody, { bodyLimit: 64 * 1024 });
-  app.addContentTypeParser("multipart/form-data", { parseAs: "buffer", bodyLimit: ENROL_BODY_LIMIT }, (req, body, done) => {
-    const boundary = boundaryOf(req.headers["content-type"]);
-    const fields = boundary ? parseMultipart(body as Buffer, boundary) : null;
-    if (!fields) done(Object.assign(new Error("the form could not be read; try again"), { statusCode: 400 }), undefined);
-    else done(null, fields);
+  // The one upload form (enrol): its fields land on the body as values, so the CSRF check reads `_csrf` as from any form.
+  await app.register(fastifyMultipart, {
+    attachFieldsToBody: "keyValues",
+    limits: { fileSize: ENROL_BODY_LIMIT, files: 1, fields: 4, parts: 5 },
+    throwFileSizeLimit: true
   });
   await app.register(fastifyView, {
     engine: { eta: new Eta({ views: VIEWS, cache: o.cacheTemplates ?? true, autoEscape: true }) },
@@ -204,6 +204,26 @@ export async function buildDashboard(o: DashboardOptions): Promise<FastifyInstan
         "message",
         page(req, reply, "Please try again", {
           heading: "This form had expired",
+          text: "Nothing was changed. Go back, reload the page and try again."
+        })
+      );
+    if (err.statusCode === 413)
+      return reply.code(413).view(
+        "message",
+        page(req, reply, "Not done", {
+          heading: "That file is too large",
+          text: `It is too large to be an enrolment store (at most ${ENROL_BODY_LIMIT / 1024 / 1024} MB); nothing was enrolled. Check that you chose the right file.`
+        })
+      );
+    // The multipart reader's own complaints (a cut-off or garbled form) carry no status: the form, not the kiosk, is at fault.
+    if (
+      req.headers["content-type"]?.startsWith("multipart/") &&
+      (err.code?.startsWith("FST_") || /multipart|boundary|end of form/i.test(err.message))
+    )
+      return reply.code(400).view(
+        "message",
+        page(req, reply, "Not done", {
+          heading: "The form could not be read",
           text: "Nothing was changed. Go back, reload the page and try again."
         })
       );
@@ -390,15 +410,16 @@ export async function buildDashboard(o: DashboardOptions): Promise<FastifyInstan
   app.get("/enrol", reads, async (req, reply) => reply.view("enrol", page(req, reply, "Enrol tokens", { error: null, done: null })));
 
   app.post("/enrol", { ...changes, bodyLimit: ENROL_BODY_LIMIT }, async (req, reply) => {
-    const f = (req.body ?? {}) as FormFields;
+    const f = (req.body ?? {}) as Record<string, unknown>;
     const file = f.store;
     const passphrase = typeof f.passphrase === "string" ? f.passphrase : "";
     const again = (error: string): unknown => reply.code(400).view("enrol", page(req, reply, "Enrol tokens", { error, done: null }));
-    if (typeof file !== "object" || !file.data.length) return again("Choose the enrolment store file (it ends in .ptstore) and try again.");
+    // A file part arrives as its bytes; a text field of the same name (a forged form) as a string.
+    if (!Buffer.isBuffer(file) || !file.length) return again("Choose the enrolment store file (it ends in .ptstore) and try again.");
     if (!passphrase) return again("Type the enrolment store's passphrase and try again.");
     let result;
     try {
-      result = importEnrolmentStore(store, unsealStore(file.data, passphrase, "the file"));
+      result = importEnrolmentStore(store, unsealStore(file, passphrase, "the file"));
     } catch (e) {
       if (e instanceof StoreLockedError)
         return again(
