@@ -56,6 +56,22 @@ describe("sim/metrics: detection figures for tokens and phones alike", () => {
     assert.ok(Math.abs(f.f1 - 2 / 3) < 1e-12);
   });
 
+  it("a score below 0 (a classifier's, relative to a pair-day never heard) ranks under the unheard", () => {
+    // p1 at -1 loses to n1 (0.5) and to the 7 unheard at 0; p2 at 2 beats all 8.
+    const f = detectionFigures(
+      new Map([
+        ["p1", -1],
+        ["p2", 2],
+        ["n1", 0.5]
+      ]),
+      1,
+      truth,
+      new Set(),
+      10
+    );
+    assert.equal(f.auc, 8 / 16);
+  });
+
   it("nothing flagged and nothing to find is no error", () => {
     const f = detectionFigures(new Map(), 15, new Set(), new Set(), 6);
     assert.deepEqual([f.precision, f.recall, f.auc, f.nearMissPrecision], [1, 1, 1, 1]);

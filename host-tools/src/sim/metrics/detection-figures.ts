@@ -83,8 +83,8 @@ export function detectionFigures(
   for (const key of truth) {
     const s = scores.get(key) ?? 0;
     const [below, equal] = countBelowAndEqual(neg, s);
-    // The unheard negatives sit at 0: below a positive score, tied with a 0.
-    wins += below + equal / 2 + (s > 0 ? unheard : unheard / 2);
+    // The unheard negatives sit at 0: below a positive score, tied with a 0, above a negative one.
+    wins += below + equal / 2 + (s > 0 ? unheard : s === 0 ? unheard / 2 : 0);
   }
   return {
     precision,
