@@ -79,6 +79,8 @@ export interface RunMetrics {
   detection: DetectionReport;
   /** The same detection as the figures the phone baseline is given (precision, recall, F1, AUC, near misses). */
   detectionFigures: DetectionFigures;
+  /** Every credited scan per (receiver, sender, day), from everything logged: what a classifier of exposures is fitted on. */
+  exposure: ExposureByPairDay;
 }
 
 export interface MetricsOptions {
@@ -198,7 +200,8 @@ export async function runMetrics(world: WorldResult, o: MetricsOptions): Promise
     uncaught: tokens.reduce((n, t) => n + t.uncaught, 0),
     tokensWithFaults: tokens.filter((t) => t.faults > 0 || t.uncaught > 0).length,
     detection,
-    detectionFigures: figures
+    detectionFigures: figures,
+    exposure: everything
   };
 }
 
