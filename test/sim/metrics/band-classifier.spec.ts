@@ -46,3 +46,13 @@ describe("sim/metrics: a close-contact classifier from minutes per attenuation b
     assert.deepEqual(fitLogistic(train.xs, train.ys), model, "the same data gives the same model");
   });
 });
+
+describe("sim/phone: a phone's seconds per attenuation feed the same bands", () => {
+  it("binCredits gives each attenuation with its seconds", async () => {
+    const { binCredits } = await import("../../../host-tools/src/sim/phone/phone-risk");
+    const bins = new Uint32Array(128);
+    bins[48] = 600;
+    bins[66] = 300;
+    assert.deepEqual(bandMinutes(binCredits(bins)), [0, 10, 0, 0, 0, 5, 0]);
+  });
+});
