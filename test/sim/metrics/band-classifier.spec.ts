@@ -1,6 +1,7 @@
 import { strict as assert } from "node:assert";
 import { bandMinutes, features, fitLogistic, predict } from "../../../host-tools/src/sim/metrics/band-classifier";
 import { Rng } from "../../../host-tools/src/sim/prng";
+import { binCredits } from "../../../host-tools/src/sim/phone/phone-risk";
 
 describe("sim/metrics: a close-contact classifier from minutes per attenuation band", () => {
   it("puts each credited scan's time in its band", () => {
@@ -48,8 +49,7 @@ describe("sim/metrics: a close-contact classifier from minutes per attenuation b
 });
 
 describe("sim/phone: a phone's seconds per attenuation feed the same bands", () => {
-  it("binCredits gives each attenuation with its seconds", async () => {
-    const { binCredits } = await import("../../../host-tools/src/sim/phone/phone-risk");
+  it("binCredits gives each attenuation with its seconds", () => {
     const bins = new Uint32Array(128);
     bins[48] = 600;
     bins[66] = 300;
