@@ -15,6 +15,7 @@ import { checkReportTarget, writeRunReport } from "../../sim/report";
 import { runPhoneBaseline } from "../../sim/phone/phone-baseline";
 import { phoneDetection } from "../../sim/phone/phone-detection";
 import { PhoneSummary, phoneSummary, roundFigures, sideBySideLines } from "../../sim/phone/side-by-side";
+import { phoneClassifier, tokenClassifier } from "../../sim/metrics/band-report";
 
 function round3(x: number): number {
   return Math.round(x * 1000) / 1000;
@@ -141,9 +142,22 @@ export function register(program: Command, run: RunAction): void {
           if (opts.phones) {
             const baseline = runPhoneBaseline({ scenario, days: opts.days, seed: opts.seed });
             const wearers = new Set(result.world.tokenResults.map((t) => t.person));
-            phone = phoneSummary(phoneDetection(baseline, result.world.groundTruth, wearers), baseline);
+            const run = { scenario: scenario.name, seed: opts.seed };
+            phone = phoneSummary(
+              phoneDetection(baseline, result.world.groundTruth, wearers),
+              baseline,
+              phoneClassifier(baseline, result.world.groundTruth, wearers, run)
+            );
           }
-          const token = roundFigures(metrics.detectionFigures);
+          const token = roundFigures(
+            metrics.detectionFigures,
+            tokenClassifier(
+              metrics.exposure,
+              result.world.groundTruth,
+              result.world.tokenResults.map((t) => t.person),
+              { scenario: scenario.name, seed: opts.seed }
+            )
+          );
           const summary = {
             ...base,
             schedule: runBoard.schedule,

@@ -3,6 +3,7 @@
  * and `detection.phone` of `--json` (same fields, rounded), and two text lines.
  */
 import type { DetectionFigures } from "../metrics/detection-figures";
+import type { ClassifierFigures } from "../metrics/band-report";
 import type { PhoneDetection, PhoneSettingFigures } from "./phone-detection";
 
 export interface RoundedFigures {
@@ -16,6 +17,8 @@ export interface RoundedFigures {
   falseNegatives: number;
   nearMisses: number;
   groundTruthContacts: number;
+  /** The band classifier fitted on other seeds (issue 14, item 3), where one is stored. */
+  classifier?: RoundedFigures & Omit<ClassifierFigures, keyof DetectionFigures>;
 }
 
 export interface PhoneSummary extends RoundedFigures {
@@ -34,7 +37,15 @@ function round3(x: number): number {
   return Math.round(x * 1000) / 1000;
 }
 
-export function roundFigures(f: DetectionFigures): RoundedFigures {
+export function roundFigures(f: DetectionFigures, classifier?: ClassifierFigures): RoundedFigures {
+  return { ...roundedOnly(f), ...(classifier ? { classifier: roundClassifier(classifier) } : {}) };
+}
+
+function roundClassifier(c: ClassifierFigures): NonNullable<RoundedFigures["classifier"]> {
+  return { ...roundedOnly(c), cut: c.cut, trainedOn: c.trainedOn, heldOut: c.heldOut };
+}
+
+function roundedOnly(f: DetectionFigures): RoundedFigures {
   return {
     precision: round3(f.precision),
     recall: round3(f.recall),
@@ -53,9 +64,14 @@ function setting(s: PhoneSettingFigures): PhoneSummary["settings"][number] {
   return { buckets: s.buckets, thresholdsDb: s.thresholdsDb, weights: s.weights, ...roundFigures(s) };
 }
 
-export function phoneSummary(d: PhoneDetection, run: { scans: number; scanInstances: number; wallSeconds: number }): PhoneSummary {
+export function phoneSummary(
+  d: PhoneDetection,
+  run: { scans: number; scanInstances: number; wallSeconds: number },
+  classifier?: ClassifierFigures
+): PhoneSummary {
   return {
     ...setting(d),
+    ...(classifier ? { classifier: roundClassifier(classifier) } : {}),
     exposedWeightedMinutes: d.exposedWeightedMinutes,
     people: d.people,
     settings: d.settings.map(setting),
@@ -75,9 +91,15 @@ function line(f: RoundedFigures): string {
 
 export function sideBySideLines(token: RoundedFigures, phone: PhoneSummary | undefined): string[] {
   const out = [`tokens          ${line(token)}`];
+  if (token.classifier) out.push(`  classifier    ${line(token.classifier)}${heldOutNote(token.classifier)}`);
   if (phone)
     out.push(
       `GAEN phones     ${line(phone)} (${phone.buckets} ${phone.thresholdsDb.join("/")} dB, ≥ ${phone.exposedWeightedMinutes} weighted min; same ${phone.people} people; ${phone.wallSeconds.toFixed(1)} s)`
     );
+  if (phone?.classifier) out.push(`  classifier    ${line(phone.classifier)}${heldOutNote(phone.classifier)}`);
   return out;
+}
+
+function heldOutNote(c: NonNullable<RoundedFigures["classifier"]>): string {
+  return ` (fitted on ${c.trainedOn.scenario} seeds ${c.trainedOn.seeds.join(", ")}${c.heldOut ? "" : "; this run is one of them"})`;
 }
