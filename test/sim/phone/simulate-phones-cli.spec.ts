@@ -79,12 +79,14 @@ describe("privatetracer simulate: tokens and GAEN phones side by side", function
     assert.ok(phone.recall > 0, "the lunch table is found by the phones too");
   });
 
-  it("applies the band classifier fitted on other care-home seeds to the phones, and says so", () => {
-    const c = (withPhones.detection.phone as unknown as { classifier: Figures & { heldOut: boolean; trainedOn: { seeds: number[] } } })
-      .classifier;
-    for (const k of ["precision", "recall", "f1", "auc", "nearMissPrecision"] as const) assert.ok(c[k] >= 0 && c[k] <= 1, `${k} ${c[k]}`);
-    assert.equal(c.heldOut, true, "a scenario file is not what it was fitted on");
-    assert.ok(c.trainedOn.seeds.length >= 1);
+  it("applies the band classifiers fitted on other care-home seeds to tokens and phones, and says so", () => {
+    type Classified = { classifier: Figures & { heldOut: boolean; trainedOn: { seeds: number[] } } };
+    for (const d of [withPhones.detection.token, withPhones.detection.phone]) {
+      const c = (d as unknown as Classified).classifier;
+      for (const k of ["precision", "recall", "f1", "auc", "nearMissPrecision"] as const) assert.ok(c[k] >= 0 && c[k] <= 1, `${k} ${c[k]}`);
+      assert.equal(c.heldOut, true, "a scenario file is not what it was fitted on");
+      assert.ok(c.trainedOn.seeds.length >= 1);
+    }
   });
 
   it("leaves every token figure as it is without phones", () => {
