@@ -1,6 +1,7 @@
 /**
  * Tokens and phones side by side, as `simulate` prints them: `detection.token`
- * and `detection.phone` of `--json` (same fields, rounded), and two text lines.
+ * and `detection.phone` of `--json` (same fields, rounded), and their text
+ * lines, each followed by its band classifier's where a model is stored.
  */
 import type { DetectionFigures } from "../metrics/detection-figures";
 import type { ClassifierFigures } from "../metrics/band-report";
