@@ -12,6 +12,10 @@ import { runMetrics } from "../../sim/metrics/run-metrics";
 import { metricsSummary, tokenTable } from "../../sim/metrics/format";
 import { kioskSummary } from "../../sim/kiosk/kiosk-figures";
 import { checkReportTarget, writeRunReport } from "../../sim/report";
+import { runPhoneBaseline } from "../../sim/phone/phone-baseline";
+import { phoneDetection } from "../../sim/phone/phone-detection";
+import { PhoneSummary, phoneSummary, roundFigures, sideBySideLines } from "../../sim/phone/side-by-side";
+import { phoneClassifier, tokenClassifier } from "../../sim/metrics/band-report";
 
 function round3(x: number): number {
   return Math.round(x * 1000) / 1000;
@@ -72,6 +76,7 @@ export function register(program: Command, run: RunAction): void {
     )
     .option("--no-tokens", "leave the per-token table out of the text output")
     .option("--no-kiosk", "leave the scenario's kiosk (and its diagnoses) out: tokens keep only what fits in their flash")
+    .option("--no-phones", "leave out the GAEN phone baseline (every person also carrying a GAEN phone, scored like the tokens)")
     .action(
       run(
         async (opts: {
@@ -87,6 +92,7 @@ export function register(program: Command, run: RunAction): void {
           thresholdDb: number;
           tokens: boolean;
           kiosk: boolean;
+          phones: boolean;
           report?: string;
         }): Promise<Verdict> => {
           if (!["real", "stand-in", "auto"].includes(opts.firmware))
@@ -131,6 +137,27 @@ export function register(program: Command, run: RunAction): void {
           const runBoard = result.boards.get(opts.board)!;
           const metrics = await runMetrics(result.world, { thresholdDb: opts.thresholdDb, schedule: runBoard.schedule, logs: result.logs });
           const base = summarise(result, opts.board);
+          // The phones run after the tokens, on streams of their own: the tokens' figures are the same with or without them.
+          let phone: PhoneSummary | undefined;
+          if (opts.phones) {
+            const baseline = runPhoneBaseline({ scenario, days: opts.days, seed: opts.seed });
+            const wearers = new Set(result.world.tokenResults.map((t) => t.person));
+            const run = { scenario: scenario.name, seed: opts.seed };
+            phone = phoneSummary(
+              phoneDetection(baseline, result.world.groundTruth, wearers),
+              baseline,
+              phoneClassifier(baseline, result.world.groundTruth, wearers, run)
+            );
+          }
+          const token = roundFigures(
+            metrics.detectionFigures,
+            tokenClassifier(
+              metrics.exposure,
+              result.world.groundTruth,
+              result.world.tokenResults.map((t) => t.person),
+              { scenario: scenario.name, seed: opts.seed }
+            )
+          );
           const summary = {
             ...base,
             schedule: runBoard.schedule,
@@ -158,7 +185,9 @@ export function register(program: Command, run: RunAction): void {
                 precision: round3(c.precision),
                 recall: round3(c.recall),
                 falsePositivesWithin3m: c.falsePositivesWithin3m
-              }))
+              })),
+              token,
+              ...(phone ? { phone } : {})
             },
             faults: metrics.faults,
             perToken: metrics.tokens,
@@ -182,6 +211,7 @@ export function register(program: Command, run: RunAction): void {
               `energy          mean ${summary.energy.meanUA} µA, worst ${summary.energy.maxUA} µA, shortest battery ${summary.energy.minBatteryDays} days`,
               `schedule        advertise every ${runBoard.schedule.advertIntervalMs} ms; scan ${runBoard.schedule.scanWindowMs} ms every ${runBoard.schedule.scanPeriodSec} s minus 0–${runBoard.schedule.scanJitterSec} s`,
               ...metricsSummary(metrics),
+              ...sideBySideLines(token, phone),
               ...(result.kiosk ? kioskSummary(result.kiosk) : []),
               `wall clock      ${summary.wallSeconds.toFixed(1)} s (${summary.events} events)`
             );

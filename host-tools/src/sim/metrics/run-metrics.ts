@@ -6,7 +6,18 @@
  */
 import type { BoardConfig } from "../../build/boards";
 import type { WorldResult } from "../world/runner";
-import { DetectionReport, ScanScheduleFigures, detectionReport, exposuresFromLogs, nearMisses, trueCloseContacts } from "./detection";
+import {
+  DetectionReport,
+  ExposureByPairDay,
+  ScanScheduleFigures,
+  detectionReport,
+  exposuresFromLogs,
+  minutesWithin,
+  nearMisses,
+  trueCloseContacts
+} from "./detection";
+import { DetectionFigures, detectionFigures, pairDays } from "./detection-figures";
+import { CLOSE_CONTACT_MINUTES } from "../world/ground-truth";
 import { BoardBundle, bytesPerEncounter, retentionOn, tightestBoard } from "./retention";
 import type { LogCollector } from "./log-collector";
 import type { LoggedRecord } from "../../tokenlog/read-log";
@@ -66,6 +77,10 @@ export interface RunMetrics {
   uncaught: number;
   tokensWithFaults: number;
   detection: DetectionReport;
+  /** The same detection as the figures the phone baseline is given (precision, recall, F1, AUC, near misses). */
+  detectionFigures: DetectionFigures;
+  /** Every credited scan per (receiver, sender, day), from everything logged: what a classifier of exposures is fitted on. */
+  exposure: ExposureByPairDay;
 }
 
 export interface MetricsOptions {
@@ -149,6 +164,7 @@ export async function runMetrics(world: WorldResult, o: MetricsOptions): Promise
     schedule
   );
   const detection = detectionReport(everything, truth, o.thresholdDb, { exposure: atEnd, truth }, near);
+  const figures = tokenFigures(everything, o.thresholdDb, truth, near, pairDays(people.size, world.days));
 
   const encounters = tokens.reduce((n, t) => n + t.encounters, 0);
   const retained = tokens.reduce((n, t) => n + t.retained, 0);
@@ -183,6 +199,21 @@ export async function runMetrics(world: WorldResult, o: MetricsOptions): Promise
     faults: tokens.reduce((n, t) => n + t.faults, 0),
     uncaught: tokens.reduce((n, t) => n + t.uncaught, 0),
     tokensWithFaults: tokens.filter((t) => t.faults > 0 || t.uncaught > 0).length,
-    detection
+    detection,
+    detectionFigures: figures,
+    exposure: everything
   };
+}
+
+/** Score of a pair-day for the tokens: minutes credited at or below the threshold, flagged at 15. */
+function tokenFigures(
+  exposure: ExposureByPairDay,
+  thresholdDb: number,
+  truth: ReadonlySet<string>,
+  near: ReadonlySet<string>,
+  universe: number
+): DetectionFigures {
+  const scores = new Map<string, number>();
+  for (const [key, scans] of exposure) scores.set(key, minutesWithin(scans, thresholdDb));
+  return detectionFigures(scores, CLOSE_CONTACT_MINUTES, truth, near, universe);
 }

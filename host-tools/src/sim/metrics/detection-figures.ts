@@ -1,0 +1,106 @@
+/**
+ * The figures that put two detectors side by side (tokens and phones): from
+ * a score per ordered (receiver, sender, UTC day) and the cut at which the
+ * detector says "close contact", against the ground truth. Both detectors
+ * are scored over the same people and the same days, so the same pair-days
+ * are in play.
+ */
+
+export interface DetectionFigures {
+  /** Flagged pair-days that are close contacts; 1 when nothing was flagged. */
+  precision: number;
+  /** Close contacts flagged; 1 when there were none. */
+  recall: number;
+  /** Harmonic mean of precision and recall (0 when both are 0). */
+  f1: number;
+  /**
+   * Area under the ROC curve of the score over every ordered pair-day of
+   * the people scored (pairs never heard score 0): the chance a close
+   * contact scores above a pair-day that is not one, ties counting half.
+   */
+  auc: number;
+  /**
+   * Precision when a flagged near miss (≥ 15 min within 3 m that day, not
+   * within 2 m) counts as right: how much of the false alarm is a contact
+   * just beyond the 2 m rule rather than someone across the building.
+   */
+  nearMissPrecision: number;
+  truePositives: number;
+  falsePositives: number;
+  falseNegatives: number;
+  /** False positives that were near misses. */
+  nearMisses: number;
+  groundTruthContacts: number;
+}
+
+/** Count of values in `sorted` (ascending) below x and equal to x. */
+function countBelowAndEqual(sorted: Float64Array, x: number): [number, number] {
+  let lo = 0;
+  let hi = sorted.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (sorted[mid] < x) lo = mid + 1;
+    else hi = mid;
+  }
+  let eq = lo;
+  while (eq < sorted.length && sorted[eq] === x) eq++;
+  return [lo, eq - lo];
+}
+
+/**
+ * `scores` holds the pair-days the detector heard at all (others score 0);
+ * `universe` is how many ordered pair-days are in play (the people scored,
+ * each ordered pair, each day); `cut`: flagged at score ≥ cut.
+ */
+export function detectionFigures(
+  scores: ReadonlyMap<string, number>,
+  cut: number,
+  truth: ReadonlySet<string>,
+  near: ReadonlySet<string>,
+  universe: number
+): DetectionFigures {
+  let tp = 0;
+  let fp = 0;
+  let fpNear = 0;
+  const negatives: number[] = [];
+  for (const [key, s] of scores) {
+    const real = truth.has(key);
+    if (!real) negatives.push(s);
+    if (s < cut) continue;
+    if (real) tp++;
+    else {
+      fp++;
+      if (near.has(key)) fpNear++;
+    }
+  }
+  const precision = tp + fp ? tp / (tp + fp) : 1;
+  const recall = truth.size ? tp / truth.size : 1;
+  // Pair-days never heard, and not close contacts, all score 0.
+  const unheard = Math.max(0, universe - truth.size - negatives.length);
+  const neg = Float64Array.from(negatives).sort();
+  const nNeg = neg.length + unheard;
+  let wins = 0;
+  for (const key of truth) {
+    const s = scores.get(key) ?? 0;
+    const [below, equal] = countBelowAndEqual(neg, s);
+    // The unheard negatives sit at 0: below a positive score, tied with a 0, above a negative one.
+    wins += below + equal / 2 + (s > 0 ? unheard : s === 0 ? unheard / 2 : 0);
+  }
+  return {
+    precision,
+    recall,
+    f1: precision + recall ? (2 * precision * recall) / (precision + recall) : 0,
+    auc: truth.size && nNeg ? wins / (truth.size * nNeg) : 1,
+    nearMissPrecision: tp + fp ? (tp + fpNear) / (tp + fp) : 1,
+    truePositives: tp,
+    falsePositives: fp,
+    falseNegatives: truth.size - tp,
+    nearMisses: fpNear,
+    groundTruthContacts: truth.size
+  };
+}
+
+/** Ordered pair-days among `people` over `days`: the size of the field both detectors are scored on. */
+export function pairDays(people: number, days: number): number {
+  return people * (people - 1) * days;
+}
