@@ -1,36 +1,24 @@
 import { strict as assert } from "node:assert";
 import { loadBoard } from "../../../host-tools/src/build/boards";
-import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { Scenario } from "../../../host-tools/src/sim/world/scenario";
+import { DAY_ROOM, dayRoomWearers, simulateCli } from "../../helpers/cli";
 
-const cli = path.join(__dirname, "..", "..", "..", "bin", "privatetracer.js");
-
-function simulate(args: string[]) {
-  return spawnSync(process.execPath, [cli, "simulate", ...args], { encoding: "utf8", timeout: 240000 });
-}
+const simulate = (args: string[]): ReturnType<typeof simulateCli> => simulateCli(args);
 
 /** Four token wearers sharing a day room, two of them at one table for lunch. */
 const dayRoom: Scenario = {
   name: "day-room",
   startDate: "2030-02-04",
-  rooms: [{ id: "room", kind: "lounge", x: 0, y: 0, w: 20, h: 8 }],
-  people: [
+  rooms: DAY_ROOM,
+  people: dayRoomWearers([
     { id: "a", x: 2 },
     { id: "b", x: 3 },
     { id: "c", x: 12 },
     { id: "d", x: 18 }
-  ].map((p) => ({
-    id: p.id,
-    role: "resident",
-    device: { kind: "token" as const },
-    schedule: [
-      { from: "12:00", to: "13:00", rooms: ["room"], at: [p.x, 4] as [number, number] },
-      { from: "09:00", to: "17:00", rooms: ["room"], dwellMinutes: 20 }
-    ]
-  }))
+  ])
 };
 
 describe("privatetracer simulate: figures from the tokens' flash", function () {

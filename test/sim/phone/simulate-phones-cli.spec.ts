@@ -1,37 +1,27 @@
 import { strict as assert } from "node:assert";
-import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { Scenario } from "../../../host-tools/src/sim/world/scenario";
+import { DAY_ROOM, dayRoomWearers, simulateCli } from "../../helpers/cli";
 
-const cli = path.join(__dirname, "..", "..", "..", "bin", "privatetracer.js");
-
-function simulate(args: string[]) {
-  return spawnSync(process.execPath, [cli, "simulate", ...args], { encoding: "utf8", timeout: 240000 });
+function simulate(args: string[]): ReturnType<typeof simulateCli> {
+  return simulateCli(args);
 }
 
 /** Five token wearers in a day room, two at one table for lunch; a visitor with a phone sits with them. */
 const dayRoom: Scenario = {
   name: "day-room",
   startDate: "2030-02-04",
-  rooms: [{ id: "room", kind: "lounge", x: 0, y: 0, w: 20, h: 8 }],
+  rooms: DAY_ROOM,
   people: [
-    ...[
+    ...dayRoomWearers([
       { id: "a", x: 2 },
       { id: "b", x: 3 },
       { id: "c", x: 9 },
       { id: "d", x: 14 },
       { id: "e", x: 18 }
-    ].map((p) => ({
-      id: p.id,
-      role: "resident",
-      device: { kind: "token" as const },
-      schedule: [
-        { from: "12:00", to: "13:00", rooms: ["room"], at: [p.x, 4] as [number, number] },
-        { from: "09:00", to: "17:00", rooms: ["room"], dwellMinutes: 20 }
-      ]
-    })),
+    ]),
     {
       id: "visitor",
       role: "visitor",

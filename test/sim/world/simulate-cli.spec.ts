@@ -1,15 +1,11 @@
 import { strict as assert } from "node:assert";
-import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { Scenario } from "../../../host-tools/src/sim/world/scenario";
+import { simulateCli } from "../../helpers/cli";
 
-const cli = path.join(__dirname, "..", "..", "..", "bin", "privatetracer.js");
-
-function simulate(args: string[]) {
-  return spawnSync(process.execPath, [cli, "simulate", ...args], { encoding: "utf8", timeout: 120000 });
-}
+const simulate = (args: string[]): ReturnType<typeof simulateCli> => simulateCli(args, 120_000);
 
 /** A small ward: three token wearers and a nurse with a phone sharing one room (the care home takes longer to run). */
 const ward: Scenario = {

@@ -7,17 +7,8 @@ import type { DetectionFigures } from "../metrics/detection-figures";
 import type { ClassifierFigures } from "../metrics/band-report";
 import type { PhoneDetection, PhoneSettingFigures } from "./phone-detection";
 
-export interface RoundedFigures {
-  precision: number;
-  recall: number;
-  f1: number;
-  auc: number;
-  nearMissPrecision: number;
-  truePositives: number;
-  falsePositives: number;
-  falseNegatives: number;
-  nearMisses: number;
-  groundTruthContacts: number;
+/** A detector's figures with the ratios rounded for printing. */
+export interface RoundedFigures extends DetectionFigures {
   /** The band classifier fitted on other seeds (issue 14, item 3), where one is stored. */
   classifier?: RoundedFigures & Omit<ClassifierFigures, keyof DetectionFigures>;
 }
