@@ -5,7 +5,7 @@ NODE_BIN := node_modules/.bin
 CLI := node bin/privatetracer.js
 DEPS := node_modules/.deps-installed
 
-.PHONY: all deps demo test typecheck firmware mocha bench clean bench-sim bench-match bench-memory bench-sync bench-kiosk bench-dashboard
+.PHONY: all deps demo test typecheck firmware mocha bench clean bench-sim bench-match bench-memory bench-sync bench-kiosk bench-dashboard bench-detection
 
 all: firmware
 
@@ -65,6 +65,10 @@ board-type: $(DEPS)
 ## Simulator budget: 50-token care home, 14 days (last line of output is JSON).
 bench-sim: $(DEPS)
 	node -r ts-node/register/transpile-only bench/sim.ts
+
+## Detection over held-out seeds: tokens vs GAEN phones (rules and classifiers), mean and 95 % interval; last line is JSON.
+bench-detection: $(DEPS)
+	node -r ts-node/register/transpile-only bench/detection-seeds.ts $(ARGS)
 
 ## Matching throughput vs the node:crypto bound, 1 thread and all cores; last line is JSON.
 bench-match: $(DEPS)
