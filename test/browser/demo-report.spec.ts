@@ -80,7 +80,17 @@ function synthetic(): ReportData {
       kiosk: { room: "lounge", x: 9, y: 1 }
     },
     rssi: { model, logMinRssiDbm: -70, points, loggedTotal: 5000, sampled: 1200 },
-    detection: { thresholdDb: 53, precision: 0.93, recall: 0.39, groundTruthContacts: 10, curve },
+    detection: {
+      thresholdDb: 53,
+      precision: 0.93,
+      recall: 0.39,
+      groundTruthContacts: 10,
+      curve,
+      compare: [
+        { label: "tokens, band classifier", precision: 0.51, recall: 0.74, f1: 0.604 },
+        { label: "GAEN phones, narrowNetV1", precision: 0.28, recall: 1, f1: 0.437 }
+      ]
+    },
     timeline: {
       start: START,
       end: START + 3 * 86400,
@@ -226,6 +236,15 @@ describe("the demo report in Chromium (playwright-core, Debian's /usr/bin/chromi
           assert.equal(await count(p.page, "svg#floor-plan line.contact-diagnosed"), 2, "the diagnosed person's contacts stand out");
           assert.equal(await count(p.page, "svg.timeline"), 1, "a timeline per diagnosis");
           assert.equal(await count(p.page, "svg.timeline .event-warning"), 1, "a mark per warning");
+          // The other detectors on the same contacts: named in the chart's text alternative and in a table.
+          assert.match(
+            (await p.page.getAttribute("#chart-roc canvas", "aria-label")) ?? "",
+            /GAEN phones, narrowNetV1: precision 0\.28, recall 1\./
+          );
+          assert.match(
+            (await p.page.locator("section:has(#chart-roc) table.compare").innerText()).replace(/\s+/g, " "),
+            /tokens, band classifier 0\.510 0\.740 0\.604 GAEN phones, narrowNetV1 0\.280 1\.000 0\.437/
+          );
           assert.deepEqual(p.blocked, [], "no request left the file");
           assert.deepEqual(p.errors, [], "no script error");
           await assertAccessible(p.page, `demo report (${name})`);

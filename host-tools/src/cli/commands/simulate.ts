@@ -195,7 +195,25 @@ export function register(program: Command, run: RunAction): void {
           };
           const written = opts.out ? writeOutput(opts.out, result, summary) : [];
           if (opts.report) {
-            const bytes = await writeRunReport(opts.report, { scenario, run: result, metrics, board: opts.board, seed: opts.seed });
+            const point = (label: string, f: { precision: number; recall: number; f1: number }) => ({
+              label,
+              precision: f.precision,
+              recall: f.recall,
+              f1: f.f1
+            });
+            const compare = [
+              ...(token.classifier ? [point("tokens, band classifier", token.classifier)] : []),
+              ...(phone ? [point(`GAEN phones, ${phone.buckets}`, phone)] : []),
+              ...(phone?.classifier ? [point("GAEN phones, band classifier", phone.classifier)] : [])
+            ];
+            const bytes = await writeRunReport(opts.report, {
+              scenario,
+              run: result,
+              metrics,
+              board: opts.board,
+              seed: opts.seed,
+              compare
+            });
             process.stderr.write(`report written to ${opts.report} (${Math.round(bytes / 1024)} KB)\n`);
           }
           if (opts.json) {

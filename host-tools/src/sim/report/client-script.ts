@@ -101,12 +101,24 @@ export const CLIENT_SCRIPT = `
             var px = u.valToPos(x[i], "x", true), py = u.valToPos(curve[i].precision, "y", true);
             ctx.fillText(th[i] + " dB", px + 8 * devicePixelRatio, py - 8 * devicePixelRatio);
           }
+          // Other detectors on the same contacts: a labelled square each (their numbers are in the table below).
+          var s = 7 * devicePixelRatio;
+          d.compare.forEach(function (c, k) {
+            var qx = u.valToPos(c.recall, "x", true), qy = u.valToPos(c.precision, "y", true);
+            ctx.fillStyle = k % 2 ? C.purple : C.green;
+            ctx.fillRect(qx - s / 2, qy - s / 2, s, s);
+            ctx.fillStyle = "#1A1A1A";
+            ctx.textAlign = "right";
+            ctx.fillText(c.label, qx - 8 * devicePixelRatio, qy + (k % 2 ? 16 : -8) * devicePixelRatio);
+            ctx.textAlign = "left";
+          });
           ctx.restore();
         }]
       }
     }, [x, curve.map(function (c) { return c.precision; }), chosen],
       "Precision against recall of close-contact detection for attenuation thresholds of " + th[0] + " to " + th[th.length - 1] +
-      " dB; at the chosen " + d.thresholdDb + " dB precision is " + round(d.precision, 2) + " and recall " + round(d.recall, 2) + ".");
+      " dB; at the chosen " + d.thresholdDb + " dB precision is " + round(d.precision, 2) + " and recall " + round(d.recall, 2) + "." +
+      d.compare.map(function (c) { return " " + c.label + ": precision " + round(c.precision, 2) + ", recall " + round(c.recall, 2) + "."; }).join(""));
   })();
 
   // 3 and 4. Per token: battery life; days of log the flash holds and days the kiosk could match at the end.

@@ -14,7 +14,7 @@ import { Scenario } from "../world/scenario";
 import { parseClock, startUnix } from "../world/scenario-load";
 import { floorPlanData } from "./floor-data";
 import { rssiSample } from "./rssi-sample";
-import { ReportData, TimelineData, TokenRow } from "./types";
+import { DetectorPoint, ReportData, TimelineData, TokenRow } from "./types";
 
 export interface ReportInput {
   scenario: Scenario;
@@ -25,6 +25,8 @@ export interface ReportInput {
   seed: number;
   /** RSSI points wanted at most (default 3000). */
   rssiPoints?: number;
+  /** Other detectors on the same contacts, drawn beside the tokens' threshold curve. */
+  compare?: DetectorPoint[];
 }
 
 const DAY = 86400;
@@ -119,7 +121,8 @@ export async function reportData(i: ReportInput): Promise<ReportData> {
       precision: d.precision,
       recall: d.recall,
       groundTruthContacts: d.groundTruthContacts,
-      curve: d.curve.map((c) => ({ thresholdDb: c.thresholdDb, precision: c.precision, recall: c.recall }))
+      curve: d.curve.map((c) => ({ thresholdDb: c.thresholdDb, precision: c.precision, recall: c.recall })),
+      compare: i.compare ?? []
     },
     timeline: run.kiosk ? timelineData(scenario, start, world.days, run.kiosk) : null,
     tokens: tokenRows,

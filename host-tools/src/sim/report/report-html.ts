@@ -94,7 +94,19 @@ function detectionTable(d: ReportData): string {
         `<tr${c.thresholdDb === d.detection.thresholdDb ? ' class="chosen"' : ""}><th scope="row">${c.thresholdDb}${c.thresholdDb === d.detection.thresholdDb ? " (chosen)" : ""}</th><td>${c.precision.toFixed(3)}</td><td>${c.recall.toFixed(3)}</td></tr>`
     )
     .join("");
+  const others = d.detection.compare.length
+    ? `<table class="compare"><caption class="caption">Other detectors on the same close contacts (squares on the chart)</caption>` +
+      `<thead><tr><th scope="col">detector</th><th scope="col">precision</th><th scope="col">recall</th><th scope="col">F1</th></tr></thead><tbody>` +
+      d.detection.compare
+        .map(
+          (c) =>
+            `<tr><th scope="row">${esc(c.label)}</th><td>${c.precision.toFixed(3)}</td><td>${c.recall.toFixed(3)}</td><td>${c.f1.toFixed(3)}</td></tr>`
+        )
+        .join("") +
+      `</tbody></table>`
+    : "";
   return (
+    others +
     `<details><summary>The numbers, per threshold</summary><table><caption class="caption">Precision and recall of close-contact detection per attenuation threshold</caption>` +
     `<thead><tr><th scope="col">threshold (dB)</th><th scope="col">precision</th><th scope="col">recall</th></tr></thead><tbody>${rows}</tbody></table></details>`
   );

@@ -68,6 +68,15 @@ export interface DetectionData {
   recall: number;
   groundTruthContacts: number;
   curve: Array<{ thresholdDb: number; precision: number; recall: number }>;
+  /** Other detectors scored on the same contacts (the tokens' band classifier, GAEN phones): one point each. */
+  compare: DetectorPoint[];
+}
+
+export interface DetectorPoint {
+  label: string;
+  precision: number;
+  recall: number;
+  f1: number;
 }
 
 export interface TimelineDiagnosis {
