@@ -93,12 +93,17 @@ describe("the kiosk in the simulated care home (kiosk service, real firmware, si
     try {
       const file = path.join(dir, "home.json");
       fs.writeFileSync(file, JSON.stringify(home));
-      const withKiosk = spawnSync(process.execPath, [cli, "simulate", "--scenario", file, "--days", "1", "--seed", "4", "--json"], {
+      const withKiosk = spawnSync(process.execPath, [cli, "simulate", "--scenario", file, "--days", "3", "--seed", "4", "--json"], {
         encoding: "utf8"
       });
       assert.equal(withKiosk.status, 0, withKiosk.stderr);
       const j = JSON.parse(withKiosk.stdout);
       assert.ok(j.kiosk.syncs.ok > 0);
+      // The same diagnosis as GAEN phones would have warned for it: Bob, beside Ann all day; not Cat, rooms away.
+      assert.deepEqual(
+        [j.kiosk.warnings.phone.warned, j.kiosk.warnings.phone.exposed, j.kiosk.warnings.phone.precision, j.kiosk.warnings.phone.recall],
+        [1, 1, 1, 1]
+      );
       assert.equal(typeof j.kiosk.historyDaysAtEnd.min, "number");
       assert.ok("p50" in j.kiosk.syncSeconds && "p95" in j.kiosk.syncSeconds);
       const without = spawnSync(

@@ -13,6 +13,7 @@ import { metricsSummary, tokenTable } from "../../sim/metrics/format";
 import { kioskSummary } from "../../sim/kiosk/kiosk-figures";
 import { checkReportTarget, writeRunReport } from "../../sim/report";
 import { runPhoneBaseline } from "../../sim/phone/phone-baseline";
+import { PhoneWarnings, phoneWarnings, phoneWarningsLine } from "../../sim/phone/phone-warnings";
 import { phoneDetection } from "../../sim/phone/phone-detection";
 import { PhoneSummary, phoneSummary, roundFigures, sideBySideLines } from "../../sim/phone/side-by-side";
 import { phoneClassifier, tokenClassifier } from "../../sim/metrics/band-report";
@@ -139,6 +140,7 @@ export function register(program: Command, run: RunAction): void {
           const base = summarise(result, opts.board);
           // The phones run after the tokens, on streams of their own: the tokens' figures are the same with or without them.
           let phone: PhoneSummary | undefined;
+          let phoneWarned: PhoneWarnings | undefined;
           if (opts.phones) {
             const baseline = runPhoneBaseline({ scenario, days: opts.days, seed: opts.seed });
             const wearers = new Set(result.world.tokenResults.map((t) => t.person));
@@ -148,6 +150,8 @@ export function register(program: Command, run: RunAction): void {
               baseline,
               phoneClassifier(baseline, result.world.groundTruth, wearers, run)
             );
+            // The scenario's diagnoses, as phones would have warned for them (beside the kiosk's warnings on tokens).
+            if (result.kiosk) phoneWarned = phoneWarnings(baseline, result.kiosk.warnings.perDiagnosis, wearers);
           }
           const token = roundFigures(
             metrics.detectionFigures,
@@ -191,7 +195,9 @@ export function register(program: Command, run: RunAction): void {
             },
             faults: metrics.faults,
             perToken: metrics.tokens,
-            ...(result.kiosk ? { kiosk: result.kiosk } : {})
+            ...(result.kiosk
+              ? { kiosk: { ...result.kiosk, warnings: { ...result.kiosk.warnings, ...(phoneWarned ? { phone: phoneWarned } : {}) } } }
+              : {})
           };
           const written = opts.out ? writeOutput(opts.out, result, summary) : [];
           if (opts.report) {
@@ -231,6 +237,7 @@ export function register(program: Command, run: RunAction): void {
               ...metricsSummary(metrics),
               ...sideBySideLines(token, phone),
               ...(result.kiosk ? kioskSummary(result.kiosk) : []),
+              ...(phoneWarned ? [phoneWarningsLine(phoneWarned)] : []),
               `wall clock      ${summary.wallSeconds.toFixed(1)} s (${summary.events} events)`
             );
             if (opts.out) lines.push(`output          ${written.length} files in ${opts.out}`);

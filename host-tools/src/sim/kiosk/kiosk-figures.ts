@@ -34,6 +34,8 @@ export interface DiagnosisFigures {
   status: string;
   keysUploaded: number;
   hoursToPublication: number | null;
+  /** The run's day indices (0 = the first day) whose contacts count: infectious, and before the diagnosis' day. */
+  countedDays: { from: number; to: number };
   /** Token wearers really exposed to this person. */
   exposed: string[];
   /** Exposed people who carry a phone or nothing (the kiosk cannot warn them). */
@@ -164,7 +166,8 @@ export function kioskFigures(i: KioskFigureInput): KioskFigures {
     const onsetDay = Math.floor((d.onset - i.start) / DAY);
     const exposed = new Set<string>();
     let withoutToken = 0;
-    for (let g = Math.max(0, onsetDay + inf.from); g <= Math.min(day - 1, onsetDay + inf.to); g++) {
+    const counted = { from: Math.max(0, onsetDay + inf.from), to: Math.min(day - 1, onsetDay + inf.to) };
+    for (let g = counted.from; g <= counted.to; g++) {
       for (const p of i.groundTruth.days[g]?.pairs ?? []) {
         if (p.within2m < CLOSE_CONTACT_MINUTES || (p.a !== d.person && p.b !== d.person)) continue;
         const other = p.a === d.person ? p.b : p.a;
@@ -184,6 +187,7 @@ export function kioskFigures(i: KioskFigureInput): KioskFigures {
       status: d.status,
       keysUploaded: d.keysUploaded,
       hoursToPublication: d.publishedAt === null ? null : round1((d.publishedAt - d.at) / 3600),
+      countedDays: counted,
       exposed: [...exposed].sort(),
       exposedWithoutToken: withoutToken,
       warned: warned.sort(),
