@@ -1,4 +1,5 @@
-import type { Bucket } from "../match/risk-config";
+import { BUCKETS, Bucket } from "../match/risk-config";
+import { emptyBuckets } from "../match/exposure-windows";
 import type { ScoredWindow } from "../match/risk-score";
 
 /**
@@ -11,8 +12,6 @@ import type { ScoredWindow } from "../match/risk-score";
  * token to the kiosk, and then it is gone (docs/threat-model.md).
  */
 
-export const BANDS: readonly Bucket[] = ["immediate", "near", "medium", "other"];
-
 export interface TimelineDay {
   /** UTC day, YYYY-MM-DD. */
   day: string;
@@ -24,21 +23,17 @@ export interface TimelineDay {
 export function exposureTimeline(windows: readonly ScoredWindow[]): TimelineDay[] {
   const seconds = new Map<string, Record<Bucket, number>>();
   for (const w of windows) {
-    const d = seconds.get(w.day) ?? { immediate: 0, near: 0, medium: 0, other: 0 };
-    for (const b of BANDS) d[b] += w.window.bucketSeconds[b];
+    const d = seconds.get(w.day) ?? emptyBuckets();
+    for (const b of BUCKETS) d[b] += w.window.bucketSeconds[b];
     seconds.set(w.day, d);
   }
   return [...seconds.entries()]
     .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-    .map(([day, s]) => ({
-      day,
-      minutes: {
-        immediate: Math.round(s.immediate / 60),
-        near: Math.round(s.near / 60),
-        medium: Math.round(s.medium / 60),
-        other: Math.round(s.other / 60)
-      }
-    }));
+    .map(([day, s]) => {
+      const minutes = emptyBuckets();
+      for (const b of BUCKETS) minutes[b] = Math.round(s[b] / 60);
+      return { day, minutes };
+    });
 }
 
 /** How long a timeline stays viewable after the sync that worked it out. */

@@ -102,12 +102,29 @@ export interface Exposure {
   minutes: number;
 }
 
-/** The day that decided the level (the highest score, as risk-score.ts grades) and its exposure, rounded. */
-export function worstExposure(days: readonly DayScore[]): Exposure | null {
-  let worst: DayScore | null = null;
-  for (const d of days) if (!worst || d.score > worst.score) worst = d;
+/** The exposure of the day that decided the level (the matcher's worst day), rounded. */
+export function roundedExposure(worst: DayScore | null): Exposure | null {
   if (!worst) return null;
   return { day: worst.day, minutes: Math.min(1440, Math.max(5, Math.round(worst.exposureMinutes / 5) * 5)) };
+}
+
+/** A round that ended before anything was decided or written: what it says of itself. */
+export function unfinishedRound(outcome: Exclude<SyncOutcome, "ok">, tokenId: string | null, detail: string): SyncRoundResult {
+  return {
+    outcome,
+    tokenId,
+    detail,
+    level: null,
+    lowerBound: false,
+    written: null,
+    historyDays: 0,
+    sightings: 0,
+    matched: 0,
+    segmentsRead: 0,
+    bytesRead: 0,
+    teks: null,
+    timeline: null
+  };
 }
 
 function wipe(b: Uint8Array | null): void {
@@ -217,7 +234,7 @@ export async function syncRound(link: SyncLink, o: SyncRoundOptions): Promise<Sy
     const reason =
       LEVELS.indexOf(report.level) | (report.incomplete ? REASON_LOG_INCOMPLETE : 0) | (decided.archiveLost ? REASON_ARCHIVE_LOST : 0);
     decided.write = { level: tokenLevel(report.level, decided.lowerBound), reason };
-    decided.exposure = report.level === "none" ? null : worstExposure(report.days);
+    decided.exposure = report.level === "none" ? null : roundedExposure(report.worstDay);
     decided.timeline = exposureTimeline(report.windows);
   };
 
@@ -286,21 +303,7 @@ export async function syncRound(link: SyncLink, o: SyncRoundOptions): Promise<Sy
     const outcome: SyncOutcome = e instanceof AuthFailedError ? "auth-failed" : e.code === "LINK_LOST" ? "link-lost" : "error";
     // What was acknowledged is in the archive already (stored before LOG_ACK); the rest the token keeps for the next sync.
     if (tokenId) o.store.recordSync({ tokenId, startedAt, endedAt: now(), outcome, detail: e.message, segmentsRead: 0, bytesRead: 0 });
-    return {
-      outcome,
-      tokenId,
-      detail: e.message,
-      level: null,
-      lowerBound: false,
-      written: null,
-      historyDays: 0,
-      sightings: 0,
-      matched: 0,
-      segmentsRead: 0,
-      bytesRead: 0,
-      teks: null,
-      timeline: null
-    };
+    return unfinishedRound(outcome, tokenId, e.message);
   } finally {
     if (key) (key as Buffer).fill(0);
     fs.rmSync(session, { recursive: true, force: true });

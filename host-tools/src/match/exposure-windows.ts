@@ -53,7 +53,7 @@ export function attenuationBucket(att: number, thresholds: readonly [number, num
   return "other";
 }
 
-function emptyBuckets(): Record<Bucket, number> {
+export function emptyBuckets(): Record<Bucket, number> {
   return { immediate: 0, near: 0, medium: 0, other: 0 };
 }
 

@@ -30,6 +30,8 @@ export interface MatchReport {
   /** Set when the log lost records: the level is a lower bound (docs/risk.md, "A log that lost records"). */
   incomplete: LostSightings | null;
   cutoffs: RiskLevel["cutoffs"];
+  /** The day whose score decided the level (the highest), or null with nothing counted. */
+  worstDay: RiskLevel["worstDay"];
   profile: WearerProfile;
   /** Distinct keys given (copies of one key data count once), revoked ones included. */
   keys: number;
@@ -127,6 +129,7 @@ export function reportFromHits(
     reason: incomplete ? `${risk.reason} ${incompleteSentence(incomplete)}` : risk.reason,
     incomplete,
     cutoffs: risk.cutoffs,
+    worstDay: risk.worstDay,
     profile,
     keys: counts.keys,
     revokedKeys: counts.revokedKeys,

@@ -10,7 +10,7 @@ import { EventHub, KioskEvent } from "../../../host-tools/src/kiosk/events";
 import { KioskDir, initKioskDir } from "../../../host-tools/src/kiosk/kiosk-dir";
 import { hashPassword } from "../../../host-tools/src/kiosk/staff";
 import type { StatusUpdate } from "../../../host-tools/src/kiosk/store";
-import { REASON_LOG_INCOMPLETE } from "../../../host-tools/src/kiosk/sync-round";
+import { REASON_LOG_INCOMPLETE, unfinishedRound } from "../../../host-tools/src/kiosk/sync-round";
 import { Browser, CHEAP } from "./dashboard-helpers";
 import { TOKEN_ID, writeEnrolmentStore } from "./exposed-token";
 
@@ -338,21 +338,7 @@ describe("kiosk dashboard: home, token, retire, enrol, key sources, live events"
           event: {
             kind: "done",
             address: "aa",
-            result: {
-              outcome: "link-lost",
-              tokenId,
-              detail: "the token stopped answering",
-              level: null,
-              lowerBound: false,
-              written: null,
-              historyDays: 0,
-              sightings: 0,
-              matched: 0,
-              segmentsRead: 0,
-              bytesRead: 0,
-              teks: null,
-              timeline: null
-            }
+            result: unfinishedRound("link-lost", tokenId, "the token stopped answering")
           }
         });
       }, 100);

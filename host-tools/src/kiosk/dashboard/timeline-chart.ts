@@ -1,5 +1,6 @@
-import type { Bucket } from "../../match/risk-config";
-import { BANDS, TimelineDay } from "../exposure-timeline";
+import { emptyBuckets } from "../../match/exposure-windows";
+import { BUCKETS, Bucket } from "../../match/risk-config";
+import type { TimelineDay } from "../exposure-timeline";
 import { dayWords } from "./words";
 
 /**
@@ -53,15 +54,15 @@ export function timelineChart(days: readonly TimelineDay[], now: number): Timeli
   const slots = Array.from({ length: TIMELINE_DAYS }, (_, i) =>
     new Date((today - TIMELINE_DAYS + 1 + i) * DAY * 1000).toISOString().slice(0, 10)
   );
-  const total = (m: Record<Bucket, number>): number => BANDS.reduce((s, b) => s + m[b], 0);
-  const max = Math.max(15, ...slots.map((d) => total(byDay.get(d) ?? { immediate: 0, near: 0, medium: 0, other: 0 })));
+  const minutes = slots.map((d) => byDay.get(d) ?? emptyBuckets());
+  const max = Math.max(15, ...minutes.map(total));
   const plotH = H - TOP - BOTTOM;
   const step = (W - LEFT * 2) / TIMELINE_DAYS;
   const bars = slots.map((day, i): TimelineBar => {
-    const m = byDay.get(day) ?? { immediate: 0, near: 0, medium: 0, other: 0 };
+    const m = minutes[i];
     let y = H - BOTTOM;
     const rects: TimelineBar["rects"] = [];
-    for (const band of BANDS) {
+    for (const band of BUCKETS) {
       const h = (m[band] / max) * plotH;
       if (h <= 0) continue;
       y -= h;
@@ -71,8 +72,9 @@ export function timelineChart(days: readonly TimelineDay[], now: number): Timeli
     return { x: round(x), width: round(step * 0.7), rects, label: day.slice(8, 10), labelX: round(x + step * 0.35) };
   });
   const rows = days
-    .filter((d) => total(d.minutes) > 0)
-    .map((d) => ({ day: dayWords(d.day), minutes: d.minutes, total: total(d.minutes), words: rowWords(d.minutes, total(d.minutes)) }))
+    .map((d) => ({ day: dayWords(d.day), minutes: d.minutes, total: total(d.minutes) }))
+    .filter((r) => r.total > 0)
+    .map((r) => ({ ...r, words: rowWords(r.minutes, r.total) }))
     .reverse();
   return {
     width: W,
@@ -80,14 +82,18 @@ export function timelineChart(days: readonly TimelineDay[], now: number): Timeli
     max,
     bars,
     axisY: H - BOTTOM,
-    legend: BANDS.map((b) => BAND_LOOK[b]),
+    legend: BUCKETS.map((b) => BAND_LOOK[b]),
     rows
   };
 }
 
+function total(m: Record<Bucket, number>): number {
+  return BUCKETS.reduce((s, b) => s + m[b], 0);
+}
+
 /** "30 min very close, 10 min close, 5 min further: 45 min in all" (bands with no time left out). */
 function rowWords(m: Record<Bucket, number>, all: number): string {
-  const parts = BANDS.filter((b) => m[b] > 0).map((b) => `${m[b]} min ${BAND_LOOK[b].words}`);
+  const parts = BUCKETS.filter((b) => m[b] > 0).map((b) => `${m[b]} min ${BAND_LOOK[b].words}`);
   return parts.length > 1 ? `${parts.join(", ")}: ${all} min in all` : parts.join("");
 }
 
