@@ -207,7 +207,7 @@ describe("the staff dashboard in Chromium (playwright-core, Debian's /usr/bin/ch
         connectTimeoutMs: 15_000,
         now: sim.now,
         timerOf: sim.timerOf,
-        sleep: async (ms) => sim.wait(ms / 1000)
+        sleep: sim.sleep
       }),
       (e) => hub.publish(e),
       sim.now
@@ -311,7 +311,7 @@ describe("the staff dashboard in Chromium (playwright-core, Debian's /usr/bin/ch
       passes: 4,
       signal: stop.signal,
       now: sim.now,
-      sleep: async (ms) => sim.wait(ms / 1000),
+      sleep: sim.sleep,
       timerOf: sim.timerOf,
       passSteps: true,
       between: jobs.between,

@@ -1,13 +1,9 @@
 import * as crypto from "node:crypto";
 import { PrivateTracerError } from "../errors";
-import type { SyncLink, Transport } from "../ble/transport";
-import type { KioskSecret } from "../keys/kiosk-identity";
 import { UploadDeliveryError } from "../keys/upload-deliver";
 import type { SyncProgress } from "../sync/client";
-import type { SyncTimer } from "../sync/wire";
-import { DiagnoseOutcome, diagnose } from "./diagnose";
+import { DiagnoseOptions, DiagnoseOutcome, diagnose } from "./diagnose";
 import { DiagnosisCounter } from "./statistics";
-import type { KioskDir } from "./kiosk-dir";
 import type { RadioJobContext } from "./service";
 
 /**
@@ -51,43 +47,17 @@ export type DiagnoseRunner = (
   onProgress: (e: SyncProgress) => void
 ) => Promise<DiagnoseOutcome>;
 
-export interface DiagnoseRunnerOptions {
-  kiosk: KioskDir;
-  transport: Transport;
-  kioskKey: KioskSecret;
-  uploadTo: string;
-  searchMs: number;
-  consentWaitMs: number;
-  scanMs: number;
-  connectTimeoutMs: number;
-  now?: () => number;
-  timerOf?: (link: SyncLink) => SyncTimer | undefined;
-  sleep?: (ms: number) => Promise<void>;
-}
+/** What `diagnose()` takes that stays the same from one diagnosis to the next (the token, code and keys come with each job). */
+export type DiagnoseRunnerOptions = Pick<
+  DiagnoseOptions,
+  "kiosk" | "transport" | "kioskKey" | "searchMs" | "consentWaitMs" | "scanMs" | "connectTimeoutMs" | "now" | "timerOf" | "sleep"
+> & { uploadTo: string };
 
 /** The real runner: `diagnose()` with the keys the service has in use. */
 export function diagnoseRunner(o: DiagnoseRunnerOptions): DiagnoseRunner {
   // One for the runner's life: a wearer diagnosed twice in a week through this kiosk counts once.
   const stats = new DiagnosisCounter(o.kiosk.store, o.now ?? (() => Math.floor(Date.now() / 1000)));
-  return (request, ctx, onProgress) =>
-    diagnose({
-      kiosk: o.kiosk,
-      transport: o.transport,
-      tokenId: request.tokenId,
-      code: request.code,
-      kioskKey: o.kioskKey,
-      uploadTo: o.uploadTo,
-      keys: ctx.keys,
-      searchMs: o.searchMs,
-      consentWaitMs: o.consentWaitMs,
-      scanMs: o.scanMs,
-      connectTimeoutMs: o.connectTimeoutMs,
-      now: o.now,
-      timerOf: o.timerOf,
-      sleep: o.sleep,
-      onProgress,
-      stats
-    });
+  return (request, ctx, onProgress) => diagnose({ ...o, tokenId: request.tokenId, code: request.code, keys: ctx.keys, onProgress, stats });
 }
 
 /** A diagnosis is already waiting for that token: a second one would ask the wearer to press twice. */

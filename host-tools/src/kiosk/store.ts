@@ -959,20 +959,7 @@ function secretAad(tokenId: string): string {
 }
 
 /** Every column named, null where the sync did not learn it (coalesce keeps the stored value). */
-interface StatusParams {
-  tokenId: string;
-  lastSyncAt: number | null;
-  battery: number | null;
-  clockDriftS: number | null;
-  faults: number | null;
-  boots: number | null;
-  riskLevel: number | null;
-  riskReason: number | null;
-  riskAt: number | null;
-  exposureDay: string | null;
-  exposureMinutes: number | null;
-  ackedTo: number | null;
-}
+type StatusParams = { tokenId: string } & { -readonly [K in keyof StatusUpdate]-?: Exclude<StatusUpdate[K], undefined> };
 
 function toRecord(r: TokenRow): TokenRecord {
   return {

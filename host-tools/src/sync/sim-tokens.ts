@@ -89,6 +89,8 @@ export interface SimTokens {
   save(): void;
   /** Let simulated time pass (the tokens keep logging and advertising). */
   wait(seconds: number): void;
+  /** `wait` in milliseconds, as the kiosk service's and `diagnose()`'s `sleep` option takes it. */
+  sleep(ms: number): Promise<void>;
 }
 
 function hexId(b: Uint8Array): string {
@@ -245,6 +247,7 @@ export async function openSimTokens(o: SimTokensOptions): Promise<SimTokens> {
       scheduler.runUntil(scheduler.now + OPEN_PRESS_MS / 1000 + 0.5);
     },
     wait: (seconds) => scheduler.runUntil(scheduler.now + seconds),
+    sleep: async (ms) => void scheduler.runUntil(scheduler.now + ms / 1000),
     save: () => {
       for (const t of tokens) {
         try {

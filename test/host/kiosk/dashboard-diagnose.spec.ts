@@ -176,7 +176,7 @@ describe("kiosk dashboard: reporting a diagnosis", function () {
         connectTimeoutMs: 15_000,
         now: sim.now,
         timerOf: sim.timerOf,
-        sleep: async (ms) => sim.wait(ms / 1000)
+        sleep: sim.sleep
       }),
       (e) => hub.publish(e),
       sim.now

@@ -108,7 +108,7 @@ describe("kiosk diagnose over HTTP: delivered to the receiver, or kept in the ou
       connectTimeoutMs: 15_000,
       now: sim.now,
       timerOf: sim.timerOf,
-      sleep: async (ms) => sim.wait(ms / 1000),
+      sleep: sim.sleep,
       // The wearer presses the button once while the kiosk waits.
       onProgress: (e) => void (e.kind === "consent-wait" && sim.tokens[0].token.pressButton(200))
     };

@@ -60,7 +60,7 @@ describe("kiosk diagnose: a wearer's keys uploaded with the code and their press
       connectTimeoutMs: 15_000,
       now: sim.now,
       timerOf: sim.timerOf,
-      sleep: async (ms) => sim.wait(ms / 1000),
+      sleep: sim.sleep,
       // The wearer presses the button once while the kiosk waits.
       onProgress: (e) => void (e.kind === "consent-wait" && sim.tokens[0].token.pressButton(200))
     });
@@ -97,7 +97,7 @@ describe("kiosk diagnose: a wearer's keys uploaded with the code and their press
       connectTimeoutMs: 15_000,
       now: sim.now,
       timerOf: sim.timerOf,
-      sleep: async (ms: number) => sim.wait(ms / 1000)
+      sleep: sim.sleep
     };
     await assert.rejects(diagnose({ ...base, code: "not a code", uploadDir: uploads }), /well-formed authorisation code/);
     await assert.rejects(diagnose({ ...base, code: CODE, uploadDir: path.join(root, "nowhere") }), /does not exist/);

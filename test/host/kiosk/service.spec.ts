@@ -51,7 +51,7 @@ describe("kiosk service: passes one after another, keys read again on schedule",
         passes: 40,
         signal: stop.signal,
         now: sim.now,
-        sleep: async (ms) => sim.wait(ms / 1000),
+        sleep: sim.sleep,
         timerOf: sim.timerOf,
         onEvent: (e) => {
           events.push(e);
@@ -118,7 +118,7 @@ describe("kiosk service: passes one after another, keys read again on schedule",
         passes: 120,
         signal: stop.signal,
         now: sim.now,
-        sleep: async (ms) => sim.wait(ms / 1000),
+        sleep: sim.sleep,
         timerOf: sim.timerOf,
         onEvent: (e) => {
           events.push(e);

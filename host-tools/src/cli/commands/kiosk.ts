@@ -492,7 +492,7 @@ export function register(program: Command, run: RunAction): void {
                     connectTimeoutMs: CONNECT_TIMEOUT_MS,
                     now: sim?.now,
                     timerOf: sim?.timerOf,
-                    sleep: sim ? async (ms) => sim!.wait(ms / 1000) : undefined
+                    sleep: sim?.sleep
                   }),
                   (e) => hub.publish(e)
                 )
@@ -555,7 +555,7 @@ export function register(program: Command, run: RunAction): void {
               passes: o.passes,
               signal: stop.signal,
               now: sim?.now,
-              sleep: sim ? async (ms) => sim!.wait(ms / 1000) : undefined,
+              sleep: sim?.sleep,
               timerOf: sim?.timerOf,
               onEvent: (e) => {
                 print(e);
@@ -642,7 +642,7 @@ export function register(program: Command, run: RunAction): void {
               connectTimeoutMs: CONNECT_TIMEOUT_MS,
               now: sim?.now,
               timerOf: sim?.timerOf,
-              sleep: sim ? async (ms) => sim!.wait(ms / 1000) : undefined,
+              sleep: sim?.sleep,
               onProgress: (e) => {
                 if (e.kind === "consent-wait")
                   say(`Ask the wearer to press the token's button once now (${Math.round(e.waitMs / 1000)} s)…`);

@@ -81,9 +81,10 @@ export function levelText(t: LevelFields, now: number): LevelText {
         key: "high",
         words: "High — ask staff",
         symbol: "▲",
-        advice: when
-          ? `Ask ${name} to take a test today: ${name} was near someone who tested positive${when}${since}. If the test is positive, report it here with the code the health authority gives.`
-          : `Ask ${name} to take a test today; the kiosk found time near someone who tested positive${since}. If the test is positive, report it here with the code the health authority gives.`,
+        advice:
+          `Ask ${name} to take a test today` +
+          (when ? `: ${name} was near someone who tested positive${when}` : "; the kiosk found time near someone who tested positive") +
+          `${since}. If the test is positive, report it here with the code the health authority gives.`,
         lowerBound
       };
     case 1:
@@ -93,9 +94,10 @@ export function levelText(t: LevelFields, now: number): LevelText {
           key: "low",
           words: "Low",
           symbol: "◆",
-          advice: when
-            ? `No test needed now. ${name} was near someone who tested positive${when}, but not close enough for long enough to need a test${since}. Watch for symptoms over the next days.`
-            : `No test needed now. ${name} was near someone who tested positive, but briefly or not close${since}. Watch for symptoms over the next days.`,
+          advice:
+            `No test needed now. ${name} was near someone who tested positive` +
+            (when ? `${when}, but not close enough for long enough to need a test` : ", but briefly or not close") +
+            `${since}. Watch for symptoms over the next days.`,
           lowerBound
         };
       return {

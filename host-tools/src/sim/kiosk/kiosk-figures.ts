@@ -78,7 +78,8 @@ function quantile(xs: number[], q: number): number | null {
 }
 
 const round1 = (x: number): number => Math.round(x * 10) / 10;
-const ratio = (a: number, b: number): number | null => (b ? Math.round((a / b) * 1000) / 1000 : null);
+/** a / b to three decimals; null when b is 0 (nothing to have a share of). */
+export const ratio = (a: number, b: number): number | null => (b ? Math.round((a / b) * 1000) / 1000 : null);
 
 /** Days around onset the health authority's configuration counts as infectious. */
 function infectiousDays(): { from: number; to: number } {
@@ -231,7 +232,7 @@ export function kioskFigures(i: KioskFigureInput): KioskFigures {
   };
 }
 
-const pctOrDash = (x: number | null): string => (x === null ? "–" : `${(100 * x).toFixed(1)} %`);
+export const pctOrDash = (x: number | null): string => (x === null ? "–" : `${(100 * x).toFixed(1)} %`);
 
 /** The kiosk's figures as lines of `simulate`'s text summary. */
 export function kioskSummary(k: KioskFigures): string[] {

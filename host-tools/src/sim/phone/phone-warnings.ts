@@ -7,7 +7,7 @@
  * warned. Scored against the same ground truth: the tokens' `exposed`. A
  * phone has one warning, so there is no level to grade.
  */
-import type { DiagnosisFigures } from "../kiosk/kiosk-figures";
+import { DiagnosisFigures, pctOrDash, ratio } from "../kiosk/kiosk-figures";
 import { AttenuationBuckets, DEFAULT_PHONE_BUCKETS, EXPOSED_WEIGHTED_MINUTES } from "./gaen-settings";
 import { PhoneBaseline, exposureOf } from "./phone-baseline";
 import { weightedMinutes } from "./phone-risk";
@@ -22,8 +22,6 @@ export interface PhoneWarnings {
   truePositives: number;
   buckets: string;
 }
-
-const ratio = (a: number, b: number): number | null => (b ? Math.round((a / b) * 1000) / 1000 : null);
 
 export function phoneWarnings(
   baseline: PhoneBaseline,
@@ -63,9 +61,7 @@ export function phoneWarnings(
   };
 }
 
-const pct = (x: number | null): string => (x === null ? "–" : `${(100 * x).toFixed(1)} %`);
-
 /** `simulate`'s text line, under the kiosk's warnings. */
 export function phoneWarningsLine(w: PhoneWarnings): string {
-  return `  GAEN phones   would warn with precision ${pct(w.precision)}, recall ${pct(w.recall)} (${w.truePositives} of ${w.warned} warned were exposed; ${w.exposed} exposed; ${w.buckets}, ≥ 15 weighted min)`;
+  return `  GAEN phones   would warn with precision ${pctOrDash(w.precision)}, recall ${pctOrDash(w.recall)} (${w.truePositives} of ${w.warned} warned were exposed; ${w.exposed} exposed; ${w.buckets}, ≥ 15 weighted min)`;
 }
