@@ -18,6 +18,7 @@ import { ARTIFACTS_DIR, KIOSK_SCREEN, PHONE_SCREEN, Viewport, assertAccessible, 
 import { testBundle } from "../helpers/firmware";
 import { CHEAP } from "../host/kiosk/dashboard-helpers";
 import { KEYS, TOKEN_ID, publishedBatch, writeEnrolmentStore, writeExposedImage } from "../host/kiosk/exposed-token";
+import { kioskRadio } from "../helpers/sim-radio";
 
 /**
  * The staff dashboard in Debian's Chromium (playwright-core), as a care
@@ -197,17 +198,11 @@ describe("the staff dashboard in Chromium (playwright-core, Debian's /usr/bin/ch
     jobs = new RadioJobQueue(
       diagnoseRunner({
         kiosk,
-        transport: sim.transport,
+        ...kioskRadio(sim),
         kioskKey,
         uploadTo: uploads,
-        searchMs: 60_000,
         // Long enough (in simulated time) for the page to say "press now" before the wearer presses.
-        consentWaitMs: 120_000,
-        scanMs: 5000,
-        connectTimeoutMs: 15_000,
-        now: sim.now,
-        timerOf: sim.timerOf,
-        sleep: sim.sleep
+        consentWaitMs: 120_000
       }),
       (e) => hub.publish(e),
       sim.now

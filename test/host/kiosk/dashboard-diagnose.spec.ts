@@ -15,6 +15,7 @@ import { openSimTokens } from "../../../host-tools/src/sync/sim-tokens";
 import { testBundle } from "../../helpers/firmware";
 import { Browser, CHEAP } from "./dashboard-helpers";
 import { KEYS, SECRET, T0, TOKEN_ID, writeExposedImage } from "./exposed-token";
+import { kioskRadio } from "../../helpers/sim-radio";
 
 /**
  * Reporting a diagnosis from the dashboard: the code is checked, a radio job
@@ -167,16 +168,10 @@ describe("kiosk dashboard: reporting a diagnosis", function () {
     const jobs = new RadioJobQueue(
       diagnoseRunner({
         kiosk,
-        transport: sim.transport,
+        ...kioskRadio(sim),
         kioskKey,
         uploadTo: uploads,
-        searchMs: 60_000,
-        consentWaitMs: 30_000,
-        scanMs: 5000,
-        connectTimeoutMs: 15_000,
-        now: sim.now,
-        timerOf: sim.timerOf,
-        sleep: sim.sleep
+        consentWaitMs: 30_000
       }),
       (e) => hub.publish(e),
       sim.now

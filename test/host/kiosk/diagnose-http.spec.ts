@@ -19,6 +19,7 @@ import { runCli } from "../../helpers/cli";
 import { testBundle } from "../../helpers/firmware";
 import { KEYS, SECRET, T0, TOKEN_ID, ownTeks, writeEnrolmentStore, writeExposedImage } from "./exposed-token";
 import { PASSPHRASE_ENV } from "../../../host-tools/src/provision/store";
+import { kioskRadio } from "../../helpers/sim-radio";
 
 /**
  * `kiosk diagnose --upload-to URL` (kiosk/diagnose.ts, keys/upload-deliver.ts)
@@ -98,17 +99,11 @@ describe("kiosk diagnose over HTTP: delivered to the receiver, or kept in the ou
     sim.openWindows();
     const base: Omit<DiagnoseOptions, "code"> = {
       kiosk,
-      transport: sim.transport,
+      ...kioskRadio(sim),
       tokenId: TOKEN_ID,
       kioskKey: KIOSK,
       keys: KEYS,
-      searchMs: 60_000,
       consentWaitMs: 30_000,
-      scanMs: 5000,
-      connectTimeoutMs: 15_000,
-      now: sim.now,
-      timerOf: sim.timerOf,
-      sleep: sim.sleep,
       // The wearer presses the button once while the kiosk waits.
       onProgress: (e) => void (e.kind === "consent-wait" && sim.tokens[0].token.pressButton(200))
     };

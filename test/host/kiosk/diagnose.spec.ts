@@ -10,6 +10,7 @@ import { parseUpload, uploadSignatureValid } from "../../../host-tools/src/keys/
 import { SimTokens, openSimTokens } from "../../../host-tools/src/sync/sim-tokens";
 import { testBundle } from "../../helpers/firmware";
 import { KEYS, SECRET, T0, TOKEN_ID, ownTeks, writeExposedImage } from "./exposed-token";
+import { kioskRadio } from "../../helpers/sim-radio";
 
 /**
  * A diagnosis at the kiosk (host-tools/src/kiosk/diagnose.ts) on the
@@ -48,19 +49,13 @@ describe("kiosk diagnose: a wearer's keys uploaded with the code and their press
     kiosk.store.setStatsOptIn(TOKEN_ID, T0 - 5 * 86400);
     const out = await diagnose({
       kiosk,
-      transport: sim.transport,
+      ...kioskRadio(sim),
       tokenId: TOKEN_ID,
       code: CODE,
       kioskKey: KIOSK,
       uploadDir: uploads,
       keys: KEYS,
-      searchMs: 60_000,
       consentWaitMs: 30_000,
-      scanMs: 5000,
-      connectTimeoutMs: 15_000,
-      now: sim.now,
-      timerOf: sim.timerOf,
-      sleep: sim.sleep,
       // The wearer presses the button once while the kiosk waits.
       onProgress: (e) => void (e.kind === "consent-wait" && sim.tokens[0].token.pressButton(200))
     });
@@ -87,17 +82,11 @@ describe("kiosk diagnose: a wearer's keys uploaded with the code and their press
     kiosk.store.setStatsOptIn(TOKEN_ID, T0 - 5 * 86400);
     const base = {
       kiosk,
-      transport: sim.transport,
+      ...kioskRadio(sim),
       tokenId: TOKEN_ID,
       kioskKey: KIOSK,
       keys: KEYS,
-      searchMs: 60_000,
-      consentWaitMs: 5000,
-      scanMs: 5000,
-      connectTimeoutMs: 15_000,
-      now: sim.now,
-      timerOf: sim.timerOf,
-      sleep: sim.sleep
+      consentWaitMs: 5000
     };
     await assert.rejects(diagnose({ ...base, code: "not a code", uploadDir: uploads }), /well-formed authorisation code/);
     await assert.rejects(diagnose({ ...base, code: CODE, uploadDir: path.join(root, "nowhere") }), /does not exist/);
