@@ -1,5 +1,5 @@
 import { strict as assert } from "node:assert";
-import { detectionFigures, pairDays } from "../../../host-tools/src/sim/metrics/detection-figures";
+import { detectionFigures, pairDays, rocCurve } from "../../../host-tools/src/sim/metrics/detection-figures";
 
 describe("sim/metrics: detection figures for tokens and phones alike", () => {
   const truth = new Set(["p1", "p2"]);
@@ -79,5 +79,56 @@ describe("sim/metrics: detection figures for tokens and phones alike", () => {
 
   it("the field is every ordered pair of the people, every day", () => {
     assert.equal(pairDays(50, 14), 50 * 49 * 14);
+  });
+
+  describe("the ROC curve", () => {
+    it("is the area the AUC measures: under every cut's point, closed to (1, 1) by the unheard tie", () => {
+      // 40 contacts and 160 others among 1,000 pair-days: contacts score higher on average, with ties.
+      let x = 7;
+      const rand = (): number => (x = (x * 1103515245 + 12345) % 2147483648) / 2147483648;
+      const scores = new Map<string, number>();
+      const contacts = new Set<string>();
+      for (let i = 0; i < 200; i++) {
+        const key = `k${i}`;
+        const real = i < 40;
+        if (real) contacts.add(key);
+        if (real && i % 10 === 0) continue; // four contacts never heard
+        scores.set(key, Math.round((real ? 20 : 5) + 15 * rand()));
+      }
+      const roc = rocCurve(scores, contacts, 1000, 0);
+      let area = 0;
+      const pts = [...roc, { cut: 0, falsePositiveRate: 1, truePositiveRate: 1 }];
+      for (let i = 1; i < pts.length; i++)
+        area += ((pts[i].falsePositiveRate - pts[i - 1].falsePositiveRate) * (pts[i].truePositiveRate + pts[i - 1].truePositiveRate)) / 2;
+      const f = detectionFigures(scores, 20, contacts, new Set(), 1000);
+      assert.ok(Math.abs(area - f.auc) < 1e-9, `area ${area} vs AUC ${f.auc}`);
+      // It ends at every heard contact found: 36 of 40.
+      assert.equal(roc[roc.length - 1].truePositiveRate, 36 / 40);
+    });
+
+    it("flags tied pair-days together and is thinned to the step asked, never going back", () => {
+      const scores = new Map([
+        ["p1", 3],
+        ["n1", 3],
+        ["p2", 2],
+        ["n2", 1]
+      ]);
+      const all = rocCurve(scores, truth, 6, 0);
+      assert.deepEqual(
+        all.map((p) => [p.cut, p.truePositiveRate, p.falsePositiveRate]),
+        [
+          [null, 0, 0],
+          [3, 0.5, 0.25],
+          [2, 1, 0.25],
+          [1, 1, 0.5]
+        ]
+      );
+      const thin = rocCurve(scores, truth, 6, 0.6);
+      // Cut 3 moves neither rate by 0.6 and is left out; cut 2 moves the recall by 1; the last point always stays.
+      assert.deepEqual(
+        thin.map((p) => p.cut),
+        [null, 2, 1]
+      );
+    });
   });
 });

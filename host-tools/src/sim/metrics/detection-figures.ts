@@ -31,6 +31,8 @@ export interface DetectionFigures {
   /** False positives that were near misses. */
   nearMisses: number;
   groundTruthContacts: number;
+  /** The ROC curve the AUC is the area under (rocCurve). */
+  roc: RocPoint[];
 }
 
 /** Count of values in `sorted` (ascending) below x and equal to x. */
@@ -96,8 +98,48 @@ export function detectionFigures(
     falsePositives: fp,
     falseNegatives: truth.size - tp,
     nearMisses: fpNear,
-    groundTruthContacts: truth.size
+    groundTruthContacts: truth.size,
+    roc: rocCurve(scores, truth, universe)
   };
+}
+
+/** One point of a ROC curve: flagged at score ≥ `cut`. */
+export interface RocPoint {
+  /** null: the first point, nothing flagged. */
+  cut: number | null;
+  /** Share of the pair-days that were not close contacts flagged (unheard ones included, never flagged). */
+  falsePositiveRate: number;
+  /** Share of the close contacts flagged: the recall. */
+  truePositiveRate: number;
+}
+
+/**
+ * The ROC curve of a score, from the strictest cut down to every heard
+ * pair-day flagged, thinned to steps of about `step` in either rate (the
+ * JSON and the report need its shape, not every one of thousands of cuts).
+ * Scores at or below 0 are never flagged, like the pair-days never heard:
+ * the curve ends where the detector has nothing more to say, and the AUC of
+ * detectionFigures closes it to (1, 1) with the tie.
+ */
+export function rocCurve(scores: ReadonlyMap<string, number>, truth: ReadonlySet<string>, universe: number, step = 0.01): RocPoint[] {
+  const heard = [...scores].filter(([, s]) => s > 0).sort((a, b) => b[1] - a[1]);
+  const negatives = Math.max(1, universe - truth.size);
+  const positives = Math.max(1, truth.size);
+  const out: RocPoint[] = [{ cut: null, falsePositiveRate: 0, truePositiveRate: 0 }];
+  let tp = 0;
+  let fp = 0;
+  for (let i = 0; i < heard.length; i++) {
+    if (truth.has(heard[i][0])) tp++;
+    else fp++;
+    // A cut sits between distinct scores only: tied pair-days are flagged together.
+    if (i + 1 < heard.length && heard[i + 1][1] === heard[i][1]) continue;
+    const p = { cut: heard[i][1], falsePositiveRate: fp / negatives, truePositiveRate: tp / positives };
+    const last = out[out.length - 1];
+    if (i + 1 < heard.length && p.falsePositiveRate - last.falsePositiveRate < step && p.truePositiveRate - last.truePositiveRate < step)
+      continue;
+    out.push(p);
+  }
+  return out;
 }
 
 /** Ordered pair-days among `people` over `days`: the size of the field both detectors are scored on. */

@@ -34,7 +34,7 @@ export const SWEEP_THRESHOLDS_DB: readonly number[] = Array.from({ length: 41 },
 export interface DetectionToken {
   /** Person id (the ground truth's name for the wearer). */
   person: string;
-  encounters: ReadonlyArray<Pick<LoggedRecord, "time" | "rpiPrefix" | "meanRssi" | "aem1">>;
+  encounters: ReadonlyArray<Pick<LoggedRecord, "time" | "rpiPrefix" | "meanRssi" | "maxRssi" | "count" | "aem1">>;
   teks: ReadonlyArray<{ rollingStart: number; tek: Uint8Array }>;
 }
 
@@ -47,7 +47,14 @@ export interface ScanScheduleFigures {
 /** One scan in which `receiver` heard one of `sender`'s RPIs, with the time GAEN credits it. */
 export interface CreditedScan {
   day: string;
+  /** Unix seconds of the scan. */
+  time: number;
+  /** Typical attenuation: from the mean RSSI of the packets heard. */
   attenuationDb: number;
+  /** Minimum attenuation: from the strongest packet heard. */
+  minAttenuationDb: number;
+  /** Packets heard at or above the token's logging floor (a token counts up to 8 a record). */
+  packets: number;
   seconds: number;
 }
 
@@ -92,11 +99,13 @@ export async function exposuresFromLogs(tokens: readonly DetectionToken[], sched
   });
   const sightings: Sighting[] = [];
   const heardBy: number[] = [];
+  const records: Array<DetectionToken["encounters"][number]> = [];
   tokens.forEach((t, ti) => {
     for (const e of t.encounters) {
       // The log keeps AEM byte 1 (the sender's power) only: the matcher decrypts it.
       sightings.push({ time: e.time, rpi: e.rpiPrefix, rssi: e.meanRssi, aemTx: e.aem1, line: sightings.length + 1 });
       heardBy.push(ti);
+      records.push(e);
     }
   });
   const out: ExposureByPairDay = new Map();
@@ -118,7 +127,22 @@ export async function exposuresFromLogs(tokens: readonly DetectionToken[], sched
       for (const s of w.scans) {
         const day = utcDay(s.time);
         const key = pairDayKey(tokens[r].person, sender, day);
-        const credited = { day, attenuationDb: s.typicalAttenuationDb, seconds: s.secondsSinceLastScan };
+        let minAttenuationDb = Infinity;
+        let packets = 0;
+        for (const m of s.sightings) {
+          const r = records[m.sightingIndex];
+          // The sender's power is the same for the mean and the peak: the peak is (max − mean) dB less attenuated.
+          minAttenuationDb = Math.min(minAttenuationDb, m.attenuationDb - (r.maxRssi - r.meanRssi));
+          packets += r.count;
+        }
+        const credited: CreditedScan = {
+          day,
+          time: s.time,
+          attenuationDb: s.typicalAttenuationDb,
+          minAttenuationDb,
+          packets,
+          seconds: s.secondsSinceLastScan
+        };
         const l = out.get(key);
         if (l) l.push(credited);
         else out.set(key, [credited]);

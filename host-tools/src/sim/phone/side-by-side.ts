@@ -48,7 +48,12 @@ function roundedOnly(f: DetectionFigures): RoundedFigures {
     falsePositives: f.falsePositives,
     falseNegatives: f.falseNegatives,
     nearMisses: f.nearMisses,
-    groundTruthContacts: f.groundTruthContacts
+    groundTruthContacts: f.groundTruthContacts,
+    roc: f.roc.map((p) => ({
+      cut: p.cut === null ? null : round3(p.cut),
+      falsePositiveRate: Math.round(p.falsePositiveRate * 1e4) / 1e4,
+      truePositiveRate: Math.round(p.truePositiveRate * 1e4) / 1e4
+    }))
   };
 }
 
