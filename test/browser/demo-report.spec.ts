@@ -89,6 +89,27 @@ function synthetic(): ReportData {
       compare: [
         { label: "tokens, band classifier", precision: 0.51, recall: 0.74, f1: 0.604 },
         { label: "GAEN phones, narrowNetV1", precision: 0.28, recall: 1, f1: 0.437 }
+      ],
+      roc: [
+        {
+          label: "tokens, ≥ 15 min at ≤ 53 dB",
+          auc: 0.81,
+          points: [
+            [0, 0],
+            [0.1, 0.39],
+            [0.3, 0.7]
+          ],
+          at: { falsePositiveRate: 0.1, recall: 0.39, precision: 0.93, f1: 0.55 }
+        },
+        {
+          label: "GAEN phones, narrowNetV1",
+          auc: 0.77,
+          points: [
+            [0, 0],
+            [0.6, 1]
+          ],
+          at: { falsePositiveRate: 0.6, recall: 1, precision: 0.28, f1: 0.437 }
+        }
       ]
     },
     timeline: {
@@ -158,7 +179,7 @@ const CANVAS_FIGURES = `Array.from(document.querySelectorAll(".chart")).map(func
   return { chart: el.id, width: c.width, height: c.height, coloured: coloured, drawn: drawn };
 })`;
 
-const CHARTS = ["chart-rssi", "chart-roc", "chart-battery", "chart-retention"];
+const CHARTS = ["chart-rssi", "chart-pr", "chart-battery", "chart-retention"];
 
 async function count(page: Page, selector: string): Promise<number> {
   return page.locator(selector).count();
@@ -238,12 +259,22 @@ describe("the demo report in Chromium (playwright-core, Debian's /usr/bin/chromi
           assert.equal(await count(p.page, "svg.timeline .event-warning"), 1, "a mark per warning");
           // The other detectors on the same contacts: named in the chart's text alternative and in a table.
           assert.match(
-            (await p.page.getAttribute("#chart-roc canvas", "aria-label")) ?? "",
+            (await p.page.getAttribute("#chart-pr canvas", "aria-label")) ?? "",
             /GAEN phones, narrowNetV1: precision 0\.28, recall 1\./
           );
           assert.match(
-            (await p.page.locator("section:has(#chart-roc) table.compare").innerText()).replace(/\s+/g, " "),
+            (await p.page.locator("section:has(#chart-pr) table.compare").innerText()).replace(/\s+/g, " "),
             /tokens, band classifier 0\.510 0\.740 0\.604 GAEN phones, narrowNetV1 0\.280 1\.000 0\.437/
+          );
+          // Every detector's ROC curve: a line and a marker each, named with its area in the picture's text and in its table.
+          assert.equal(await count(p.page, "svg.roc path[stroke-width='2.5'][fill='none']"), 2, "a curve per detector");
+          assert.match(
+            (await p.page.getAttribute("svg.roc", "aria-label")) ?? "",
+            /tokens, ≥ 15 min at ≤ 53 dB, AUC 0\.81, at its cut 39 % of close contacts found for 10 % of other pair-days flagged; GAEN phones, narrowNetV1, AUC 0\.77/
+          );
+          assert.match(
+            (await p.page.locator("table.roc-table").innerText()).replace(/\s+/g, " "),
+            /tokens, ≥ 15 min at ≤ 53 dB 0\.810 39\.0 % 10\.0 % 93\.0 % 0\.550 GAEN phones, narrowNetV1 0\.770 100\.0 % 60\.0 % 28\.0 % 0\.437/
           );
           assert.deepEqual(p.blocked, [], "no request left the file");
           assert.deepEqual(p.errors, [], "no script error");

@@ -11,7 +11,7 @@ import { DEFAULT_THRESHOLD_DB } from "../../sim/metrics/detection";
 import { runMetrics } from "../../sim/metrics/run-metrics";
 import { metricsSummary, tokenTable } from "../../sim/metrics/format";
 import { kioskSummary } from "../../sim/kiosk/kiosk-figures";
-import { checkReportTarget, writeRunReport } from "../../sim/report";
+import { checkReportTarget, rocSeries, writeRunReport } from "../../sim/report";
 import { runPhoneBaseline } from "../../sim/phone/phone-baseline";
 import { PhoneWarnings, phoneWarnings, phoneWarningsLine } from "../../sim/phone/phone-warnings";
 import { phoneDetection } from "../../sim/phone/phone-detection";
@@ -212,13 +212,20 @@ export function register(program: Command, run: RunAction): void {
               ...(phone ? [point(`GAEN phones, ${phone.buckets}`, phone)] : []),
               ...(phone?.classifier ? [point("GAEN phones, band classifier", phone.classifier)] : [])
             ];
+            const roc = [
+              rocSeries(`tokens, ≥ 15 min at ≤ ${metrics.detection.thresholdDb} dB`, token),
+              ...(token.classifier ? [rocSeries("tokens, band classifier", token.classifier)] : []),
+              ...(phone ? [rocSeries(`GAEN phones, ${phone.buckets}`, phone)] : []),
+              ...(phone?.classifier ? [rocSeries("GAEN phones, band classifier", phone.classifier)] : [])
+            ];
             const bytes = await writeRunReport(opts.report, {
               scenario,
               run: result,
               metrics,
               board: opts.board,
               seed: opts.seed,
-              compare
+              compare,
+              roc
             });
             process.stderr.write(`report written to ${opts.report} (${Math.round(bytes / 1024)} KB)\n`);
           }

@@ -28,6 +28,8 @@ export interface DetectionFigures {
   truePositives: number;
   falsePositives: number;
   falseNegatives: number;
+  /** Share of the pair-days that were not close contacts flagged: the operating point's x on the ROC curve. */
+  falsePositiveRate: number;
   /** False positives that were near misses. */
   nearMisses: number;
   groundTruthContacts: number;
@@ -97,6 +99,7 @@ export function detectionFigures(
     truePositives: tp,
     falsePositives: fp,
     falseNegatives: truth.size - tp,
+    falsePositiveRate: universe > truth.size ? fp / (universe - truth.size) : 0,
     nearMisses: fpNear,
     groundTruthContacts: truth.size,
     roc: rocCurve(scores, truth, universe)

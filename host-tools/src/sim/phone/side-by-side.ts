@@ -47,6 +47,7 @@ function roundedOnly(f: DetectionFigures): RoundedFigures {
     truePositives: f.truePositives,
     falsePositives: f.falsePositives,
     falseNegatives: f.falseNegatives,
+    falsePositiveRate: Math.round(f.falsePositiveRate * 1e4) / 1e4,
     nearMisses: f.nearMisses,
     groundTruthContacts: f.groundTruthContacts,
     roc: f.roc.map((p) => ({

@@ -82,7 +82,7 @@ export const CLIENT_SCRIPT = `
     var x = curve.map(function (c) { return c.recall; });
     var chosen = curve.map(function (c) { return c.thresholdDb === d.thresholdDb ? c.precision : null; });
     var th = curve.map(function (c) { return c.thresholdDb; });
-    chart("chart-roc", {
+    chart("chart-pr", {
       scales: { x: { time: false, range: [0, 1.02] }, y: { range: [0, 1.05] } },
       axes: [axis(["recall: share of real close contacts found", "recall"]), axis(["precision: share of found that are real", "precision"], { size: 60 })],
       series: [

@@ -9,7 +9,7 @@ import { UserError } from "../../errors";
 import { ReportInput, reportData } from "./report-data";
 import { writeReport } from "./report-html";
 
-export { reportData } from "./report-data";
+export { reportData, rocSeries } from "./report-data";
 export { reportHtml, writeReport } from "./report-html";
 export type { ReportData } from "./types";
 

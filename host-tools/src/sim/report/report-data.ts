@@ -5,6 +5,7 @@
  * against true distance) is computed here from what it does hold.
  */
 import type { KioskFigures } from "../kiosk/kiosk-figures";
+import type { DetectionFigures } from "../metrics/detection-figures";
 import type { RunMetrics } from "../metrics/run-metrics";
 import type { MetricsRun } from "../metrics/simulate-for-metrics";
 import { readTokenFlash, storageOf } from "../metrics/token-flash";
@@ -14,7 +15,7 @@ import { Scenario } from "../world/scenario";
 import { parseClock, startUnix } from "../world/scenario-load";
 import { floorPlanData } from "./floor-data";
 import { rssiSample } from "./rssi-sample";
-import { DetectorPoint, ReportData, TimelineData, TokenRow } from "./types";
+import { DetectorPoint, ReportData, RocSeries, TimelineData, TokenRow } from "./types";
 
 export interface ReportInput {
   scenario: Scenario;
@@ -27,6 +28,21 @@ export interface ReportInput {
   rssiPoints?: number;
   /** Other detectors on the same contacts, drawn beside the tokens' threshold curve. */
   compare?: DetectorPoint[];
+  /** ROC curves of every detector on the same contacts. */
+  roc?: RocSeries[];
+}
+
+/** A detector's figures as the report's ROC chart takes them. */
+export function rocSeries(
+  label: string,
+  f: Pick<DetectionFigures, "auc" | "roc" | "falsePositiveRate" | "recall" | "precision" | "f1">
+): RocSeries {
+  return {
+    label,
+    auc: f.auc,
+    points: f.roc.map((p) => [p.falsePositiveRate, p.truePositiveRate]),
+    at: { falsePositiveRate: f.falsePositiveRate, recall: f.recall, precision: f.precision, f1: f.f1 }
+  };
 }
 
 const DAY = 86400;
@@ -122,7 +138,8 @@ export async function reportData(i: ReportInput): Promise<ReportData> {
       recall: d.recall,
       groundTruthContacts: d.groundTruthContacts,
       curve: d.curve.map((c) => ({ thresholdDb: c.thresholdDb, precision: c.precision, recall: c.recall })),
-      compare: i.compare ?? []
+      compare: i.compare ?? [],
+      roc: i.roc ?? []
     },
     timeline: run.kiosk ? timelineData(scenario, start, world.days, run.kiosk) : null,
     tokens: tokenRows,

@@ -11,6 +11,7 @@ import { CLIENT_SCRIPT } from "./client-script";
 import { floorPlanLegend, floorPlanSvg } from "./floor-plan-svg";
 import { esc } from "./svg";
 import { timelineList, timelineSvg } from "./timeline-svg";
+import { rocSvg } from "./roc-svg";
 import { ReportData } from "./types";
 
 export interface ReportAssets {
@@ -55,6 +56,9 @@ h2 { font-size: 1.35rem; margin: 0 0 0.2em; line-height: 1.3; }
 section { background: #FFFFFF; border: 1px solid #D6D6D6; border-radius: 10px; padding: 16px; margin: 0 0 18px; }
 .caption { margin: 0 0 12px; color: #2B2B2B; }
 .floor-plan, .timeline { width: 100%; height: auto; display: block; }
+.roc { width: 100%; max-width: 560px; height: auto; display: block; }
+.wide { overflow-x: auto; }
+.wide:focus-visible { outline: 3px solid #0072B2; outline-offset: 2px; }
 .floor-plan { max-height: 75vh; }
 .timeline-panel { margin: 0 0 12px; }
 .chart { width: 100%; min-height: 240px; }
@@ -142,10 +146,18 @@ export function reportHtml(d: ReportData, assets: ReportAssets = uplotAssets()):
       `<div class="chart" id="chart-rssi"></div></section>`
   );
   sections.push(
-    `<section aria-labelledby="h-roc"><h2 id="h-roc">How well close contacts are found</h2>` +
+    `<section aria-labelledby="h-pr"><h2 id="h-pr">How well close contacts are found</h2>` +
       `<p class="caption">Each point is one attenuation threshold (40 to 80 dB): a higher threshold counts weaker signals as close, finding more of the ${d.detection.groundTruthContacts} real close contacts (recall) at the cost of more false alarms (precision); the ring marks the ${d.detection.thresholdDb} dB the tokens' figures use.</p>` +
-      `<div class="chart" id="chart-roc"></div>${detectionTable(d)}</section>`
+      `<div class="chart" id="chart-pr"></div>${detectionTable(d)}</section>`
   );
+  if (d.detection.roc.length) {
+    sections.push(
+      `<section aria-labelledby="h-roc"><h2 id="h-roc">Every detector on the same contacts</h2>` +
+        `<p class="caption">Each line is one detector as its cut moves from strict to lax: up is more of the ${d.detection.groundTruthContacts} real close contacts found, right is more of the other pair-days (a wearer and another, on one day) flagged by mistake. A line nearer the top left corner tells the two apart better; the marker is the cut the detector uses. Only pair-days the detector heard can be flagged: the straight end up to the top right corner is the rest, which it cannot rank.</p>` +
+        rocSvg(d.detection.roc) +
+        `</section>`
+    );
+  }
   if (d.timeline) {
     sections.push(
       `<section aria-labelledby="h-timeline"><h2 id="h-timeline">From a diagnosis to the warnings</h2>` +

@@ -70,6 +70,17 @@ export interface DetectionData {
   curve: Array<{ thresholdDb: number; precision: number; recall: number }>;
   /** Other detectors scored on the same contacts (the tokens' band classifier, GAEN phones): one point each. */
   compare: DetectorPoint[];
+  /** ROC curves of every detector scored on the same contacts, the tokens' rule first. */
+  roc: RocSeries[];
+}
+
+export interface RocSeries {
+  label: string;
+  auc: number;
+  /** [false-positive rate, true-positive rate] from the strictest cut to every heard pair-day flagged. */
+  points: Array<[number, number]>;
+  /** The figures at the cut the detector uses. */
+  at: { falsePositiveRate: number; recall: number; precision: number; f1: number };
 }
 
 export interface DetectorPoint {
