@@ -11,7 +11,7 @@
  * what detection scores; the kiosk only decides what stays in flash).
  */
 import { loadScenario } from "../host-tools/src/sim/world/scenario-load";
-import { nearMisses, trueCloseContacts } from "../host-tools/src/sim/metrics/detection";
+import { contactTruth } from "../host-tools/src/sim/metrics/detection";
 import { BandRun, fitBandModel, phoneRows, tokenRows } from "../host-tools/src/sim/metrics/band-dataset";
 import { runPhoneBaseline } from "../host-tools/src/sim/phone/phone-baseline";
 import { simulateForMetrics } from "../host-tools/src/sim/metrics/simulate-for-metrics";
@@ -34,14 +34,15 @@ async function run(detector: string, seed: number, days: number): Promise<BandRu
     const b = runPhoneBaseline({ scenario, days, seed });
     const truth = computeGroundTruth(new Movement(scenario, seed), days);
     const people = new Set(wearers);
-    return { rows: phoneRows(b, trueCloseContacts(truth, people), people), near: nearMisses(truth) };
+    const contacts = contactTruth(truth, people);
+    return { rows: phoneRows(b, contacts, people), contacts };
   }
   const r = await simulateForMetrics({ scenario, days, seed, board: "puckjs", firmware: "real", kiosk: false });
   const m = await runMetrics(r.world, { thresholdDb: DEFAULT_THRESHOLD_DB, schedule: r.boards.get("puckjs")!.schedule, logs: r.logs });
   const people = r.world.tokenResults.map((t) => t.person);
-  const truth = trueCloseContacts(r.world.groundTruth, new Set(people));
+  const contacts = contactTruth(r.world.groundTruth, new Set(people));
   const dates = r.world.groundTruth.days.map((d) => d.date);
-  return { rows: tokenRows(m.exposure, truth, people, dates), near: nearMisses(r.world.groundTruth) };
+  return { rows: tokenRows(m.exposure, contacts, people, dates), contacts };
 }
 
 async function main(): Promise<void> {

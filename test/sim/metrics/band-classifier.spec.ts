@@ -1,5 +1,12 @@
 import { strict as assert } from "node:assert";
-import { bandMinutes, features, fitLogistic, predict } from "../../../host-tools/src/sim/metrics/band-classifier";
+import {
+  bandMinutes,
+  features,
+  fitLogistic,
+  predict,
+  smoothedCredits,
+  tokenFeatures
+} from "../../../host-tools/src/sim/metrics/band-classifier";
 import { Rng } from "../../../host-tools/src/sim/prng";
 import { binCredits } from "../../../host-tools/src/sim/phone/phone-risk";
 
@@ -12,6 +19,25 @@ describe("sim/metrics: a close-contact classifier from minutes per attenuation b
       { attenuationDb: 90, seconds: 600 }
     ]);
     assert.deepEqual(m, [6, 0, 2, 0, 0, 0, 10]);
+  });
+
+  it("credits a token's scan at the packet-weighted mean of the pair's scans within 15 minutes of it", () => {
+    // Two scans of one stay, 500 s apart (2 packets each), and a lone scan half an hour later (1 packet), given out of order.
+    const scans = [
+      { time: 3000, attenuationDb: 70, packets: 1, seconds: 300 },
+      { time: 1000, attenuationDb: 50, packets: 2, seconds: 300 },
+      { time: 1500, attenuationDb: 60, packets: 2, seconds: 300 }
+    ];
+    assert.deepEqual(smoothedCredits(scans), [
+      { attenuationDb: 55, seconds: 300 },
+      { attenuationDb: 55, seconds: 300 },
+      { attenuationDb: 70, seconds: 300 }
+    ]);
+    // Both views go into the features: the 60 dB scan's 5 minutes move to the 51–55 dB band once smoothed.
+    const x = tokenFeatures(scans);
+    assert.equal(x.length, 14);
+    assert.deepEqual(x.slice(0, 7), features([0, 5, 0, 5, 0, 5, 0]));
+    assert.deepEqual(x.slice(7), features([0, 0, 10, 0, 0, 5, 0]));
   });
 
   it("learns that time at low attenuation means a close contact, and ranks held-out pair-days by it", () => {

@@ -2,8 +2,8 @@ import { strict as assert } from "node:assert";
 import { Scenario } from "../../../host-tools/src/sim/world/scenario";
 import { Movement } from "../../../host-tools/src/sim/world/movement";
 import { computeGroundTruth } from "../../../host-tools/src/sim/world/ground-truth";
-import { nearMisses, trueCloseContacts } from "../../../host-tools/src/sim/metrics/detection";
-import { BandRun, bandFigures, fitBandModel, phoneRows } from "../../../host-tools/src/sim/metrics/band-dataset";
+import { ContactTruth, contactTruth } from "../../../host-tools/src/sim/metrics/detection";
+import { BandRow, BandRun, CORE_RECALL_GOAL, bandFigures, fitBandModel, phoneRows } from "../../../host-tools/src/sim/metrics/band-dataset";
 import { runPhoneBaseline } from "../../../host-tools/src/sim/phone/phone-baseline";
 
 /** Six people in a hall: a–b at a table (1 m) for an hour, c–d 3 m apart, e–f 10 m apart, each pair on its own. */
@@ -28,11 +28,10 @@ const hall: Scenario = {
   }))
 };
 
-function run(seed: number): BandRun & { truth: Set<string> } {
+function run(seed: number): BandRun {
   const people = new Set(hall.people.map((p) => p.id));
-  const gt = computeGroundTruth(new Movement(hall, seed), 1);
-  const truth = trueCloseContacts(gt, people);
-  return { rows: phoneRows(runPhoneBaseline({ scenario: hall, days: 1, seed }), truth, people), near: nearMisses(gt), truth };
+  const contacts = contactTruth(computeGroundTruth(new Movement(hall, seed), 1), people);
+  return { rows: phoneRows(runPhoneBaseline({ scenario: hall, days: 1, seed }), contacts, people), contacts };
 }
 
 describe("sim/metrics: the band classifier on the phones' pair-days", function () {
@@ -47,10 +46,29 @@ describe("sim/metrics: the band classifier on the phones' pair-days", function (
   it("fitted on some seeds, finds the table and nothing else on another", () => {
     const model = fitBandModel([run(1), run(2), run(3)]);
     const test = run(4);
-    const f = bandFigures(model, test.rows, test.truth, test.near);
+    const f = bandFigures(model, test.rows, test.contacts);
     assert.equal(f.truePositives, 2);
     assert.equal(f.falsePositives, 0);
     assert.equal(f.auc, 1);
     assert.deepEqual(fitBandModel([run(1), run(2), run(3)]), model, "deterministic");
+  });
+
+  it("cuts where it still finds 9 in 10 of the contacts within 1.5 m of the training runs, and no stricter", () => {
+    // One feature, the closer the larger; 40 close contacts of which 30 were within 1.5 m, among 200 pair-days, overlapping the others.
+    const rows: BandRow[] = [];
+    const close = new Set<string>();
+    const core = new Set<string>();
+    for (let i = 0; i < 200; i++) {
+      const key = `k${i}`;
+      const real = i < 40;
+      if (real) close.add(key);
+      if (i < 30) core.add(key);
+      rows.push({ key, x: [real ? 1 + (i % 40) / 10 : (i % 50) / 10], closeContact: real, heard: true });
+    }
+    const contacts: ContactTruth = { close, core, near: new Set() };
+    const model = fitBandModel([{ rows, contacts }]);
+    const coreRecall = (cut: number): number => bandFigures({ ...model, cut }, rows, contacts).recallWithin1_5m;
+    assert.ok(coreRecall(model.cut) >= CORE_RECALL_GOAL, `recall within 1.5 m ${coreRecall(model.cut)} at the cut ${model.cut}`);
+    assert.ok(coreRecall(model.cut + 0.01) < CORE_RECALL_GOAL, "a stricter cut would miss more");
   });
 });

@@ -1,5 +1,11 @@
 import { strict as assert } from "node:assert";
+import type { ContactTruth } from "../../../host-tools/src/sim/metrics/detection";
 import { detectionFigures, pairDays, rocCurve } from "../../../host-tools/src/sim/metrics/detection-figures";
+
+/** Close contacts and near misses as the figures take them; none within 1.5 m unless given. */
+function against(close: Set<string>, near: Set<string> = new Set(), core: Set<string> = new Set()): ContactTruth {
+  return { close, near, core };
+}
 
 describe("sim/metrics: detection figures for tokens and phones alike", () => {
   const truth = new Set(["p1", "p2"]);
@@ -12,8 +18,7 @@ describe("sim/metrics: detection figures for tokens and phones alike", () => {
         ["n1", 10]
       ]),
       15,
-      truth,
-      new Set(),
+      against(truth),
       10
     );
     assert.equal(f.auc, 1);
@@ -28,8 +33,7 @@ describe("sim/metrics: detection figures for tokens and phones alike", () => {
         ["n1", 10]
       ]),
       15,
-      truth,
-      new Set(),
+      against(truth),
       10
     );
     assert.equal(f.auc, (8 + 3.5) / 16);
@@ -46,8 +50,7 @@ describe("sim/metrics: detection figures for tokens and phones alike", () => {
         ["n2", 16]
       ]),
       15,
-      truth,
-      new Set(["n1"]),
+      against(truth, new Set(["n1"])),
       12
     );
     assert.equal(f.precision, 0.5);
@@ -65,15 +68,29 @@ describe("sim/metrics: detection figures for tokens and phones alike", () => {
         ["n1", 0.5]
       ]),
       1,
-      truth,
-      new Set(),
+      against(truth),
       10
     );
     assert.equal(f.auc, 8 / 16);
   });
 
+  it("counts the contacts within 1.5 m found apart: an unheard one is missed, one under the cut too", () => {
+    const f = detectionFigures(
+      new Map([
+        ["p1", 30],
+        ["p2", 10],
+        ["p3", 40]
+      ]),
+      15,
+      against(new Set(["p1", "p2", "p3", "p4"]), new Set(), new Set(["p1", "p2", "p4"])),
+      20
+    );
+    assert.equal(f.recallWithin1_5m, 1 / 3);
+    assert.equal(f.recall, 2 / 4);
+  });
+
   it("nothing flagged and nothing to find is no error", () => {
-    const f = detectionFigures(new Map(), 15, new Set(), new Set(), 6);
+    const f = detectionFigures(new Map(), 15, against(new Set()), 6);
     assert.deepEqual([f.precision, f.recall, f.auc, f.nearMissPrecision], [1, 1, 1, 1]);
   });
 
@@ -100,7 +117,7 @@ describe("sim/metrics: detection figures for tokens and phones alike", () => {
       const pts = [...roc, { cut: 0, falsePositiveRate: 1, truePositiveRate: 1 }];
       for (let i = 1; i < pts.length; i++)
         area += ((pts[i].falsePositiveRate - pts[i - 1].falsePositiveRate) * (pts[i].truePositiveRate + pts[i - 1].truePositiveRate)) / 2;
-      const f = detectionFigures(scores, 20, contacts, new Set(), 1000);
+      const f = detectionFigures(scores, 20, against(contacts), 1000);
       assert.ok(Math.abs(area - f.auc) < 1e-9, `area ${area} vs AUC ${f.auc}`);
       // It ends at every heard contact found: 36 of 40.
       assert.equal(roc[roc.length - 1].truePositiveRate, 36 / 40);

@@ -31,7 +31,9 @@ const dayRoom: Scenario = {
   ]
 };
 
-type Figures = Record<"precision" | "recall" | "f1" | "auc" | "nearMissPrecision", number>;
+type Figures = Record<"precision" | "recall" | "recallWithin1_5m" | "f1" | "auc" | "nearMissPrecision" | "falsePositiveRate", number> & {
+  roc: Array<{ cut: number | null; falsePositiveRate: number; truePositiveRate: number }>;
+};
 
 describe("privatetracer simulate: tokens and GAEN phones side by side", function () {
   this.timeout(300_000);
@@ -58,9 +60,17 @@ describe("privatetracer simulate: tokens and GAEN phones side by side", function
   it("--json has detection.token and detection.phone with precision, recall, F1, AUC and near-miss precision in range", () => {
     const { token, phone } = withPhones.detection;
     assert.ok(phone, "detection.phone");
-    for (const f of [token, phone])
-      for (const k of ["precision", "recall", "f1", "auc", "nearMissPrecision"] as const)
+    for (const f of [token, phone]) {
+      for (const k of ["precision", "recall", "recallWithin1_5m", "f1", "auc", "nearMissPrecision", "falsePositiveRate"] as const)
         assert.ok(typeof f[k] === "number" && f[k] >= 0 && f[k] <= 1, `${k} ${f[k]}`);
+      // The ROC curve starts with nothing flagged, climbs in both rates, and passes through the detector's own cut.
+      assert.deepEqual(f.roc[0], { cut: null, falsePositiveRate: 0, truePositiveRate: 0 });
+      for (let i = 1; i < f.roc.length; i++) {
+        assert.ok(f.roc[i].falsePositiveRate >= f.roc[i - 1].falsePositiveRate && f.roc[i].truePositiveRate >= f.roc[i - 1].truePositiveRate);
+        assert.ok(f.roc[i].cut! < (f.roc[i - 1].cut ?? Infinity), "cuts from strict to lax");
+      }
+      assert.ok(f.roc.some((p) => p.truePositiveRate >= f.recall), "the curve reaches the recall at the detector's cut");
+    }
     const p = phone as unknown as { people: number; groundTruthContacts: number; buckets: string; settings: unknown[] };
     assert.equal(p.people, 5, "the phones are scored on the token wearers");
     assert.equal(p.groundTruthContacts, withPhones.detection.groundTruthContacts, "the same contacts");
@@ -92,7 +102,7 @@ describe("privatetracer simulate: tokens and GAEN phones side by side", function
   it("the text output puts the two on consecutive lines", () => {
     const r = simulate(["--scenario", file, "--days", "1", "--seed", "3", "--no-tokens"]);
     assert.equal(r.status, 0, r.stderr);
-    assert.match(r.stdout, /^tokens +precision [\d.]+ %, recall [\d.]+ %, F1 [\d.]+, AUC [\d.]+/m);
-    assert.match(r.stdout, /^GAEN phones +precision [\d.]+ %, recall [\d.]+ %, F1 [\d.]+, AUC [\d.]+.*narrowNetV1/m);
+    assert.match(r.stdout, /^tokens +precision [\d.]+ %, recall [\d.]+ % \([\d.]+ % within 1\.5 m\), F1 [\d.]+, AUC [\d.]+/m);
+    assert.match(r.stdout, /^GAEN phones +precision [\d.]+ %, recall [\d.]+ % \([\d.]+ % within 1\.5 m\), F1 [\d.]+, AUC [\d.]+.*narrowNetV1/m);
   });
 });

@@ -23,13 +23,13 @@ const pair: Scenario = {
 };
 
 describe("sim/world ground truth", () => {
-  it("counts the minutes a pair spent within 1, 2 and 3 m, per UTC day", () => {
+  it("counts the minutes a pair spent within 1, 1.5, 2 and 3 m, per UTC day", () => {
     const gt = computeGroundTruth(new Movement(pair, 1), 2);
     assert.equal(gt.days.length, 2);
     assert.equal(gt.days[0].date, "2024-05-06");
-    assert.deepEqual(gt.days[0].pairs, [{ a: "A", b: "B", within1m: 30, within2m: 30, within3m: 50 }]);
+    assert.deepEqual(gt.days[0].pairs, [{ a: "A", b: "B", within1m: 30, within1_5m: 30, within2m: 30, within3m: 50 }]);
     assert.equal(gt.days[1].date, "2024-05-07");
-    assert.deepEqual(gt.days[1].pairs, [{ a: "A", b: "B", within1m: 0, within2m: 10, within3m: 10 }]);
+    assert.deepEqual(gt.days[1].pairs, [{ a: "A", b: "B", within1m: 0, within1_5m: 10, within2m: 10, within3m: 10 }]);
   });
 
   it("a close contact is ≥ 15 minutes within 2 m in one day", () => {

@@ -8,9 +8,9 @@
 import type { PhoneBaseline } from "../phone/phone-baseline";
 import { exposureOf } from "../phone/phone-baseline";
 import { binCredits } from "../phone/phone-risk";
-import type { ExposureByPairDay } from "./detection";
+import type { ContactTruth, ExposureByPairDay } from "./detection";
 import { pairDayKey } from "./detection";
-import { LogisticModel, bandMinutes, features, fitLogistic, predict } from "./band-classifier";
+import { LogisticModel, bandMinutes, features, fitLogistic, predict, tokenFeatures } from "./band-classifier";
 import { DetectionFigures, detectionFigures } from "./detection-figures";
 
 export interface BandRow {
@@ -22,14 +22,14 @@ export interface BandRow {
 }
 
 export interface BandModel extends LogisticModel {
-  /** Probability at or above which a pair-day is flagged: the best F1 on the training rows. */
+  /** Probability at or above which a pair-day is flagged: see fitBandModel. */
   cut: number;
 }
 
 /** Rows from the tokens' credited scans. */
 export function tokenRows(
   exposure: ExposureByPairDay,
-  truth: ReadonlySet<string>,
+  contacts: ContactTruth,
   people: readonly string[],
   dates: readonly string[]
 ): BandRow[] {
@@ -40,13 +40,13 @@ export function tokenRows(
         if (rx === tx) continue;
         const key = pairDayKey(rx, tx, date);
         const scans = exposure.get(key);
-        rows.push({ key, x: features(bandMinutes(scans ?? [])), closeContact: truth.has(key), heard: !!scans });
+        rows.push({ key, x: tokenFeatures(scans ?? []), closeContact: contacts.close.has(key), heard: !!scans });
       }
   return rows;
 }
 
 /** Rows from the phone baseline's seconds per attenuation. */
-export function phoneRows(b: PhoneBaseline, truth: ReadonlySet<string>, people: ReadonlySet<string>): BandRow[] {
+export function phoneRows(b: PhoneBaseline, contacts: ContactTruth, people: ReadonlySet<string>): BandRow[] {
   const rows: BandRow[] = [];
   for (let day = 0; day < b.dates.length; day++)
     for (let rx = 0; rx < b.people.length; rx++)
@@ -54,7 +54,7 @@ export function phoneRows(b: PhoneBaseline, truth: ReadonlySet<string>, people: 
         if (rx === tx || !people.has(b.people[rx]) || !people.has(b.people[tx])) continue;
         const key = pairDayKey(b.people[rx], b.people[tx], b.dates[day]);
         const bins = exposureOf(b, rx, tx, day);
-        rows.push({ key, x: features(bandMinutes(bins ? binCredits(bins) : [])), closeContact: truth.has(key), heard: !!bins });
+        rows.push({ key, x: features(bandMinutes(bins ? binCredits(bins) : [])), closeContact: contacts.close.has(key), heard: !!bins });
       }
   return rows;
 }
@@ -68,26 +68,27 @@ function scores(m: LogisticModel, rows: readonly BandRow[]): Map<string, number>
   return new Map(rows.filter((r) => r.heard).map((r) => [r.key, predict(m, r.x) - p0]));
 }
 
-export function bandFigures(
-  m: BandModel,
-  rows: readonly BandRow[],
-  truth: ReadonlySet<string>,
-  near: ReadonlySet<string>
-): DetectionFigures {
+export function bandFigures(m: BandModel, rows: readonly BandRow[], contacts: ContactTruth): DetectionFigures {
   const p0 = predict(m, rows.length ? rows[0].x.map(() => 0) : []);
-  return detectionFigures(scores(m, rows), m.cut - p0, truth, near, rows.length);
+  return detectionFigures(scores(m, rows), m.cut - p0, contacts, rows.length);
 }
 
-/** One run's rows with its near misses (keys of different runs may coincide, so runs stay apart). */
+/** One run's rows with what they are judged against (keys of different runs may coincide, so runs stay apart). */
 export interface BandRun {
   rows: readonly BandRow[];
-  near: ReadonlySet<string>;
+  contacts: ContactTruth;
 }
 
+/** The share of the ≥ 15 min within 1.5 m contacts the cut must find on the training runs (issue 14's recall goal). */
+export const CORE_RECALL_GOAL = 0.9;
+
 /**
- * Fit on every run's rows and pick the cut (1 % steps) with the best F1 over
- * them all; where several cuts tie (rows that separate cleanly), the middle
- * one, not the first, so the margin is kept on both sides.
+ * Fit on every run's rows, then choose where to cut. A care home would
+ * rather warn a resident who sat 2.5 m away than miss one who sat 1.5 m
+ * away, so the cut is the strictest (1 % steps) that still finds
+ * CORE_RECALL_GOAL of the contacts within 1.5 m over all training runs;
+ * what that costs in false alarms is reported, not traded away. Where the
+ * training runs have no such contacts, the cut with the best F1.
  */
 export function fitBandModel(runs: readonly BandRun[]): BandModel {
   const all = runs.flatMap((r) => r.rows);
@@ -95,21 +96,28 @@ export function fitBandModel(runs: readonly BandRun[]): BandModel {
     all.map((r) => r.x),
     all.map((r) => r.closeContact)
   );
-  const truths = runs.map((r) => new Set(r.rows.filter((x) => x.closeContact).map((x) => x.key)));
-  const f1s: number[] = [];
-  for (let i = 1; i < 100; i++) {
-    let tp = 0;
-    let fp = 0;
-    let fn = 0;
-    runs.forEach((r, k) => {
-      const f = bandFigures({ ...model, cut: i / 100 }, r.rows, truths[k], r.near);
-      tp += f.truePositives;
-      fp += f.falsePositives;
-      fn += f.falseNegatives;
-    });
-    f1s.push(tp ? (2 * tp) / (2 * tp + fp + fn) : 0);
+  const pooled = (cut: number): { tp: number; fp: number; fn: number; core: number; coreFound: number } => {
+    const t = { tp: 0, fp: 0, fn: 0, core: 0, coreFound: 0 };
+    for (const r of runs) {
+      const f = bandFigures({ ...model, cut }, r.rows, r.contacts);
+      t.tp += f.truePositives;
+      t.fp += f.falsePositives;
+      t.fn += f.falseNegatives;
+      t.core += r.contacts.core.size;
+      t.coreFound += Math.round(f.recallWithin1_5m * r.contacts.core.size);
+    }
+    return t;
+  };
+  const cuts = Array.from({ length: 99 }, (_, i) => (i + 1) / 100);
+  const figures = cuts.map(pooled);
+  if (figures[0].core > 0) {
+    for (let i = cuts.length - 1; i >= 0; i--)
+      if (figures[i].coreFound >= CORE_RECALL_GOAL * figures[i].core) return { ...model, cut: cuts[i] };
+    return { ...model, cut: cuts[0] };
   }
+  const f1s = figures.map((t) => (t.tp ? (2 * t.tp) / (2 * t.tp + t.fp + t.fn) : 0));
   const best = Math.max(...f1s);
-  const ties = f1s.map((f, i) => (f >= best - 1e-12 ? (i + 1) / 100 : -1)).filter((c) => c > 0);
+  const ties = f1s.map((f, i) => (f >= best - 1e-12 ? cuts[i] : -1)).filter((c) => c > 0);
+  // Where several cuts tie (rows that separate cleanly), the middle one, so the margin is kept on both sides.
   return { ...model, cut: ties[Math.floor((ties.length - 1) / 2)] };
 }

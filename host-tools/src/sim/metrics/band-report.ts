@@ -5,7 +5,7 @@
  */
 import { BandRow, bandFigures, phoneRows, tokenRows } from "./band-dataset";
 import { PHONE_BAND_MODEL, StoredBandModel, TOKEN_BAND_MODEL, heldOut } from "./band-models";
-import { ExposureByPairDay, nearMisses, trueCloseContacts } from "./detection";
+import { ContactTruth, ExposureByPairDay, contactTruth } from "./detection";
 import { DetectionFigures } from "./detection-figures";
 import type { PhoneBaseline } from "../phone/phone-baseline";
 import type { GroundTruth } from "../world/ground-truth";
@@ -21,12 +21,11 @@ export interface ClassifierFigures extends DetectionFigures {
 export function classifierFigures(
   m: StoredBandModel,
   rows: readonly BandRow[],
-  truth: ReadonlySet<string>,
-  near: ReadonlySet<string>,
+  contacts: ContactTruth,
   run: { scenario: string; seed: number }
 ): ClassifierFigures {
   return {
-    ...bandFigures(m, rows, truth, near),
+    ...bandFigures(m, rows, contacts),
     cut: m.cut,
     trainedOn: { scenario: m.scenario, seeds: m.seeds, days: m.days },
     heldOut: heldOut(m, run.scenario, run.seed)
@@ -40,8 +39,8 @@ export function phoneClassifier(
   people: ReadonlySet<string>,
   run: { scenario: string; seed: number }
 ): ClassifierFigures {
-  const contacts = trueCloseContacts(truth, people);
-  return classifierFigures(PHONE_BAND_MODEL, phoneRows(b, contacts, people), contacts, nearMisses(truth), run);
+  const contacts = contactTruth(truth, people);
+  return classifierFigures(PHONE_BAND_MODEL, phoneRows(b, contacts, people), contacts, run);
 }
 
 /** The stored token model on this run's credited scans, where one is stored. */
@@ -52,7 +51,7 @@ export function tokenClassifier(
   run: { scenario: string; seed: number }
 ): ClassifierFigures | undefined {
   if (!TOKEN_BAND_MODEL) return undefined;
-  const contacts = trueCloseContacts(truth, new Set(people));
+  const contacts = contactTruth(truth, new Set(people));
   const dates = truth.days.map((d) => d.date);
-  return classifierFigures(TOKEN_BAND_MODEL, tokenRows(exposure, contacts, people, dates), contacts, nearMisses(truth), run);
+  return classifierFigures(TOKEN_BAND_MODEL, tokenRows(exposure, contacts, people, dates), contacts, run);
 }

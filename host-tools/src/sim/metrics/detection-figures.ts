@@ -5,12 +5,15 @@
  * are scored over the same people and the same days, so the same pair-days
  * are in play.
  */
+import type { ContactTruth } from "./detection";
 
 export interface DetectionFigures {
   /** Flagged pair-days that are close contacts; 1 when nothing was flagged. */
   precision: number;
   /** Close contacts flagged; 1 when there were none. */
   recall: number;
+  /** Contacts of ≥ 15 min within 1.5 m flagged: the ones a care home must not miss; 1 when there were none. */
+  recallWithin1_5m: number;
   /** Harmonic mean of precision and recall (0 when both are 0). */
   f1: number;
   /**
@@ -59,10 +62,10 @@ function countBelowAndEqual(sorted: Float64Array, x: number): [number, number] {
 export function detectionFigures(
   scores: ReadonlyMap<string, number>,
   cut: number,
-  truth: ReadonlySet<string>,
-  near: ReadonlySet<string>,
+  contacts: ContactTruth,
   universe: number
 ): DetectionFigures {
+  const { close: truth, near, core } = contacts;
   let tp = 0;
   let fp = 0;
   let fpNear = 0;
@@ -79,6 +82,11 @@ export function detectionFigures(
   }
   const precision = tp + fp ? tp / (tp + fp) : 1;
   const recall = truth.size ? tp / truth.size : 1;
+  let coreFound = 0;
+  for (const key of core) {
+    const s = scores.get(key);
+    if (s !== undefined && s >= cut) coreFound++;
+  }
   // Pair-days never heard, and not close contacts, all score 0.
   const unheard = Math.max(0, universe - truth.size - negatives.length);
   const neg = Float64Array.from(negatives).sort();
@@ -93,6 +101,7 @@ export function detectionFigures(
   return {
     precision,
     recall,
+    recallWithin1_5m: core.size ? coreFound / core.size : 1,
     f1: precision + recall ? (2 * precision * recall) / (precision + recall) : 0,
     auc: truth.size && nNeg ? wins / (truth.size * nNeg) : 1,
     nearMissPrecision: tp + fp ? (tp + fpNear) / (tp + fp) : 1,

@@ -18,7 +18,7 @@ import { DEFAULT_RISK_CONFIG, RiskConfig } from "../../match/risk-config";
 import { utcDay } from "../../match/risk-score";
 import { buildSightingIndex } from "../../match/sighting-index";
 import type { Sighting } from "../../match/sightings";
-import { CLOSE_CONTACT_METRES, CLOSE_CONTACT_MINUTES, GroundTruth } from "../world/ground-truth";
+import { CLOSE_CONTACT_METRES, CLOSE_CONTACT_MINUTES, GroundTruth, PairDay } from "../world/ground-truth";
 import type { LoggedRecord } from "../../tokenlog/read-log";
 
 /**
@@ -152,17 +152,43 @@ export async function exposuresFromLogs(tokens: readonly DetectionToken[], sched
   return out;
 }
 
-/** Ordered (receiver, sender, day) keys of ground-truth close contacts between two token wearers. */
-export function trueCloseContacts(truth: GroundTruth, tokenPeople: ReadonlySet<string>): Set<string> {
+/** Ordered (receiver, sender, day) keys of pair-days among `people` where `counts` holds. */
+function orderedPairDays(truth: GroundTruth, people: ReadonlySet<string>, counts: (p: PairDay) => boolean): Set<string> {
   const out = new Set<string>();
   for (const d of truth.days) {
     for (const p of d.pairs) {
-      if (p.within2m < CLOSE_CONTACT_MINUTES || !tokenPeople.has(p.a) || !tokenPeople.has(p.b)) continue;
+      if (!counts(p) || !people.has(p.a) || !people.has(p.b)) continue;
       out.add(pairDayKey(p.a, p.b, d.date));
       out.add(pairDayKey(p.b, p.a, d.date));
     }
   }
   return out;
+}
+
+/** Ordered (receiver, sender, day) keys of ground-truth close contacts between two token wearers. */
+export function trueCloseContacts(truth: GroundTruth, tokenPeople: ReadonlySet<string>): Set<string> {
+  return orderedPairDays(truth, tokenPeople, (p) => p.within2m >= CLOSE_CONTACT_MINUTES);
+}
+
+/**
+ * What a detector is judged against, per ordered (receiver, sender, UTC day)
+ * among the people scored.
+ */
+export interface ContactTruth {
+  /** ≥ 15 min within 2 m: a close contact. */
+  close: ReadonlySet<string>;
+  /** ≥ 15 min within 1.5 m: the close contacts a care home must not miss (issue 14 asks recall ≥ 0.9 of these). */
+  core: ReadonlySet<string>;
+  /** ≥ 15 min within 3 m but not within 2 m: a near miss, a false alarm a care home can live with. */
+  near: ReadonlySet<string>;
+}
+
+export function contactTruth(truth: GroundTruth, people: ReadonlySet<string>): ContactTruth {
+  return {
+    close: trueCloseContacts(truth, people),
+    core: orderedPairDays(truth, people, (p) => p.within1_5m >= CLOSE_CONTACT_MINUTES),
+    near: orderedPairDays(truth, people, (p) => p.within2m < CLOSE_CONTACT_MINUTES && p.within3m >= CLOSE_CONTACT_MINUTES)
+  };
 }
 
 export function minutesWithin(scans: readonly CreditedScan[], thresholdDb: number): number {

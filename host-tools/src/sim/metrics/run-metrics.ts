@@ -8,8 +8,10 @@ import type { BoardConfig } from "../../build/boards";
 import type { WorldResult } from "../world/runner";
 import {
   DetectionReport,
+  ContactTruth,
   ExposureByPairDay,
   ScanScheduleFigures,
+  contactTruth,
   detectionReport,
   exposuresFromLogs,
   minutesWithin,
@@ -164,7 +166,7 @@ export async function runMetrics(world: WorldResult, o: MetricsOptions): Promise
     schedule
   );
   const detection = detectionReport(everything, truth, o.thresholdDb, { exposure: atEnd, truth }, near);
-  const figures = tokenFigures(everything, o.thresholdDb, truth, near, pairDays(people.size, world.days));
+  const figures = tokenFigures(everything, o.thresholdDb, contactTruth(world.groundTruth, people), pairDays(people.size, world.days));
 
   const encounters = tokens.reduce((n, t) => n + t.encounters, 0);
   const retained = tokens.reduce((n, t) => n + t.retained, 0);
@@ -206,14 +208,8 @@ export async function runMetrics(world: WorldResult, o: MetricsOptions): Promise
 }
 
 /** Score of a pair-day for the tokens: minutes credited at or below the threshold, flagged at 15. */
-function tokenFigures(
-  exposure: ExposureByPairDay,
-  thresholdDb: number,
-  truth: ReadonlySet<string>,
-  near: ReadonlySet<string>,
-  universe: number
-): DetectionFigures {
+function tokenFigures(exposure: ExposureByPairDay, thresholdDb: number, contacts: ContactTruth, universe: number): DetectionFigures {
   const scores = new Map<string, number>();
   for (const [key, scans] of exposure) scores.set(key, minutesWithin(scans, thresholdDb));
-  return detectionFigures(scores, CLOSE_CONTACT_MINUTES, truth, near, universe);
+  return detectionFigures(scores, CLOSE_CONTACT_MINUTES, contacts, universe);
 }

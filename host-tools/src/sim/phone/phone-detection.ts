@@ -3,7 +3,7 @@
  * people, the same days, the same ground truth (≥ 15 min within 2 m), with
  * each health authority setting of gaen-settings.ts.
  */
-import { nearMisses, trueCloseContacts } from "../metrics/detection";
+import { contactTruth } from "../metrics/detection";
 import { DetectionFigures, detectionFigures, pairDays } from "../metrics/detection-figures";
 import type { GroundTruth } from "../world/ground-truth";
 import { AttenuationBuckets, DEFAULT_PHONE_BUCKETS, EXPOSED_WEIGHTED_MINUTES, PHONE_BUCKET_SETS } from "./gaen-settings";
@@ -34,8 +34,7 @@ export function phoneFigures(
   const figures = detectionFigures(
     scores,
     EXPOSED_WEIGHTED_MINUTES,
-    trueCloseContacts(truth, people),
-    nearMisses(truth),
+    contactTruth(truth, people),
     pairDays(people.size, baseline.dates.length)
   );
   return { buckets: buckets.name, thresholdsDb: [...buckets.thresholdsDb], weights: [...buckets.weights], ...figures };

@@ -41,6 +41,7 @@ function roundedOnly(f: DetectionFigures): RoundedFigures {
   return {
     precision: round3(f.precision),
     recall: round3(f.recall),
+    recallWithin1_5m: round3(f.recallWithin1_5m),
     f1: round3(f.f1),
     auc: round3(f.auc),
     nearMissPrecision: round3(f.nearMissPrecision),
@@ -84,7 +85,7 @@ function pct(x: number): string {
 }
 
 function line(f: RoundedFigures): string {
-  return `precision ${pct(f.precision)}, recall ${pct(f.recall)}, F1 ${f.f1.toFixed(3)}, AUC ${f.auc.toFixed(3)}, near-miss precision ${pct(f.nearMissPrecision)}`;
+  return `precision ${pct(f.precision)}, recall ${pct(f.recall)} (${pct(f.recallWithin1_5m)} within 1.5 m), F1 ${f.f1.toFixed(3)}, AUC ${f.auc.toFixed(3)}, near-miss precision ${pct(f.nearMissPrecision)}`;
 }
 
 export function sideBySideLines(token: RoundedFigures, phone: PhoneSummary | undefined): string[] {
