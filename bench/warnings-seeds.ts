@@ -7,8 +7,9 @@
  * precision, recall and near-miss precision over the seeds with a 95 %
  * interval (Student's t on the seeds' spread), and the counts pooled over the
  * seeds. A seed with no one warned has no precision, and is left out of that
- * mean, not counted as 0 or 1. The care home's diagnoses are on days 8 and 11,
- * so fewer than 12 days warn no one. Prints a table, then one JSON line.
+ * mean, not counted as 0 or 1. The care home's diagnoses are on days 8 and 11
+ * (day 0 the first), so a run of 9 days or fewer has no warning to score.
+ * Prints a table, then one JSON line.
  * Usage: bench/warnings-seeds.ts [--seeds 4,5,6,7,8] [--days 14]
  */
 import { spawn } from "node:child_process";
