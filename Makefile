@@ -5,7 +5,7 @@ NODE_BIN := node_modules/.bin
 CLI := node bin/privatetracer.js
 DEPS := node_modules/.deps-installed
 
-.PHONY: all deps demo test typecheck firmware mocha bench clean bench-sim bench-match bench-memory bench-sync bench-kiosk bench-dashboard bench-detection
+.PHONY: all deps demo test typecheck firmware mocha bench clean bench-sim bench-match bench-memory bench-sync bench-kiosk bench-dashboard bench-detection bench-warnings
 
 all: firmware
 
@@ -69,6 +69,11 @@ bench-sim: $(DEPS)
 ## Detection over held-out seeds: tokens vs GAEN phones (rules and classifiers), mean and 95 % interval; last line is JSON.
 bench-detection: $(DEPS)
 	node -r ts-node/register/transpile-only bench/detection-seeds.ts $(ARGS)
+
+## Warnings per level over held-out seeds (care home with its kiosk, 14 days): tokens' high and any level vs GAEN phones,
+## precision, recall and near-miss precision, mean and 95 % interval, and pooled; last line is JSON.
+bench-warnings: $(DEPS)
+	node -r ts-node/register/transpile-only bench/warnings-seeds.ts $(ARGS)
 
 ## Matching throughput vs the node:crypto bound, 1 thread and all cores; last line is JSON.
 bench-match: $(DEPS)

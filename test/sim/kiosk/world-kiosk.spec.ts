@@ -104,6 +104,12 @@ describe("the kiosk in the simulated care home (kiosk service, real firmware, si
         [j.kiosk.warnings.phone.warned, j.kiosk.warnings.phone.exposed, j.kiosk.warnings.phone.precision, j.kiosk.warnings.phone.recall],
         [1, 1, 1, 1]
       );
+      // Per level: Bob's token showed "high", the one warning a phone gives him too.
+      const { tokensHigh, tokensAny, phones } = j.kiosk.warnings.byLevel;
+      assert.deepEqual(
+        [tokensHigh.warned, tokensHigh.truePositives, tokensHigh.recall, tokensAny.warned, phones.warned, phones.recall],
+        [1, 1, 1, 1, 1, 1]
+      );
       assert.equal(typeof j.kiosk.historyDaysAtEnd.min, "number");
       assert.ok("p50" in j.kiosk.syncSeconds && "p95" in j.kiosk.syncSeconds);
       const without = spawnSync(

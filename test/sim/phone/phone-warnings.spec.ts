@@ -25,8 +25,15 @@ describe("GAEN phones' warnings for the same diagnoses", () => {
     };
   }
 
-  function diagnosis(person: string, status: string, from: number, to: number, exposed: string[]): DiagnosisFigures {
-    return { person, status, countedDays: { from, to }, exposed } as unknown as DiagnosisFigures;
+  function diagnosis(
+    person: string,
+    status: string,
+    from: number,
+    to: number,
+    exposed: string[],
+    nearMiss: string[] = []
+  ): DiagnosisFigures {
+    return { person, status, countedDays: { from, to }, exposed, nearMiss } as unknown as DiagnosisFigures;
   }
 
   it("warns a wearer whose phone spent ≥ 15 weighted minutes near the diagnosed person's on a counted day, and no one else", () => {
@@ -47,5 +54,24 @@ describe("GAEN phones' warnings for the same diagnoses", () => {
     const b = baseline([{ rx: "bob", tx: "ann", day: 1, attDb: 50, minutes: 60 }]);
     const w = phoneWarnings(b, [diagnosis("ann", "no-consent", 0, 2, ["bob"])], new Set(people));
     assert.deepEqual([w.warned, w.exposed, w.recall, w.precision], [0, 1, 0, null]);
+    assert.equal(w.nearMissPrecision, null);
+  });
+
+  it("a warned wearer who had only a near miss counts toward near-miss precision, not precision", () => {
+    const b = baseline([
+      { rx: "bob", tx: "ann", day: 1, attDb: 50, minutes: 20 },
+      { rx: "cat", tx: "ann", day: 1, attDb: 50, minutes: 20 },
+      { rx: "dan", tx: "ann", day: 1, attDb: 50, minutes: 20 }
+    ]);
+    // Bob exposed; Cat a near miss (≥ 15 min within 3 m, not within 2 m); Dan neither.
+    const w = phoneWarnings(b, [diagnosis("ann", "uploaded", 0, 2, ["bob"], ["cat"])], new Set(people));
+    assert.deepEqual([w.warned, w.truePositives, w.nearMisses, w.precision, w.nearMissPrecision, w.recall], [3, 1, 1, 0.333, 0.667, 1]);
+    // Cat also exposed to someone else diagnosed (who did not upload): a hit, not a near miss as well.
+    const again = phoneWarnings(
+      b,
+      [diagnosis("ann", "uploaded", 0, 2, ["bob"], ["cat"]), diagnosis("eve", "no-consent", 0, 2, ["cat"])],
+      new Set(people)
+    );
+    assert.deepEqual([again.truePositives, again.nearMisses, again.precision, again.nearMissPrecision], [2, 0, 0.667, 0.667]);
   });
 });

@@ -14,6 +14,7 @@ import { kioskSummary } from "../../sim/kiosk/kiosk-figures";
 import { checkReportTarget, rocSeries, writeRunReport } from "../../sim/report";
 import { runPhoneBaseline } from "../../sim/phone/phone-baseline";
 import { PhoneWarnings, phoneWarnings, phoneWarningsLine } from "../../sim/phone/phone-warnings";
+import { warningLevelLines, warningLevels } from "../../sim/kiosk/warning-levels";
 import { phoneDetection } from "../../sim/phone/phone-detection";
 import { PhoneSummary, phoneSummary, roundFigures, sideBySideLines } from "../../sim/phone/side-by-side";
 import { phoneClassifier, tokenClassifier } from "../../sim/metrics/band-report";
@@ -153,6 +154,7 @@ export function register(program: Command, run: RunAction): void {
             // The scenario's diagnoses, as phones would have warned for them (beside the kiosk's warnings on tokens).
             if (result.kiosk) phoneWarned = phoneWarnings(baseline, result.kiosk.warnings.perDiagnosis, wearers);
           }
+          const byLevel = result.kiosk ? warningLevels(result.kiosk.warnings, phoneWarned) : undefined;
           const token = roundFigures(
             metrics.detectionFigures,
             tokenClassifier(
@@ -196,7 +198,12 @@ export function register(program: Command, run: RunAction): void {
             faults: metrics.faults,
             perToken: metrics.tokens,
             ...(result.kiosk
-              ? { kiosk: { ...result.kiosk, warnings: { ...result.kiosk.warnings, ...(phoneWarned ? { phone: phoneWarned } : {}) } } }
+              ? {
+                  kiosk: {
+                    ...result.kiosk,
+                    warnings: { ...result.kiosk.warnings, ...(phoneWarned ? { phone: phoneWarned } : {}), byLevel }
+                  }
+                }
               : {})
           };
           const written = opts.out ? writeOutput(opts.out, result, summary) : [];
@@ -245,6 +252,7 @@ export function register(program: Command, run: RunAction): void {
               ...sideBySideLines(token, phone),
               ...(result.kiosk ? kioskSummary(result.kiosk) : []),
               ...(phoneWarned ? [phoneWarningsLine(phoneWarned)] : []),
+              ...(byLevel ? warningLevelLines(byLevel) : []),
               `wall clock      ${summary.wallSeconds.toFixed(1)} s (${summary.events} events)`
             );
             if (opts.out) lines.push(`output          ${written.length} files in ${opts.out}`);

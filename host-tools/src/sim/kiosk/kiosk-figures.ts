@@ -38,6 +38,12 @@ export interface DiagnosisFigures {
   countedDays: { from: number; to: number };
   /** Token wearers really exposed to this person. */
   exposed: string[];
+  /**
+   * Token wearers who had only a near miss with this person: ≥ 15 minutes
+   * within 3 m on a counted day, but never ≥ 15 within 2 m on one (so not in
+   * `exposed`). A warning for them is wrong by the 2 m rule, yet defensible.
+   */
+  nearMiss: string[];
   /** Exposed people who carry a phone or nothing (the kiosk cannot warn them). */
   exposedWithoutToken: number;
   /** Tokens whose first warning came after this diagnosis' keys were published (and before the next's). */
@@ -166,16 +172,23 @@ export function kioskFigures(i: KioskFigureInput): KioskFigures {
     const day = Math.floor((d.at - i.start) / DAY);
     const onsetDay = Math.floor((d.onset - i.start) / DAY);
     const exposed = new Set<string>();
+    const near = new Set<string>();
     let withoutToken = 0;
     const counted = { from: Math.max(0, onsetDay + inf.from), to: Math.min(day - 1, onsetDay + inf.to) };
     for (let g = counted.from; g <= counted.to; g++) {
       for (const p of i.groundTruth.days[g]?.pairs ?? []) {
-        if (p.within2m < CLOSE_CONTACT_MINUTES || (p.a !== d.person && p.b !== d.person)) continue;
+        if (p.a !== d.person && p.b !== d.person) continue;
         const other = p.a === d.person ? p.b : p.a;
+        if (p.within2m < CLOSE_CONTACT_MINUTES) {
+          if (p.within3m >= CLOSE_CONTACT_MINUTES && i.wearers.has(other)) near.add(other);
+          continue;
+        }
         if (i.wearers.has(other)) exposed.add(other);
         else withoutToken++;
       }
     }
+    // Exposed on another counted day outweighs a near miss on this one.
+    for (const e of exposed) near.delete(e);
     for (const e of exposed) exposedAll.add(e);
     const from = pubTimes[k];
     const until = Math.min(...pubTimes.filter((t) => t > from), Infinity);
@@ -190,6 +203,7 @@ export function kioskFigures(i: KioskFigureInput): KioskFigures {
       hoursToPublication: d.publishedAt === null ? null : round1((d.publishedAt - d.at) / 3600),
       countedDays: counted,
       exposed: [...exposed].sort(),
+      nearMiss: [...near].sort(),
       exposedWithoutToken: withoutToken,
       warned: warned.sort(),
       warnedBefore: warnedBefore.sort(),
