@@ -95,7 +95,14 @@ describe("warnings per level against the ground truth", () => {
 
 describe("the kiosk figures' near misses per diagnosis", () => {
   // Ann tested positive on day 3 (onset day 2): days 0 to 2 count.
-  const pair = (a: string, b: string, within2m: number, within3m: number): PairDay => ({ a, b, within1m: 0, within2m, within3m });
+  const pair = (a: string, b: string, within2m: number, within3m: number): PairDay => ({
+    a,
+    b,
+    within1m: 0,
+    within1_5m: 0,
+    within2m,
+    within3m
+  });
   const groundTruth: GroundTruth = {
     closeContactPairs: 1,
     days: [

@@ -51,7 +51,7 @@ export const WARNING_LEVEL_LABELS: Record<keyof WarningLevels, string> = {
   phones: "GAEN phones (one warning)"
 };
 
-function row(warned: number, truePositives: number, nearMisses: number, exposed: number): WarningLevelRow {
+export function levelRow(warned: number, truePositives: number, nearMisses: number, exposed: number): WarningLevelRow {
   return {
     warned,
     truePositives,
@@ -64,7 +64,7 @@ function row(warned: number, truePositives: number, nearMisses: number, exposed:
 }
 
 function tokenRow(warned: readonly string[], exposed: ReadonlySet<string>, near: ReadonlySet<string>): WarningLevelRow {
-  return row(warned.length, warned.filter((p) => exposed.has(p)).length, warned.filter((p) => near.has(p)).length, exposed.size);
+  return levelRow(warned.length, warned.filter((p) => exposed.has(p)).length, warned.filter((p) => near.has(p)).length, exposed.size);
 }
 
 export function warningLevels(warnings: Pick<KioskFigures["warnings"], "tokens" | "perDiagnosis">, phone?: PhoneWarnings): WarningLevels {
@@ -76,7 +76,7 @@ export function warningLevels(warnings: Pick<KioskFigures["warnings"], "tokens" 
   return {
     tokensHigh: tokenRow(high, exposed, near),
     tokensAny: tokenRow(any, exposed, near),
-    ...(phone ? { phones: row(phone.warned, phone.truePositives, phone.nearMisses, phone.exposed) } : {})
+    ...(phone ? { phones: levelRow(phone.warned, phone.truePositives, phone.nearMisses, phone.exposed) } : {})
   };
 }
 
