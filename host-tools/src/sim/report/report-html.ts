@@ -58,6 +58,7 @@ section { background: #FFFFFF; border: 1px solid #D6D6D6; border-radius: 10px; p
 .floor-plan, .timeline { width: 100%; height: auto; display: block; }
 .roc { width: 100%; max-width: 560px; height: auto; display: block; }
 .wide { overflow-x: auto; }
+.wide caption { text-align: left; }
 .wide:focus-visible { outline: 3px solid #0072B2; outline-offset: 2px; }
 .floor-plan { max-height: 75vh; }
 .timeline-panel { margin: 0 0 12px; }
