@@ -133,7 +133,7 @@ export interface RocPoint {
  * the curve ends where the detector has nothing more to say, and the AUC of
  * detectionFigures closes it to (1, 1) with the tie.
  */
-export function rocCurve(scores: ReadonlyMap<string, number>, truth: ReadonlySet<string>, universe: number, step = 0.01): RocPoint[] {
+export function rocCurve(scores: ReadonlyMap<string, number>, truth: ReadonlySet<string>, universe: number, step = 0.02): RocPoint[] {
   const heard = [...scores].filter(([, s]) => s > 0).sort((a, b) => b[1] - a[1]);
   const negatives = Math.max(1, universe - truth.size);
   const positives = Math.max(1, truth.size);

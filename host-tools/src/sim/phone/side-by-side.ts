@@ -19,7 +19,8 @@ export interface PhoneSummary extends RoundedFigures {
   weights: readonly number[];
   exposedWeightedMinutes: number;
   people: number;
-  settings: Array<RoundedFigures & { buckets: string; thresholdsDb: readonly number[]; weights: readonly number[] }>;
+  /** Every health authority setting; the headline one's ROC curve is above, the others' are left out (they add tens of KB for little). */
+  settings: Array<Omit<RoundedFigures, "roc"> & { buckets: string; thresholdsDb: readonly number[]; weights: readonly number[] }>;
   scans: number;
   scanInstances: number;
   wallSeconds: number;
@@ -60,7 +61,8 @@ function roundedOnly(f: DetectionFigures): RoundedFigures {
 }
 
 function setting(s: PhoneSettingFigures): PhoneSummary["settings"][number] {
-  return { buckets: s.buckets, thresholdsDb: s.thresholdsDb, weights: s.weights, ...roundFigures(s) };
+  const { roc: _roc, ...figures } = roundFigures(s);
+  return { buckets: s.buckets, thresholdsDb: s.thresholdsDb, weights: s.weights, ...figures };
 }
 
 export function phoneSummary(
@@ -69,7 +71,10 @@ export function phoneSummary(
   classifier?: ClassifierFigures
 ): PhoneSummary {
   return {
-    ...setting(d),
+    buckets: d.buckets,
+    thresholdsDb: d.thresholdsDb,
+    weights: d.weights,
+    ...roundFigures(d),
     ...(classifier ? { classifier: roundClassifier(classifier) } : {}),
     exposedWeightedMinutes: d.exposedWeightedMinutes,
     people: d.people,
