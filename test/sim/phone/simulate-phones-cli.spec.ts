@@ -66,10 +66,15 @@ describe("privatetracer simulate: tokens and GAEN phones side by side", function
       // The ROC curve starts with nothing flagged, climbs in both rates, and passes through the detector's own cut.
       assert.deepEqual(f.roc[0], { cut: null, falsePositiveRate: 0, truePositiveRate: 0 });
       for (let i = 1; i < f.roc.length; i++) {
-        assert.ok(f.roc[i].falsePositiveRate >= f.roc[i - 1].falsePositiveRate && f.roc[i].truePositiveRate >= f.roc[i - 1].truePositiveRate);
+        assert.ok(
+          f.roc[i].falsePositiveRate >= f.roc[i - 1].falsePositiveRate && f.roc[i].truePositiveRate >= f.roc[i - 1].truePositiveRate
+        );
         assert.ok(f.roc[i].cut! < (f.roc[i - 1].cut ?? Infinity), "cuts from strict to lax");
       }
-      assert.ok(f.roc.some((p) => p.truePositiveRate >= f.recall), "the curve reaches the recall at the detector's cut");
+      assert.ok(
+        f.roc.some((p) => p.truePositiveRate >= f.recall),
+        "the curve reaches the recall at the detector's cut"
+      );
     }
     const p = phone as unknown as { people: number; groundTruthContacts: number; buckets: string; settings: unknown[] };
     assert.equal(p.people, 5, "the phones are scored on the token wearers");
@@ -103,6 +108,9 @@ describe("privatetracer simulate: tokens and GAEN phones side by side", function
     const r = simulate(["--scenario", file, "--days", "1", "--seed", "3", "--no-tokens"]);
     assert.equal(r.status, 0, r.stderr);
     assert.match(r.stdout, /^tokens +precision [\d.]+ %, recall [\d.]+ % \([\d.]+ % within 1\.5 m\), F1 [\d.]+, AUC [\d.]+/m);
-    assert.match(r.stdout, /^GAEN phones +precision [\d.]+ %, recall [\d.]+ % \([\d.]+ % within 1\.5 m\), F1 [\d.]+, AUC [\d.]+.*narrowNetV1/m);
+    assert.match(
+      r.stdout,
+      /^GAEN phones +precision [\d.]+ %, recall [\d.]+ % \([\d.]+ % within 1\.5 m\), F1 [\d.]+, AUC [\d.]+.*narrowNetV1/m
+    );
   });
 });
