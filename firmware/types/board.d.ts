@@ -27,6 +27,8 @@ interface BoardConstants {
     scanWindowMs: number;
     /** Logging floor, dBm: an RPI whose strongest packet in a scan (calibrated) is weaker is not logged. */
     logMinRssiDbm: number;
+    /** Derived by the build, not in the board config: new records an hour before a flood is declared (hourBudget in wire/scan-limits.ts). */
+    floodHourBudget: number;
   };
   /** Unix seconds of the build: a clock earlier than this is a lost clock. */
   buildTime: number;

@@ -46,6 +46,20 @@ describe("board configs", () => {
     assert.throws(() => validateBoardData(bad, "puckjs.json"), /advertIntervalMs/);
   });
 
+  it("rejects a scan jitter as long as the scan period", () => {
+    const jitter = { ...puck, schedule: { ...puck.schedule, scanPeriodSec: 60, scanJitterSec: 60 } };
+    assert.throws(() => validateBoardData(jitter, "puckjs.json"), /scanJitterSec must be shorter than scanPeriodSec/);
+  });
+
+  it("gives every shipped board the flood budget its schedule earns: 128 rows an hour at a window every 510 s", () => {
+    for (const id of listBoards()) {
+      const s = loadBoard(id).schedule;
+      const budget = boardConstants(loadBoard(id), 1).schedule.floodHourBudget;
+      assert.equal(budget, Math.round((128 * 510) / (s.scanPeriodSec - s.scanJitterSec / 2)), id);
+      assert.equal(defineMap(boardConstants(loadBoard(id), 1))["BOARD.schedule.floodHourBudget"], String(budget), id);
+    }
+  });
+
   it("inlines the logging floor, taking the schema's documented default when a config gives none", () => {
     const schema = JSON.parse(fs.readFileSync(path.join(boardConfigDir, "board.schema.json"), "utf8"));
     assert.equal(schema.properties.schedule.properties.logMinRssiDbm.default, DEFAULT_LOG_MIN_RSSI_DBM);

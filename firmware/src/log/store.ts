@@ -1,7 +1,7 @@
 import { PlatformStorage } from "../platform-api";
 import { DROP_FILE } from "../wire/drop-count";
 import { openCounter } from "../counter-file";
-import { FLOOD_KEEP, HOUR_BUDGET } from "../wire/scan-limits";
+import { FLOOD_KEEP } from "../wire/scan-limits";
 import { getLE, putLE } from "../wire/le-bytes";
 import {
   ACK_FILE,
@@ -38,9 +38,10 @@ import {
  *
  * Flooding (docs/encounter-log.md, "Flooding"): a transmitter sending fresh
  * RPIs in every scan would otherwise push the whole history out of flash in a
- * day. Once an hour is offered more than HOUR_BUDGET new records (table rows)
- * a flood is declared: windows log only their FLOOD_KEEP strongest RPIs heard
- * more than once, the segment being written gets a flood mark, and the log
+ * day. Once an hour is offered more than BOARD.schedule.floodHourBudget new
+ * records (table rows; hourBudget in wire/scan-limits.ts) a flood is declared:
+ * windows log only their FLOOD_KEEP strongest RPIs heard more than once, the
+ * segment being written gets a flood mark, and the log
  * makes room only by erasing segments created during a flood; with none left,
  * new records are dropped (counted) and history stays. Every lost sighting is
  * counted, and the count reaches flash within about an hour (wire/drop-count.ts).
@@ -250,13 +251,13 @@ export function openLog(st: PlatformStorage): EncounterLog {
             // Flash full: the count stays in RAM and goes into the next segment header.
           }
         // A flood goes on while the hour before was over the budget.
-        flood = h === hour + 1 && demand > HOUR_BUDGET;
+        flood = h === hour + 1 && demand > BOARD.schedule.floodHourBudget;
         hour = h;
         demand = 0;
       }
       // Rows only: a crowd's overflow is counted as dropped but is no sign of a flood.
       demand += rows;
-      if (demand > HOUR_BUDGET && !flood) {
+      if (demand > BOARD.schedule.floodHourBudget && !flood) {
         flood = true;
         // Declared: the segment being written gets the flood mark (in place;
         // writing it again changes no bit) and every segment created while it

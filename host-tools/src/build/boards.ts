@@ -5,6 +5,7 @@ import { boardConfigDir } from "../paths";
 import { UserError } from "../errors";
 import { PrivateTracerBoardConfiguration } from "./board-config.generated";
 import { BOARD_CODES } from "../../../firmware/src/wire/sync-messages";
+import { hourBudget } from "../../../firmware/src/wire/scan-limits";
 
 /** A board config as stored in `board-configs/<id>.json`: the type is generated from board.schema.json (board-type.ts). */
 export type BoardConfig = PrivateTracerBoardConfiguration;
@@ -36,6 +37,10 @@ function validate(data: unknown, file: string): BoardConfig {
   }
   if (cfg.schedule.rotationMinMinutes > cfg.schedule.rotationMaxMinutes) {
     throw new UserError(`board config ${file}: schedule.rotationMinMinutes is larger than rotationMaxMinutes`);
+  }
+  // The scanner waits period − 0…jitter between windows, and the flood budget divides by the mean wait.
+  if (cfg.schedule.scanJitterSec >= cfg.schedule.scanPeriodSec) {
+    throw new UserError(`board config ${file}: schedule.scanJitterSec must be shorter than scanPeriodSec`);
   }
   if (path.basename(file, ".json") !== cfg.id) {
     throw new UserError(`board config ${file}: id "${cfg.id}" must match the file name`);
@@ -93,7 +98,11 @@ export function boardConstants(cfg: BoardConfig, buildTime: number): BoardConsta
       radiatedTxPowerDbm: cfg.radio.radiatedTxPowerDbm,
       rssiCalibrationDb: cfg.radio.rssiCalibrationDb
     },
-    schedule: { ...cfg.schedule, logMinRssiDbm: cfg.schedule.logMinRssiDbm ?? DEFAULT_LOG_MIN_RSSI_DBM },
+    schedule: {
+      ...cfg.schedule,
+      logMinRssiDbm: cfg.schedule.logMinRssiDbm ?? DEFAULT_LOG_MIN_RSSI_DBM,
+      floodHourBudget: hourBudget(cfg.schedule.scanPeriodSec, cfg.schedule.scanJitterSec)
+    },
     buildTime
   };
 }

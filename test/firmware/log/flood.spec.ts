@@ -1,5 +1,6 @@
 import { strict as assert } from "node:assert";
 import { useBoard } from "../../helpers/board";
+import { boardConstants, loadBoard } from "../../../host-tools/src/build/boards";
 import { FakePlatform, FakeStorage } from "../../helpers/fake-platform";
 import { openLog } from "../../../firmware/src/log/store";
 import { createScanner } from "../../../firmware/src/scanner";
@@ -180,6 +181,31 @@ describe("log flooding (issue 15, item 1)", () => {
       // A busy care-home hour: 15 RPIs in each of 7 windows.
       for (let w = 0; w < 7; w++) assert.equal(log.window((t += 514), 15, 0), 15);
       assert.equal(log.dropped(), 0);
+    });
+
+    it("a board that scans twice as often gets twice the budget: its busy hour logs whole, a full table every window is still a flood", () => {
+      const shipped = useBoard("puckjs", BUILD);
+      assert.equal(shipped.schedule.floodHourBudget, HOUR_BUDGET, "the shipped schedule keeps the budget its figures were measured with");
+      const cfg = loadBoard("puckjs");
+      const fast = boardConstants({ ...cfg, schedule: { ...cfg.schedule, scanPeriodSec: 300, scanJitterSec: 90 } }, BUILD);
+      assert.equal(fast.schedule.floodHourBudget, 2 * HOUR_BUDGET);
+      (globalThis as unknown as { BOARD: BoardConstants }).BOARD = fast;
+      try {
+        const st = new FakeStorage(1 << 20);
+        const log = openLog(st);
+        let t = BUILD + 86400;
+        // The same busy hour as above, heard in 14 windows: 210 rows, over the shipped budget.
+        for (let w = 0; w < 14; w++) assert.equal(log.window((t += 257), 15, 0), 15);
+        assert.equal(log.dropped(), 0);
+        // A transmitter of fresh RPIs: full tables, declared within the hour.
+        t += HOUR;
+        const kept: number[] = [];
+        for (let w = 0; w < 14; w++) kept.push(log.window((t += 257), TABLE_SLOTS, 0));
+        assert.equal(kept[kept.length - 1], FLOOD_KEEP, `kept per window: ${kept.join(" ")}`);
+        assert.ok(kept.filter((k) => k === TABLE_SLOTS).length <= 9, `kept per window: ${kept.join(" ")}`);
+      } finally {
+        useBoard("puckjs", BUILD);
+      }
     });
   });
 
