@@ -25,9 +25,9 @@ export var WINDOW_PACKETS = 160;
  * a flood: four full tables at the default schedule, whose windows come every
  * BUDGET_MEAN_PERIOD_S on average (7 an hour). 150 encounters a day is ~10 an
  * hour; a transmitter of fresh RPIs fills the table in every window, 192-270
- * an hour. A crowd of more than 32 devices in logging range does too, and is
- * treated the same (the busiest care-home tokens reach it in some hours; make
- * demo measures the cost). While a flood is declared (the rest of that hour,
+ * an hour. A crowd filling more than half the table in every window of an
+ * hour does too, and is treated the same (the busiest care-home tokens reach
+ * it in some hours; make demo measures the cost). While a flood is declared (the rest of that hour,
  * and every following hour still over the budget) a window logs only its
  * FLOOD_KEEP strongest RPIs heard more than once and the log evicts only
  * segments created during a flood, never older history.
@@ -46,5 +46,6 @@ export var BUDGET_MEAN_PERIOD_S = 510;
 export function hourBudget(scanPeriodSec: number, scanJitterSec: number): number {
   return Math.round((HOUR_BUDGET * BUDGET_MEAN_PERIOD_S) / (scanPeriodSec - scanJitterSec / 2));
 }
+
 /** RPIs a window logs while flooding: the strongest heard more than once, by mean RSSI plus 2 dB a packet heard. */
 export var FLOOD_KEEP = 4;
