@@ -53,10 +53,11 @@ describe("board configs", () => {
 
   it("gives every shipped board the flood budget its schedule earns: 128 rows an hour at a window every 510 s", () => {
     for (const id of listBoards()) {
-      const s = loadBoard(id).schedule;
-      const budget = boardConstants(loadBoard(id), 1).schedule.floodHourBudget;
-      assert.equal(budget, Math.round((128 * 510) / (s.scanPeriodSec - s.scanJitterSec / 2)), id);
-      assert.equal(defineMap(boardConstants(loadBoard(id), 1))["BOARD.schedule.floodHourBudget"], String(budget), id);
+      const cfg = loadBoard(id);
+      const constants = boardConstants(cfg, 1);
+      const budget = constants.schedule.floodHourBudget;
+      assert.equal(budget, Math.round((128 * 510) / (cfg.schedule.scanPeriodSec - cfg.schedule.scanJitterSec / 2)), id);
+      assert.equal(defineMap(constants)["BOARD.schedule.floodHourBudget"], String(budget), id);
     }
   });
 

@@ -41,9 +41,9 @@ import {
  * day. Once an hour is offered more than BOARD.schedule.floodHourBudget new
  * records (table rows; hourBudget in wire/scan-limits.ts) a flood is declared:
  * windows log only their FLOOD_KEEP strongest RPIs heard more than once, the
- * segment being written gets a flood mark, and the log
- * makes room only by erasing segments created during a flood; with none left,
- * new records are dropped (counted) and history stays. Every lost sighting is
+ * segment being written gets a flood mark, and the log makes room only by
+ * erasing segments created during a flood; with none left, new records are
+ * dropped (counted) and history stays. Every lost sighting is
  * counted, and the count reaches flash within about an hour (wire/drop-count.ts).
  */
 export var RETENTION_SECONDS = 14 * 86400;

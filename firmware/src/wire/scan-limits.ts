@@ -27,10 +27,10 @@ export var WINDOW_PACKETS = 160;
  * hour; a transmitter of fresh RPIs fills the table in every window, 192-270
  * an hour. A crowd filling more than half the table in every window of an
  * hour does too, and is treated the same (the busiest care-home tokens reach
- * it in some hours; make demo measures the cost). While a flood is declared (the rest of that hour,
- * and every following hour still over the budget) a window logs only its
- * FLOOD_KEEP strongest RPIs heard more than once and the log evicts only
- * segments created during a flood, never older history.
+ * it in some hours; make demo measures the cost). While a flood is declared
+ * (the rest of that hour, and every following hour still over the budget) a
+ * window logs only its FLOOD_KEEP strongest RPIs heard more than once and the
+ * log evicts only segments created during a flood, never older history.
  */
 export var HOUR_BUDGET = 128;
 export var BUDGET_MEAN_PERIOD_S = 510;
