@@ -36,19 +36,24 @@ import { BOOT_LEAD, SCENARIO_START, scanDone } from "./token-scenario";
 /** Token clock seconds per real second while logging: a 10-minute scan period passes in 0.6 s. */
 export const LOG_TIME_SCALE = 1000;
 /**
- * 40 devices (36 above the floor) fill the 32-row table every window: 7
- * windows make three segments (two of 100 records and the newest with the
- * rest, about 20; a window the firmware cut short logs less). A token that declared
- * a flood (over 128 new records in a clock hour; it then logs 4 a window)
- * needs more: those are queued one at a time until the log has LOG_SEGMENTS
- * segments, at most LOG_MAX_WINDOWS in all. Whether a flood comes depends on
- * where the windows fall in the clock hour, i.e. on the host's speed. Not
- * timed, not sampled: this is only the log to dump.
+ * 15 devices, 14 above the logging floor, in every window: 14 new table rows
+ * a window. The flood budget (128 rows a clock hour at the shipped schedule)
+ * is never crossed, wherever the windows fall in the clock hour: windows are
+ * at least 420 s apart, so at most 9 fall in one hour (126 rows). Where the
+ * windows fall depends on the host's speed (the clock runs LOG_TIME_SCALE
+ * times fast from boot), so a crowd that could cross the budget made the
+ * log's size depend on the host: a flood keeps 4 records a window from then
+ * on, and the log could end with two segments. 15 windows make three
+ * segments (two of 100 records and the newest with the rest); a window the
+ * firmware cut short logs less, so more are queued one at a time until the
+ * log has LOG_SEGMENTS segments, at most LOG_MAX_WINDOWS in all. Not timed,
+ * not sampled: this is only the log to dump.
  */
-export const LOG_BURSTS: Burst[] = Array.from({ length: 7 }, (_, i) => [100 + i, 40, 2, 0] as Burst);
+const LOG_CROWD = 15;
+export const LOG_BURSTS: Burst[] = Array.from({ length: LOG_CROWD }, (_, i) => [100 + i, LOG_CROWD, 2, 0] as Burst);
 /** Segments the dump crosses (two segment ends and the log's end). */
 export const LOG_SEGMENTS = 3;
-const LOG_MAX_WINDOWS = 16;
+const LOG_MAX_WINDOWS = 24;
 /** The kiosk's clock runs this far ahead of the token's: TIME_SET moves the token's clock by it. */
 export const KIOSK_AHEAD_S = 42;
 /** What the kiosk writes with RISK_SET: high, and a reason code of its choosing. */
@@ -195,7 +200,7 @@ export async function runSyncScenario(board: string, interpreter: string, bundle
     const segments = (): Promise<number> => log.eval<number>(`require("Storage").list(/^pt\\.log/).length`);
     for (let seed = 100 + LOG_BURSTS.length; (await segments()) < LOG_SEGMENTS && seed < 100 + LOG_MAX_WINDOWS; seed++) {
       // A window that opens before this arrives hears nothing; the next one hears it.
-      log.send(`__h.q.push([${seed}, 40, 2, 0])`);
+      log.send(`__h.q.push([${seed}, ${LOG_CROWD}, 2, 0])`);
       await scanDone(log, seed);
     }
     end = await log.eval<number>("getTime()");
