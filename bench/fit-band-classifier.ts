@@ -1,5 +1,5 @@
 /**
- * Fits the band classifier (host-tools/src/sim/metrics/band-classifier.ts)
+ * Fits the band classifier (host-tools/src/match/band-classifier.ts)
  * for tokens or phones on care-home runs of the given seeds, and prints the
  * model as JSON for host-tools/src/sim/metrics/band-models.ts. Fit on seeds
  * the reported figures are not computed on (make demo reports seed 1).

@@ -96,6 +96,7 @@ export async function diagnose(o: DiagnoseOptions): Promise<DiagnoseOutcome> {
       store: o.kiosk.store,
       keys: o.keys,
       workDir: o.kiosk.workDir,
+      riskConfig: o.kiosk.riskConfig,
       scanMs: o.scanMs,
       connectTimeoutMs: o.connectTimeoutMs,
       now,

@@ -1,6 +1,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { UserError } from "../errors";
+import { DEFAULT_RISK_CONFIG, RiskConfig, loadRiskConfig } from "../match/risk-config";
 import { createMasterKey, readMasterKey } from "./master-key";
 import { KioskStore, StoreOptions } from "./store";
 
@@ -10,6 +11,8 @@ import { KioskStore, StoreOptions } from "./store";
  *   DIR/kiosk.db      the store (store.ts): tokens, sync history, sealed archives
  *   DIR/master.key    32 bytes, mode 0600: seals the tokens' sync secrets in the store
  *   DIR/work/         each sync session's private plain copy, removed when it ends
+ *   DIR/risk-config.json  optional: how matches are graded (docs/risk.md; any subset of
+ *                     the fields, e.g. a close-contact model); read when the kiosk opens
  *   DIR/outbox/       signed diagnosis uploads not yet delivered (mode 0700, each file 0600):
  *                     `kiosk diagnose` keeps one here until its target has it, and
  *                     `kiosk send-uploads` sends what is left. Never cleared on open:
@@ -23,6 +26,7 @@ export const DB_FILE = "kiosk.db";
 export const MASTER_KEY_FILE = "master.key";
 export const WORK_DIR = "work";
 export const OUTBOX_DIR = "outbox";
+export const RISK_CONFIG_FILE = "risk-config.json";
 
 /** The kiosk's outbox in `dir`; created with mode 0700 when first needed (upload-deliver.ts). */
 export function outboxDirOf(dir: string): string {
@@ -33,6 +37,13 @@ export interface KioskDir {
   dir: string;
   store: KioskStore;
   workDir: string;
+  /** DIR/risk-config.json over the defaults; the defaults without one. */
+  riskConfig: RiskConfig;
+}
+
+function riskConfigOf(dir: string): RiskConfig {
+  const file = path.join(dir, RISK_CONFIG_FILE);
+  return fs.existsSync(file) ? loadRiskConfig(file) : DEFAULT_RISK_CONFIG;
 }
 
 /** Creates the kiosk's directory; refuses one that already holds a kiosk (its key would be lost). */
@@ -45,9 +56,11 @@ export function initKioskDir(dir: string, options: StoreOptions = {}): KioskDir 
   } catch (e) {
     throw new UserError(`cannot create the kiosk directory ${dir}: ${(e as Error).message}`);
   }
+  // Read first: a config that does not load leaves no half-made kiosk.
+  const riskConfig = riskConfigOf(dir);
   const key = createMasterKey(path.join(dir, MASTER_KEY_FILE));
   fs.mkdirSync(path.join(dir, WORK_DIR), { recursive: true, mode: 0o700 });
-  return { dir, store: KioskStore.open(path.join(dir, DB_FILE), key, options), workDir: path.join(dir, WORK_DIR) };
+  return { dir, store: KioskStore.open(path.join(dir, DB_FILE), key, options), workDir: path.join(dir, WORK_DIR), riskConfig };
 }
 
 /**
@@ -58,9 +71,10 @@ export function initKioskDir(dir: string, options: StoreOptions = {}): KioskDir 
 export function openKioskDir(dir: string): KioskDir {
   if (!fs.existsSync(path.join(dir, DB_FILE)))
     throw new UserError(`there is no kiosk in ${dir}: create one with privatetracer kiosk init --dir ${dir}`);
+  const riskConfig = riskConfigOf(dir);
   const key = readMasterKey(path.join(dir, MASTER_KEY_FILE));
   const workDir = path.join(dir, WORK_DIR);
   fs.rmSync(workDir, { recursive: true, force: true });
   fs.mkdirSync(workDir, { recursive: true, mode: 0o700 });
-  return { dir, store: KioskStore.open(path.join(dir, DB_FILE), key), workDir };
+  return { dir, store: KioskStore.open(path.join(dir, DB_FILE), key), workDir, riskConfig };
 }

@@ -1,3 +1,4 @@
+import type { RiskConfig } from "../match/risk-config";
 import { ConnectFailedError } from "../ble/errors";
 import type { FoundToken, SyncLink, Transport } from "../ble/transport";
 import type { ExposureKey } from "../keys/types";
@@ -31,6 +32,8 @@ export interface KioskPassOptions {
   /** A diagnosis (diagnose.ts): ask this token for the wearer's keys, and wait this long for the press. */
   releaseTeksOf?: string;
   consentWaitMs?: number;
+  /** How matches are graded (the kiosk directory's risk config). */
+  riskConfig?: RiskConfig;
   onEvent?: (e: KioskPassEvent) => void;
 }
 
@@ -77,6 +80,7 @@ export async function kioskPass(o: KioskPassOptions): Promise<KioskPassReport> {
       timer: o.timerOf?.(link),
       releaseTeksOf: o.releaseTeksOf,
       consentWaitMs: o.consentWaitMs,
+      riskConfig: o.riskConfig,
       onProgress: (progress) => emit({ kind: "progress", address, progress })
     });
     report.rounds.push({ address, result });

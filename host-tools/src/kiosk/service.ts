@@ -201,6 +201,7 @@ export async function runKioskService(o: KioskServiceOptions): Promise<number> {
       keys,
       index,
       workDir: o.kiosk.workDir,
+      riskConfig: o.kiosk.riskConfig,
       scanMs: o.scanMs,
       connectTimeoutMs: o.connectTimeoutMs,
       now,

@@ -3,14 +3,16 @@ import * as path from "node:path";
 import type { SyncLink } from "../ble/transport";
 import { PrivateTracerError } from "../errors";
 import type { ExposureKey } from "../keys/types";
-import { LEVELS, Level } from "../match/risk-config";
+import { DEFAULT_RISK_CONFIG, LEVELS, Level, RiskConfig } from "../match/risk-config";
 import type { DayScore } from "../match/risk-score";
 import { matchExposures } from "../match/run-match";
 import { matchWithIndex } from "../match/run-match-indexed";
 import type { RpiIndex } from "../match/rpi-index";
 import { AuthFailedError } from "../sync/errors";
 import { RiskContext, SyncProgress, SyncResult, TekOutcome, syncToken } from "../sync/client";
-import type { TokenInfo } from "../../../firmware/src/wire/sync-messages";
+import { BOARD_CODES, TokenInfo } from "../../../firmware/src/wire/sync-messages";
+import { listBoards, loadBoard } from "../build/boards";
+import { riskConfigFor, scheduleFigures } from "../match/token-crediting";
 import { SyncTimer } from "../sync/wire";
 import { logSegmentSeq, readTokenLog, recentLosses } from "../tokenlog/read-log";
 import { tokenFilesFromStorage } from "../tokenlog/token-files";
@@ -67,6 +69,19 @@ export interface SyncRoundOptions {
   releaseTeksOf?: string;
   /** With releaseTeksOf: how long to wait for the press. */
   consentWaitMs?: number;
+  /** How matches are graded (docs/risk.md; default DEFAULT_RISK_CONFIG); scans are credited with the token's own schedule (riskConfigForToken). */
+  riskConfig?: RiskConfig;
+}
+
+/**
+ * The token's board, which INFO names, says how often it scans: its scans are
+ * credited with that schedule (match/token-crediting.ts). A board this kiosk
+ * does not know keeps the config's own crediting.
+ */
+export function riskConfigForToken(info: Pick<TokenInfo, "board">, base: RiskConfig = DEFAULT_RISK_CONFIG): RiskConfig {
+  const id = BOARD_CODES[info.board];
+  if (!id || !listBoards().includes(id)) return base;
+  return riskConfigFor(scheduleFigures(loadBoard(id).schedule), base);
 }
 
 export interface SyncRoundResult {
@@ -160,6 +175,8 @@ export async function syncRound(link: SyncLink, o: SyncRoundOptions): Promise<Sy
   const startedAt = now();
   let tokenId: string | null = null;
   let key: Buffer | null = null;
+  // INFO's board code: how the token's scans are credited.
+  let board = 0;
   const decided = {
     level: null as Level | null,
     lowerBound: false,
@@ -181,6 +198,7 @@ export async function syncRound(link: SyncLink, o: SyncRoundOptions): Promise<Sy
   // lost (the token was provisioned again, or the archive is damaged).
   const start = (c: { tokenId: string; info: TokenInfo; archiveSecret: Uint8Array | null }): { seg: number; off: number } => {
     tokenId = c.tokenId;
+    board = c.info.board;
     key = archiveKey(c.archiveSecret!, c.tokenId);
     wipe(c.archiveSecret);
     let seg = ackedTo.get(c.tokenId) ?? 1;
@@ -221,13 +239,16 @@ export async function syncRound(link: SyncLink, o: SyncRoundOptions): Promise<Sy
       partial: true
     });
     const recent = log.records.filter((r) => r.time !== null && r.time >= t - keepDays * DAY);
-    const sightings = recent.map((r, i) => ({ ...recordToSighting(r), line: i + 1 }));
+    const sightings = recent.map((r, i) => ({ ...recordToSighting(r), packets: r.count, line: i + 1 }));
     decided.sightings = sightings.length;
     const oldest = recent.reduce((m, r) => Math.min(m, r.time!), t);
     decided.historyDays = Math.round(((t - oldest) / DAY) * 10) / 10;
     if (!o.keys.length) return;
     const losses = recentLosses(log, keepDays);
-    const report = o.index ? await matchWithIndex(o.index, sightings, { losses }) : await matchExposures(o.keys, sightings, { losses });
+    const config = riskConfigForToken({ board }, o.riskConfig);
+    const report = o.index
+      ? await matchWithIndex(o.index, sightings, { losses, config })
+      : await matchExposures(o.keys, sightings, { losses, config });
     decided.level = report.level;
     decided.matched = report.matches.length;
     decided.lowerBound = report.incomplete !== null || decided.archiveLost;

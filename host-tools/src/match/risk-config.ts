@@ -1,6 +1,7 @@
 import Ajv from "ajv";
 import { UserError } from "../errors";
 import { readTextBounded } from "../read-bounded";
+import { BAND_EDGES_DB } from "./band-classifier";
 
 /**
  * What turns matched sightings into a graded level, and the wearer profile
@@ -22,6 +23,23 @@ export interface DaysRange {
   infectiousness: Infectiousness;
 }
 
+/**
+ * The band classifier of match/band-classifier.ts as a grader (docs/risk.md,
+ * "Grading with the close-contact classifier"): a logistic model over a
+ * token's minutes per attenuation band, as heard and smoothed across
+ * neighbouring scans (tokenFeatures), fitted on simulated care homes by
+ * bench/fit-band-classifier.ts.
+ */
+export interface CloseContactModel {
+  /** Intercept, then one weight per feature: CLOSE_CONTACT_FEATURES in all. */
+  weights: number[];
+  /** The operating point: a person-day whose probability reaches it is a close contact, graded high. */
+  cut: number;
+}
+
+/** Each band (band-classifier.ts BAND_EDGES_DB) as heard and smoothed. */
+export const CLOSE_CONTACT_FEATURES = 2 * (BAND_EDGES_DB.length + 1);
+
 export interface RiskConfig {
   /** Upper bounds (inclusive, dB) of the immediate, near and medium buckets; above the last is "other". */
   attenuationThresholdsDb: [number, number, number];
@@ -42,6 +60,11 @@ export interface RiskConfig {
   highVulnerabilityFactor: number;
   /** Tx power assumed for sightings recorded without an AEM. */
   defaultTxPowerDbm: number;
+  /**
+   * With a model, each person-day is graded by the classifier instead of by
+   * weighted minutes (risk-score.ts classifiedDays); null: weighted minutes.
+   */
+  closeContactModel: CloseContactModel | null;
   scan: {
     /** Sightings of one key this close together belong to one scan. */
     scanMergeSeconds: number;
@@ -74,6 +97,7 @@ export const DEFAULT_RISK_CONFIG: RiskConfig = {
   levelCutoffs: { low: 5, medium: 15, high: 30 },
   highVulnerabilityFactor: 0.5,
   defaultTxPowerDbm: -4,
+  closeContactModel: null,
   scan: { scanMergeSeconds: 10, maxSecondsPerScan: 300, assumedScanIntervalSeconds: 255, windowGapSeconds: 1800 }
 };
 
@@ -104,6 +128,19 @@ const configSchema = obj({
   levelCutoffs: obj({ low: nonNeg, medium: nonNeg, high: nonNeg }),
   highVulnerabilityFactor: { type: "number", exclusiveMinimum: 0, maximum: 1 },
   defaultTxPowerDbm: { type: "integer", minimum: -128, maximum: 127 },
+  closeContactModel: {
+    anyOf: [
+      { type: "null" },
+      {
+        ...obj({
+          $comment: { type: "string" },
+          weights: { type: "array", items: num, minItems: CLOSE_CONTACT_FEATURES + 1, maxItems: CLOSE_CONTACT_FEATURES + 1 },
+          cut: { type: "number", exclusiveMinimum: 0, exclusiveMaximum: 1 }
+        }),
+        required: ["weights", "cut"]
+      }
+    ]
+  },
   scan: obj({
     scanMergeSeconds: nonNeg,
     maxSecondsPerScan: { type: "number", exclusiveMinimum: 0 },

@@ -1,7 +1,8 @@
 import { SEGMENT_RECORDS } from "../../../firmware/src/wire/log-record";
 import { ReportType } from "../keys/types";
+import { TimedCredit, predict, tokenFeatures } from "./band-classifier";
 import { ExposureWindow } from "./exposure-windows";
-import { Infectiousness, Level, LEVELS, ReportTypeName, RiskConfig, WearerProfile } from "./risk-config";
+import { CloseContactModel, Infectiousness, Level, LEVELS, ReportTypeName, RiskConfig, WearerProfile } from "./risk-config";
 
 /**
  * From exposure windows to one graded level: window score = weighted minutes ×
@@ -93,6 +94,54 @@ export function dailyScores(windows: readonly ScoredWindow[]): DayScore[] {
     d.exposureMinutes += w.window.durationSeconds / 60;
     d.windows++;
     days.set(w.day, d);
+  }
+  return [...days.values()].sort((a, b) => (a.day < b.day ? -1 : a.day > b.day ? 1 : 0));
+}
+
+/**
+ * Day scores from the close-contact classifier (docs/risk.md, "Grading with
+ * the close-contact classifier"). A published key is one person's day, so a
+ * key's scans within one UTC day are one person-day, the unit the model was
+ * fitted on. Its probability p is measured from p0, the model's probability
+ * for a person never heard (about 0.013 for the shipped model: every wearer
+ * shares rooms, so hearing someone at all is weak evidence), and scaled so
+ * that the cut lands on the high cut-off: score = high × (p − p0) / (cut −
+ * p0) × report-type weight × infectiousness weight. A day sums its
+ * person-days, as it sums windows with weighted minutes. So at the operating
+ * point a confirmed case on a standard day is graded high; low and medium
+ * start at the same fractions of the way from p0 to the cut as of the high
+ * cut-off; the weights and a vulnerable wearer's lower cut-offs act as they
+ * do on weighted minutes. minimumWindowScore is not applied: the model judges
+ * every scan of the day together.
+ */
+export function classifiedDays(windows: readonly ScoredWindow[], model: CloseContactModel, cfg: RiskConfig): DayScore[] {
+  const personDays = new Map<string, { day: string; weight: number; scans: TimedCredit[]; windows: Set<ScoredWindow> }>();
+  for (const w of windows) {
+    const weight = w.reportTypeWeight * w.infectiousnessWeight;
+    if (!(weight > 0)) continue;
+    for (const s of w.window.scans) {
+      const day = utcDay(s.time);
+      const id = `${w.window.keyIndex} ${day}`;
+      let pd = personDays.get(id);
+      if (!pd) personDays.set(id, (pd = { day, weight, scans: [], windows: new Set() }));
+      pd.scans.push({
+        time: s.time,
+        attenuationDb: s.typicalAttenuationDb,
+        packets: s.sightings.reduce((n, m) => n + (m.sighting.packets ?? 1), 0),
+        seconds: s.secondsSinceLastScan
+      });
+      pd.windows.add(w);
+    }
+  }
+  const p0 = predict(model, tokenFeatures([]));
+  const days = new Map<string, DayScore>();
+  for (const pd of personDays.values()) {
+    const p = predict(model, tokenFeatures(pd.scans));
+    const d = days.get(pd.day) ?? { day: pd.day, score: 0, exposureMinutes: 0, windows: 0 };
+    d.score += ((cfg.levelCutoffs.high * Math.max(0, p - p0)) / (model.cut - p0)) * pd.weight;
+    d.exposureMinutes += pd.scans.reduce((t, c) => t + c.seconds, 0) / 60;
+    d.windows += pd.windows.size;
+    days.set(pd.day, d);
   }
   return [...days.values()].sort((a, b) => (a.day < b.day ? -1 : a.day > b.day ? 1 : 0));
 }

@@ -6,7 +6,17 @@ import { MatchHit, findHits, oneHitPerSighting } from "./find-hits";
 import { MatchedSighting, resolveHits } from "./matched-sightings";
 import { packKeys } from "./packed-keys";
 import { DEFAULT_PROFILE, DEFAULT_RISK_CONFIG, Level, RiskConfig, WearerProfile } from "./risk-config";
-import { dailyScores, DayScore, gradeRisk, incompleteSentence, LostSightings, RiskLevel, ScoredWindow, scoreWindow } from "./risk-score";
+import {
+  classifiedDays,
+  dailyScores,
+  DayScore,
+  gradeRisk,
+  incompleteSentence,
+  LostSightings,
+  RiskLevel,
+  ScoredWindow,
+  scoreWindow
+} from "./risk-score";
 import { buildSightingIndex } from "./sighting-index";
 import { Sighting } from "./sightings";
 
@@ -121,7 +131,7 @@ export function reportFromHits(
   const once = oneHitPerSighting(hits, eninOf);
   const matches = resolveHits(once.hits, keys, sightings, config.defaultTxPowerDbm);
   const windows = buildExposureWindows(matches, config).map((w) => scoreWindow(w, config));
-  const days = dailyScores(windows);
+  const days = config.closeContactModel ? classifiedDays(windows, config.closeContactModel, config) : dailyScores(windows);
   const risk = gradeRisk(days, matches.length > 0, config, profile);
   const incomplete = opts.losses ?? null;
   return {

@@ -42,6 +42,12 @@ export interface Sighting {
    * together with `aem`. CTR mode lets it decrypt on its own.
    */
   aemTx?: number;
+  /**
+   * Packets the sighting stands for: a token's record averages up to 8 of one
+   * scan (the kiosk sets it from the log; not in the interchange format). The
+   * close-contact classifier weighs a scan's attenuation by it; 1 when absent.
+   */
+  packets?: number;
   /** 1-based line in the source file, so output can point back at it. */
   line: number;
 }

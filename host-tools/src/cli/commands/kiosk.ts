@@ -386,6 +386,7 @@ export function register(program: Command, run: RunAction): void {
               store: k.store,
               keys,
               workDir: k.workDir,
+              riskConfig: k.riskConfig,
               scanMs: o.seconds * 1000,
               connectTimeoutMs: CONNECT_TIMEOUT_MS,
               now: sim?.now,

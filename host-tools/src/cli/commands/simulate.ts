@@ -18,6 +18,7 @@ import { warningLevelLines, warningLevels } from "../../sim/kiosk/warning-levels
 import { phoneDetection } from "../../sim/phone/phone-detection";
 import { PhoneSummary, phoneSummary, roundFigures, sideBySideLines } from "../../sim/phone/side-by-side";
 import { phoneClassifier, tokenClassifier } from "../../sim/metrics/band-report";
+import { classifierRiskConfig } from "../../sim/metrics/band-models";
 
 function round3(x: number): number {
   return Math.round(x * 1000) / 1000;
@@ -78,6 +79,11 @@ export function register(program: Command, run: RunAction): void {
     )
     .option("--no-tokens", "leave the per-token table out of the text output")
     .option("--no-kiosk", "leave the scenario's kiosk (and its diagnoses) out: tokens keep only what fits in their flash")
+    .option(
+      "--kiosk-grading <how>",
+      "how the kiosk grades matches: minutes (weighted minutes, the default) or classifier (the stored close-contact model; docs/risk.md)",
+      "minutes"
+    )
     .option("--no-phones", "leave out the GAEN phone baseline (every person also carrying a GAEN phone, scored like the tokens)")
     .action(
       run(
@@ -96,7 +102,10 @@ export function register(program: Command, run: RunAction): void {
           kiosk: boolean;
           phones: boolean;
           report?: string;
+          kioskGrading: string;
         }): Promise<Verdict> => {
+          if (!["minutes", "classifier"].includes(opts.kioskGrading))
+            throw new UserError(`--kiosk-grading must be minutes or classifier, got "${opts.kioskGrading}"`);
           if (!["real", "stand-in", "auto"].includes(opts.firmware))
             throw new UserError(`--firmware must be real, stand-in or auto, got "${opts.firmware}"`);
           let scenario = loadScenario(opts.scenario, opts.seed);
@@ -130,6 +139,7 @@ export function register(program: Command, run: RunAction): void {
             record: !!opts.out,
             schedule,
             kiosk: opts.kiosk,
+            kioskRiskConfig: opts.kioskGrading === "classifier" ? classifierRiskConfig() : undefined,
             onProgress: bar
               ? (f) => bar!.update(Math.round(f * opts.days * 24), { day: Math.floor(f * opts.days), days: opts.days })
               : opts.json
@@ -200,6 +210,7 @@ export function register(program: Command, run: RunAction): void {
             ...(result.kiosk
               ? {
                   kiosk: {
+                    grading: opts.kioskGrading,
                     ...result.kiosk,
                     warnings: { ...result.kiosk.warnings, ...(phoneWarned ? { phone: phoneWarned } : {}), byLevel }
                   }

@@ -26,7 +26,8 @@ import { publishUploads } from "../../keys/publish";
 import { ReportType } from "../../keys/types";
 import { PrivateTracerError } from "../../errors";
 import type { DiagnoseOutcome } from "../../kiosk/diagnose";
-import { initKioskDir, KioskDir } from "../../kiosk/kiosk-dir";
+import { initKioskDir, KioskDir, RISK_CONFIG_FILE } from "../../kiosk/kiosk-dir";
+import type { RiskConfig } from "../../match/risk-config";
 import { RadioJobContext, ServiceEvent, runKioskService } from "../../kiosk/service";
 import type { KioskEvent } from "../../kiosk/events";
 import { DiagnoseRunner, RadioJobQueue, diagnoseRunner } from "../../kiosk/radio-jobs";
@@ -138,7 +139,8 @@ export class WorldKiosk implements WorldDriver {
     private readonly seed: number,
     private readonly dir: string,
     private readonly boardOf: (person: string) => string,
-    private readonly live?: LiveKiosk
+    private readonly live?: LiveKiosk,
+    private readonly riskConfig?: RiskConfig
   ) {
     if (!scenario.kiosk) throw new Error("WorldKiosk: the scenario has no kiosk");
     // Seeded, so a run repeats; a real provisioning draws them from the system's generator.
@@ -183,7 +185,13 @@ export class WorldKiosk implements WorldDriver {
     const k = this.scenario.kiosk!;
 
     // The kiosk, with every token enrolled as `kiosk import` would.
-    const kiosk = initKioskDir(path.join(this.dir, "kiosk"), { now });
+    const kioskDir = path.join(this.dir, "kiosk");
+    if (this.riskConfig) {
+      // As staff would configure a kiosk: the file in its directory, read when it opens.
+      fs.mkdirSync(kioskDir, { recursive: true, mode: 0o700 });
+      fs.writeFileSync(path.join(kioskDir, RISK_CONFIG_FILE), JSON.stringify(this.riskConfig, null, 2));
+    }
+    const kiosk = initKioskDir(kioskDir, { now });
     kiosk.store.importTokens(
       [...this.secrets].map(([person, sec]) => ({
         tokenId: Buffer.from(sec.tokenId).toString("hex"),

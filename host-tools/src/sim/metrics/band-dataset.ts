@@ -1,5 +1,5 @@
 /**
- * Pair-days as examples for the band classifier (band-classifier.ts): one
+ * Pair-days as examples for the band classifier (match/band-classifier.ts): one
  * row per ordered (receiver, sender, UTC day) among the people scored, its
  * features from the minutes a detector credited per attenuation band, its
  * label from the ground truth. Tokens and phones give the same rows, so one
@@ -10,7 +10,7 @@ import { exposureOf } from "../phone/phone-baseline";
 import { binCredits } from "../phone/phone-risk";
 import type { ContactTruth, ExposureByPairDay } from "./detection";
 import { pairDayKey } from "./detection";
-import { LogisticModel, bandMinutes, features, fitLogistic, predict, tokenFeatures } from "./band-classifier";
+import { LogisticModel, bandMinutes, features, fitLogistic, predict, tokenFeatures } from "../../match/band-classifier";
 import { DetectionFigures, detectionFigures } from "./detection-figures";
 
 export interface BandRow {

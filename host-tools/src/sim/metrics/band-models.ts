@@ -4,6 +4,7 @@
  * here): `simulate` applies them and says whether the run was held out.
  */
 import type { BandModel } from "./band-dataset";
+import { DEFAULT_RISK_CONFIG, RiskConfig } from "../../match/risk-config";
 
 export interface StoredBandModel extends BandModel {
   detector: "token" | "phone";
@@ -32,7 +33,7 @@ export function heldOut(m: StoredBandModel, scenario: string, seed: number): boo
 
 /**
  * `--detector token --seeds 2,3 --days 14` (the real firmware with the scenario's kiosk, 14 days: about 6 minutes a seed):
- * the seven bands as heard, then the seven smoothed across consecutive scans (band-classifier.ts tokenFeatures).
+ * the seven bands as heard, then the seven smoothed across consecutive scans (match/band-classifier.ts tokenFeatures).
  */
 export const TOKEN_BAND_MODEL: StoredBandModel | undefined = {
   detector: "token",
@@ -46,3 +47,9 @@ export const TOKEN_BAND_MODEL: StoredBandModel | undefined = {
   ],
   cut: 0.19
 };
+
+/** A kiosk's risk config grading with the stored token model (`simulate --kiosk-grading classifier`; docs/risk.md). */
+export function classifierRiskConfig(): RiskConfig {
+  if (!TOKEN_BAND_MODEL) throw new Error("no token band model is stored");
+  return { ...DEFAULT_RISK_CONFIG, closeContactModel: { weights: [...TOKEN_BAND_MODEL.weights], cut: TOKEN_BAND_MODEL.cut } };
+}

@@ -14,10 +14,11 @@ import { buildExposureWindows } from "../../match/exposure-windows";
 import { findHits } from "../../match/find-hits";
 import { MatchedSighting, resolveHits } from "../../match/matched-sightings";
 import { packKeys } from "../../match/packed-keys";
-import { DEFAULT_RISK_CONFIG, RiskConfig } from "../../match/risk-config";
+import { DEFAULT_RISK_CONFIG } from "../../match/risk-config";
 import { utcDay } from "../../match/risk-score";
 import { buildSightingIndex } from "../../match/sighting-index";
 import type { Sighting } from "../../match/sightings";
+import { ScanScheduleFigures, riskConfigFor } from "../../match/token-crediting";
 import { CLOSE_CONTACT_METRES, CLOSE_CONTACT_MINUTES, GroundTruth, PairDay } from "../world/ground-truth";
 import type { LoggedRecord } from "../../tokenlog/read-log";
 
@@ -36,12 +37,6 @@ export interface DetectionToken {
   person: string;
   encounters: ReadonlyArray<Pick<LoggedRecord, "time" | "rpiPrefix" | "meanRssi" | "maxRssi" | "count" | "aem1">>;
   teks: ReadonlyArray<{ rollingStart: number; tek: Uint8Array }>;
-}
-
-export interface ScanScheduleFigures {
-  /** Mean seconds between scan starts: scanPeriodSec − scanJitterSec / 2. */
-  meanScanIntervalSeconds: number;
-  scanPeriodSec: number;
 }
 
 /** One scan in which `receiver` heard one of `sender`'s RPIs, with the time GAEN credits it. */
@@ -63,24 +58,6 @@ export type ExposureByPairDay = Map<string, CreditedScan[]>;
 
 export function pairDayKey(receiver: string, sender: string, day: string): string {
   return `${receiver}\u0000${sender}\u0000${day}`;
-}
-
-/**
- * Exposure windows as docs/risk.md builds them, with the scan timing of the
- * tokens' own schedule: a first scan of a window is credited the mean scan
- * interval, later ones the gap since the previous scan, capped at the longer
- * of GAEN's 5 minutes and the scan period (so a slow schedule is not
- * under-counted by a cap meant for phones).
- */
-export function riskConfigFor(s: ScanScheduleFigures): RiskConfig {
-  return {
-    ...DEFAULT_RISK_CONFIG,
-    scan: {
-      ...DEFAULT_RISK_CONFIG.scan,
-      assumedScanIntervalSeconds: s.meanScanIntervalSeconds,
-      maxSecondsPerScan: Math.max(DEFAULT_RISK_CONFIG.scan.maxSecondsPerScan, s.scanPeriodSec)
-    }
-  };
 }
 
 /**

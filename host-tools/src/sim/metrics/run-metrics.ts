@@ -10,7 +10,6 @@ import {
   DetectionReport,
   ContactTruth,
   ExposureByPairDay,
-  ScanScheduleFigures,
   contactTruth,
   detectionReport,
   exposuresFromLogs,
@@ -25,6 +24,7 @@ import type { LogCollector } from "./log-collector";
 import type { LoggedRecord } from "../../tokenlog/read-log";
 import { StorageView, TokenFlash, readTokenFlash, storageOf } from "./token-flash";
 
+import { scheduleFigures } from "../../match/token-crediting";
 export interface TokenMetrics {
   person: string;
   board: string;
@@ -150,10 +150,7 @@ export async function runMetrics(world: WorldResult, o: MetricsOptions): Promise
 
   // Keys are read from the flash at the end: a token keeps its last 14 TEKs, every day of a ≤ 14-day run.
   const teks = (p: string) => flashes.get(p)!.teks;
-  const schedule: ScanScheduleFigures = {
-    meanScanIntervalSeconds: o.schedule.scanPeriodSec - o.schedule.scanJitterSec / 2,
-    scanPeriodSec: o.schedule.scanPeriodSec
-  };
+  const schedule = scheduleFigures(o.schedule);
   const people = new Set(world.tokenResults.map((t) => t.person));
   const truth = trueCloseContacts(world.groundTruth, people);
   const near = nearMisses(world.groundTruth);

@@ -44,7 +44,7 @@ export function phoneScores(baseline: PhoneBaseline, b: AttenuationBuckets, peop
   return out;
 }
 
-/** The seconds per attenuation of a pair-day as (attenuation, seconds) credits, for the band classifier (metrics/band-classifier.ts). */
+/** The seconds per attenuation of a pair-day as (attenuation, seconds) credits, for the band classifier (match/band-classifier.ts). */
 export function* binCredits(bins: Uint32Array): Generator<{ attenuationDb: number; seconds: number }> {
   for (let att = 0; att < bins.length; att++) if (bins[att]) yield { attenuationDb: att, seconds: bins[att] };
 }

@@ -3,6 +3,7 @@
  * bundle, or the stand-in while the real one does not scan), run the world,
  * and time it. Shared by the command and bench/sim.ts.
  */
+import type { RiskConfig } from "../../match/risk-config";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -39,6 +40,8 @@ export interface SimulateOptions {
   makeToken?: TokenFactory;
   /** Run the scenario's kiosk (default: when the scenario has one). */
   kiosk?: boolean;
+  /** How the scenario's kiosk grades matches (its directory's risk-config.json); the defaults without. */
+  kioskRiskConfig?: RiskConfig;
   /** Run it for a person watching: paced to the wall clock, with a dashboard (`kiosk serve --simulate`). */
   live?: LiveKiosk;
 }
@@ -144,7 +147,7 @@ export async function simulate(o: SimulateOptions): Promise<SimulateResult> {
     const p = o.scenario.people.find((x) => x.id === person);
     return (p?.device?.kind === "token" && p.device.board) || o.board;
   };
-  const kiosk = kioskDir ? new WorldKiosk(o.scenario, o.seed, kioskDir, boardOf, o.live) : undefined;
+  const kiosk = kioskDir ? new WorldKiosk(o.scenario, o.seed, kioskDir, boardOf, o.live, o.kioskRiskConfig) : undefined;
   try {
     return await runSimulation(o, bundles, board, firmware, kiosk);
   } finally {

@@ -1,16 +1,9 @@
 import { strict as assert } from "node:assert";
-import {
-  bandMinutes,
-  features,
-  fitLogistic,
-  predict,
-  smoothedCredits,
-  tokenFeatures
-} from "../../../host-tools/src/sim/metrics/band-classifier";
+import { bandMinutes, features, fitLogistic, predict, smoothedCredits, tokenFeatures } from "../../../host-tools/src/match/band-classifier";
 import { Rng } from "../../../host-tools/src/sim/prng";
 import { binCredits } from "../../../host-tools/src/sim/phone/phone-risk";
 
-describe("sim/metrics: a close-contact classifier from minutes per attenuation band", () => {
+describe("match: a close-contact classifier from minutes per attenuation band", () => {
   it("puts each credited scan's time in its band", () => {
     const m = bandMinutes([
       { attenuationDb: 44, seconds: 300 },
