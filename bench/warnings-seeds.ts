@@ -10,13 +10,16 @@
  * mean, not counted as 0 or 1. The care home's diagnoses are on days 8 and 11
  * (day 0 the first), so a run of 9 days or fewer has no warning to score.
  * Prints a table, then one JSON line.
- * Usage: bench/warnings-seeds.ts [--seeds 4,5,6,7,8] [--days 14]
+ * `--kiosk-grading classifier` has the kiosk grade with the stored
+ * close-contact model instead of weighted minutes (docs/risk.md).
+ * Usage: bench/warnings-seeds.ts [--seeds 4,5,6,7,8] [--days 14] [--kiosk-grading minutes|classifier]
  */
 import { WARNING_LEVEL_LABELS, WarningLevelRow, WarningLevels, levelRow } from "../host-tools/src/sim/kiosk/warning-levels";
 import { Interval, arg, formatInterval, interval, runSeeds } from "./seed-runs";
 
 const SEEDS = arg("--seeds", "4,5,6,7,8").split(",").map(Number);
 const DAYS = arg("--days", "14");
+const GRADING = arg("--kiosk-grading", "minutes");
 
 type Ratio = "precision" | "recall" | "nearMissPrecision";
 
@@ -29,7 +32,7 @@ function pool(rows: WarningLevelRow[]): WarningLevelRow {
 async function main(): Promise<void> {
   const t0 = Date.now();
   // The kiosk stays on: it does the warning.
-  const runs = await runSeeds(SEEDS, DAYS, [], (json, seed) => {
+  const runs = await runSeeds(SEEDS, DAYS, ["--kiosk-grading", GRADING], (json, seed) => {
     const j = json as { wallSeconds: number; kiosk?: { warnings: { byLevel?: WarningLevels } } };
     const byLevel = j.kiosk?.warnings.byLevel;
     if (!byLevel) throw new Error(`seed ${seed}: no kiosk.warnings.byLevel in simulate --json (no kiosk?)`);
@@ -60,6 +63,7 @@ async function main(): Promise<void> {
       scenario: "care-home",
       days: Number(DAYS),
       seeds: SEEDS,
+      kioskGrading: GRADING,
       wallSeconds: Math.round((Date.now() - t0) / 1000),
       levels: out,
       perSeed: runs.map((r) => ({ seed: r.seed, wallSeconds: r.wallSeconds, byLevel: r.byLevel }))

@@ -1,8 +1,9 @@
+import { classifierRiskConfig } from "../../../host-tools/src/sim/metrics/band-models";
 import { strict as assert } from "node:assert";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { MASTER_KEY_FILE } from "../../../host-tools/src/kiosk/kiosk-dir";
+import { MASTER_KEY_FILE, RISK_CONFIG_FILE } from "../../../host-tools/src/kiosk/kiosk-dir";
 import { generateKioskKey, kioskSecretToJson } from "../../../host-tools/src/keys/kiosk-identity";
 import { PASSPHRASE_ENV } from "../../../host-tools/src/provision/store";
 import { readStorageImage } from "../../../host-tools/src/tokenlog/storage-image";
@@ -156,5 +157,21 @@ describe("privatetracer kiosk: init, import, sync, status", function () {
     r = await runCli(["kiosk", "status", "--dir", dir]);
     assert.equal(r.code, 2);
     assert.match(r.stderr, /chmod 600/);
+  });
+
+  it("status says how warnings are graded; a risk-config.json that does not load stops the kiosk, naming the field", async () => {
+    const dir = path.join(root, "graded");
+    assert.equal((await runCli(["kiosk", "init", "--dir", dir])).code, 0);
+    let r = await runCli(["kiosk", "status", "--dir", dir]);
+    assert.match(r.stdout, /Warnings are graded by weighted minutes, the defaults/);
+    const model = classifierRiskConfig().closeContactModel;
+    fs.writeFileSync(path.join(dir, RISK_CONFIG_FILE), JSON.stringify({ closeContactModel: model }));
+    r = await runCli(["kiosk", "status", "--dir", dir]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /graded by the close-contact classifier \(cut 0\.\d+\), as risk-config\.json in the kiosk's directory says/);
+    fs.writeFileSync(path.join(dir, RISK_CONFIG_FILE), JSON.stringify({ closeContactModel: { ...model, cut: 2 } }));
+    r = await runCli(["kiosk", "status", "--dir", dir]);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /risk-config\.json.*closeContactModel\/cut/);
   });
 });

@@ -7,7 +7,8 @@ import type { Transport } from "../../ble/transport";
 import { invalidKeysWarning, keySourceFreshness, loadKeySourceDetailed } from "../../keys/sources";
 import type { ExposureKey } from "../../keys/types";
 import { readPem } from "../../keys/signing";
-import { DB_FILE, KioskDir, MASTER_KEY_FILE, initKioskDir, openKioskDir, outboxDirOf } from "../../kiosk/kiosk-dir";
+import { DB_FILE, KioskDir, MASTER_KEY_FILE, RISK_CONFIG_FILE, initKioskDir, openKioskDir, outboxDirOf } from "../../kiosk/kiosk-dir";
+import type { RiskConfig } from "../../match/risk-config";
 import { readMasterKey } from "../../kiosk/master-key";
 import { KioskPassEvent, KioskPassReport, kioskPass } from "../../kiosk/kiosk-pass";
 import { KioskStore, TokenRecord, importEnrolmentStore } from "../../kiosk/store";
@@ -104,6 +105,12 @@ function statusText(tokens: TokenRecord[], archiveDays: (id: string) => number):
       .join("  ")
       .trimEnd();
   return [fmt(head), ...rows.map(fmt)].join("\n") + "\n";
+}
+
+/** Which grading the kiosk's warnings come from, so whoever runs it can tell a configured kiosk from a default one. */
+function gradingLine(c: RiskConfig, fromFile: boolean): string {
+  const how = c.closeContactModel ? `the close-contact classifier (cut ${c.closeContactModel.cut})` : "weighted minutes";
+  return `Warnings are graded by ${how}, ${fromFile ? `as ${RISK_CONFIG_FILE} in the kiosk's directory says` : "the defaults"} (docs/risk.md).\n`;
 }
 
 async function loadKeys(src: string | undefined, publicKey: string | undefined): Promise<ExposureKey[]> {
@@ -744,7 +751,10 @@ export function register(program: Command, run: RunAction): void {
                 2
               ) + "\n"
             );
-          else process.stdout.write(statusText(tokens, archiveDays));
+          else
+            process.stdout.write(
+              statusText(tokens, archiveDays) + gradingLine(k.riskConfig, fs.existsSync(path.join(o.dir, RISK_CONFIG_FILE)))
+            );
           return "ok";
         })
       )
