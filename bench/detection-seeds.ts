@@ -7,9 +7,9 @@
  * over the seeds with a 95 % interval (Student's t on the seeds' spread).
  * Issue 14 asks for token F1 ≥ phone F1 with such intervals, recall ≥ 0.9 of
  * the contacts within 1.5 m and near-miss precision ≥ 0.8. Prints a table,
- * then one JSON line. Usage: bench/detection-seeds.ts [--seeds 4,5,6,7,8] [--days 14]
+ * then one JSON line. Usage: bench/detection-seeds.ts [--seeds 4,5,6,7,8] [--days 14] [--scenario care-home-wings]
  */
-import { Interval, arg, formatInterval, interval, runSeeds } from "./seed-runs";
+import { Interval, SCENARIO, arg, formatInterval, interval, runSeeds } from "./seed-runs";
 
 const SEEDS = arg("--seeds", "4,5,6,7,8").split(",").map(Number);
 const DAYS = arg("--days", "14");
@@ -46,7 +46,7 @@ async function main(): Promise<void> {
   const heldOut = runs.every((r) => r.token.classifier?.heldOut !== false && r.phone.classifier?.heldOut !== false);
   process.stdout.write(
     JSON.stringify({
-      scenario: "care-home",
+      scenario: SCENARIO,
       days: Number(DAYS),
       seeds: SEEDS,
       classifiersHeldOut: heldOut,

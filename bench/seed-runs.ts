@@ -1,7 +1,7 @@
 /**
  * What the over-seeds benchmarks share (bench/detection-seeds.ts,
  * bench/warnings-seeds.ts): their arguments, `simulate --json` of the care
- * home for each seed, two at a time (the machines have two cores; each run
+ * home (`--scenario care-home-wings` for the two-wing one) for each seed, two at a time (the machines have two cores; each run
  * is one), and a mean with its 95 % interval over the seeds.
  */
 import { spawn } from "node:child_process";
@@ -15,14 +15,17 @@ export function arg(name: string, fallback: string): string {
   return i > 0 && process.argv[i + 1] ? process.argv[i + 1] : fallback;
 }
 
-/** `simulate --scenario care-home --days <days> --seed <seed> --json <extra>`, parsed. */
+/** The built-in scenario the seeds run (`--scenario`, default care-home). */
+export const SCENARIO = arg("--scenario", "care-home");
+
+/** `simulate --scenario <SCENARIO> --days <days> --seed <seed> --json <extra>`, parsed. */
 function simulateJson(seed: number, days: string, extra: readonly string[]): Promise<unknown> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [
       CLI,
       "simulate",
       "--scenario",
-      "care-home",
+      SCENARIO,
       "--days",
       days,
       "--seed",

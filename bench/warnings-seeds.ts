@@ -12,10 +12,10 @@
  * Prints a table, then one JSON line.
  * `--kiosk-grading classifier` has the kiosk grade with the stored
  * close-contact model instead of weighted minutes (docs/risk.md).
- * Usage: bench/warnings-seeds.ts [--seeds 4,5,6,7,8] [--days 14] [--kiosk-grading minutes|classifier]
+ * Usage: bench/warnings-seeds.ts [--seeds 4,5,6,7,8] [--days 14] [--kiosk-grading minutes|classifier] [--scenario care-home-wings]
  */
 import { WARNING_LEVEL_LABELS, WarningLevelRow, WarningLevels, levelRow } from "../host-tools/src/sim/kiosk/warning-levels";
-import { Interval, arg, formatInterval, interval, runSeeds } from "./seed-runs";
+import { Interval, SCENARIO, arg, formatInterval, interval, runSeeds } from "./seed-runs";
 
 const SEEDS = arg("--seeds", "4,5,6,7,8").split(",").map(Number);
 const DAYS = arg("--days", "14");
@@ -60,7 +60,7 @@ async function main(): Promise<void> {
   }
   process.stdout.write(
     JSON.stringify({
-      scenario: "care-home",
+      scenario: SCENARIO,
       days: Number(DAYS),
       seeds: SEEDS,
       kioskGrading: GRADING,

@@ -118,3 +118,60 @@ describe("sim/world care home", () => {
     );
   });
 });
+
+describe("sim/world care home with two wings (care-home-wings)", () => {
+  const s = loadScenario("care-home-wings", 42);
+  const m = new Movement(s, 42);
+  const roomAt = (id: string, day: number, hh: number, mm = 0): string | null => {
+    const p = m.pose(m.personIndex(id), day * 1440 + hh * 60 + mm);
+    return p ? m.roomIds[p.room] : null;
+  };
+  const residents = s.people.filter((p) => p.role === "resident");
+  const linkX = s.rooms.find((r) => r.id === "link")!.x;
+  const wingOfRoom = (room: string): "west" | "east" => (s.rooms.find((r) => r.id === room)!.x < linkX ? "west" : "east");
+  // A resident's wing is where their bedroom is.
+  const bedroomWing = (id: string): "west" | "east" => wingOfRoom(roomAt(id, 0, 3)!);
+
+  it("splits the residents between two wings, each with its own dining room and lounge, 20 m of corridor apart", () => {
+    assert.equal(s.name, "care-home-wings");
+    assert.equal(residents.length, 36);
+    assert.equal(residents.filter((r) => bedroomWing(r.id) === "west").length, 18);
+    for (const r of residents) {
+      const wing = bedroomWing(r.id);
+      assert.equal(roomAt(r.id, 3, 12, 30), `dining-${wing}`, `${r.id} has lunch in the ${wing} wing`);
+    }
+    const link = s.rooms.find((r) => r.id === "link")!;
+    assert.ok(link.w >= 20);
+    const westEnd = Math.max(...s.rooms.filter((r) => r.id.endsWith("-west")).map((r) => r.x + r.w));
+    const eastStart = Math.min(...s.rooms.filter((r) => r.id.endsWith("-east")).map((r) => r.x));
+    assert.ok(eastStart - westEnd >= 20, `${eastStart - westEnd} m between the wings`);
+  });
+
+  it("keeps each member of staff in their own wing, and each wing staffed on every shift", () => {
+    for (let day = 0; day < 7; day++)
+      for (const wing of ["west", "east"])
+        for (const [shift, hh] of [
+          ["early", 10],
+          ["late", 19],
+          ["night", 3]
+        ] as const) {
+          const on = presentAt(m, (id) => id.startsWith("staff-") && id.includes(`-${shift}-${wing}`), day, hh);
+          assert.ok(on.length >= 3, `${shift} shift in the ${wing} wing on day ${day}`);
+          for (const id of on) assert.equal(wingOfRoom(roomAt(id, day, hh)!), wing, `${id} in ${roomAt(id, day, hh)}`);
+        }
+  });
+
+  it("diagnoses a west resident and then an east member of staff, and has its one kiosk in the west lounge", () => {
+    assert.equal(s.people.filter((p) => p.device?.kind === "token").length, 50);
+    const [first, second] = s.diagnoses!;
+    assert.equal(bedroomWing(first.person), "west");
+    assert.match(second.person, /^staff-.*-east$/);
+    assert.ok(first.day < second.day);
+    assert.equal(s.kiosk!.room, "lounge-west");
+  });
+
+  it("leaves the one-wing home as it was", () => {
+    assert.deepEqual(careHome({ seed: 42, wings: 1 }), careHome({ seed: 42 }));
+    assert.throws(() => careHome({ seed: 42, wings: 3 }), RangeError);
+  });
+});

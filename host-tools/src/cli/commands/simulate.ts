@@ -51,7 +51,11 @@ export function register(program: Command, run: RunAction): void {
     .description(
       "Run tokens (the real firmware bundle, each in an emulated Espruino) and phones in a simulated building for N days; print what happened and the ground truth."
     )
-    .option("-s, --scenario <name|file>", "built-in scenario (care-home) or a scenario JSON file", "care-home")
+    .option(
+      "-s, --scenario <name|file>",
+      "built-in scenario (care-home, or care-home-wings: two wings, each diagnosis reaching one) or a scenario JSON file",
+      "care-home"
+    )
     .option("-d, --days <n>", `virtual days to simulate (1 to ${MAX_DAYS})`, wholeNumber("days", 1, MAX_DAYS, "a year at most"), 14)
     .option("--seed <n>", "seed: the same seed gives the same run", wholeNumber("seed", 0, MAX_SEED, "seeds are 32-bit"), 1)
     .option("--start <date>", "first day, YYYY-MM-DD (UTC); default: the scenario's own")

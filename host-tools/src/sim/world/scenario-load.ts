@@ -11,7 +11,7 @@ import { Scenario, ScenarioPerson, ScheduleEntry } from "./scenario";
 import { careHome } from "./care-home";
 import { CARRIES } from "./propagation";
 
-export const BUILT_IN_SCENARIOS = ["care-home"] as const;
+export const BUILT_IN_SCENARIOS = ["care-home", "care-home-wings"] as const;
 /** A scenario is hand-written: a few KiB, at most 256 schedule entries a person. */
 const MAX_SCENARIO_BYTES = 16 * 1024 * 1024;
 
@@ -133,6 +133,7 @@ export function validateScenario(s: Scenario, source = "scenario"): Scenario {
 /** A built-in scenario by name, or a JSON file by path. */
 export function loadScenario(nameOrPath: string, seed: number): Scenario {
   if (nameOrPath === "care-home") return careHome({ seed });
+  if (nameOrPath === "care-home-wings") return validateScenario(careHome({ seed, wings: 2 }), "care-home-wings");
   if (!fs.existsSync(nameOrPath)) {
     throw new UserError(
       `unknown scenario "${nameOrPath}": use a built-in one (${BUILT_IN_SCENARIOS.join(", ")}) or the path of a scenario JSON file`
