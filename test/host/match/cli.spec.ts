@@ -56,6 +56,22 @@ describe("privatetracer match (CLI)", function () {
     fs.writeFileSync(sightingsFile, lines.join("\n") + "\n");
   });
 
+  it("--board credits each scan with the token's scan period, as the kiosk does; an unknown board is refused", async () => {
+    type Out = { days: Array<{ exposureMinutes: number }> };
+    const minutes = async (extra: string[]): Promise<number> => {
+      const r = await cli(["--keys", exportZip, "--sightings", sightingsFile, "--json", ...extra]);
+      assert.equal(r.code, 0, r.stderr);
+      return (JSON.parse(r.stdout) as Out).days.reduce((m, d) => m + d.exposureMinutes, 0);
+    };
+    // Scans at T, T+240, T+840, T+2540, then T+4341 (a new window). A phone's crediting: 255 s for a window's
+    // first scan, gaps capped at 300 s. A Puck.js's: 510 s, and gaps up to its 600 s period.
+    assert.equal(await minutes([]), (255 + 240 + 300 + 300 + 255) / 60);
+    assert.equal(await minutes(["--board", "puckjs"]), (510 + 240 + 600 + 600 + 510) / 60);
+    const r = await cli(["--keys", exportZip, "--sightings", sightingsFile, "--board", "puck"]);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /unknown board "puck".*puckjs/);
+  });
+
   it("--json prints one object: level, reason and one entry per matched sighting", () => {
     const r = cliProcess(["--keys", exportZip, "--sightings", sightingsFile, "--json"]);
     assert.equal(r.code, 0, r.stderr);

@@ -20,6 +20,8 @@ import { readSightingsFile, Sighting } from "../../match/sightings";
 import { readTokenLog, recentLosses } from "../../tokenlog/read-log";
 import { recordToSighting } from "../../tokenlog/to-sightings";
 import { loadTokenFiles } from "../../tokenlog/token-files";
+import { loadBoard } from "../../build/boards";
+import { riskConfigFor, scheduleFigures } from "../../match/token-crediting";
 
 /** Below this many keys, starting worker threads costs more than it saves. */
 const PARALLEL_FROM_KEYS = 20000;
@@ -32,6 +34,7 @@ interface MatchCliOptions {
   flash?: string;
   partial?: boolean;
   riskConfig?: string;
+  board?: string;
   profile?: string;
   workers?: string;
   json?: boolean;
@@ -227,10 +230,12 @@ async function runMatch(o: MatchCliOptions): Promise<Verdict> {
   if (o.flash) {
     // Straight from the token's log: the losses come with it, so the level can say it is incomplete.
     const log = readTokenLog(loadTokenFiles(o.flash), { partial: !!o.partial });
-    sightings = log.records.map((r, i) => ({ ...recordToSighting(r), line: i + 1 }));
+    sightings = log.records.map((r, i) => ({ ...recordToSighting(r), packets: r.count, line: i + 1 }));
     losses = recentLosses(log);
   } else sightings = readSightingsFile(o.sightings!);
-  const config = o.riskConfig ? loadRiskConfig(o.riskConfig) : DEFAULT_RISK_CONFIG;
+  const given = o.riskConfig ? loadRiskConfig(o.riskConfig) : DEFAULT_RISK_CONFIG;
+  // A token's scans stand for its board's scan period, not a phone's (docs/risk.md, "duration estimate").
+  const config = o.board ? riskConfigFor(scheduleFigures(loadBoard(o.board).schedule), given) : given;
   const profile = o.profile ? loadProfile(o.profile) : DEFAULT_PROFILE;
   const publicKeyPem = o.publicKey ? readPem(o.publicKey, "public key") : undefined;
   const maxAge = maxKeyAgeSeconds(o.maxKeyAgeDays);
@@ -289,6 +294,10 @@ export function register(program: Command, run: RunAction): void {
     )
     .option("--partial", "with --flash: use what is readable from a damaged image (the damage counts as lost records)")
     .option("--risk-config <file>", "risk config JSON (any subset of the fields in docs/risk.md)")
+    .option(
+      "--board <board>",
+      "the token's board (puckjs, pixljs, …): its scans are credited with that board's scan schedule, as the kiosk does; without it, a phone's"
+    )
     .option("--profile <file>", 'wearer profile JSON, e.g. {"vulnerability": "high"}')
     .option("--workers <n>", `matching threads (default: one per core from ${PARALLEL_FROM_KEYS} keys, else 1)`)
     .option("--public-key <pem>", "require every export to verify with this public key")
