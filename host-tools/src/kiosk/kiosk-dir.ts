@@ -71,10 +71,11 @@ export function initKioskDir(dir: string, options: StoreOptions = {}): KioskDir 
 export function openKioskDir(dir: string): KioskDir {
   if (!fs.existsSync(path.join(dir, DB_FILE)))
     throw new UserError(`there is no kiosk in ${dir}: create one with privatetracer kiosk init --dir ${dir}`);
-  const riskConfig = riskConfigOf(dir);
-  const key = readMasterKey(path.join(dir, MASTER_KEY_FILE));
   const workDir = path.join(dir, WORK_DIR);
+  // First: the plain copies go even if what follows refuses to open the kiosk.
   fs.rmSync(workDir, { recursive: true, force: true });
   fs.mkdirSync(workDir, { recursive: true, mode: 0o700 });
+  const riskConfig = riskConfigOf(dir);
+  const key = readMasterKey(path.join(dir, MASTER_KEY_FILE));
   return { dir, store: KioskStore.open(path.join(dir, DB_FILE), key), workDir, riskConfig };
 }

@@ -80,8 +80,14 @@ export interface SyncRoundOptions {
  */
 export function riskConfigForToken(info: Pick<TokenInfo, "board">, base: RiskConfig = DEFAULT_RISK_CONFIG): RiskConfig {
   const id = BOARD_CODES[info.board];
-  if (!id || !listBoards().includes(id)) return base;
-  return riskConfigFor(scheduleFigures(loadBoard(id).schedule), base);
+  try {
+    if (!id || !listBoards().includes(id)) return base;
+    return riskConfigFor(scheduleFigures(loadBoard(id).schedule), base);
+  } catch {
+    // A kiosk whose board configs are damaged still grades and writes a level (a phone's crediting
+    // under-counts a token's minutes): better than a sync that ends with no warning at all.
+    return base;
+  }
 }
 
 export interface SyncRoundResult {

@@ -111,8 +111,15 @@ export function dailyScores(windows: readonly ScoredWindow[]): DayScore[] {
  * point a confirmed case on a standard day is graded high; low and medium
  * start at the same fractions of the way from p0 to the cut as of the high
  * cut-off; the weights and a vulnerable wearer's lower cut-offs act as they
- * do on weighted minutes. minimumWindowScore is not applied: the model judges
- * every scan of the day together.
+ * do on weighted minutes. minimumWindowScore applies to each person-day's
+ * score, as it does to each window's: a person-day below it (a far or brief
+ * pass, or one the model scores no higher than p0) adds neither score nor
+ * minutes, so the carer's "about N minutes" counts only what was graded.
+ *
+ * A key's RPI can still be heard for up to ~20 minutes after midnight, until
+ * its owner's token rotates; those scans form a person-day of their own on
+ * the next day, where the simulator that fitted the model put them with the
+ * sender's next key. The difference is a few scans a day.
  */
 export function classifiedDays(windows: readonly ScoredWindow[], model: CloseContactModel, cfg: RiskConfig): DayScore[] {
   const personDays = new Map<string, { day: string; weight: number; scans: TimedCredit[]; windows: Set<ScoredWindow> }>();
@@ -137,8 +144,10 @@ export function classifiedDays(windows: readonly ScoredWindow[], model: CloseCon
   const days = new Map<string, DayScore>();
   for (const pd of personDays.values()) {
     const p = predict(model, tokenFeatures(pd.scans));
+    const score = ((cfg.levelCutoffs.high * (p - p0)) / (model.cut - p0)) * pd.weight;
+    if (!(score > 0) || score < cfg.minimumWindowScore) continue;
     const d = days.get(pd.day) ?? { day: pd.day, score: 0, exposureMinutes: 0, windows: 0 };
-    d.score += ((cfg.levelCutoffs.high * Math.max(0, p - p0)) / (model.cut - p0)) * pd.weight;
+    d.score += score;
     d.exposureMinutes += pd.scans.reduce((t, c) => t + c.seconds, 0) / 60;
     d.windows += pd.windows.size;
     days.set(pd.day, d);

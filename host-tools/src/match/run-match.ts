@@ -59,6 +59,8 @@ export interface MatchReport {
   matches: MatchedSighting[];
   windows: ScoredWindow[];
   days: DayScore[];
+  /** Whether `days` come from the close-contact classifier (risk config closeContactModel) rather than weighted minutes. */
+  closeContact: boolean;
 }
 
 /**
@@ -150,6 +152,7 @@ export function reportFromHits(
     sightings: sightings.length,
     matches,
     windows,
-    days
+    days,
+    closeContact: !!config.closeContactModel
   };
 }

@@ -15,6 +15,8 @@ import { SETTINGS_FILE } from "../../../firmware/src/wire/settings";
 import { RecordingRadio } from "../../sim/espruino/helpers";
 import { testBundle } from "../../helpers/firmware";
 import { KEYS, SECRET, T0, DAY, TOKEN_ID, writeExposedToken } from "./exposed-token";
+import type { RiskConfig } from "../../../host-tools/src/match/risk-config";
+import { classifierRiskConfig } from "../../../host-tools/src/sim/metrics/band-models";
 
 /**
  * A kiosk's sync of one token (host-tools/src/kiosk/sync-round.ts) against
@@ -127,6 +129,23 @@ describe("kiosk sync round: a token's log into its sealed archive, matched whole
     assert.equal(t.exposureDay, new Date((T0 - 5 * DAY) * 1000).toISOString().slice(0, 10));
     assert.equal(t.exposureMinutes, 40);
     assert.equal(t.exposureMinutes % 5, 0, "rounded: no finer trace is kept");
+  });
+
+  it("grades with the risk config it is given: the close-contact classifier calls the 30 minutes medium where weighted minutes say high", async () => {
+    const graded = async (riskConfig?: RiskConfig): Promise<SyncRoundResult> => {
+      const w = await world();
+      const { store } = kioskStore(workDir());
+      w.token.pressButton(2500);
+      w.scheduler.runUntil(w.scheduler.now + 3);
+      const link = SimSyncLink.connect(w.token, { scheduler: w.scheduler });
+      return syncRound(link, { store, keys: KEYS, workDir: workDir(), now: w.hostNow, timer: link.timer, riskConfig });
+    };
+    // 38.5 credited minutes at 40 dB: 58 weighted minutes (high); the model's p is below its cut (medium).
+    const minutes = await graded();
+    const classifier = await graded(classifierRiskConfig());
+    assert.equal(minutes.level, "high", minutes.detail);
+    assert.equal(classifier.level, "medium", classifier.detail);
+    assert.equal(classifier.written?.level, 2, 'medium, like high, shows "ask staff" on the token');
   });
 
   it("the archive keeps what the token freed: after the token lost its old segments, the exposure in them is still found", async () => {

@@ -79,6 +79,37 @@ describe("grading with the close-contact classifier (docs/risk.md)", () => {
     assert.equal(none.level, "none");
   });
 
+  it("tells the carer the minutes of the graded person-days only, not of everyone heard far away that day", async () => {
+    const close = randomKey(DAY0);
+    const far = Array.from({ length: 5 }, () => randomKey(DAY0));
+    const sightings = [...scans(close, NOON, 8, -50), ...far.flatMap((k, i) => scans(k, NOON + 60 + i * 7, 8, -75))];
+    const r = await matchExposures([close, ...far], sightings, { config: withModel() });
+    assert.equal(r.matches.length, 48);
+    assert.equal(r.days.length, 1);
+    assert.equal(Math.round(r.days[0].exposureMinutes), Math.round((8 * 510) / 60), "the close person's 68 minutes, not 6 × 68");
+    assert.equal(r.days[0].windows, 1);
+    assert.match(r.reason, /about 68 minutes/);
+    // Two close people the same day: their scores and minutes add up, as windows do with weighted minutes.
+    const other = randomKey(DAY0);
+    const two = await matchExposures([close, other], [...scans(close, NOON, 8, -50), ...scans(other, NOON + 30, 8, -50)], {
+      config: withModel()
+    });
+    const one = await matchExposures([close], scans(close, NOON, 8, -50), { config: withModel() });
+    assert.ok(Math.abs(two.days[0].score - 2 * one.days[0].score) < 1e-9);
+    assert.equal(Math.round(two.days[0].exposureMinutes), 2 * Math.round(one.days[0].exposureMinutes));
+  });
+
+  it("weighs a scan's attenuation by the packets its record averaged when smoothing across the stay", async () => {
+    const key = randomKey(DAY0);
+    // One close scan among far ones: counted as 8 packets, it pulls its neighbours' smoothed attenuation down.
+    const mixed = (closePackets: number): Sighting[] =>
+      scans(key, NOON, 6, -66, 1).map((s, i) => (i === 2 ? { ...s, rssi: -44, packets: closePackets } : s));
+    const light = await matchExposures([key], mixed(1), { config: withModel() });
+    const heavy = await matchExposures([key], mixed(8), { config: withModel() });
+    const score = (r: typeof light): number => r.days[0]?.score ?? 0;
+    assert.ok(score(heavy) > score(light), `${score(heavy)} > ${score(light)}`);
+  });
+
   it("refuses a model of the wrong shape with a message naming the field", () => {
     const model = classifierRiskConfig().closeContactModel!;
     assert.throws(
@@ -88,6 +119,11 @@ describe("grading with the close-contact classifier (docs/risk.md)", () => {
     assert.throws(
       () => riskConfigFrom({ closeContactModel: { weights: model.weights, cut: 1 } }),
       (e: unknown) => e instanceof UserError && /closeContactModel\/cut/.test(e.message)
+    );
+    // A cut no higher than the model's probability for someone never heard (sigmoid of the intercept, about 0.013).
+    assert.throws(
+      () => riskConfigFrom({ closeContactModel: { weights: model.weights, cut: 0.01 } }),
+      (e: unknown) => e instanceof UserError && /closeContactModel\/cut 0.01 is not above/.test(e.message)
     );
     assert.equal(riskConfigFrom({ closeContactModel: null }).closeContactModel, null);
     assert.equal(DEFAULT_RISK_CONFIG.closeContactModel, null, "weighted minutes unless a kiosk is configured otherwise");
@@ -115,9 +151,12 @@ describe("the kiosk grades with the token's own schedule and its directory's ris
     k.store.close();
     assert.deepEqual(openKioskDir(dir).riskConfig.closeContactModel, classifierRiskConfig().closeContactModel);
     fs.writeFileSync(path.join(dir, RISK_CONFIG_FILE), JSON.stringify({ closeContactModel: { cut: 0.2 } }));
+    // A session copy left by a kiosk killed mid-sync holds a token's log in the clear: it goes even when the config stops the kiosk.
+    fs.mkdirSync(path.join(dir, "work", "session-1"), { recursive: true });
     assert.throws(
       () => openKioskDir(dir),
       (e: unknown) => e instanceof UserError && e.message.includes(RISK_CONFIG_FILE)
     );
+    assert.deepEqual(fs.readdirSync(path.join(dir, "work")), []);
   });
 });

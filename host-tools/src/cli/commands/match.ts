@@ -197,7 +197,8 @@ export function reportText(r: MatchReport, src?: KeySourceSummary): string {
       `Exposure ${i + 1}: ${REPORT_TYPE_TEXT[w.reportType]}, ${onset} (${w.infectiousness} infectiousness), key ${Buffer.from(w.window.key.keyData).toString("hex")}`
     );
     out.push(`  ${iso(w.window.start)} to ${iso(w.window.end)}, about ${minutes(w.window.durationSeconds)}: ${buckets}`);
-    out.push(`  score ${round(w.score, 2)} weighted min${w.counted ? "" : " (below the minimum: not counted)"}`);
+    // With the classifier, windows are not scored one by one: their person-day is (the daily scores below).
+    if (!r.closeContact) out.push(`  score ${round(w.score, 2)} weighted min${w.counted ? "" : " (below the minimum: not counted)"}`);
     for (const scan of w.window.scans) {
       for (const m of scan.sightings) {
         const tx = `tx ${m.txPowerDbm} dBm (${m.txPowerSource === "aem" ? "AEM" : "assumed"})`;
@@ -209,7 +210,8 @@ export function reportText(r: MatchReport, src?: KeySourceSummary): string {
   });
   if (r.days.length) {
     out.push("");
-    out.push("Daily scores (weighted minutes): " + r.days.map((d) => `${d.day} ${round(d.score, 2)}`).join(", "));
+    const unit = r.closeContact ? "close-contact classifier, scaled to the cut-offs" : "weighted minutes";
+    out.push(`Daily scores (${unit}): ` + r.days.map((d) => `${d.day} ${round(d.score, 2)}`).join(", "));
   }
   const c = r.cutoffs;
   out.push("");
