@@ -5,10 +5,12 @@ import { listBoards, loadBoard } from "../../host-tools/src/build/boards";
 import { interpreterFor } from "../../host-tools/src/real-espruino/interpreter";
 import {
   KIOSK_AHEAD_S,
+  LOG_SEGMENTS,
   SYNC_RISK,
   SYNC_SECRETS,
   SyncScenarioResult,
   TOKEN_ID_HEX,
+  logCrowd,
   phasePeak,
   runSyncScenario,
   tokenSegments
@@ -16,7 +18,8 @@ import {
 import { AuthFailedError } from "../../host-tools/src/sync/errors";
 import { loadTokenFiles, tokenFilesFromImage } from "../../host-tools/src/tokenlog/token-files";
 import { readTokenLog } from "../../host-tools/src/tokenlog/read-log";
-import { ACK_FILE, HEADER_BYTES, LOG_PREFIX, RECORD_BYTES, firstFreeSlot } from "../../firmware/src/wire/log-record";
+import { ACK_FILE, HEADER_BYTES, LOG_PREFIX, RECORD_BYTES, SEGMENT_RECORDS, firstFreeSlot } from "../../firmware/src/wire/log-record";
+import { hourBudget } from "../../firmware/src/wire/scan-limits";
 import { SETTINGS_FILE } from "../../firmware/src/wire/settings";
 import { CHUNK_LOG_END, BOARD_CODES } from "../../firmware/src/wire/sync-messages";
 import { FAIL_AUTH, MSG_FAIL } from "../../firmware/src/wire/sync-handshake";
@@ -68,6 +71,24 @@ function copySegments(dir: string): Map<string, Uint8Array> {
   for (const n of fs.readdirSync(dir)) if (n.startsWith(LOG_PREFIX)) out.set(n, new Uint8Array(fs.readFileSync(path.join(dir, n))));
   return out;
 }
+
+describe("the sync scenario's logging crowd", () => {
+  it("never crosses a board's flood budget, wherever its windows fall in the hour, and still fills three segments", () => {
+    const schedules = [
+      ...listBoards().map((b) => loadBoard(b).schedule),
+      { scanPeriodSec: 300, scanJitterSec: 90 },
+      { scanPeriodSec: 120, scanJitterSec: 0 }
+    ];
+    for (const s of schedules) {
+      const c = logCrowd(s);
+      const rows = c.devices - Math.floor(c.devices / 10);
+      // Windows start at least period − jitter apart: the most a clock hour can hold.
+      const perHour = Math.floor(3600 / (s.scanPeriodSec - s.scanJitterSec)) + 1;
+      assert.ok(perHour * rows <= hourBudget(s.scanPeriodSec, s.scanJitterSec), `${JSON.stringify(s)}: ${perHour} × ${rows} rows`);
+      assert.ok(c.windows * rows > (LOG_SEGMENTS - 1) * SEGMENT_RECORDS, `${JSON.stringify(s)}: ${c.windows} windows of ${rows}`);
+    }
+  });
+});
 
 for (const board of boards) {
   const cfg = loadBoard(board);

@@ -6,7 +6,9 @@ import { SyncProgress, SyncResult, syncToken } from "../sync/client";
 import { useHostCrypto } from "../sync/host-crypto";
 import { FrameWire, realTimer } from "../sync/wire";
 import { tokenFilesFromImage } from "../tokenlog/token-files";
-import { LOG_PREFIX } from "../../../firmware/src/wire/log-record";
+import { LOG_PREFIX, SEGMENT_RECORDS } from "../../../firmware/src/wire/log-record";
+import { TABLE_SLOTS, hourBudget } from "../../../firmware/src/wire/scan-limits";
+import { loadBoard } from "../build/boards";
 import { SECRETS_FILE, encodeSecrets } from "../../../firmware/src/wire/secrets";
 import { centralAuth, centralHello, readProve } from "../../../firmware/src/wire/sync-handshake";
 import { installFiles } from "./interpreter";
@@ -35,25 +37,38 @@ import { BOOT_LEAD, SCENARIO_START, scanDone } from "./token-scenario";
 
 /** Token clock seconds per real second while logging: a 10-minute scan period passes in 0.6 s. */
 export const LOG_TIME_SCALE = 1000;
-/**
- * 15 devices, 14 above the logging floor, in every window: 14 new table rows
- * a window. The flood budget (128 rows a clock hour at the shipped schedule)
- * is never crossed, wherever the windows fall in the clock hour: windows are
- * at least 420 s apart, so at most 9 fall in one hour (126 rows). Where the
- * windows fall depends on the host's speed (the clock runs LOG_TIME_SCALE
- * times fast from boot), so a crowd that could cross the budget made the
- * log's size depend on the host: a flood keeps 4 records a window from then
- * on, and the log could end with two segments. 15 windows make three
- * segments (two of 100 records and the newest with the rest); a window the
- * firmware cut short logs less, so more are queued one at a time until the
- * log has LOG_SEGMENTS segments, at most LOG_MAX_WINDOWS in all. Not timed,
- * not sampled: this is only the log to dump.
- */
-const LOG_CROWD = 15;
-export const LOG_BURSTS: Burst[] = Array.from({ length: LOG_CROWD }, (_, i) => [100 + i, LOG_CROWD, 2, 0] as Burst);
 /** Segments the dump crosses (two segment ends and the log's end). */
 export const LOG_SEGMENTS = 3;
-const LOG_MAX_WINDOWS = 24;
+
+/** Devices of a stand-in crowd heard above the −70 dBm logging floor: all but every tenth (stand-ins.js h.rssi). */
+function aboveFloor(devices: number): number {
+  return devices - Math.floor(devices / 10);
+}
+
+/**
+ * The crowd of every logging window, from the board's schedule: as many new
+ * table rows a window as keep any clock hour within the flood budget
+ * (BOARD.schedule.floodHourBudget, wire/scan-limits.ts hourBudget), wherever
+ * the windows fall in it. Windows start at least scanPeriodSec −
+ * scanJitterSec apart, so at most 3600 / that + 1 fall in one hour: at the
+ * shipped schedule 9 windows of 14 rows (15 devices), 126 of 128. Where the
+ * windows fall depends on the host's speed (the clock runs LOG_TIME_SCALE
+ * times fast from boot), so a crowd that could cross the budget made the
+ * log's size depend on the host: a flood keeps FLOOD_KEEP records a window
+ * while it lasts, and the log could end with two segments (the sync spec
+ * failed so on some hosts). `windows` make LOG_SEGMENTS segments; a window
+ * the firmware cut short logs less, so up to `maxWindows` are queued one at a
+ * time until the log has them. Not timed, not sampled: this is only the log
+ * to dump.
+ */
+export function logCrowd(s: { scanPeriodSec: number; scanJitterSec: number }): { devices: number; windows: number; maxWindows: number } {
+  const perHour = Math.floor(3600 / (s.scanPeriodSec - s.scanJitterSec)) + 1;
+  const rows = Math.min(TABLE_SLOTS, Math.floor(hourBudget(s.scanPeriodSec, s.scanJitterSec) / perHour));
+  let devices = rows;
+  while (aboveFloor(devices + 1) <= rows) devices++;
+  const windows = Math.ceil(((LOG_SEGMENTS - 1) * SEGMENT_RECORDS + 1) / rows);
+  return { devices, windows, maxWindows: windows + 9 };
+}
 /** The kiosk's clock runs this far ahead of the token's: TIME_SET moves the token's clock by it. */
 export const KIOSK_AHEAD_S = 42;
 /** What the kiosk writes with RISK_SET: high, and a reason code of its choosing. */
@@ -183,6 +198,8 @@ export async function runSyncScenario(board: string, interpreter: string, bundle
   await installFiles(interpreter, dir, { [SECRETS_FILE]: secFile });
 
   // ---- logging, fast
+  const crowd = logCrowd(loadBoard(board).schedule);
+  const bursts: Burst[] = Array.from({ length: crowd.windows }, (_, i) => [100 + i, crowd.devices, 2, 0]);
   const t0 = Date.now();
   const log = await RealToken.boot({
     interpreter,
@@ -190,17 +207,17 @@ export async function runSyncScenario(board: string, interpreter: string, bundle
     bundle,
     time: SCENARIO_START - BOOT_LEAD,
     timeScale: LOG_TIME_SCALE,
-    bursts: LOG_BURSTS
+    bursts
   });
   let end: number;
   const loggingErrors: string[] = [];
   try {
-    for (const b of LOG_BURSTS) await scanDone(log, b[0]);
+    for (const b of bursts) await scanDone(log, b[0]);
     // Asked of the token: its Storage file may be in the middle of a window's writes.
     const segments = (): Promise<number> => log.eval<number>(`require("Storage").list(/^pt\\.log/).length`);
-    for (let seed = 100 + LOG_BURSTS.length; (await segments()) < LOG_SEGMENTS && seed < 100 + LOG_MAX_WINDOWS; seed++) {
+    for (let seed = 100 + bursts.length; (await segments()) < LOG_SEGMENTS && seed < 100 + crowd.maxWindows; seed++) {
       // A window that opens before this arrives hears nothing; the next one hears it.
-      log.send(`__h.q.push([${seed}, ${LOG_CROWD}, 2, 0])`);
+      log.send(`__h.q.push([${seed}, ${crowd.devices}, 2, 0])`);
       await scanDone(log, seed);
     }
     end = await log.eval<number>("getTime()");
