@@ -39,11 +39,15 @@ export interface KioskDir {
   workDir: string;
   /** DIR/risk-config.json over the defaults; the defaults without one. */
   riskConfig: RiskConfig;
+  /** Whether DIR/risk-config.json set it. */
+  riskConfigFromFile: boolean;
 }
 
-function riskConfigOf(dir: string): RiskConfig {
+function riskConfigOf(dir: string): Pick<KioskDir, "riskConfig" | "riskConfigFromFile"> {
   const file = path.join(dir, RISK_CONFIG_FILE);
-  return fs.existsSync(file) ? loadRiskConfig(file) : DEFAULT_RISK_CONFIG;
+  return fs.existsSync(file)
+    ? { riskConfig: loadRiskConfig(file), riskConfigFromFile: true }
+    : { riskConfig: DEFAULT_RISK_CONFIG, riskConfigFromFile: false };
 }
 
 /** Creates the kiosk's directory; refuses one that already holds a kiosk (its key would be lost). */
@@ -57,10 +61,10 @@ export function initKioskDir(dir: string, options: StoreOptions = {}): KioskDir 
     throw new UserError(`cannot create the kiosk directory ${dir}: ${(e as Error).message}`);
   }
   // Read first: a config that does not load leaves no half-made kiosk.
-  const riskConfig = riskConfigOf(dir);
+  const grading = riskConfigOf(dir);
   const key = createMasterKey(path.join(dir, MASTER_KEY_FILE));
   fs.mkdirSync(path.join(dir, WORK_DIR), { recursive: true, mode: 0o700 });
-  return { dir, store: KioskStore.open(path.join(dir, DB_FILE), key, options), workDir: path.join(dir, WORK_DIR), riskConfig };
+  return { dir, store: KioskStore.open(path.join(dir, DB_FILE), key, options), workDir: path.join(dir, WORK_DIR), ...grading };
 }
 
 /**
@@ -75,7 +79,7 @@ export function openKioskDir(dir: string): KioskDir {
   // First: the plain copies go even if what follows refuses to open the kiosk.
   fs.rmSync(workDir, { recursive: true, force: true });
   fs.mkdirSync(workDir, { recursive: true, mode: 0o700 });
-  const riskConfig = riskConfigOf(dir);
+  const grading = riskConfigOf(dir);
   const key = readMasterKey(path.join(dir, MASTER_KEY_FILE));
-  return { dir, store: KioskStore.open(path.join(dir, DB_FILE), key), workDir, riskConfig };
+  return { dir, store: KioskStore.open(path.join(dir, DB_FILE), key), workDir, ...grading };
 }

@@ -11,7 +11,7 @@ import type { RpiIndex } from "../match/rpi-index";
 import { AuthFailedError } from "../sync/errors";
 import { RiskContext, SyncProgress, SyncResult, TekOutcome, syncToken } from "../sync/client";
 import { BOARD_CODES, TokenInfo } from "../../../firmware/src/wire/sync-messages";
-import { listBoards, loadBoard } from "../build/boards";
+import { loadBoard } from "../build/boards";
 import { riskConfigFor, scheduleFigures } from "../match/token-crediting";
 import { SyncTimer } from "../sync/wire";
 import { logSegmentSeq, readTokenLog, recentLosses } from "../tokenlog/read-log";
@@ -80,12 +80,12 @@ export interface SyncRoundOptions {
  */
 export function riskConfigForToken(info: Pick<TokenInfo, "board">, base: RiskConfig = DEFAULT_RISK_CONFIG): RiskConfig {
   const id = BOARD_CODES[info.board];
+  if (!id) return base;
   try {
-    if (!id || !listBoards().includes(id)) return base;
     return riskConfigFor(scheduleFigures(loadBoard(id).schedule), base);
   } catch {
-    // A kiosk whose board configs are damaged still grades and writes a level (a phone's crediting
-    // under-counts a token's minutes): better than a sync that ends with no warning at all.
+    // An unknown board, or damaged board configs: the kiosk still grades and writes a level (a phone's
+    // crediting under-counts a token's minutes), better than a sync that ends with no warning at all.
     return base;
   }
 }

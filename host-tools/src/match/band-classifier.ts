@@ -98,6 +98,11 @@ export function predict(m: LogisticModel, x: readonly number[]): number {
   return sigmoid(z);
 }
 
+/** A token model's probability for a pair never heard (every feature 0): the floor its scores are measured from. */
+export function neverHeard(m: LogisticModel): number {
+  return predict(m, tokenFeatures([]));
+}
+
 /**
  * Maximum-likelihood fit with a small L2 penalty (ridge, not on the
  * intercept) by Newton's method: a handful of features, so each step solves

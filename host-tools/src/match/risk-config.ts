@@ -1,7 +1,7 @@
 import Ajv from "ajv";
 import { UserError } from "../errors";
 import { readTextBounded } from "../read-bounded";
-import { BAND_EDGES_DB, predict } from "./band-classifier";
+import { BAND_EDGES_DB, neverHeard } from "./band-classifier";
 
 /**
  * What turns matched sightings into a graded level, and the wearer profile
@@ -205,9 +205,9 @@ export function riskConfigFrom(data: unknown, source = "risk config"): RiskConfi
     throw new UserError(`${source}: levelCutoffs must satisfy low ≤ medium ≤ high, got ${JSON.stringify(c)}`);
   const m = cfg.closeContactModel;
   // Scores are measured from p0, the model's probability for someone never heard: a cut at or below it grades nothing sensibly.
-  if (m && !(m.cut > predict(m, new Array<number>(CLOSE_CONTACT_FEATURES).fill(0))))
+  if (m && !(m.cut > neverHeard(m)))
     throw new UserError(
-      `${source}: closeContactModel/cut ${m.cut} is not above the model's probability for someone never heard (${predict(m, new Array<number>(CLOSE_CONTACT_FEATURES).fill(0)).toFixed(4)}); refit the model or raise the cut`
+      `${source}: closeContactModel/cut ${m.cut} is not above the model's probability for someone never heard (${neverHeard(m).toFixed(4)}); refit the model or raise the cut`
     );
   for (const r of cfg.infectiousnessByDaysSinceOnset) {
     if (r.fromDay > r.toDay) throw new UserError(`${source}: infectiousness range fromDay ${r.fromDay} is after toDay ${r.toDay}`);

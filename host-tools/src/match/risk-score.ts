@@ -1,6 +1,6 @@
 import { SEGMENT_RECORDS } from "../../../firmware/src/wire/log-record";
 import { ReportType } from "../keys/types";
-import { TimedCredit, predict, tokenFeatures } from "./band-classifier";
+import { TimedCredit, neverHeard, predict, tokenFeatures } from "./band-classifier";
 import { ExposureWindow } from "./exposure-windows";
 import { CloseContactModel, Infectiousness, Level, LEVELS, ReportTypeName, RiskConfig, WearerProfile } from "./risk-config";
 
@@ -85,6 +85,10 @@ export function scoreWindow(w: ExposureWindow, cfg: RiskConfig): ScoredWindow {
   };
 }
 
+function inDayOrder(days: Map<string, DayScore>): DayScore[] {
+  return [...days.values()].sort((a, b) => (a.day < b.day ? -1 : a.day > b.day ? 1 : 0));
+}
+
 export function dailyScores(windows: readonly ScoredWindow[]): DayScore[] {
   const days = new Map<string, DayScore>();
   for (const w of windows) {
@@ -95,7 +99,7 @@ export function dailyScores(windows: readonly ScoredWindow[]): DayScore[] {
     d.windows++;
     days.set(w.day, d);
   }
-  return [...days.values()].sort((a, b) => (a.day < b.day ? -1 : a.day > b.day ? 1 : 0));
+  return inDayOrder(days);
 }
 
 /**
@@ -140,7 +144,7 @@ export function classifiedDays(windows: readonly ScoredWindow[], model: CloseCon
       pd.windows.add(w);
     }
   }
-  const p0 = predict(model, tokenFeatures([]));
+  const p0 = neverHeard(model);
   const days = new Map<string, DayScore>();
   for (const pd of personDays.values()) {
     const p = predict(model, tokenFeatures(pd.scans));
@@ -152,7 +156,7 @@ export function classifiedDays(windows: readonly ScoredWindow[], model: CloseCon
     d.windows += pd.windows.size;
     days.set(pd.day, d);
   }
-  return [...days.values()].sort((a, b) => (a.day < b.day ? -1 : a.day > b.day ? 1 : 0));
+  return inDayOrder(days);
 }
 
 export function effectiveCutoffs(cfg: RiskConfig, profile: WearerProfile): RiskLevel["cutoffs"] {

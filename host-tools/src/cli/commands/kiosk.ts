@@ -8,7 +8,6 @@ import { invalidKeysWarning, keySourceFreshness, loadKeySourceDetailed } from ".
 import type { ExposureKey } from "../../keys/types";
 import { readPem } from "../../keys/signing";
 import { DB_FILE, KioskDir, MASTER_KEY_FILE, RISK_CONFIG_FILE, initKioskDir, openKioskDir, outboxDirOf } from "../../kiosk/kiosk-dir";
-import type { RiskConfig } from "../../match/risk-config";
 import { readMasterKey } from "../../kiosk/master-key";
 import { KioskPassEvent, KioskPassReport, kioskPass } from "../../kiosk/kiosk-pass";
 import { KioskStore, TokenRecord, importEnrolmentStore } from "../../kiosk/store";
@@ -108,9 +107,10 @@ function statusText(tokens: TokenRecord[], archiveDays: (id: string) => number):
 }
 
 /** Which grading the kiosk's warnings come from, so whoever runs it can tell a configured kiosk from a default one. */
-function gradingLine(c: RiskConfig, fromFile: boolean): string {
+function gradingLine(k: KioskDir): string {
+  const c = k.riskConfig;
   const how = c.closeContactModel ? `the close-contact classifier (cut ${c.closeContactModel.cut})` : "weighted minutes";
-  return `Warnings are graded by ${how}, ${fromFile ? `as ${RISK_CONFIG_FILE} in the kiosk's directory says` : "the defaults"} (docs/risk.md).\n`;
+  return `Warnings are graded by ${how}, ${k.riskConfigFromFile ? `as ${RISK_CONFIG_FILE} in the kiosk's directory says` : "the defaults"} (docs/risk.md).\n`;
 }
 
 async function loadKeys(src: string | undefined, publicKey: string | undefined): Promise<ExposureKey[]> {
@@ -751,10 +751,7 @@ export function register(program: Command, run: RunAction): void {
                 2
               ) + "\n"
             );
-          else
-            process.stdout.write(
-              statusText(tokens, archiveDays) + gradingLine(k.riskConfig, fs.existsSync(path.join(o.dir, RISK_CONFIG_FILE)))
-            );
+          else process.stdout.write(statusText(tokens, archiveDays) + gradingLine(k));
           return "ok";
         })
       )
