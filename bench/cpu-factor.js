@@ -5,6 +5,9 @@
 // Run in an empty working directory (it writes Storage files to espruino.flash):
 //   sleep 120 | espruino-puckjs bench/cpu-factor.js
 // Last line of output: one JSON object {"bench":"cpu-factor",...}; times in ms.
+// With a global CPU_FACTOR_QUICK defined before this file (the specs prepend
+// it), only the Storage-mode Mandelbrot runs, three times: about a second, to
+// choose how fast a scenario may run its clock on this host.
 // Comments stay outside the timed functions: Espruino lexes source as it runs,
 // so a comment inside a loop would be timed too.
 
@@ -48,6 +51,8 @@ pi = pi * 4;
 /* eslint-enable no-undef */
 
 var CPU_FACTOR_REPS = 7;
+/* global CPU_FACTOR_QUICK */
+var quick = typeof CPU_FACTOR_QUICK !== "undefined";
 
 (function () {
   var S = require("Storage");
@@ -74,6 +79,14 @@ var CPU_FACTOR_REPS = 7;
   // back from Storage, each with and without pretokenisation.
   E.setFlags({ pretokenise: 0 });
   var src = "(" + mandelbrot.toString() + ")";
+  if (quick) {
+    S.write("cpufm", src);
+    var mandelQuick = eval(S.read("cpufm"));
+    mandelQuick(32, 32);
+    print(JSON.stringify({ bench: "cpu-factor-quick", snippets: { "mandelbrot32-storage": runs(mandelQuick, 32, 32, 3) } }));
+    S.erase("cpufm");
+    return;
+  }
   E.setFlags({ pretokenise: 1 });
   var mandelTok = eval(src);
   E.setFlags({ pretokenise: 0 });

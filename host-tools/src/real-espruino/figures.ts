@@ -1,4 +1,4 @@
-import { ScenarioResult, SessionResult, SCENARIO_TIME_SCALE } from "./token-scenario";
+import { ScenarioResult, SessionResult } from "./token-scenario";
 
 /**
  * The figures a token scenario on the real interpreter gives: JsVars the
@@ -38,8 +38,6 @@ function maxOf(peaks: Record<string, number>, pred: (k: string) => boolean): num
   return m;
 }
 
-const ms = (tokenSeconds: number): number => Number(((tokenSeconds * 1000) / SCENARIO_TIME_SCALE).toFixed(3));
-
 /**
  * When the token started after its self-test: its first call of the running
  * token (the advertiser sets the transmit power). Not the green blink: a board
@@ -51,6 +49,7 @@ function started(s: SessionResult): number | undefined {
 }
 
 export function realFigures(r: ScenarioResult): RealFigures {
+  const ms = (tokenSeconds: number): number => Number(((tokenSeconds * 1000) / r.timeScale).toFixed(3));
   const f = r.first;
   const less = (n: number): number => (n ? n - f.base : 0);
   const rotation = (k: string): boolean => /:(aes|sha256|address|advertise)$/.test(k) && !k.startsWith("boot:");

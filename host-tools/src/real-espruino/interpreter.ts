@@ -1,6 +1,6 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { spawn } from "node:child_process";
+import { ChildProcessWithoutNullStreams, spawn, spawnSync } from "node:child_process";
 import { repoRoot } from "../paths";
 
 /**
@@ -24,6 +24,63 @@ export function interpreterFor(boardId: string): string | undefined {
   }
 }
 
+/** The host can start no interpreter: what it lacks and how to get it. */
+export class InterpreterUnrunnableError extends Error {
+  constructor(interpreter: string) {
+    super(
+      `${interpreter} is a 32-bit x86 Linux program and this host's kernel cannot run it (no IA-32 support), ` +
+        "and no qemu-i386-static or qemu-i386 is on the PATH to run it instead: install Debian's qemu-user-static " +
+        "(`.ci/run` does so when it is needed)"
+    );
+    this.name = "InterpreterUnrunnableError";
+  }
+}
+
+/** How to start one interpreter: the program and the arguments before its own. */
+interface Launch {
+  command: string;
+  prefix: string[];
+}
+
+const launches = new Map<string, Launch>();
+
+/** Espruino's Linux build prints its usage for --help; nothing else does. */
+function answersHelp(command: string, args: string[]): boolean {
+  const r = spawnSync(command, [...args, "--help"], { encoding: "latin1", timeout: 10000 });
+  return !r.error && `${r.stdout}${r.stderr}`.includes("Usage");
+}
+
+/**
+ * The interpreters are 32-bit builds (a JsVar is 13 bytes there, as on the
+ * nRF52), and some 64-bit kernels are built without IA-32 support. There
+ * they run under qemu's user-mode emulator, which executes the same binary
+ * instruction by instruction: same JsVars, same Storage, only slower. The
+ * native try goes through bash, which refuses a binary it cannot execute;
+ * spawning it directly would have `execvp` hand it to /bin/sh as a script.
+ */
+function launchFor(interpreter: string): Launch {
+  let l = launches.get(interpreter);
+  if (l) return l;
+  if (answersHelp("bash", ["-c", 'exec "$0" "$@"', interpreter])) l = { command: interpreter, prefix: [] };
+  else {
+    const qemu = ["qemu-i386-static", "qemu-i386"].find((q) => answersHelp(q, [interpreter]));
+    if (!qemu) throw new InterpreterUnrunnableError(interpreter);
+    l = { command: qemu, prefix: [interpreter] };
+  }
+  launches.set(interpreter, l);
+  return l;
+}
+
+/** Start an interpreter with its standard streams piped, natively or under qemu. */
+export function spawnInterpreter(
+  interpreter: string,
+  args: string[],
+  o: { cwd: string; time?: number; timeScale?: number }
+): ChildProcessWithoutNullStreams {
+  const l = launchFor(interpreter);
+  return spawn(l.command, [...l.prefix, ...args], { cwd: o.cwd, env: interpreterEnv(o), stdio: ["pipe", "pipe", "pipe"] });
+}
+
 export interface RunResult {
   /** Everything the interpreter printed (banner, echo and program output). */
   stdout: string;
@@ -43,7 +100,7 @@ export interface RunOptions {
   timeoutMs: number;
 }
 
-export function interpreterEnv(o: { time?: number; timeScale?: number }): NodeJS.ProcessEnv {
+function interpreterEnv(o: { time?: number; timeScale?: number }): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...process.env };
   if (o.time !== undefined) env.ESPRUINO_TIME = String(o.time);
   if (o.timeScale !== undefined) env.ESPRUINO_TIME_SCALE = String(o.timeScale);
@@ -57,7 +114,7 @@ export function interpreterEnv(o: { time?: number; timeScale?: number }): NodeJS
  */
 export function runScript(interpreter: string, scriptFile: string, o: RunOptions): Promise<RunResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(interpreter, [scriptFile], { cwd: o.cwd, env: interpreterEnv(o), stdio: ["pipe", "pipe", "pipe"] });
+    const child = spawnInterpreter(interpreter, [scriptFile], o);
     let stdout = "";
     let stderr = "";
     let exited = true;

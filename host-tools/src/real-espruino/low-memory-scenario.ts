@@ -2,7 +2,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { Burst, RealToken, TokenEvent } from "./token-session";
-import { BOOT_LEAD, SCENARIO_START, SCENARIO_TIME_SCALE, scanDone } from "./token-scenario";
+import { BOOT_LEAD, SCENARIO_START, scanDone, scenarioTimeScale } from "./token-scenario";
 
 /**
  * A token that runs short of memory (a leak, a sync buffer, a crowd at the
@@ -41,13 +41,14 @@ export const LOW_MEMORY_BURSTS: Burst[] = [
 ];
 
 export async function runLowMemoryScenario(interpreter: string, bundle: string, o: LowMemoryOptions): Promise<LowMemoryResult> {
+  const timeScale = await scenarioTimeScale(interpreter);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "pt-lowmem-"));
   const t = await RealToken.boot({
     interpreter,
     dir,
     bundle,
     time: SCENARIO_START - BOOT_LEAD,
-    timeScale: SCENARIO_TIME_SCALE,
+    timeScale,
     bursts: LOW_MEMORY_BURSTS
   });
   try {
@@ -57,10 +58,15 @@ export async function runLowMemoryScenario(interpreter: string, bundle: string, 
     const before = await t.eval<number>("__h.kicks");
     const lowFrom = t.events.length;
     // Small numbers in an array: 1-2 JsVars each, so the ballast lands close to `freeLeft`.
+    // Fifty at a time while far from it: a Bangle.js 2 has ~11,000 to fill, one
+    // memory query per number took over 10 s on an emulated host.
     const freeWhileLow = await t.eval<number>(
-      `(function(){ __h.ballast = []; while (process.memory(false).free > ${o.freeLeft}) __h.ballast.push(__h.ballast.length); return process.memory(false).free; })()`
+      `(function(){ var b = __h.ballast = [], i; ` +
+        `while (process.memory(false).free > ${o.freeLeft + 150}) for (i = 0; i < 50; i++) b.push(b.length); ` +
+        `while (process.memory(false).free > ${o.freeLeft}) b.push(b.length); return process.memory(false).free; })()`,
+      30000
     );
-    await new Promise((r) => setTimeout(r, (o.lowSeconds * 1000) / SCENARIO_TIME_SCALE));
+    await new Promise((r) => setTimeout(r, (o.lowSeconds * 1000) / timeScale));
     const released = await t.eval<number>("(function(){ __h.ballast = null; return __h.kicks; })()");
     const lowUntil = t.events.length;
     // The next window hears burst 2.

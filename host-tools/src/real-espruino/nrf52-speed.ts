@@ -334,3 +334,32 @@ export function deriveFactors(interpreter: string, out: BenchOutput): CpuFactorR
     picoCrossCheckAt64MHz: pico ? pico.factor * (pico.published.clockMHz / 64) : undefined
   };
 }
+
+/**
+ * A quick `wallFactor` (about a second of interpreter time): the Storage-mode
+ * Mandelbrot alone, three runs, wall clock. Wall clock on purpose: a scenario's
+ * token clock is the host's wall clock sped up, so a host that is busy, or
+ * that runs the interpreter under an emulator, stretches the token's CPU work
+ * in token time just as a slower CPU would.
+ */
+export async function quickWallFactor(interpreter: string): Promise<number> {
+  const cwd = fs.mkdtempSync(path.join(os.tmpdir(), "pt-cpu-quick-"));
+  try {
+    const script = path.join(cwd, "cpu-factor-quick.js");
+    fs.writeFileSync(script, "var CPU_FACTOR_QUICK = true;\n" + fs.readFileSync(BENCH_FILE, "latin1"), "latin1");
+    const r = await runScript(interpreter, script, { cwd, timeoutMs: 120000 });
+    const line = r.stdout.split(/\r?\n/).find((l) => l.startsWith('{"bench":"cpu-factor-quick"'));
+    const wallMs: unknown = line
+      ? (JSON.parse(line) as { snippets: Record<string, { wallMs: unknown }> }).snippets["mandelbrot32-storage"]?.wallMs
+      : undefined;
+    if (!isNumberArray(wallMs) || !wallMs.length)
+      throw new Error(
+        `quick cpu-factor bench printed no timing (${r.exited ? "exited" : "killed at the time limit"}):\n${r.stdout.slice(-2000)}\n${r.stderr.slice(-2000)}`
+      );
+    const published = PUBLISHED_TIMINGS.find((p) => p.id === "bangle1-mandelbrot32-ram");
+    if (!published) throw new Error("no published timing bangle1-mandelbrot32-ram");
+    return published.ms / median(wallMs);
+  } finally {
+    fs.rmSync(cwd, { recursive: true, force: true });
+  }
+}

@@ -1,7 +1,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { ChildProcessWithoutNullStreams, spawn } from "node:child_process";
-import { installFiles, interpreterEnv } from "./interpreter";
+import { ChildProcessWithoutNullStreams } from "node:child_process";
+import { installFiles, spawnInterpreter } from "./interpreter";
 
 /**
  * A token on the real interpreter: the firmware bundle, behind the stand-ins
@@ -53,7 +53,7 @@ export class RealToken {
   private nextId = 1;
 
   private constructor(readonly opts: BootOptions) {
-    this.child = spawn(opts.interpreter, [], { cwd: opts.dir, env: interpreterEnv(opts), stdio: ["pipe", "pipe", "pipe"] });
+    this.child = spawnInterpreter(opts.interpreter, [], { cwd: opts.dir, time: opts.time, timeScale: opts.timeScale });
     this.child.stdout.setEncoding("latin1").on("data", (d: string) => this.take(d));
     this.child.stderr.setEncoding("latin1").on("data", (d: string) => (this.output += d));
     this.closed = new Promise((resolve) => this.child.on("close", () => resolve()));

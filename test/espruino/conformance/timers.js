@@ -1,7 +1,7 @@
 var log = [];
 setTimeout(function () {
-  log.push("t10");
-}, 10);
+  log.push("t50");
+}, 50);
 setTimeout(function () {
   log.push("t0");
 }, 0);
