@@ -382,10 +382,11 @@ describe("the staff dashboard in Chromium (playwright-core, Debian's /usr/bin/ch
     let pressed: Promise<void> | null = null;
     const unsubscribe = hub.subscribe((e) => {
       if (e.kind !== "radio-job" || e.job.status.state !== "press-now" || pressed) return;
+      // A locator, not waitForFunction: a string predicate that is not true at
+      // once is polled with eval in the page, which the dashboard's CSP refuses.
       pressed = page
-        .waitForFunction(`/Press the button on the token now/.test(document.querySelector("#job .job-text").textContent)`, undefined, {
-          timeout: 20_000
-        })
+        .locator("#job .job-text", { hasText: /^Press the button on the token now/ })
+        .waitFor({ timeout: 20_000 })
         .then(() => sim.tokens[0].token.pressButton(200));
     });
     try {
