@@ -73,20 +73,36 @@ export interface SyncRoundOptions {
   riskConfig?: RiskConfig;
 }
 
+/** How a token's scans are credited, and why not with its own schedule when they are not. */
+export interface TokenCrediting {
+  config: RiskConfig;
+  /** Null when the board's schedule is used; otherwise a sentence for the sync's record. */
+  fallback: string | null;
+}
+
 /**
  * The token's board, which INFO names, says how often it scans: its scans are
  * credited with that schedule (match/token-crediting.ts). A board this kiosk
- * does not know keeps the config's own crediting.
+ * does not know, or whose config it cannot read, keeps the config's own
+ * crediting, and the sync's record says so.
  */
-export function riskConfigForToken(info: Pick<TokenInfo, "board">, base: RiskConfig = DEFAULT_RISK_CONFIG): RiskConfig {
+export function riskConfigForToken(
+  info: Pick<TokenInfo, "board">,
+  base: RiskConfig = DEFAULT_RISK_CONFIG,
+  boardDir?: string
+): TokenCrediting {
   const id = BOARD_CODES[info.board];
-  if (!id) return base;
+  const keptBecause = (why: string): TokenCrediting => ({
+    config: base,
+    fallback: `scans credited as a phone's (minutes may be under-counted): ${why}`
+  });
+  if (!id) return keptBecause(`the token names board code ${info.board}, which this kiosk does not know`);
   try {
-    return riskConfigFor(scheduleFigures(loadBoard(id).schedule), base);
-  } catch {
-    // An unknown board, or damaged board configs: the kiosk still grades and writes a level (a phone's
-    // crediting under-counts a token's minutes), better than a sync that ends with no warning at all.
-    return base;
+    return { config: riskConfigFor(scheduleFigures(loadBoard(id, boardDir).schedule), base), fallback: null };
+  } catch (e) {
+    // Damaged board configs: the kiosk still grades and writes a level, better than a sync that ends
+    // with no warning at all; the record tells whoever looks after the kiosk what to mend.
+    return keptBecause(`the kiosk could not read its ${id} board config (${e instanceof Error ? e.message : String(e)})`);
   }
 }
 
@@ -192,7 +208,8 @@ export async function syncRound(link: SyncLink, o: SyncRoundOptions): Promise<Sy
     archiveLost: false,
     write: null as { level: number; reason: number } | null,
     exposure: null as Exposure | null,
-    timeline: null as TimelineDay[] | null
+    timeline: null as TimelineDay[] | null,
+    creditingFallback: null as string | null
   };
 
   // The token's archive, opened in memory once the token handed over its secret (name → segment bytes).
@@ -251,7 +268,9 @@ export async function syncRound(link: SyncLink, o: SyncRoundOptions): Promise<Sy
     decided.historyDays = Math.round(((t - oldest) / DAY) * 10) / 10;
     if (!o.keys.length) return;
     const losses = recentLosses(log, keepDays);
-    const config = riskConfigForToken({ board }, o.riskConfig);
+    const crediting = riskConfigForToken({ board }, o.riskConfig);
+    const config = crediting.config;
+    decided.creditingFallback = crediting.fallback;
     const report = o.index
       ? await matchWithIndex(o.index, sightings, { losses, config })
       : await matchExposures(o.keys, sightings, { losses, config });
@@ -286,9 +305,10 @@ export async function syncRound(link: SyncLink, o: SyncRoundOptions): Promise<Sy
       }
     });
     const endedAt = now();
-    const detail = decided.level
+    const said = decided.level
       ? `synced: level ${decided.level}${decided.lowerBound ? " (a lower bound: part of the log was lost)" : ""}, ${decided.matched} of ${decided.sightings} sighting(s) matched over ${decided.historyDays} day(s)`
       : "synced; no published keys to match against yet, so the level was left as it was";
+    const detail = decided.creditingFallback ? `${said}; ${decided.creditingFallback}` : said;
     o.store.recordSync({
       tokenId: r.tokenId,
       startedAt,

@@ -102,6 +102,7 @@ describe("kiosk sync round: a token's log into its sealed archive, matched whole
     const { db, store } = kioskStore(workDir());
     const r = await round(w, store, work);
     assert.equal(r.outcome, "ok", r.detail);
+    assert.doesNotMatch(r.detail, /credited as a phone's/, "the token's board config was read");
     assert.equal(r.tokenId, TOKEN_ID);
     assert.deepEqual(archived(db), [1, 2, 3, 4, 5], "every segment the token held");
     assert.equal(db.token(TOKEN_ID)!.ackedTo, 5, "the next sync starts at the segment still being written");

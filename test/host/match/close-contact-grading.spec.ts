@@ -137,10 +137,25 @@ describe("the kiosk grades with the token's own schedule and its directory's ris
 
   it("credits a Puck.js's scans with its 510 s mean interval and 600 s period, not a phone's 255 s and 5 min", () => {
     const c = riskConfigForToken({ board: BOARD_CODES.indexOf("puckjs") });
-    assert.deepEqual(c.scan, { ...DEFAULT_RISK_CONFIG.scan, assumedScanIntervalSeconds: 510, maxSecondsPerScan: 600 });
-    assert.deepEqual(riskConfigForToken({ board: 0 }), DEFAULT_RISK_CONFIG, "a board the kiosk does not know keeps the config's own");
+    assert.deepEqual(c.config.scan, { ...DEFAULT_RISK_CONFIG.scan, assumedScanIntervalSeconds: 510, maxSecondsPerScan: 600 });
+    assert.equal(c.fallback, null);
+    const unknown = riskConfigForToken({ board: 0 });
+    assert.deepEqual(unknown.config, DEFAULT_RISK_CONFIG, "a board the kiosk does not know keeps the config's own");
+    assert.match(unknown.fallback ?? "", /credited as a phone's.*board code 0/);
     const base = classifierRiskConfig();
-    assert.deepEqual(riskConfigForToken({ board: BOARD_CODES.indexOf("banglejs2") }, base).closeContactModel, base.closeContactModel);
+    assert.deepEqual(
+      riskConfigForToken({ board: BOARD_CODES.indexOf("banglejs2") }, base).config.closeContactModel,
+      base.closeContactModel
+    );
+  });
+
+  it("keeps the config's crediting when the token's board config is damaged, and says which file to mend", () => {
+    const boards = path.join(root, "boards");
+    fs.mkdirSync(boards);
+    fs.writeFileSync(path.join(boards, "puckjs.json"), '{"id": "puckjs", "schedule": ');
+    const c = riskConfigForToken({ board: BOARD_CODES.indexOf("puckjs") }, DEFAULT_RISK_CONFIG, boards);
+    assert.deepEqual(c.config, DEFAULT_RISK_CONFIG);
+    assert.match(c.fallback ?? "", /could not read its puckjs board config/);
   });
 
   it("reads DIR/risk-config.json when it opens, and refuses one that does not load, naming the file", () => {
