@@ -262,7 +262,7 @@ export async function syncRound(link: SyncLink, o: SyncRoundOptions): Promise<Sy
       partial: true
     });
     const recent = log.records.filter((r) => r.time !== null && r.time >= t - keepDays * DAY);
-    const sightings = recent.map((r, i) => ({ ...recordToSighting(r), packets: r.count, line: i + 1 }));
+    const sightings = recent.map((r, i) => ({ ...recordToSighting(r), line: i + 1 }));
     decided.sightings = sightings.length;
     const oldest = recent.reduce((m, r) => Math.min(m, r.time!), t);
     decided.historyDays = Math.round(((t - oldest) / DAY) * 10) / 10;

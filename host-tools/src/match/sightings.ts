@@ -9,6 +9,9 @@ import { readTextBounded } from "../read-bounded";
  * optional. A token keeps only the metadata byte it needs, byte 1 (the
  * sender's transmit power, still encrypted), so instead of aem a sighting may
  * give "aemTx": that one byte as hex; never both, since they could disagree.
+ * "packets", optional, is how many packets of one scan the sighting's rssi
+ * averages (a token's record: 1 to 8); the close-contact classifier weighs the
+ * scan's attenuation by it, and takes 1 when it is absent.
  * Other tools' recordings and the token log export convert to it.
  *
  * Policy on bad lines: the whole file is rejected, listing every bad line with
@@ -29,6 +32,8 @@ export const RPI_BYTES = 16;
 export const AEM_BYTES = 4;
 /** Which byte of the metadata `aemTx` is: GAEN's transmit power. */
 export const AEM_TX_BYTE = 1;
+/** Most packets one sighting may stand for: a scan's worth, far above a token's 8 or a phone's ~16. */
+export const MAX_PACKETS = 255;
 
 export interface Sighting {
   /** Unix seconds (fractions allowed). */
@@ -44,8 +49,8 @@ export interface Sighting {
   aemTx?: number;
   /**
    * Packets the sighting stands for: a token's record averages up to 8 of one
-   * scan (the kiosk sets it from the log; not in the interchange format). The
-   * close-contact classifier weighs a scan's attenuation by it; 1 when absent.
+   * scan. The close-contact classifier weighs a scan's attenuation by it; 1
+   * when absent.
    */
   packets?: number;
   /** 1-based line in the source file, so output can point back at it. */
@@ -110,6 +115,12 @@ function toSighting(obj: unknown, line: number): Sighting {
   if (hasAem && hasAemTx) throw new Error(`give either "aem" (all 4 bytes) or "aemTx" (byte 1 only), not both`);
   if (hasAem) s.aem = hexField(o.aem, "aem", AEM_BYTES, AEM_BYTES);
   if (hasAemTx) s.aemTx = hexField(o.aemTx, "aemTx", 1, 1)[0];
+  if (o.packets !== undefined && o.packets !== null) {
+    const n = o.packets;
+    if (typeof n !== "number" || !Number.isInteger(n) || n < 1 || n > MAX_PACKETS)
+      throw new Error(`"packets" must be a whole number of packets from 1 to ${MAX_PACKETS}, got ${JSON.stringify(n)}`);
+    s.packets = n;
+  }
   return s;
 }
 
@@ -156,13 +167,25 @@ export function readSightingsFile(file: string): Sighting[] {
 }
 
 /** The interchange line for a sighting (the writer side, for converters and tests). */
-export function formatSighting(s: { time: number; rpi: Uint8Array; rssi: number; aem?: Uint8Array; aemTx?: number }): string {
+export function formatSighting(s: {
+  time: number;
+  rpi: Uint8Array;
+  rssi: number;
+  aem?: Uint8Array;
+  aemTx?: number;
+  packets?: number;
+}): string {
   const o: Record<string, unknown> = { time: s.time, rpi: Buffer.from(s.rpi).toString("hex"), rssi: s.rssi };
   if (s.aem && s.aemTx !== undefined) throw new RangeError("a sighting has either aem or aemTx, not both");
   if (s.aem) o.aem = Buffer.from(s.aem).toString("hex");
   if (s.aemTx !== undefined) {
     if (!Number.isInteger(s.aemTx) || s.aemTx < 0 || s.aemTx > 255) throw new RangeError(`aemTx is one byte (0–255), got ${s.aemTx}`);
     o.aemTx = s.aemTx.toString(16).padStart(2, "0");
+  }
+  if (s.packets !== undefined) {
+    if (!Number.isInteger(s.packets) || s.packets < 1 || s.packets > MAX_PACKETS)
+      throw new RangeError(`packets is a whole number from 1 to ${MAX_PACKETS}, got ${s.packets}`);
+    o.packets = s.packets;
   }
   return JSON.stringify(o);
 }

@@ -29,6 +29,28 @@ describe("sightings interchange format (JSON Lines)", () => {
     const line = formatSighting({ time: 1585785660, rpi: Buffer.from(FULL, "hex"), rssi: -62, aem: Buffer.from("72033874", "hex") });
     const [s] = parseSightings(line);
     assert.equal(formatSighting(s), line);
+    const counted = formatSighting({ time: 1585785660, rpi: Buffer.from(FULL.slice(0, 10), "hex"), rssi: -62, aemTx: 0x31, packets: 4 });
+    const [c] = parseSightings(counted);
+    assert.equal(c.packets, 4);
+    assert.equal(formatSighting(c), counted);
+  });
+
+  it("takes packets as a whole number from 1 to 255, and rejects anything else by line", () => {
+    const line = (packets: string): string => `{"time": 1585785660, "rpi": "${FULL}", "rssi": -62, "packets": ${packets}}`;
+    assert.equal(parseSightings(line("8"))[0].packets, 8);
+    assert.equal(
+      parseSightings(`{"time": 1585785660, "rpi": "${FULL}", "rssi": -62}`)[0].packets,
+      undefined,
+      "absent: the classifier takes 1"
+    );
+    for (const bad of ["0", "2.5", "256", '"3"', "-1"]) {
+      assert.throws(
+        () => parseSightings(line(bad), "s.jsonl"),
+        (e: unknown) =>
+          e instanceof SightingsFormatError && /s\.jsonl:1: "packets" must be a whole number of packets from 1 to 255/.test(e.message),
+        bad
+      );
+    }
   });
 
   it("rejects the whole file, naming every bad line by number", () => {

@@ -84,7 +84,7 @@ describe("tokenlog end to end: token flash → sightings → match", function ()
     assert.equal(r.code, 0, r.stderr);
     const lines = fs.readFileSync(path.join(dir, "a.jsonl"), "utf8").trim().split("\n");
     assert.ok(lines.length >= 4, `${lines.length} sightings in an hour 1 m apart`);
-    for (const l of lines) assert.match(l, /^\{"time":\d+,"rpi":"[0-9a-f]{10}","rssi":-\d+,"aemTx":"[0-9a-f]{2}"\}$/);
+    for (const l of lines) assert.match(l, /^\{"time":\d+,"rpi":"[0-9a-f]{10}","rssi":-\d+,"aemTx":"[0-9a-f]{2}","packets":[1-8]\}$/);
   });
 
   it("matches b's keys, with b's transmit power (−6 dBm) decrypted from the one logged AEM byte", async () => {

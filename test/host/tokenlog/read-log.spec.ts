@@ -84,12 +84,15 @@ describe("tokenlog: a token's encounter log out of its flash", () => {
       assert.equal(log.dropped, 9);
     });
 
-    it("converts to sightings the matcher reads: 5-byte prefix, mean RSSI, aemTx", () => {
+    it("converts to sightings the matcher reads: 5-byte prefix, mean RSSI, aemTx, and the packets the mean is of", () => {
       const s = parseSightings(logToSightingsText(log));
       assert.equal(s.length, 5);
       assert.equal(hex(s[1].rpi), "a101020304");
       assert.equal(s[1].rssi, -51);
       assert.equal(s[1].aemTx, 0x31);
+      // An exported log grades as the kiosk grades the token: the classifier weighs a scan by its packets.
+      assert.equal(s[1].packets, 3);
+      assert.equal(s[0].packets, 1);
       assert.equal(s[1].aem, undefined);
       assert.equal(s[3].time, BASE + 7500);
     });

@@ -232,7 +232,7 @@ async function runMatch(o: MatchCliOptions): Promise<Verdict> {
   if (o.flash) {
     // Straight from the token's log: the losses come with it, so the level can say it is incomplete.
     const log = readTokenLog(loadTokenFiles(o.flash), { partial: !!o.partial });
-    sightings = log.records.map((r, i) => ({ ...recordToSighting(r), packets: r.count, line: i + 1 }));
+    sightings = log.records.map((r, i) => ({ ...recordToSighting(r), line: i + 1 }));
     losses = recentLosses(log);
   } else sightings = readSightingsFile(o.sightings!);
   const given = o.riskConfig ? loadRiskConfig(o.riskConfig) : DEFAULT_RISK_CONFIG;
