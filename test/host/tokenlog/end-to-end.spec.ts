@@ -2,6 +2,7 @@ import { strict as assert } from "node:assert";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
+import { classifierRiskConfig } from "../../../host-tools/src/sim/metrics/band-models";
 import { loadBoard } from "../../../host-tools/src/build/boards";
 import { runCli as cli } from "../../helpers/cli";
 import { buildExportZip } from "../../../host-tools/src/keys/export-file";
@@ -107,6 +108,22 @@ describe("tokenlog end to end: token flash → sightings → match", function ()
       "matches lie in the hour a and b sat together"
     );
     assert.notEqual(j.level, "none", "an hour at 1 m is an exposure");
+  });
+
+  it("grades the export with the close-contact classifier exactly as the flash image itself", async () => {
+    const config = path.join(dir, "classifier.json");
+    fs.writeFileSync(config, JSON.stringify({ closeContactModel: classifierRiskConfig().closeContactModel }));
+    const common = ["--keys", path.join(dir, "b.zip"), "--risk-config", config, "--board", BOARD, "--json"];
+    const fromFlash = await cli(["match", "--flash", path.join(dir, "a.bin"), ...common]);
+    const fromExport = await cli(["match", "--sightings", path.join(dir, "a.jsonl"), ...common]);
+    assert.equal(fromFlash.code, 0, fromFlash.stderr);
+    assert.equal(fromExport.code, 0, fromExport.stderr);
+    const graded = (out: string) => {
+      const j = JSON.parse(out) as { level: string; days: Array<{ day: string; score: number; exposureMinutes: number }> };
+      return { level: j.level, days: j.days };
+    };
+    assert.ok(graded(fromFlash.stdout).days.length > 0, "a graded day");
+    assert.deepEqual(graded(fromExport.stdout), graded(fromFlash.stdout));
   });
 
   it("does not match a third token's keys (same spot, other time)", async () => {
