@@ -97,6 +97,7 @@ export async function diagnose(o: DiagnoseOptions): Promise<DiagnoseOutcome> {
       keys: o.keys,
       workDir: o.kiosk.workDir,
       riskConfig: o.kiosk.riskConfig,
+      boardDir: o.kiosk.boardDir,
       scanMs: o.scanMs,
       connectTimeoutMs: o.connectTimeoutMs,
       now,

@@ -13,6 +13,9 @@ import { KioskStore, StoreOptions } from "./store";
  *   DIR/work/         each sync session's private plain copy, removed when it ends
  *   DIR/risk-config.json  optional: how matches are graded (docs/risk.md; any subset of
  *                     the fields, e.g. a close-contact model); read when the kiosk opens
+ *   DIR/boards/       optional: board configs (as in board-configs/) for tokens built with
+ *                     another schedule; a token's scans are credited with the one named
+ *                     after its board here, else with the shipped one (docs/risk.md)
  *   DIR/outbox/       signed diagnosis uploads not yet delivered (mode 0700, each file 0600):
  *                     `kiosk diagnose` keeps one here until its target has it, and
  *                     `kiosk send-uploads` sends what is left. Never cleared on open:
@@ -27,6 +30,7 @@ export const MASTER_KEY_FILE = "master.key";
 export const WORK_DIR = "work";
 export const OUTBOX_DIR = "outbox";
 export const RISK_CONFIG_FILE = "risk-config.json";
+export const BOARDS_DIR = "boards";
 
 /** The kiosk's outbox in `dir`; created with mode 0700 when first needed (upload-deliver.ts). */
 export function outboxDirOf(dir: string): string {
@@ -41,6 +45,13 @@ export interface KioskDir {
   riskConfig: RiskConfig;
   /** Whether DIR/risk-config.json set it. */
   riskConfigFromFile: boolean;
+  /** DIR/boards when it is a directory: the kiosk's own board configs, before the shipped ones. */
+  boardDir?: string;
+}
+
+function boardDirOf(dir: string): Pick<KioskDir, "boardDir"> {
+  const d = path.join(dir, BOARDS_DIR);
+  return fs.statSync(d, { throwIfNoEntry: false })?.isDirectory() ? { boardDir: d } : {};
 }
 
 function riskConfigOf(dir: string): Pick<KioskDir, "riskConfig" | "riskConfigFromFile"> {
@@ -64,7 +75,13 @@ export function initKioskDir(dir: string, options: StoreOptions = {}): KioskDir 
   const grading = riskConfigOf(dir);
   const key = createMasterKey(path.join(dir, MASTER_KEY_FILE));
   fs.mkdirSync(path.join(dir, WORK_DIR), { recursive: true, mode: 0o700 });
-  return { dir, store: KioskStore.open(path.join(dir, DB_FILE), key, options), workDir: path.join(dir, WORK_DIR), ...grading };
+  return {
+    dir,
+    store: KioskStore.open(path.join(dir, DB_FILE), key, options),
+    workDir: path.join(dir, WORK_DIR),
+    ...grading,
+    ...boardDirOf(dir)
+  };
 }
 
 /**
@@ -81,5 +98,5 @@ export function openKioskDir(dir: string): KioskDir {
   fs.mkdirSync(workDir, { recursive: true, mode: 0o700 });
   const grading = riskConfigOf(dir);
   const key = readMasterKey(path.join(dir, MASTER_KEY_FILE));
-  return { dir, store: KioskStore.open(path.join(dir, DB_FILE), key), workDir, ...grading };
+  return { dir, store: KioskStore.open(path.join(dir, DB_FILE), key), workDir, ...grading, ...boardDirOf(dir) };
 }

@@ -34,6 +34,8 @@ export interface KioskPassOptions {
   consentWaitMs?: number;
   /** How matches are graded (the kiosk directory's risk config). */
   riskConfig?: RiskConfig;
+  /** The kiosk directory's own board configs, for crediting a token's scans (KioskDir.boardDir). */
+  boardDir?: string;
   onEvent?: (e: KioskPassEvent) => void;
 }
 
@@ -81,6 +83,7 @@ export async function kioskPass(o: KioskPassOptions): Promise<KioskPassReport> {
       releaseTeksOf: o.releaseTeksOf,
       consentWaitMs: o.consentWaitMs,
       riskConfig: o.riskConfig,
+      boardDir: o.boardDir,
       onProgress: (progress) => emit({ kind: "progress", address, progress })
     });
     report.rounds.push({ address, result });

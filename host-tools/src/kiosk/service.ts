@@ -202,6 +202,7 @@ export async function runKioskService(o: KioskServiceOptions): Promise<number> {
       index,
       workDir: o.kiosk.workDir,
       riskConfig: o.kiosk.riskConfig,
+      boardDir: o.kiosk.boardDir,
       scanMs: o.scanMs,
       connectTimeoutMs: o.connectTimeoutMs,
       now,

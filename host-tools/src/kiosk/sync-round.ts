@@ -71,6 +71,8 @@ export interface SyncRoundOptions {
   consentWaitMs?: number;
   /** How matches are graded (docs/risk.md; default DEFAULT_RISK_CONFIG); scans are credited with the token's own schedule (riskConfigForToken). */
   riskConfig?: RiskConfig;
+  /** The kiosk's own board configs, looked in before the shipped ones (KioskDir.boardDir). */
+  boardDir?: string;
 }
 
 /** How a token's scans are credited, and why not with its own schedule when they are not. */
@@ -82,9 +84,10 @@ export interface TokenCrediting {
 
 /**
  * The token's board, which INFO names, says how often it scans: its scans are
- * credited with that schedule (match/token-crediting.ts). A board this kiosk
- * does not know, or whose config it cannot read, keeps the config's own
- * crediting, and the sync's record says so.
+ * credited with that schedule (match/token-crediting.ts), from the kiosk's
+ * own config for the board in `boardDir` if it has one, else the shipped one.
+ * A board this kiosk does not know, or whose config it cannot read, keeps the
+ * config's own crediting, and the sync's record says so.
  */
 export function riskConfigForToken(
   info: Pick<TokenInfo, "board">,
@@ -98,7 +101,8 @@ export function riskConfigForToken(
   });
   if (!id) return keptBecause(`the token names board code ${info.board}, which this kiosk does not know`);
   try {
-    return { config: riskConfigFor(scheduleFigures(loadBoard(id, boardDir).schedule), base), fallback: null };
+    const own = boardDir !== undefined && fs.existsSync(path.join(boardDir, `${id}.json`));
+    return { config: riskConfigFor(scheduleFigures(loadBoard(id, own ? boardDir : undefined).schedule), base), fallback: null };
   } catch (e) {
     // Damaged board configs: the kiosk still grades and writes a level, better than a sync that ends
     // with no warning at all; the record tells whoever looks after the kiosk what to mend.
@@ -268,7 +272,7 @@ export async function syncRound(link: SyncLink, o: SyncRoundOptions): Promise<Sy
     decided.historyDays = Math.round(((t - oldest) / DAY) * 10) / 10;
     if (!o.keys.length) return;
     const losses = recentLosses(log, keepDays);
-    const crediting = riskConfigForToken({ board }, o.riskConfig);
+    const crediting = riskConfigForToken({ board }, o.riskConfig, o.boardDir);
     const config = crediting.config;
     decided.creditingFallback = crediting.fallback;
     const report = o.index

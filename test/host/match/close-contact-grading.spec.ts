@@ -4,7 +4,8 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { UserError } from "../../../host-tools/src/errors";
 import { ReportType } from "../../../host-tools/src/keys/types";
-import { initKioskDir, openKioskDir, RISK_CONFIG_FILE } from "../../../host-tools/src/kiosk/kiosk-dir";
+import { BOARDS_DIR, initKioskDir, openKioskDir, RISK_CONFIG_FILE } from "../../../host-tools/src/kiosk/kiosk-dir";
+import { loadBoard } from "../../../host-tools/src/build/boards";
 import { riskConfigForToken } from "../../../host-tools/src/kiosk/sync-round";
 import { predict, tokenFeatures } from "../../../host-tools/src/match/band-classifier";
 import { DEFAULT_RISK_CONFIG, RiskConfig, riskConfigFrom } from "../../../host-tools/src/match/risk-config";
@@ -156,6 +157,26 @@ describe("the kiosk grades with the token's own schedule and its directory's ris
     const c = riskConfigForToken({ board: BOARD_CODES.indexOf("puckjs") }, DEFAULT_RISK_CONFIG, boards);
     assert.deepEqual(c.config, DEFAULT_RISK_CONFIG);
     assert.match(c.fallback ?? "", /could not read its puckjs board config/);
+  });
+
+  it("credits with the kiosk's own board config (a token built to scan every 300 s) before the shipped one", () => {
+    const dir = path.join(root, "kiosk-own-boards");
+    fs.mkdirSync(path.join(dir, BOARDS_DIR), { recursive: true });
+    const puck = loadBoard("puckjs");
+    const rebuilt = { ...puck, schedule: { ...puck.schedule, scanPeriodSec: 300, scanJitterSec: 90 } };
+    fs.writeFileSync(path.join(dir, BOARDS_DIR, "puckjs.json"), JSON.stringify(rebuilt));
+    const k = initKioskDir(dir);
+    k.store.close();
+    assert.equal(k.boardDir, path.join(dir, BOARDS_DIR));
+    const own = riskConfigForToken({ board: BOARD_CODES.indexOf("puckjs") }, DEFAULT_RISK_CONFIG, k.boardDir);
+    assert.equal(own.fallback, null);
+    // The first scan of a window stands for the mean interval: 300 − 90 / 2.
+    assert.equal(own.config.scan.assumedScanIntervalSeconds, 255);
+    const shipped = riskConfigForToken({ board: BOARD_CODES.indexOf("banglejs2") }, DEFAULT_RISK_CONFIG, k.boardDir);
+    assert.equal(shipped.config.scan.assumedScanIntervalSeconds, 510, "a board the kiosk has no config of: the shipped one");
+    const plain = initKioskDir(path.join(root, "kiosk-shipped"));
+    plain.store.close();
+    assert.equal(plain.boardDir, undefined);
   });
 
   it("reads DIR/risk-config.json when it opens, and refuses one that does not load, naming the file", () => {

@@ -7,7 +7,17 @@ import type { Transport } from "../../ble/transport";
 import { invalidKeysWarning, keySourceFreshness, loadKeySourceDetailed } from "../../keys/sources";
 import type { ExposureKey } from "../../keys/types";
 import { readPem } from "../../keys/signing";
-import { DB_FILE, KioskDir, MASTER_KEY_FILE, RISK_CONFIG_FILE, initKioskDir, openKioskDir, outboxDirOf } from "../../kiosk/kiosk-dir";
+import {
+  DB_FILE,
+  KioskDir,
+  MASTER_KEY_FILE,
+  RISK_CONFIG_FILE,
+  BOARDS_DIR,
+  initKioskDir,
+  openKioskDir,
+  outboxDirOf
+} from "../../kiosk/kiosk-dir";
+import { listBoards } from "../../build/boards";
 import { readMasterKey } from "../../kiosk/master-key";
 import { KioskPassEvent, KioskPassReport, kioskPass } from "../../kiosk/kiosk-pass";
 import { KioskStore, TokenRecord, importEnrolmentStore } from "../../kiosk/store";
@@ -110,7 +120,11 @@ function statusText(tokens: TokenRecord[], archiveDays: (id: string) => number):
 function gradingLine(k: KioskDir): string {
   const c = k.riskConfig;
   const how = c.closeContactModel ? `the close-contact classifier (cut ${c.closeContactModel.cut})` : "weighted minutes";
-  return `Warnings are graded by ${how}, ${k.riskConfigFromFile ? `as ${RISK_CONFIG_FILE} in the kiosk's directory says` : "the defaults"} (docs/risk.md).\n`;
+  const own = k.boardDir ? listBoards(k.boardDir) : [];
+  const crediting = own.length
+    ? `Scans of ${own.join(", ")} tokens are credited with the schedule in the kiosk's ${BOARDS_DIR}/ directory; other boards with the shipped one.\n`
+    : "";
+  return `Warnings are graded by ${how}, ${k.riskConfigFromFile ? `as ${RISK_CONFIG_FILE} in the kiosk's directory says` : "the defaults"} (docs/risk.md).\n${crediting}`;
 }
 
 async function loadKeys(src: string | undefined, publicKey: string | undefined): Promise<ExposureKey[]> {
@@ -394,6 +408,7 @@ export function register(program: Command, run: RunAction): void {
               keys,
               workDir: k.workDir,
               riskConfig: k.riskConfig,
+              boardDir: k.boardDir,
               scanMs: o.seconds * 1000,
               connectTimeoutMs: CONNECT_TIMEOUT_MS,
               now: sim?.now,

@@ -26,7 +26,8 @@ import { publishUploads } from "../../keys/publish";
 import { ReportType } from "../../keys/types";
 import { PrivateTracerError } from "../../errors";
 import type { DiagnoseOutcome } from "../../kiosk/diagnose";
-import { initKioskDir, KioskDir, RISK_CONFIG_FILE } from "../../kiosk/kiosk-dir";
+import { BOARDS_DIR, initKioskDir, KioskDir, RISK_CONFIG_FILE } from "../../kiosk/kiosk-dir";
+import { BoardConfig } from "../../build/boards";
 import type { RiskConfig } from "../../match/risk-config";
 import { RadioJobContext, ServiceEvent, runKioskService } from "../../kiosk/service";
 import type { KioskEvent } from "../../kiosk/events";
@@ -140,7 +141,9 @@ export class WorldKiosk implements WorldDriver {
     private readonly dir: string,
     private readonly boardOf: (person: string) => string,
     private readonly live?: LiveKiosk,
-    private readonly riskConfig?: RiskConfig
+    private readonly riskConfig?: RiskConfig,
+    /** Board configs the run rebuilt the firmware with (simulate --schedule): the kiosk credits with them, as a kiosk for such tokens would be set up. */
+    private readonly ownBoards: readonly BoardConfig[] = []
   ) {
     if (!scenario.kiosk) throw new Error("WorldKiosk: the scenario has no kiosk");
     // Seeded, so a run repeats; a real provisioning draws them from the system's generator.
@@ -190,6 +193,11 @@ export class WorldKiosk implements WorldDriver {
       // As staff would configure a kiosk: the file in its directory, read when it opens.
       fs.mkdirSync(kioskDir, { recursive: true, mode: 0o700 });
       fs.writeFileSync(path.join(kioskDir, RISK_CONFIG_FILE), JSON.stringify(this.riskConfig, null, 2));
+    }
+    if (this.ownBoards.length) {
+      const boards = path.join(kioskDir, BOARDS_DIR);
+      fs.mkdirSync(boards, { recursive: true, mode: 0o700 });
+      for (const b of this.ownBoards) fs.writeFileSync(path.join(boards, `${b.id}.json`), JSON.stringify(b, null, 2));
     }
     const kiosk = initKioskDir(kioskDir, { now });
     kiosk.store.importTokens(

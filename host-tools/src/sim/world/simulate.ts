@@ -121,6 +121,7 @@ export function scenarioBoards(o: SimulateOptions): Set<string> {
 }
 
 export async function simulate(o: SimulateOptions): Promise<SimulateResult> {
+  const rebuilt = [...(o.boards?.values() ?? [])];
   const boards = o.boards ?? new Map<string, BoardConfig>();
   const board = (id: string) => {
     let b = boards.get(id);
@@ -147,7 +148,7 @@ export async function simulate(o: SimulateOptions): Promise<SimulateResult> {
     const p = o.scenario.people.find((x) => x.id === person);
     return (p?.device?.kind === "token" && p.device.board) || o.board;
   };
-  const kiosk = kioskDir ? new WorldKiosk(o.scenario, o.seed, kioskDir, boardOf, o.live, o.kioskRiskConfig) : undefined;
+  const kiosk = kioskDir ? new WorldKiosk(o.scenario, o.seed, kioskDir, boardOf, o.live, o.kioskRiskConfig, rebuilt) : undefined;
   try {
     return await runSimulation(o, bundles, board, firmware, kiosk);
   } finally {
