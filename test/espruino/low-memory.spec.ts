@@ -23,7 +23,8 @@ const FREE_LEFT = Math.min(WINDOW_RESERVE_JSVARS, ROTATION_RESERVE_JSVARS) - 30;
 
 for (const board of listBoards().filter((b) => interpreterFor(b))) {
   describe(`${board} firmware short of memory on the real interpreter`, function () {
-    this.timeout(120000);
+    // Hours of token time at the host's time scale (30 to 100 token seconds a second).
+    this.timeout(300000);
     let r: LowMemoryResult;
     before(async function () {
       const bundle = await testBundle(board);

@@ -64,7 +64,7 @@ const hex = (b: Uint8Array): string => Buffer.from(b).toString("hex");
 for (const board of boards) {
   const cfg = loadBoard(board);
   (missing.includes(board) ? describe.skip : describe)(`${board} firmware on the real interpreter`, function () {
-    this.timeout(180000);
+    this.timeout(400000);
     let r: ScenarioResult;
 
     before(async function () {

@@ -312,7 +312,10 @@ export async function syncRound(link: SyncLink, o: SyncRoundOptions): Promise<Sy
     const said = decided.level
       ? `synced: level ${decided.level}${decided.lowerBound ? " (a lower bound: part of the log was lost)" : ""}, ${decided.matched} of ${decided.sightings} sighting(s) matched over ${decided.historyDays} day(s)`
       : "synced; no published keys to match against yet, so the level was left as it was";
-    const detail = decided.creditingFallback ? `${said}; ${decided.creditingFallback}` : said;
+    // The history line is read by care staff: a plain sentence; `kiosk status` names the damaged file.
+    const detail = decided.creditingFallback
+      ? `${said}; its minutes near others may be counted short: tell whoever looks after the kiosk (kiosk status says why)`
+      : said;
     o.store.recordSync({
       tokenId: r.tokenId,
       startedAt,

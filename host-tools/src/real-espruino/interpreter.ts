@@ -42,12 +42,13 @@ interface Launch {
   prefix: string[];
 }
 
-const launches = new Map<string, Launch>();
+const launches = new Map<string, Launch | Error>();
 
 /** Espruino's Linux build prints its usage for --help; nothing else does. */
-function answersHelp(command: string, args: string[]): boolean {
-  const r = spawnSync(command, [...args, "--help"], { encoding: "latin1", timeout: 10000 });
-  return !r.error && `${r.stdout}${r.stderr}`.includes("Usage");
+function probe(command: string, args: string[]): { usage: boolean; said: string } {
+  const r = spawnSync(command, [...args, "--help"], { encoding: "latin1", timeout: 30000 });
+  const said = r.error ? r.error.message : `${r.stdout}${r.stderr}`;
+  return { usage: !r.error && said.includes("Usage"), said };
 }
 
 /**
@@ -60,14 +61,19 @@ function answersHelp(command: string, args: string[]): boolean {
  */
 function launchFor(interpreter: string): Launch {
   let l = launches.get(interpreter);
-  if (l) return l;
-  if (answersHelp("bash", ["-c", 'exec "$0" "$@"', interpreter])) l = { command: interpreter, prefix: [] };
-  else {
-    const qemu = ["qemu-i386-static", "qemu-i386"].find((q) => answersHelp(q, [interpreter]));
-    if (!qemu) throw new InterpreterUnrunnableError(interpreter);
-    l = { command: qemu, prefix: [interpreter] };
+  if (!l) {
+    const native = probe("bash", ["-c", 'exec "$0" "$@"', interpreter]);
+    if (native.usage) l = { command: interpreter, prefix: [] };
+    else if (!/Exec format error|cannot execute binary/.test(native.said))
+      // Not the kernel refusing it (a timeout on a busy host, no bash): say what happened, do not guess qemu.
+      l = new Error(`${interpreter} --help did not print Espruino's usage:\n${native.said.slice(-1000)}`);
+    else {
+      const qemu = ["qemu-i386-static", "qemu-i386"].find((q) => probe(q, [interpreter]).usage);
+      l = qemu ? { command: qemu, prefix: [interpreter] } : new InterpreterUnrunnableError(interpreter);
+    }
+    launches.set(interpreter, l);
   }
-  launches.set(interpreter, l);
+  if (l instanceof Error) throw l;
   return l;
 }
 

@@ -2,7 +2,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { Burst, RealToken, TokenEvent } from "./token-session";
-import { BOOT_LEAD, SCENARIO_START, scanDone, scenarioTimeScale } from "./token-scenario";
+import { BOOT_LEAD, SCENARIO_START, scanDone, scenarioTimeScale, tokenWaitMs } from "./token-scenario";
 
 /**
  * A token that runs short of memory (a leak, a sync buffer, a crowd at the
@@ -54,7 +54,7 @@ export async function runLowMemoryScenario(interpreter: string, bundle: string, 
   try {
     // Scanning and advertising before memory runs short.
     await scanDone(t, LOW_MEMORY_BURSTS[0][0]);
-    await t.waitFor((e) => e.type === "adv", 30000);
+    await t.waitFor((e) => e.type === "adv", tokenWaitMs(t));
     const before = await t.eval<number>("__h.kicks");
     const lowFrom = t.events.length;
     // Small numbers in an array: 1-2 JsVars each, so the ballast lands close to `freeLeft`.

@@ -29,8 +29,8 @@ export const MAX_SCENARIO_TIME_SCALE = 100;
  * intervals, so the scale follows the host instead.
  */
 export const CPU_STRETCH = 8;
-/** Below this the scenarios would take minutes each: a host that slow fails their waits instead. */
-const MIN_TIME_SCALE = 20;
+/** Below this a scenario's hours of token time would outlast the specs' hook timeouts. */
+const MIN_TIME_SCALE = 30;
 
 /** The token boots this long before SCENARIO_START, so its first interval boundary is SCENARIO_START. */
 export const BOOT_LEAD = 120;
@@ -43,8 +43,13 @@ let scale: Promise<number> | undefined;
  * libraries, not in interpreter speed).
  */
 export function scenarioTimeScale(interpreter: string): Promise<number> {
-  scale ??= quickWallFactor(interpreter).then((f) =>
-    Math.max(MIN_TIME_SCALE, Math.min(MAX_SCENARIO_TIME_SCALE, Math.floor(CPU_STRETCH * f)))
+  scale ??= quickWallFactor(interpreter).then(
+    (f) => Math.max(MIN_TIME_SCALE, Math.min(MAX_SCENARIO_TIME_SCALE, Math.floor(CPU_STRETCH * f))),
+    (e: unknown) => {
+      // A probe killed on a busy host is tried again by the next scenario, not reused as a failure.
+      scale = undefined;
+      throw e;
+    }
   );
   return scale;
 }
@@ -94,8 +99,13 @@ export interface ScenarioResult {
   reboot: SessionResult;
 }
 
+/** Real ms to wait for a token's next event: 3,000 token seconds (five scan periods) at its time scale, at least 30 s. */
+export function tokenWaitMs(t: RealToken): number {
+  return Math.max(30000, (3000 * 1000) / (t.opts.timeScale ?? MAX_SCENARIO_TIME_SCALE));
+}
+
 function after(t: RealToken, type: string, pred: (v: Record<string, unknown>) => boolean = () => true, from = 0): Promise<TokenEvent> {
-  return t.waitFor((e) => e.type === type && pred(e.value as Record<string, unknown>), 30000, from);
+  return t.waitFor((e) => e.type === type && pred(e.value as Record<string, unknown>), tokenWaitMs(t), from);
 }
 
 async function finish(t: RealToken, bootMs: number): Promise<SessionResult> {
@@ -164,7 +174,7 @@ export async function runTokenScenario(board: string, interpreter: string, bundl
     await t.eval(`require("Storage").write("${SETTINGS_FILE}", new Uint8Array([${STATUS_RISK}]))`);
     let mark = t.events.length;
     t.send("__h.phase='press'; __h.press(300)");
-    await t.waitFor((e) => e.index >= mark && (e.type === "led" || e.type === "screen"), 30000, mark);
+    await t.waitFor((e) => e.index >= mark && (e.type === "led" || e.type === "screen"), tokenWaitMs(t), mark);
     // Long enough for the whole pattern (≤ 12 s of token time) to play out.
     await new Promise((r) => setTimeout(r, (15000 / timeScale) * 10));
     // Long presses open and close the sync window.

@@ -4,6 +4,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { MASTER_KEY_FILE, RISK_CONFIG_FILE } from "../../../host-tools/src/kiosk/kiosk-dir";
+import { boardConfigDir } from "../../../host-tools/src/paths";
 import { generateKioskKey, kioskSecretToJson } from "../../../host-tools/src/keys/kiosk-identity";
 import { PASSPHRASE_ENV } from "../../../host-tools/src/provision/store";
 import { readStorageImage } from "../../../host-tools/src/tokenlog/storage-image";
@@ -173,5 +174,17 @@ describe("privatetracer kiosk: init, import, sync, status", function () {
     r = await runCli(["kiosk", "status", "--dir", dir]);
     assert.equal(r.code, 2);
     assert.match(r.stderr, /risk-config\.json.*closeContactModel\/cut/);
+  });
+
+  it("status names the boards the kiosk credits with its own configs, and the ones that do not load", async () => {
+    const dir = path.join(root, "own-boards");
+    assert.equal((await runCli(["kiosk", "init", "--dir", dir])).code, 0);
+    fs.mkdirSync(path.join(dir, "boards"));
+    fs.copyFileSync(path.join(boardConfigDir, "puckjs.json"), path.join(dir, "boards", "puckjs.json"));
+    fs.writeFileSync(path.join(dir, "boards", "pixljs.json"), '{"id": "pixljs"');
+    const r = await runCli(["kiosk", "status", "--dir", dir]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /Scans of puckjs tokens are credited with the schedule in the kiosk's boards\/ directory/);
+    assert.match(r.stdout, /do not load.*\n {2}boards\/pixljs\.json: /);
   });
 });

@@ -86,6 +86,10 @@ describe("tokenlog end to end: token flash → sightings → match", function ()
     const lines = fs.readFileSync(path.join(dir, "a.jsonl"), "utf8").trim().split("\n");
     assert.ok(lines.length >= 4, `${lines.length} sightings in an hour 1 m apart`);
     for (const l of lines) assert.match(l, /^\{"time":\d+,"rpi":"[0-9a-f]{10}","rssi":-\d+,"aemTx":"[0-9a-f]{2}","packets":[1-8]\}$/);
+    assert.ok(
+      lines.some((l) => (JSON.parse(l) as { packets: number }).packets > 1),
+      "a record that averaged more than one packet"
+    );
   });
 
   it("matches b's keys, with b's transmit power (−6 dBm) decrypted from the one logged AEM byte", async () => {

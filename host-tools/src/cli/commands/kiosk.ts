@@ -17,7 +17,7 @@ import {
   openKioskDir,
   outboxDirOf
 } from "../../kiosk/kiosk-dir";
-import { listBoards } from "../../build/boards";
+import { listBoards, loadBoard } from "../../build/boards";
 import { readMasterKey } from "../../kiosk/master-key";
 import { KioskPassEvent, KioskPassReport, kioskPass } from "../../kiosk/kiosk-pass";
 import { KioskStore, TokenRecord, importEnrolmentStore } from "../../kiosk/store";
@@ -120,10 +120,23 @@ function statusText(tokens: TokenRecord[], archiveDays: (id: string) => number):
 function gradingLine(k: KioskDir): string {
   const c = k.riskConfig;
   const how = c.closeContactModel ? `the close-contact classifier (cut ${c.closeContactModel.cut})` : "weighted minutes";
-  const own = k.boardDir ? listBoards(k.boardDir) : [];
-  const crediting = own.length
-    ? `Scans of ${own.join(", ")} tokens are credited with the schedule in the kiosk's ${BOARDS_DIR}/ directory; other boards with the shipped one.\n`
-    : "";
+  const own: string[] = [];
+  const damaged: string[] = [];
+  for (const id of k.boardDir ? listBoards(k.boardDir) : []) {
+    try {
+      loadBoard(id, k.boardDir);
+      own.push(id);
+    } catch (e) {
+      damaged.push(`  ${BOARDS_DIR}/${id}.json: ${(e as Error).message}\n`);
+    }
+  }
+  const crediting =
+    (own.length
+      ? `Scans of ${own.join(", ")} tokens are credited with the schedule in the kiosk's ${BOARDS_DIR}/ directory; other boards with the shipped one.\n`
+      : "") +
+    (damaged.length
+      ? `These board configs do not load, so their tokens' minutes are credited as a phone's and may come out short; mend or remove them:\n${damaged.join("")}`
+      : "");
   return `Warnings are graded by ${how}, ${k.riskConfigFromFile ? `as ${RISK_CONFIG_FILE} in the kiosk's directory says` : "the defaults"} (docs/risk.md).\n${crediting}`;
 }
 

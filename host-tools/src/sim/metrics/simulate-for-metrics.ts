@@ -38,6 +38,7 @@ export async function simulateForMetrics(o: MetricsRunOptions): Promise<MetricsR
   const run = await simulate({
     ...o,
     boards,
+    rebuiltBoards: !!o.schedule,
     bundles,
     keepTokens: true,
     makeToken: (a) => {

@@ -34,6 +34,8 @@ export interface SimulateOptions {
   onProgress?(fraction: number): void;
   /** Board configs to run with (e.g. with an overridden schedule); others are loaded. */
   boards?: Map<string, BoardConfig>;
+  /** The boards differ from the shipped configs (a rebuilt schedule): the kiosk is given them too. */
+  rebuiltBoards?: boolean;
   /** Bundles already built for those configs; boards without one get dist/'s. */
   bundles?: Map<string, string>;
   /** Wrap token creation (e.g. to watch each token's Storage). */
@@ -121,7 +123,7 @@ export function scenarioBoards(o: SimulateOptions): Set<string> {
 }
 
 export async function simulate(o: SimulateOptions): Promise<SimulateResult> {
-  const rebuilt = [...(o.boards?.values() ?? [])];
+  const rebuilt = o.rebuiltBoards ? [...(o.boards?.values() ?? [])] : [];
   const boards = o.boards ?? new Map<string, BoardConfig>();
   const board = (id: string) => {
     let b = boards.get(id);
