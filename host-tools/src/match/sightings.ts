@@ -94,6 +94,10 @@ function hexField(v: unknown, name: string, minBytes: number, maxBytes: number):
   return Uint8Array.from(Buffer.from(v, "hex"));
 }
 
+function isPacketCount(n: unknown): n is number {
+  return typeof n === "number" && Number.isInteger(n) && n >= 1 && n <= MAX_PACKETS;
+}
+
 /** One line's object to a Sighting; throws a plain Error with the reason. */
 function toSighting(obj: unknown, line: number): Sighting {
   if (typeof obj !== "object" || obj === null || Array.isArray(obj)) throw new Error("a sighting must be a JSON object");
@@ -117,7 +121,7 @@ function toSighting(obj: unknown, line: number): Sighting {
   if (hasAemTx) s.aemTx = hexField(o.aemTx, "aemTx", 1, 1)[0];
   if (o.packets !== undefined && o.packets !== null) {
     const n = o.packets;
-    if (typeof n !== "number" || !Number.isInteger(n) || n < 1 || n > MAX_PACKETS)
+    if (!isPacketCount(n))
       throw new Error(`"packets" must be a whole number of packets from 1 to ${MAX_PACKETS}, got ${JSON.stringify(n)}`);
     s.packets = n;
   }
@@ -167,14 +171,7 @@ export function readSightingsFile(file: string): Sighting[] {
 }
 
 /** The interchange line for a sighting (the writer side, for converters and tests). */
-export function formatSighting(s: {
-  time: number;
-  rpi: Uint8Array;
-  rssi: number;
-  aem?: Uint8Array;
-  aemTx?: number;
-  packets?: number;
-}): string {
+export function formatSighting(s: Omit<Sighting, "line">): string {
   const o: Record<string, unknown> = { time: s.time, rpi: Buffer.from(s.rpi).toString("hex"), rssi: s.rssi };
   if (s.aem && s.aemTx !== undefined) throw new RangeError("a sighting has either aem or aemTx, not both");
   if (s.aem) o.aem = Buffer.from(s.aem).toString("hex");
@@ -183,8 +180,7 @@ export function formatSighting(s: {
     o.aemTx = s.aemTx.toString(16).padStart(2, "0");
   }
   if (s.packets !== undefined) {
-    if (!Number.isInteger(s.packets) || s.packets < 1 || s.packets > MAX_PACKETS)
-      throw new RangeError(`packets is a whole number from 1 to ${MAX_PACKETS}, got ${s.packets}`);
+    if (!isPacketCount(s.packets)) throw new RangeError(`packets is a whole number from 1 to ${MAX_PACKETS}, got ${s.packets}`);
     o.packets = s.packets;
   }
   return JSON.stringify(o);
